@@ -1,0 +1,108 @@
+"""Studio: a self-hostable creator studio. `create_app` builds the Flask application."""
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, g
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from studio.config import load_config
+from studio.extensions import csrf, db, login_manager, migrate, oauth, scheduler
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None):
+    """The application; `config` overrides what the environment says (tests use it)."""
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("STUDIO_INSTANCE_PATH") or str(ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(app.instance_path))
+    app.config.update(config or {})
+    if app.config["TRUSTED_PROXIES"]:
+        count = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+    init_extensions(app)
+    register_blueprints(app)
+    register_web(app)
+    register_cli(app)
+    return app
+
+
+def init_extensions(app):
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    oauth.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Log in to continue."
+    login_manager.login_message_category = "info"
+
+    from studio.accounts.models import User
+    from studio.web import send_to_login
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        return db.session.get(User, int(user_id))
+
+    login_manager.unauthorized_handler(send_to_login)
+
+
+def register_blueprints(app):
+    from studio.accounts.views import bp as accounts_bp
+    from studio.accounts.workspace_views import bp as workspaces_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(workspaces_bp)
+
+
+def register_web(app):
+    from studio.accounts.service import memberships_of
+    from studio.security.access import can, fill_workspace_slug
+    from studio.web import add_security_headers, register_error_handlers, register_template_helpers
+
+    register_error_handlers(app)
+    register_template_helpers(app)
+    app.after_request(add_security_headers)
+    app.url_defaults(fill_workspace_slug)
+
+    def navigation():
+        """What the base layout needs, fetched only when a whole page renders (not for fragments):
+        the user's workspaces for the switcher and the one the navigation points into."""
+        if "navigation" not in g:
+            memberships, current = [], g.get("workspace")
+            if current_user.is_authenticated:
+                memberships = memberships_of(current_user)
+                if current is None:
+                    by_id = {m.workspace_id: m.workspace for m in memberships}
+                    current = by_id.get(current_user.last_workspace_id) or next(iter(by_id.values()), None)
+            g.navigation = {"memberships": memberships, "workspace": current}
+        return g.navigation
+
+    @app.context_processor
+    def template_helpers():
+        return {"can": can, "navigation": navigation}
+
+
+def register_cli(app):
+    from studio.cli import studio_cli
+
+    app.cli.add_command(studio_cli)
+
+
+def start_scheduler(app):
+    """Run the background jobs in this process (development); production runs `flask studio worker`."""
+    from studio.jobs import register_jobs
+
+    if scheduler.running or not app.config["SCHEDULER_ENABLED"]:
+        return
+    register_jobs(app)
+    scheduler.start()
+    logging.getLogger(__name__).info("scheduler started with %d jobs", len(scheduler.get_jobs()))

@@ -1,0 +1,125 @@
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectChoice, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import Email, InputRequired, Length, ValidationError
+
+from studio.accounts.models import ROLES
+from studio.accounts.passwords import MAX_LENGTH, password_problem
+
+INVITABLE_ROLES = [
+    SelectChoice("viewer", "Viewer: sees everything, changes nothing"),
+    SelectChoice("editor", "Editor: creates and schedules content"),
+    SelectChoice("admin", "Admin: also manages members and settings"),
+]
+ROLE_CHOICES = [SelectChoice(role, role.title()) for role in ROLES]
+TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
+
+
+def email_field(label="E-mail"):
+    return EmailField(
+        label,
+        validators=[InputRequired("Enter your e-mail address."), Length(max=254), Email("Enter a valid e-mail address.")],
+        filters=[lambda value: value.strip().lower() if value else value],
+    )
+
+
+def name_field(label="Name"):
+    return StringField(
+        label,
+        validators=[InputRequired("Enter a name."), Length(max=120, message="Keep it under 120 characters.")],
+        filters=[lambda value: value.strip() if value else value],
+    )
+
+
+PASSWORD_HINT = "At least 10 characters; not a common password, your name or your e-mail."
+
+
+def check_strength(password, email, name):
+    problem = password_problem(password or "", email or "", name or "")
+    if problem:
+        raise ValidationError(problem)
+
+
+def password_field(label="Password"):
+    return PasswordField(
+        label, validators=[InputRequired("Choose a password."), Length(max=MAX_LENGTH)], description=PASSWORD_HINT
+    )
+
+
+class SignupForm(FlaskForm):
+    name = name_field("Your name")
+    email = email_field()
+    password = password_field()
+
+    def validate_password(self, field):
+        check_strength(field.data, self.email.data, self.name.data)
+
+
+class InvitedSignupForm(FlaskForm):
+    """Sign-up through an invitation: the e-mail is the invitation's and is not typed."""
+
+    name = name_field("Your name")
+    password = password_field()
+
+    def __init__(self, invited_email, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invited_email = invited_email
+
+    def validate_password(self, field):
+        check_strength(field.data, self.invited_email, self.name.data)
+
+
+class LoginForm(FlaskForm):
+    email = email_field()
+    password = PasswordField("Password", validators=[InputRequired("Enter your password.")])
+    remember = BooleanField("Keep me logged in on this device")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = password_field("New password")
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def validate_password(self, field):
+        check_strength(field.data, self.user.email, self.user.name)
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[InputRequired("Enter your current password.")])
+    new_password = password_field("New password")
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def validate_new_password(self, field):
+        check_strength(field.data, self.user.email, self.user.name)
+
+
+class ProfileForm(FlaskForm):
+    name = name_field()
+    timezone = SelectField("Time zone", choices=[SelectChoice(tz, tz.replace("_", " ")) for tz in TIMEZONES])
+
+
+class WorkspaceForm(FlaskForm):
+    name = StringField(
+        "Workspace name",
+        validators=[InputRequired("Name the workspace."), Length(min=2, max=120, message="Use 2 to 120 characters.")],
+        filters=[lambda value: value.strip() if value else value],
+    )
+
+
+class InviteForm(FlaskForm):
+    email = email_field("E-mail of the person to invite")
+    role = SelectField("Role", choices=INVITABLE_ROLES, default="editor")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)

@@ -1,0 +1,228 @@
+"""Sign-up, log-in, password reset, profile, and accepting an invitation."""
+from flask import Blueprint, current_app, flash, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from studio.accounts import service
+from studio.accounts.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    InvitedSignupForm,
+    LoginForm,
+    ProfileForm,
+    ResetPasswordForm,
+    SignupForm,
+    WorkspaceForm,
+)
+from studio.notify.mail import send_mail
+from studio.web import external_url, go_to, invalid, page, safe_next_url
+
+bp = Blueprint("accounts", __name__)
+
+
+def field_error(form, error):
+    """Put a rule's refusal next to the field it concerns (or above the form)."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+def login_limits():
+    config = current_app.config
+    return {
+        "per_account": config["LOGIN_FAILURES_PER_ACCOUNT"],
+        "per_address": config["LOGIN_FAILURES_PER_ADDRESS"],
+        "window": config["LOGIN_FAILURE_WINDOW_SECONDS"],
+    }
+
+
+def workspace_home(user):
+    workspace = service.home_workspace(user)
+    if workspace is None:
+        return url_for("accounts.new_workspace")
+    return url_for("workspaces.dashboard", ws=workspace.slug)
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated:
+        return go_to(workspace_home(current_user))
+    return go_to(url_for("accounts.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    if current_user.is_authenticated:
+        return go_to(workspace_home(current_user))
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user, workspace = service.sign_up(form.name.data, form.email.data, form.password.data)
+        except service.AccountError as error:
+            field_error(form, error)
+        else:
+            login_user(user)
+            flash(f"Welcome to Studio, {user.name}. This is your workspace.", "success")
+            return go_to(url_for("workspaces.dashboard", ws=workspace.slug))
+    if form.errors:
+        return invalid("accounts/signup.html", form=form)
+    return page("accounts/signup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next_url(request.args.get("next"), None)
+    if current_user.is_authenticated:
+        return go_to(next_url or workspace_home(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(form.email.data, form.password.data, request.remote_addr or "", login_limits())
+        except service.LoginThrottled as error:
+            form.form_errors.append(str(error))
+            return page("accounts/login.html", form=form, status=429)
+        except service.AccountError as error:
+            field_error(form, error)
+        else:
+            login_user(user, remember=form.remember.data)
+            return go_to(next_url or workspace_home(user))
+    if form.errors or form.form_errors:
+        return invalid("accounts/login.html", form=form)
+    return page("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash("You are logged out.", "info")
+    return go_to(url_for("accounts.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = service.find_user_by_email(form.email.data)
+        if user is not None:
+            token = service.make_reset_token(user, current_app.config["SECRET_KEY"])
+            send_mail(
+                user.email,
+                "Reset your Studio password",
+                "password_reset",
+                user=user,
+                link=external_url("accounts.reset_password", token=token),
+                minutes=current_app.config["PASSWORD_RESET_TTL_MINUTES"],
+            )
+        # The same answer whether or not the account exists, so the form reveals no addresses.
+        return page("accounts/forgot_sent.html", email=form.email.data)
+    if form.errors:
+        return invalid("accounts/forgot.html", form=form)
+    return page("accounts/forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    try:
+        user = service.user_for_reset_token(
+            token, current_app.config["SECRET_KEY"], current_app.config["PASSWORD_RESET_TTL_MINUTES"] * 60
+        )
+    except service.LinkRefused as refusal:
+        return page("accounts/link_refused.html", refusal=refusal, kind="reset", status=410 if refusal.reason != "invalid" else 400)
+    form = ResetPasswordForm(user)
+    if form.validate_on_submit():
+        service.reset_password(user, form.password.data)
+        flash("Your password is changed. Log in with the new one.", "success")
+        return go_to(url_for("accounts.login"))
+    if form.errors:
+        return invalid("accounts/reset.html", form=form, token=token)
+    return page("accounts/reset.html", form=form, token=token)
+
+
+@bp.route("/account/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        service.update_profile(current_user, form.name.data, form.timezone.data)
+        flash("Profile saved.", "success")
+        return go_to(url_for("accounts.profile"))
+    if form.errors:
+        return invalid("accounts/profile.html", form=form)
+    return page("accounts/profile.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm(current_user)
+    if form.validate_on_submit():
+        try:
+            service.change_password(current_user, form.current_password.data, form.new_password.data)
+        except service.AccountError as error:
+            field_error(form, error)
+        else:
+            # The session stays valid: Flask-Login keys it on the user id, not the password.
+            flash("Your password is changed.", "success")
+            return go_to(url_for("accounts.profile"))
+    if form.errors:
+        return invalid("accounts/password.html", form=form)
+    return page("accounts/password.html", form=form)
+
+
+@bp.route("/workspaces/new", methods=["GET", "POST"])
+@login_required
+def new_workspace():
+    form = WorkspaceForm()
+    if form.validate_on_submit():
+        workspace = service.add_workspace(current_user, form.name.data)
+        flash(f"Workspace “{workspace.name}” created.", "success")
+        return go_to(url_for("workspaces.dashboard", ws=workspace.slug))
+    if form.errors:
+        return invalid("accounts/new_workspace.html", form=form)
+    return page("accounts/new_workspace.html", form=form)
+
+
+# ---- invitations, from the e-mailed link -------------------------------------------------------
+
+
+def refused_invitation(refusal):
+    status = 400 if refusal.reason == "invalid" else 410
+    return page("accounts/link_refused.html", refusal=refusal, kind="invite", status=status)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def invitation(token):
+    """The invitation page: accept it when logged in, or create the account it is for."""
+    try:
+        invite = service.invitation_for_token(token)
+    except service.LinkRefused as refusal:
+        return refused_invitation(refusal)
+    if current_user.is_authenticated:
+        return page("accounts/invitation.html", invite=invite, token=token, form=None)
+    if service.find_user_by_email(invite.email):
+        return page("accounts/invitation.html", invite=invite, token=token, form=None, has_account=True)
+    form = InvitedSignupForm(invite.email)
+    if form.validate_on_submit():
+        user = service.sign_up_invited(invite, form.name.data, form.password.data)
+        login_user(user)
+        flash(f"Welcome to {invite.workspace.name}.", "success")
+        return go_to(url_for("workspaces.dashboard", ws=invite.workspace.slug))
+    if form.errors:
+        return invalid("accounts/invitation.html", invite=invite, token=token, form=form)
+    return page("accounts/invitation.html", invite=invite, token=token, form=form)
+
+
+@bp.post("/invite/<token>/accept")
+@login_required
+def accept_invitation(token):
+    try:
+        invite = service.invitation_for_token(token)
+    except service.LinkRefused as refusal:
+        return refused_invitation(refusal)
+    try:
+        service.accept_invitation(invite, current_user)
+    except service.AccountError as error:
+        return page("accounts/invitation.html", invite=invite, token=token, form=None, error=str(error), status=409)
+    flash(f"You joined {invite.workspace.name}.", "success")
+    return go_to(url_for("workspaces.dashboard", ws=invite.workspace.slug))

@@ -1,0 +1,147 @@
+"""A workspace's own pages: its dashboard, members and invitations, and settings."""
+from datetime import timedelta
+
+from flask import current_app, flash, g, url_for
+from flask_login import current_user
+
+from studio.accounts import service
+from studio.accounts.forms import InviteForm, RoleForm, WorkspaceForm
+from studio.accounts.models import Invitation, Membership
+from studio.notify.mail import send_mail
+from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
+from studio.web import external_url, go_to, invalid, page, wants_fragment
+
+bp = workspace_blueprint("workspaces", __name__)
+
+
+@bp.get("/")
+def dashboard():
+    service.remember_workspace(current_user, g.workspace)
+    members = service.members_of(g.workspace)
+    invitations = service.pending_invitations(g.workspace)
+    return page("workspaces/dashboard.html", members=members, invitations=invitations)
+
+
+# ---- members and invitations -------------------------------------------------------------------
+
+
+def members_page(invite_form=None, status=200):
+    return page(
+        "workspaces/members.html",
+        block="panel",
+        status=status,
+        members=service.members_of(g.workspace),
+        invitations=service.pending_invitations(g.workspace),
+        invite_form=invite_form or InviteForm(formdata=None),
+        role_form=RoleForm(formdata=None),
+    )
+
+
+def members_changed(message, category="success"):
+    """After a change: htmx gets the refreshed panel, a plain form post a redirect to the page."""
+    flash(message, category)
+    if wants_fragment():
+        return members_page()
+    return go_to(url_for("workspaces.members"))
+
+
+def invite_ttl():
+    return timedelta(hours=current_app.config["INVITE_TTL_HOURS"])
+
+
+def email_invitation(invitation, token):
+    send_mail(
+        invitation.email,
+        f"{current_user.name} invited you to {g.workspace.name} on Studio",
+        "invitation",
+        invitation=invitation,
+        inviter=current_user,
+        workspace=g.workspace,
+        link=external_url("accounts.invitation", token=token),
+        hours=current_app.config["INVITE_TTL_HOURS"],
+    )
+
+
+@bp.get("/members")
+def members():
+    return members_page()
+
+
+@bp.post("/members/invite")
+@requires_role("admin")
+def invite():
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            invitation, token = service.invite(g.workspace, current_user, form.email.data, form.role.data, invite_ttl())
+        except service.AccountError as error:
+            form.email.errors = list(form.email.errors) + [str(error)]
+        else:
+            email_invitation(invitation, token)
+            return members_changed(f"Invitation sent to {invitation.email}.")
+    return members_page(invite_form=form, status=422)
+
+
+@bp.post("/invitations/<int:invitation_id>/resend")
+@requires_role("admin")
+def resend_invitation(invitation_id):
+    invitation = scoped_get_or_404(Invitation, invitation_id)
+    try:
+        token = service.resend_invitation(invitation, invite_ttl())
+    except service.AccountError as error:
+        return members_changed(str(error), "error")
+    email_invitation(invitation, token)
+    return members_changed(f"Invitation sent again to {invitation.email}. The earlier link no longer works.")
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+@requires_role("admin")
+def revoke_invitation(invitation_id):
+    invitation = scoped_get_or_404(Invitation, invitation_id)
+    service.revoke_invitation(invitation)
+    return members_changed(f"Invitation for {invitation.email} withdrawn.")
+
+
+@bp.post("/members/<int:membership_id>/role")
+@requires_role("admin")
+def change_role(membership_id):
+    target = scoped_get_or_404(Membership, membership_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return members_changed("Choose one of the listed roles.", "error")
+    try:
+        service.change_role(g.membership, target, form.role.data)
+    except service.AccountError as error:
+        return members_changed(str(error), "error")
+    return members_changed(f"{target.user.name} is now {target.role}.")
+
+
+@bp.post("/members/<int:membership_id>/remove")
+@requires_role("admin")
+def remove_member(membership_id):
+    target = scoped_get_or_404(Membership, membership_id)
+    name = target.user.name
+    try:
+        service.remove_member(g.membership, target)
+    except service.AccountError as error:
+        return members_changed(str(error), "error")
+    return members_changed(f"{name} no longer belongs to {g.workspace.name}.")
+
+
+# ---- settings ----------------------------------------------------------------------------------
+
+
+@bp.get("/settings")
+def settings():
+    return page("workspaces/settings.html", form=WorkspaceForm(obj=g.workspace))
+
+
+@bp.post("/settings")
+@requires_role("admin")
+def save_settings():
+    form = WorkspaceForm()
+    if form.validate_on_submit():
+        service.rename_workspace(g.workspace, form.name.data)
+        flash("Workspace settings saved.", "success")
+        return go_to(url_for("workspaces.settings"))
+    return invalid("workspaces/settings.html", form=form)

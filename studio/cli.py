@@ -1,0 +1,67 @@
+"""`flask studio ...` commands."""
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from studio.extensions import db
+
+
+@click.group("studio")
+def studio_cli():
+    """Studio's own commands."""
+
+
+@studio_cli.command("seed-demo")
+@with_appcontext
+def seed_demo_command():
+    """Fill an empty database with realistic demo content and print the demo log-in."""
+    from studio.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+
+    created = seed_demo()
+    if created:
+        click.echo("Demo data created.")
+    else:
+        click.echo("Demo data already present; nothing changed.")
+    click.echo(f"Demo log-in: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+@studio_cli.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--workspace", "workspace_name", default=None, help="Name of the user's first workspace.")
+@with_appcontext
+def create_user_command(email, name, password, workspace_name):
+    """Create an account with a workspace of its own."""
+    from studio.accounts import service
+    from studio.accounts.passwords import password_problem
+
+    problem = password_problem(password, email, name)
+    if problem:
+        raise click.ClickException(f"Password refused: {problem}")
+    try:
+        user = service.create_user(email, name, password)
+    except service.AccountError as error:
+        raise click.ClickException(str(error))
+    workspace = service.create_workspace(user, workspace_name or f"{user.name.split()[0]}'s workspace")
+    db.session.commit()
+    click.echo(f"Created {user.email} with workspace {workspace.name} (/w/{workspace.slug}/).")
+
+
+@studio_cli.command("worker")
+@with_appcontext
+def worker_command():
+    """Run the background jobs in this process until stopped (production)."""
+    from studio import start_scheduler
+
+    app = current_app._get_current_object()
+    app.config["SCHEDULER_ENABLED"] = True
+    start_scheduler(app)
+    click.echo("Studio worker running; press Ctrl+C to stop.")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,98 @@
+"""Settings from the environment (and a `.env` file), with embedded defaults for development.
+
+Every setting is listed in the README's configuration table. `load_config` returns a plain dict
+that `create_app` applies; a test passes its own overrides on top.
+"""
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ENVIRONMENTS = ("development", "production", "test")
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(SystemExit):
+    """A setting that makes starting unsafe; the message is one line for the operator."""
+
+
+def _bool(value, default=False):
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _int(name, default):
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}")
+
+
+def _secret_key(env, instance_path):
+    """A real key from the environment; in development, one generated once and kept on disk."""
+    key = os.environ.get("SECRET_KEY", "")
+    if key:
+        if env == "production" and len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"SECRET_KEY is too short for production: use at least {MIN_SECRET_KEY_LENGTH} random characters"
+            )
+        return key
+    if env == "production":
+        raise ConfigError("SECRET_KEY must be set when STUDIO_ENV=production (at least 32 random characters)")
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _database_url(instance_path):
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "studio.db")
+    # Heroku-style URLs name the old driver; SQLAlchemy wants psycopg 3 spelled out.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_config(instance_path):
+    load_dotenv(Path.cwd() / ".env", override=False)
+    env = os.environ.get("STUDIO_ENV", "development").strip().lower()
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"STUDIO_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    production = env == "production"
+    return {
+        "STUDIO_ENV": env,
+        "SECRET_KEY": _secret_key(env, instance_path),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").rstrip("/"),
+        "MAIL_URL": os.environ.get("MAIL_URL", "outbox"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Studio <studio@localhost>"),
+        "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(Path(instance_path) / "outbox")),
+        "SCHEDULER_ENABLED": _bool(os.environ.get("SCHEDULER_ENABLED"), default=True),
+        "LOGIN_FAILURES_PER_ACCOUNT": _int("LOGIN_FAILURES_PER_ACCOUNT", 10),
+        "LOGIN_FAILURES_PER_ADDRESS": _int("LOGIN_FAILURES_PER_ADDRESS", 10),
+        "LOGIN_FAILURE_WINDOW_SECONDS": _int("LOGIN_FAILURE_WINDOW_SECONDS", 60),
+        "INVITE_TTL_HOURS": _int("INVITE_TTL_HOURS", 72),
+        "PASSWORD_RESET_TTL_MINUTES": _int("PASSWORD_RESET_TTL_MINUTES", 60),
+        # Behind a reverse proxy, the number of proxies whose X-Forwarded-* headers to trust.
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "TEMPLATES_AUTO_RELOAD": not production,
+    }

@@ -1,0 +1,103 @@
+"""Who may reach what: the one place where workspaces are resolved and roles are checked."""
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, g
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from studio.accounts.models import ROLES, Membership, Workspace
+from studio.extensions import db, login_manager
+
+# Higher outranks lower; each role may do everything the roles below it may.
+ROLE_RANK = {role: rank for rank, role in enumerate(reversed(ROLES))}
+
+
+def role_at_least(role, minimum):
+    return ROLE_RANK[role] >= ROLE_RANK[minimum]
+
+
+def load_membership(user_id, slug):
+    """The user's membership in the workspace named by slug, or None when they do not belong."""
+    return db.session.execute(
+        select(Membership)
+        .join(Workspace)
+        .where(Workspace.slug == slug, Membership.user_id == user_id)
+        .options(contains_eager(Membership.workspace))
+    ).scalar_one_or_none()
+
+
+def enter_workspace(slug):
+    """Put the current user's workspace on `g`, or answer 404 so a stranger learns nothing."""
+    membership = load_membership(current_user.id, slug)
+    if membership is None:
+        abort(404)
+    g.membership = membership
+    g.workspace = membership.workspace
+
+
+def current_role():
+    membership = g.get("membership")
+    return membership.role if membership else None
+
+
+def can(minimum):
+    """For templates and views: does the current member hold at least this role?"""
+    role = current_role()
+    return role is not None and role_at_least(role, minimum)
+
+
+def requires_role(minimum):
+    if minimum not in ROLE_RANK:
+        raise ValueError(f"unknown role {minimum!r}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not can(minimum):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_role = minimum
+        return wrapped
+
+    return decorator
+
+
+def scoped_get_or_404(model, object_id):
+    """A row of the current workspace by id; any other workspace's row answers 404."""
+    row = db.session.execute(
+        select(model).where(model.id == object_id, model.workspace_id == g.workspace.id)
+    ).scalar_one_or_none()
+    if row is None:
+        abort(404)
+    return row
+
+
+def workspace_blueprint(name, import_name, url_prefix=""):
+    """A blueprint whose routes live under /w/<ws>/: log-in required, strangers get 404.
+
+    Views find the workspace on `g.workspace` and the member's role on `g.membership`; `url_for`
+    fills in `ws` from the current workspace (see `fill_workspace_slug`).
+    """
+    blueprint = Blueprint(name, import_name, url_prefix=f"/w/<ws>{url_prefix}")
+
+    @blueprint.url_value_preprocessor
+    def take_slug(endpoint, values):
+        g.workspace_slug = values.pop("ws", None) if values else None
+
+    @blueprint.before_request
+    def require_member():
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        enter_workspace(g.workspace_slug)
+
+    return blueprint
+
+
+def fill_workspace_slug(endpoint, values):
+    """App-wide url_defaults: links inside a workspace page stay in that workspace."""
+    if "ws" in values or not g.get("workspace"):
+        return
+    if current_app.url_map.is_endpoint_expecting(endpoint, "ws"):
+        values["ws"] = g.workspace.slug

@@ -1,0 +1,186 @@
+"""How Studio answers the browser: whole pages or htmx fragments, redirects, errors and headers."""
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import current_app, get_flashed_messages, make_response, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from jinja2_fragments.flask import render_block
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from studio.database import utcnow
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def is_htmx():
+    return request.headers.get("HX-Request") == "true"
+
+
+def wants_fragment():
+    """An htmx swap wants only its fragment; a boosted link or a history restore wants the page."""
+    return (
+        is_htmx()
+        and request.headers.get("HX-History-Restore-Request") != "true"
+        and request.headers.get("HX-Boosted") != "true"
+    )
+
+
+def page(template, block="content", status=200, **context):
+    """Render the whole page, or for htmx just `block` of the same template (plus any flashes)."""
+    if wants_fragment():
+        html = render_block(template, block, **context)
+        flashes = get_flashed_messages(with_categories=True)
+        if flashes:
+            html += render_template("_flash.html", flashes=flashes, oob=True)
+    else:
+        html = render_template(template, **context)
+    response = make_response(html, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def invalid(template, block="content", **context):
+    """A form that failed validation: re-render it with its errors and write nothing."""
+    return page(template, block=block, status=422, **context)
+
+
+def go_to(url):
+    """Redirect after a successful POST. An htmx request is told to load the page whole
+    (`HX-Redirect`), so the navigation, title and address all follow; a plain one gets a 303."""
+    if is_htmx():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)
+
+
+def safe_next_url(target, fallback):
+    """Only a path on this site may be a `next` destination (no open redirects)."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+def external_url(endpoint, **values):
+    """An absolute link for e-mails: on PUBLIC_URL when set, so a forged Host header cannot steer it."""
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def send_to_login():
+    """Anonymous access: a page redirect, or for htmx a full-page HX-Redirect (never a swapped form)."""
+    if is_htmx():
+        # The htmx request's own URL is a fragment; come back to the page the user was on.
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = (current.path + (f"?{current.query}" if current.query else "")) or "/"
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = url_for("accounts.login", next=back)
+        return response
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
+ERROR_TEXT = {
+    400: ("Bad request", "The request could not be understood. Reload the page and try again."),
+    403: ("Not allowed", "Your role in this workspace does not allow that."),
+    404: ("Not found", "There is nothing here, or you do not have access to it."),
+    405: ("Not allowed", "That action is not available here."),
+    413: ("Too large", "That upload is larger than allowed."),
+    429: ("Slow down", "Too many requests. Wait a moment and try again."),
+    500: ("Something went wrong", "We could not finish that. Nothing was lost; try again in a moment."),
+}
+
+
+def render_error(status, detail=None):
+    title, text = ERROR_TEXT.get(status, ERROR_TEXT[500] if status >= 500 else ERROR_TEXT[400])
+    context = {"status": status, "title": title, "text": detail or text}
+    if is_htmx() and request.headers.get("HX-History-Restore-Request") != "true":
+        # Errors during a swap show inline in the flash area instead of replacing the target.
+        response = make_response(render_template("errors/_inline.html", **context), status)
+        response.headers["HX-Retarget"] = "#flash"
+        response.headers["HX-Reswap"] = "innerHTML"
+    else:
+        response = make_response(render_template("errors/error.html", **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def register_error_handlers(app):
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        if is_htmx() and not current_user.is_authenticated and "csrf_token" not in session:
+            # The session itself is gone (expired or logged out elsewhere): that is a log-in matter.
+            return send_to_login()
+        return render_error(400, "This form has expired or was not sent from Studio. Reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code, getattr(error, "studio_detail", None))
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error):
+        return render_error(500)
+
+
+def add_security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+def _viewer_zone():
+    name = getattr(current_user, "timezone", None) or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def register_template_helpers(app):
+    """Times are stored in UTC and shown in the viewer's time zone."""
+
+    @app.template_filter("localdatetime")
+    def localdatetime(value):
+        if value is None:
+            return ""
+        local = value.astimezone(_viewer_zone())
+        return local.strftime("%-d %b %Y, %H:%M ") + local.tzname()
+
+    @app.template_filter("localdate")
+    def localdate(value):
+        return value.astimezone(_viewer_zone()).strftime("%-d %b %Y") if value else ""
+
+    app.jinja_env.globals["now"] = utcnow
+    app.jinja_env.globals["autofocus_for"] = autofocus_for
+
+
+def autofocus_for(field, requested):
+    """A fresh form focuses the field asked for; a re-rendered one focuses its first invalid field."""
+    form = getattr(field, "_form", None)
+    if form is not None and form.errors:
+        return next((name for name in form.errors if name), None) == field.name
+    return requested

@@ -1,0 +1,48 @@
+"""Factories: the smallest calls that build users, workspaces and members for a test."""
+import itertools
+from functools import lru_cache
+
+from studio.accounts import service
+from studio.accounts.models import Membership, User
+from studio.accounts.passwords import hash_password
+from studio.extensions import db
+
+PASSWORD = "correct-horse-battery-42"
+_numbers = itertools.count(1)
+
+
+@lru_cache(maxsize=1)
+def _password_hash():
+    # Hashing is slow on purpose; compute the shared test password's hash once per run.
+    return hash_password(PASSWORD)
+
+
+def make_user(name=None, email=None, timezone="UTC"):
+    number = next(_numbers)
+    user = User(
+        name=name or f"Person {number}",
+        email=(email or f"person{number}@example.com").lower(),
+        password_hash=_password_hash(),
+        timezone=timezone,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def make_workspace(owner=None, name=None):
+    owner = owner or make_user()
+    workspace = service.create_workspace(owner, name or f"Workspace {next(_numbers)}")
+    db.session.commit()
+    return workspace
+
+
+def add_member(workspace, role, user=None):
+    user = user or make_user()
+    db.session.add(Membership(workspace=workspace, user=user, role=role))
+    db.session.commit()
+    return user
+
+
+def owner_of(workspace):
+    return next(m.user for m in workspace.memberships if m.role == "owner")

@@ -1,0 +1,97 @@
+"""Small helpers the tests share: a client that sends CSRF tokens like a browser, and the outbox."""
+import email
+import email.policy
+import re
+from pathlib import Path
+
+from flask.testing import FlaskClient
+
+from studio.extensions import db
+
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+LINK = re.compile(r"https?://\S+")
+
+
+class StudioClient(FlaskClient):
+    """A test client that posts forms the way the browser does: with the page's CSRF token.
+
+    Each request runs in an application context of its own, as in production, so nothing on `g`
+    (the logged-in user, the workspace) or in the request's database session leaks between
+    requests or into the test's own session. Afterwards the test's session is expired so the
+    test reads what the request committed.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if not (db.session.new or db.session.dirty or db.session.deleted):
+            db.session.expire_all()
+        return response
+
+    def csrf_token(self):
+        page = self.get("/login" if not self._logged_in() else "/account/profile")
+        match = CSRF_INPUT.search(page.get_data(as_text=True))
+        assert match, f"no CSRF token on the page: {page.status_code} {page.get_data(as_text=True)[:2000]}"
+        return match.group(1)
+
+    def _logged_in(self):
+        with self.session_transaction() as session:
+            return "_user_id" in session
+
+    def submit(self, url, data=None, htmx=False, headers=None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        headers = dict(headers or {})
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self.post(url, data=data, headers=headers, **kwargs)
+
+    def htmx_get(self, url, **headers):
+        return self.get(url, headers={"HX-Request": "true", **headers})
+
+    def log_in_as(self, user):
+        """Skip the log-in form (the browser tests cover it): start a session for the user."""
+        with self.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return self
+
+    def text(self, url):
+        response = self.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return response.get_data(as_text=True)
+
+
+class Outbox:
+    """The e-mails the app wrote to its outbox folder, oldest first."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+
+    def messages(self):
+        if not self.folder.exists():
+            return []
+        return [
+            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            for path in sorted(self.folder.glob("*.eml"))
+        ]
+
+    def to(self, address):
+        return [message for message in self.messages() if message["To"] == address]
+
+    def last_link_to(self, address):
+        messages = self.to(address)
+        assert messages, f"no e-mail to {address}"
+        return link_in(messages[-1])
+
+
+def link_in(message):
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    match = LINK.search(text)
+    assert match, "no link in the e-mail"
+    return match.group(0)
+
+
+def errors_next_to(html, field_id):
+    """The error messages drawn beside a form field."""
+    return re.findall(rf'<p class="field-error" id="{field_id}-error">([^<]+)</p>', html)

@@ -1,0 +1,142 @@
+"""Every route, checked against every kind of visitor: anonymous people are sent to log in (htmx
+gets HX-Redirect), members of another workspace get 404, and a viewer gets 403 on every write.
+
+The route list comes from the app itself, so a route added later is checked without editing this
+file; a new route that anonymous people may reach must be named in PUBLIC_ENDPOINTS."""
+import pytest
+
+from studio.accounts.models import Invitation
+from studio.database import utcnow
+from studio.extensions import db
+from tests.factories import add_member, make_workspace, owner_of
+
+PUBLIC_ENDPOINTS = {
+    "static",
+    "accounts.index",
+    "accounts.signup",
+    "accounts.login",
+    "accounts.logout",
+    "accounts.forgot_password",
+    "accounts.reset_password",
+    "accounts.invitation",
+}
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def routes(app):
+    """(endpoint, method, rule) for every route the app serves."""
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, rule
+
+
+def url_for_rule(rule, workspace, ids):
+    values = {}
+    for argument in rule.arguments:
+        if argument == "ws":
+            values[argument] = workspace.slug
+        elif argument in ids:
+            values[argument] = ids[argument]
+        else:
+            values[argument] = "x"
+    return rule.build(values)[1]
+
+
+@pytest.fixture
+def world(app):
+    """Two workspaces: ours (with a viewer) and theirs, each with an invitation and members."""
+    ours = make_workspace(name="Ours")
+    viewer = add_member(ours, "viewer")
+    theirs = make_workspace(name="Theirs")
+    stranger_editor = add_member(theirs, "editor")
+    for workspace in (ours, theirs):
+        db.session.add(
+            Invitation(workspace=workspace, email=f"invitee@{workspace.slug}.example", role="editor",
+                       token_hash=f"hash-{workspace.slug}", expires_at=utcnow())
+        )
+    db.session.commit()
+
+    def ids_in(workspace):
+        invitation = next(i for i in db.session.query(Invitation).filter_by(workspace_id=workspace.id))
+        membership = next(m for m in workspace.memberships if m.role != "owner")
+        return {"invitation_id": invitation.id, "membership_id": membership.id, "token": "not-a-token"}
+
+    return {
+        "ours": ours, "theirs": theirs, "viewer": viewer, "owner": owner_of(ours),
+        "our_ids": ids_in(ours), "their_ids": ids_in(theirs), "stranger": stranger_editor,
+    }
+
+
+def call(client, method, url, htmx=False):
+    headers = {"HX-Request": "true", "HX-Current-URL": "http://localhost/w/ours/members"} if htmx else {}
+    if method == "GET":
+        return client.get(url, headers=headers)
+    return client.open(url, method=method, data={"csrf_token": client.csrf_token()}, headers=headers)
+
+
+def test_anonymous_visitors_are_sent_to_log_in_everywhere_but_the_public_pages(app, world):
+    client = app.test_client()
+    checked = 0
+    for endpoint, method, rule in routes(app):
+        if endpoint in PUBLIC_ENDPOINTS:
+            continue
+        url = url_for_rule(rule, world["ours"], world["our_ids"])
+        response = call(client, method, url)
+        assert response.status_code == 302, (method, url, response.status_code)
+        assert response.headers["Location"].startswith("/login?next="), (method, url)
+        response = call(client, method, url, htmx=True)
+        assert response.status_code == 401, (method, url)
+        assert response.headers["HX-Redirect"] == "/login?next=/w/ours/members", (method, url)
+        assert response.get_data() == b"", "no log-in form is swapped into a fragment"
+        checked += 1
+    assert checked >= 10
+
+
+def test_a_member_of_another_workspace_gets_404_on_every_workspace_route(app, world):
+    client = app.test_client().log_in_as(world["stranger"])
+    checked = 0
+    for endpoint, method, rule in routes(app):
+        if "ws" not in rule.arguments:
+            continue
+        url = url_for_rule(rule, world["ours"], world["our_ids"])
+        response = call(client, method, url)
+        assert response.status_code == 404, (method, url, response.status_code)
+        checked += 1
+    assert checked >= 8
+
+
+def test_ids_from_another_workspace_answer_404_even_inside_ones_own(app, world):
+    """An owner of Ours who puts Theirs' ids into Ours' URLs reaches nothing."""
+    client = app.test_client().log_in_as(world["owner"])
+    checked = 0
+    for endpoint, method, rule in routes(app):
+        if "ws" not in rule.arguments or not (set(rule.arguments) & set(world["their_ids"])):
+            continue
+        url = url_for_rule(rule, world["ours"], world["their_ids"])
+        assert call(client, method, url).status_code == 404, (method, url)
+        checked += 1
+    assert checked >= 4
+
+
+def test_a_viewer_gets_403_on_every_write(app, world):
+    client = app.test_client().log_in_as(world["viewer"])
+    checked = 0
+    for endpoint, method, rule in routes(app):
+        if "ws" not in rule.arguments or method not in WRITE_METHODS:
+            continue
+        view = app.view_functions[endpoint]
+        assert getattr(view, "required_role", "viewer") != "viewer", f"{endpoint} must declare who may write"
+        url = url_for_rule(rule, world["ours"], world["our_ids"])
+        for htmx in (False, True):
+            response = call(client, method, url, htmx=htmx)
+            assert response.status_code == 403, (method, url, response.status_code)
+        checked += 1
+    assert checked >= 6
+
+
+def test_a_viewer_reads_every_workspace_page(app, world):
+    client = app.test_client().log_in_as(world["viewer"])
+    for endpoint, method, rule in routes(app):
+        if "ws" in rule.arguments and method == "GET":
+            url = url_for_rule(rule, world["ours"], world["our_ids"])
+            assert client.get(url).status_code == 200, url

@@ -1,0 +1,63 @@
+"""E-mail goes out through a real SMTP server on loopback when MAIL_URL names one."""
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+
+from studio.extensions import db
+from studio.notify.mail import MailError, send_mail
+from tests.factories import make_user, make_workspace, owner_of
+
+
+class Inbox(Message):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    inbox.port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+    controller.start()
+    yield inbox
+    controller.stop()
+
+
+def test_an_invitation_travels_over_smtp(app, smtp_server):
+    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{smtp_server.port}"
+    workspace = make_workspace(name="Wire Co")
+    client = app.test_client().log_in_as(owner_of(workspace))
+    response = client.submit(f"/w/{workspace.slug}/members/invite", {"email": "wire@example.com", "role": "viewer"})
+    assert response.status_code == 303
+    [message] = smtp_server.messages
+    assert message["To"] == "wire@example.com"
+    assert "invited you to Wire Co" in message["Subject"]
+    body = message.get_payload()[0].get_payload(decode=True).decode()
+    assert "http://localhost/invite/" in body
+
+
+def test_links_in_emails_use_public_url_when_set(app, outbox):
+    app.config["PUBLIC_URL"] = "https://studio.example.org"
+    make_user(email="pub@example.com")
+    db.session.commit()
+    app.test_client().submit("/password/forgot", {"email": "pub@example.com"})
+    assert outbox.last_link_to("pub@example.com").startswith("https://studio.example.org/password/reset/")
+
+
+def test_an_unreachable_smtp_server_is_a_clear_error(app):
+    app.config["MAIL_URL"] = "smtp://127.0.0.1:9"
+    with app.test_request_context():
+        with pytest.raises(MailError, match="could not send e-mail through 127.0.0.1"):
+            send_mail("x@example.com", "Hi", "password_reset", user=make_user(), link="http://x", minutes=5)
