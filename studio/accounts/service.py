@@ -233,18 +233,29 @@ def remember_workspace(user, workspace):
         db.session.commit()
 
 
-def members_of(workspace):
+def _members_query(workspace):
     return (
-        db.session.execute(
-            select(Membership)
-            .where(Membership.workspace_id == workspace.id)
-            .options(joinedload(Membership.user))
-            .join(Membership.user)
-            .order_by(func.lower(User.name))
-        )
-        .scalars()
-        .all()
+        select(Membership)
+        .where(Membership.workspace_id == workspace.id)
+        .options(joinedload(Membership.user))
+        .join(Membership.user)
+        .order_by(func.lower(User.name), Membership.id)
     )
+
+
+def members_page(workspace, page, per_page=50):
+    """One page of the workspace's members, by name, with the total count."""
+    return db.paginate(_members_query(workspace), page=page, per_page=per_page, error_out=False)
+
+
+def first_members(workspace, limit):
+    return db.session.execute(_members_query(workspace).limit(limit)).scalars().all()
+
+
+def count_members(workspace):
+    return db.session.execute(
+        select(func.count()).select_from(Membership).where(Membership.workspace_id == workspace.id)
+    ).scalar_one()
 
 
 def count_owners(workspace):
@@ -294,21 +305,28 @@ def _new_invite_token(invitation, ttl):
     return token
 
 
-def pending_invitations(workspace):
-    return (
-        db.session.execute(
-            select(Invitation)
-            .where(
-                Invitation.workspace_id == workspace.id,
-                Invitation.accepted_at.is_(None),
-                Invitation.revoked_at.is_(None),
-            )
-            .options(joinedload(Invitation.invited_by))
-            .order_by(Invitation.created_at.desc())
-        )
-        .scalars()
-        .all()
+def _pending(workspace):
+    return (Invitation.workspace_id == workspace.id, Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+
+
+def pending_invitations(workspace, limit=None):
+    """The newest pending invitations (all of them when no limit is given)."""
+    query = (
+        select(Invitation)
+        .where(*_pending(workspace))
+        .options(joinedload(Invitation.invited_by))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        .limit(limit)
     )
+    return db.session.execute(query).scalars().all()
+
+
+def count_pending_invitations(workspace):
+    return db.session.execute(select(func.count()).select_from(Invitation).where(*_pending(workspace))).scalar_one()
+
+
+def has_pending_invitation(workspace, email):
+    return db.session.execute(select(Invitation.id).where(*_pending(workspace), Invitation.email == email)).first() is not None
 
 
 def invite(workspace, inviter, email, role, ttl):
@@ -319,7 +337,7 @@ def invite(workspace, inviter, email, role, ttl):
     ).first()
     if already_member:
         raise AccountError("This person is already a member of the workspace.", field="email")
-    if any(invitation.email == email for invitation in pending_invitations(workspace)):
+    if has_pending_invitation(workspace, email):
         raise AccountError("This person already has a pending invitation. Resend it from the list below.", field="email")
     invitation = Invitation(workspace=workspace, email=email, role=role, invited_by=inviter)
     token = _new_invite_token(invitation, ttl)

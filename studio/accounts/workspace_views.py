@@ -1,7 +1,7 @@
 """A workspace's own pages: its dashboard, members and invitations, and settings."""
 from datetime import timedelta
 
-from flask import current_app, flash, g, url_for
+from flask import current_app, flash, g, request, url_for
 from flask_login import current_user
 
 from studio.accounts import service
@@ -14,12 +14,19 @@ from studio.web import external_url, go_to, invalid, page, wants_fragment
 bp = workspace_blueprint("workspaces", __name__)
 
 
+TEAM_PREVIEW = 8
+INVITATIONS_SHOWN = 50
+
+
 @bp.get("/")
 def dashboard():
     service.remember_workspace(current_user, g.workspace)
-    members = service.members_of(g.workspace)
-    invitations = service.pending_invitations(g.workspace)
-    return page("workspaces/dashboard.html", members=members, invitations=invitations)
+    return page(
+        "workspaces/dashboard.html",
+        members=service.first_members(g.workspace, TEAM_PREVIEW),
+        member_count=service.count_members(g.workspace),
+        invitation_count=service.count_pending_invitations(g.workspace),
+    )
 
 
 # ---- members and invitations -------------------------------------------------------------------
@@ -30,8 +37,9 @@ def members_page(invite_form=None, status=200):
         "workspaces/members.html",
         block="panel",
         status=status,
-        members=service.members_of(g.workspace),
-        invitations=service.pending_invitations(g.workspace),
+        members=service.members_page(g.workspace, request.args.get("page", 1, type=int)),
+        invitations=service.pending_invitations(g.workspace, limit=INVITATIONS_SHOWN),
+        invitation_count=service.count_pending_invitations(g.workspace),
         invite_form=invite_form or InviteForm(formdata=None),
         role_form=RoleForm(formdata=None),
     )
