@@ -65,7 +65,7 @@ def register_blueprints(app):
 
 def register_web(app):
     from studio.accounts.service import memberships_of
-    from studio.security.access import can, fill_workspace_slug
+    from studio.security.access import can, fill_workspace_slug, may_manage
     from studio.web import add_security_headers, register_error_handlers, register_template_helpers
 
     register_error_handlers(app)
@@ -88,7 +88,7 @@ def register_web(app):
 
     @app.context_processor
     def template_helpers():
-        return {"can": can, "navigation": navigation}
+        return {"can": can, "may_manage": may_manage, "navigation": navigation}
 
 
 def register_cli(app):

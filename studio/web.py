@@ -54,9 +54,10 @@ def page(template, block="content", status=200, **context):
     return response
 
 
-def invalid(template, block="content", **context):
-    """A form that failed validation: re-render it with its errors and write nothing."""
-    return page(template, block=block, status=422, **context)
+def show_form(template, form, block="content", **context):
+    """A form page: 422 with the errors beside their fields once it has been submitted wrongly."""
+    status = 422 if form.errors or getattr(form, "form_errors", None) else 200
+    return page(template, block=block, status=status, form=form, **context)
 
 
 def go_to(url):

@@ -2,6 +2,7 @@
 import hashlib
 import re
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -12,7 +13,7 @@ from studio.accounts.models import Invitation, LoginAttempt, Membership, User, W
 from studio.accounts.passwords import hash_password, password_matches
 from studio.database import utcnow
 from studio.extensions import db
-from studio.security.access import ROLE_RANK, role_at_least
+from studio.security.access import may_manage, role_at_least
 
 
 class AccountError(Exception):
@@ -107,10 +108,16 @@ def login_wait_seconds(email, ip, limits):
     return wait
 
 
-def record_failed_login(email, ip, keep=timedelta(days=1)):
+def record_failed_login(email, ip):
     db.session.add(LoginAttempt(email=normalize_email(email), ip=ip))
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < utcnow() - keep))
     db.session.commit()
+
+
+def prune_login_attempts(keep=timedelta(days=1)):
+    """Failures matter only inside the rate limit's short window; the hourly job drops old ones."""
+    deleted = db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < utcnow() - keep)).rowcount
+    db.session.commit()
+    return deleted
 
 
 def authenticate(email, password, ip, limits):
@@ -165,7 +172,8 @@ def reset_password(user, new_password):
 
 
 def slugify(name):
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60]
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60]
     return slug or "workspace"
 
 
@@ -265,10 +273,9 @@ def count_owners(workspace):
 
 
 def _check_may_manage(actor, target):
-    """Admins manage editors and viewers; only owners touch owners and admins."""
     if not role_at_least(actor.role, "admin"):
         raise AccountError("Only owners and admins manage members.")
-    if ROLE_RANK[target.role] >= ROLE_RANK["admin"] and actor.role != "owner":
+    if not may_manage(actor, target):
         raise AccountError("Only an owner can change an owner's or an admin's membership.")
 
 

@@ -14,7 +14,7 @@ from studio.accounts.forms import (
     WorkspaceForm,
 )
 from studio.notify.mail import send_mail
-from studio.web import external_url, go_to, invalid, page, safe_next_url
+from studio.web import external_url, go_to, page, safe_next_url, show_form
 
 bp = Blueprint("accounts", __name__)
 
@@ -35,6 +35,12 @@ def login_limits():
         "per_address": config["LOGIN_FAILURES_PER_ADDRESS"],
         "window": config["LOGIN_FAILURE_WINDOW_SECONDS"],
     }
+
+
+def refused_link(refusal, kind):
+    """A clear page for an e-mailed link that cannot be used: 400 if forged, 410 if it is spent."""
+    status = 400 if refusal.reason == "invalid" else 410
+    return page("accounts/link_refused.html", refusal=refusal, kind=kind, status=status)
 
 
 def workspace_home(user):
@@ -65,9 +71,7 @@ def signup():
             login_user(user)
             flash(f"Welcome to Studio, {user.name}. This is your workspace.", "success")
             return go_to(url_for("workspaces.dashboard", ws=workspace.slug))
-    if form.errors:
-        return invalid("accounts/signup.html", form=form)
-    return page("accounts/signup.html", form=form)
+    return show_form("accounts/signup.html", form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -87,9 +91,7 @@ def login():
         else:
             login_user(user, remember=form.remember.data)
             return go_to(next_url or workspace_home(user))
-    if form.errors or form.form_errors:
-        return invalid("accounts/login.html", form=form)
-    return page("accounts/login.html", form=form)
+    return show_form("accounts/login.html", form)
 
 
 @bp.post("/logout")
@@ -116,9 +118,7 @@ def forgot_password():
             )
         # The same answer whether or not the account exists, so the form reveals no addresses.
         return page("accounts/forgot_sent.html", email=form.email.data)
-    if form.errors:
-        return invalid("accounts/forgot.html", form=form)
-    return page("accounts/forgot.html", form=form)
+    return show_form("accounts/forgot.html", form)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -128,15 +128,13 @@ def reset_password(token):
             token, current_app.config["SECRET_KEY"], current_app.config["PASSWORD_RESET_TTL_MINUTES"] * 60
         )
     except service.LinkRefused as refusal:
-        return page("accounts/link_refused.html", refusal=refusal, kind="reset", status=410 if refusal.reason != "invalid" else 400)
+        return refused_link(refusal, "reset")
     form = ResetPasswordForm(user)
     if form.validate_on_submit():
         service.reset_password(user, form.password.data)
         flash("Your password is changed. Log in with the new one.", "success")
         return go_to(url_for("accounts.login"))
-    if form.errors:
-        return invalid("accounts/reset.html", form=form, token=token)
-    return page("accounts/reset.html", form=form, token=token)
+    return show_form("accounts/reset.html", form, token=token)
 
 
 @bp.route("/account/profile", methods=["GET", "POST"])
@@ -147,9 +145,7 @@ def profile():
         service.update_profile(current_user, form.name.data, form.timezone.data)
         flash("Profile saved.", "success")
         return go_to(url_for("accounts.profile"))
-    if form.errors:
-        return invalid("accounts/profile.html", form=form)
-    return page("accounts/profile.html", form=form)
+    return show_form("accounts/profile.html", form)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -165,9 +161,7 @@ def change_password():
             # The session stays valid: Flask-Login keys it on the user id, not the password.
             flash("Your password is changed.", "success")
             return go_to(url_for("accounts.profile"))
-    if form.errors:
-        return invalid("accounts/password.html", form=form)
-    return page("accounts/password.html", form=form)
+    return show_form("accounts/password.html", form)
 
 
 @bp.route("/workspaces/new", methods=["GET", "POST"])
@@ -178,17 +172,10 @@ def new_workspace():
         workspace = service.add_workspace(current_user, form.name.data)
         flash(f"Workspace “{workspace.name}” created.", "success")
         return go_to(url_for("workspaces.dashboard", ws=workspace.slug))
-    if form.errors:
-        return invalid("accounts/new_workspace.html", form=form)
-    return page("accounts/new_workspace.html", form=form)
+    return show_form("accounts/new_workspace.html", form)
 
 
 # ---- invitations, from the e-mailed link -------------------------------------------------------
-
-
-def refused_invitation(refusal):
-    status = 400 if refusal.reason == "invalid" else 410
-    return page("accounts/link_refused.html", refusal=refusal, kind="invite", status=status)
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
@@ -197,7 +184,7 @@ def invitation(token):
     try:
         invite = service.invitation_for_token(token)
     except service.LinkRefused as refusal:
-        return refused_invitation(refusal)
+        return refused_link(refusal, "invite")
     if current_user.is_authenticated:
         return page("accounts/invitation.html", invite=invite, token=token, form=None)
     if service.find_user_by_email(invite.email):
@@ -208,9 +195,7 @@ def invitation(token):
         login_user(user)
         flash(f"Welcome to {invite.workspace.name}.", "success")
         return go_to(url_for("workspaces.dashboard", ws=invite.workspace.slug))
-    if form.errors:
-        return invalid("accounts/invitation.html", invite=invite, token=token, form=form)
-    return page("accounts/invitation.html", invite=invite, token=token, form=form)
+    return show_form("accounts/invitation.html", form, invite=invite, token=token)
 
 
 @bp.post("/invite/<token>/accept")
@@ -219,7 +204,7 @@ def accept_invitation(token):
     try:
         invite = service.invitation_for_token(token)
     except service.LinkRefused as refusal:
-        return refused_invitation(refusal)
+        return refused_link(refusal, "invite")
     try:
         service.accept_invitation(invite, current_user)
     except service.AccountError as error:

@@ -9,7 +9,7 @@ from studio.accounts.forms import InviteForm, RoleForm, WorkspaceForm
 from studio.accounts.models import Invitation, Membership
 from studio.notify.mail import send_mail
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
-from studio.web import external_url, go_to, invalid, page, wants_fragment
+from studio.web import external_url, go_to, page, show_form, wants_fragment
 
 bp = workspace_blueprint("workspaces", __name__)
 
@@ -128,11 +128,15 @@ def change_role(membership_id):
 @requires_role("admin")
 def remove_member(membership_id):
     target = scoped_get_or_404(Membership, membership_id)
-    name = target.user.name
+    name, removed_self = target.user.name, target.user_id == current_user.id
     try:
         service.remove_member(g.membership, target)
     except service.AccountError as error:
         return members_changed(str(error), "error")
+    if removed_self:
+        # An owner who leaves can no longer see this workspace: take them home.
+        flash(f"You left {g.workspace.name}.", "success")
+        return go_to(url_for("accounts.index"))
     return members_changed(f"{name} no longer belongs to {g.workspace.name}.")
 
 
@@ -152,4 +156,4 @@ def save_settings():
         service.rename_workspace(g.workspace, form.name.data)
         flash("Workspace settings saved.", "success")
         return go_to(url_for("workspaces.settings"))
-    return invalid("workspaces/settings.html", form=form)
+    return show_form("workspaces/settings.html", form)

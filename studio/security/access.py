@@ -47,6 +47,13 @@ def can(minimum):
     return role is not None and role_at_least(role, minimum)
 
 
+def may_manage(actor, target):
+    """Admins manage editors and viewers; only owners manage owners and admins."""
+    if not role_at_least(actor.role, "admin"):
+        return False
+    return actor.role == "owner" or not role_at_least(target.role, "admin")
+
+
 def requires_role(minimum):
     if minimum not in ROLE_RANK:
         raise ValueError(f"unknown role {minimum!r}")

@@ -3,7 +3,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.factories import make_workspace, owner_of, PASSWORD
+from tests.factories import PASSWORD, make_workspace, owner_of
 
 
 def watch_console(page):
@@ -40,6 +40,10 @@ def test_a_maker_signs_up_invites_a_teammate_who_joins_through_the_emailed_link(
 
     maker.get_by_role("navigation", name="Workspace").get_by_role("link", name="Members").click()
     expect(maker).to_have_url(re.compile(r"/members$"))
+    maker.get_by_label("E-mail of the person to invite").fill("omar@@example")
+    maker.get_by_role("button", name="Send invitation").click()
+    expect(maker.locator("#email-error")).to_have_text("Enter a valid e-mail address.")
+    expect(maker.get_by_label("E-mail of the person to invite")).to_be_focused()
     maker.get_by_label("E-mail of the person to invite").fill("omar@example.com")
     maker.get_by_label("Role").select_option("editor")
     maker.get_by_role("button", name="Send invitation").click()

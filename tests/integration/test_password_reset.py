@@ -1,8 +1,8 @@
 """A maker who forgot the password gets a signed link by e-mail that works once, for an hour."""
 import time
 
-from tests.factories import PASSWORD, make_user
 from studio.extensions import db
+from tests.factories import PASSWORD, make_user
 
 
 def ask_for_reset(app, email):
