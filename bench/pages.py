@@ -46,13 +46,13 @@ def build(folder, size):
                                       token_hash=f"{size}-{number}", expires_at=utcnow() + timedelta(days=1),
                                       invited_by=owner))
         db.session.commit()
-        return app, owner.id, workspace.slug
+        return app, owner.get_id(), workspace.slug
 
 
 def measure(app, user_id, url, htmx):
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = user_id
     headers = {"HX-Request": "true"} if htmx else {}
     statements = []
     with app.app_context():

@@ -49,8 +49,10 @@ def init_extensions(app):
     from studio.web import send_to_login
 
     @login_manager.user_loader
-    def load_user(user_id):
-        return db.session.get(User, int(user_id))
+    def load_user(session_id):
+        user_id, _, stamp = session_id.partition(".")
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and stamp == user.session_stamp else None
 
     login_manager.unauthorized_handler(send_to_login)
 

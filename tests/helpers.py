@@ -52,7 +52,7 @@ class StudioClient(FlaskClient):
     def log_in_as(self, user):
         """Skip the log-in form (the browser tests cover it): start a session for the user."""
         with self.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return self
 

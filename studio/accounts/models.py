@@ -1,3 +1,4 @@
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -28,6 +29,14 @@ class User(UserMixin, db.Model):
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="Membership.user_id"
     )
+
+    @property
+    def session_stamp(self):
+        """Changes whenever the password does, so changing it ends the user's other sessions."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:12]
+
+    def get_id(self):
+        return f"{self.id}.{self.session_stamp}"
 
     def __repr__(self):
         return f"<User {self.email}>"

@@ -158,8 +158,9 @@ def change_password():
         except service.AccountError as error:
             field_error(form, error)
         else:
-            # The session stays valid: Flask-Login keys it on the user id, not the password.
-            flash("Your password is changed.", "success")
+            # A new password ends every other session (see User.session_stamp); keep this one.
+            login_user(current_user._get_current_object())
+            flash("Your password is changed. Other devices are logged out.", "success")
             return go_to(url_for("accounts.profile"))
     return show_form("accounts/password.html", form)
 

@@ -12,6 +12,7 @@ def ask_for_reset(app, email):
 def test_reset_by_emailed_link_then_log_in_with_the_new_password(app, outbox):
     user = make_user(email="lena@example.com")
     db.session.commit()
+    old_session = app.test_client().log_in_as(user)
     response = ask_for_reset(app, "Lena@Example.com")
     assert "a link to reset its password is on its way" in response.get_data(as_text=True)
     [message] = outbox.to("lena@example.com")
@@ -22,6 +23,7 @@ def test_reset_by_emailed_link_then_log_in_with_the_new_password(app, outbox):
     assert "Choose a new password" in client.text(link)
     response = client.submit(link, {"password": "violet-canyon-river-8"})
     assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert old_session.get("/account/profile").status_code == 302, "a reset ends the sessions before it"
     assert client.submit("/login", {"email": user.email, "password": PASSWORD}).status_code == 422
     assert client.submit("/login", {"email": user.email, "password": "violet-canyon-river-8"}).status_code == 303
 

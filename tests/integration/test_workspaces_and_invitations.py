@@ -225,13 +225,17 @@ def test_profile_keeps_a_time_zone_and_times_show_in_it(app):
     assert "JST" in client.text(f"/w/{workspace.slug}/members")
 
 
-def test_changing_the_password_needs_the_current_one(app):
-    user = make_workspace().memberships[0].user
+def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(app):
+    workspace = make_workspace()
+    user = workspace.memberships[0].user
+    other_device = app.test_client().log_in_as(user)
     client = app.test_client().log_in_as(user)
     response = client.submit("/account/password", {"current_password": "wrong-wrong-wrong", "new_password": "fresh-garden-lamp-5"})
     assert response.status_code == 422
     assert errors_next_to(response.get_data(as_text=True), "current_password") == ["That is not your current password."]
     response = client.submit("/account/password", {"current_password": PASSWORD, "new_password": "fresh-garden-lamp-5"})
     assert response.status_code == 303
+    assert client.get(f"/w/{workspace.slug}/").status_code == 200, "this device stays logged in"
+    assert other_device.get(f"/w/{workspace.slug}/").status_code == 302, "the other one is logged out"
     client.submit("/logout")
     assert client.submit("/login", {"email": user.email, "password": "fresh-garden-lamp-5"}).status_code == 303
