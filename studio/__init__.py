@@ -36,6 +36,10 @@ def create_app(config=None):
 
 
 def init_extensions(app):
+    from studio.sandbox.server import init_sandbox_server
+    from studio.security.crypto import load_keyring
+
+    app.extensions["studio_keyring"] = load_keyring(app.config, app.instance_path)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -55,14 +59,21 @@ def init_extensions(app):
         return user if user is not None and stamp == user.session_stamp else None
 
     login_manager.unauthorized_handler(send_to_login)
+    init_sandbox_server(app)
 
 
 def register_blueprints(app):
     from studio.accounts.views import bp as accounts_bp
     from studio.accounts.workspace_views import bp as workspaces_bp
+    from studio.connections.views import bp as connections_bp
+    from studio.connections.views import callbacks as connection_callbacks_bp
+    from studio.sandbox.views import bp as sandbox_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(workspaces_bp)
+    app.register_blueprint(connections_bp)
+    app.register_blueprint(connection_callbacks_bp)
+    app.register_blueprint(sandbox_bp)
 
 
 def register_web(app):

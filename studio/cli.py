@@ -50,6 +50,32 @@ def create_user_command(email, name, password, workspace_name):
     click.echo(f"Created {user.email} with workspace {workspace.name} (/w/{workspace.slug}/).")
 
 
+@studio_cli.command("rotate-key")
+@with_appcontext
+def rotate_key_command():
+    """Seal every stored token under a new key.
+
+    With the development key ring (instance/token_keys) a new key is made and becomes current.
+    With TOKEN_KEYS from the environment, put the new key first in TOKEN_KEYS, run this, and once
+    it reports success remove the old key."""
+    from studio.security.crypto import KeyRing, keyring_file, new_key, new_key_id, reseal_all
+
+    app = current_app._get_current_object()
+    ring = app.extensions["studio_keyring"]
+    if not app.config.get("TOKEN_KEYS"):
+        # Save the new ring first, old keys kept: whatever happens next, every value still opens.
+        ring = KeyRing({new_key_id(): new_key(), **ring.keys})
+        keyring_file(app.instance_path).write_text(ring.serialize())
+    app.extensions["studio_keyring"] = ring
+    try:
+        changed = reseal_all(db.session, db.metadata, ring)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(f"Re-encrypted {changed} value{'s' if changed != 1 else ''} under key {ring.current_id}.")
+
+
 @studio_cli.command("worker")
 @with_appcontext
 def worker_command():

@@ -63,6 +63,19 @@ def _database_url(instance_path):
     return url
 
 
+PLATFORM_KEYS = ("tiktok", "instagram", "youtube", "facebook", "x", "linkedin", "sandbox")
+
+
+def _platform_settings():
+    """Each platform's client id and secret, and any base-URL overrides (<KEY>_<NAME>_URL)."""
+    settings = {}
+    for name, value in os.environ.items():
+        prefix = name.split("_", 1)[0].lower()
+        if prefix in PLATFORM_KEYS and (name.endswith(("_CLIENT_ID", "_CLIENT_SECRET", "_URL")) or name == "FACEBOOK_GRAPH_VERSION"):
+            settings[name] = value
+    return settings
+
+
 def load_config(instance_path):
     load_dotenv(Path.cwd() / ".env", override=False)
     env = os.environ.get("STUDIO_ENV", "development").strip().lower()
@@ -95,4 +108,10 @@ def load_config(instance_path):
         "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "TEMPLATES_AUTO_RELOAD": not production,
+        "TOKEN_KEYS": os.environ.get("TOKEN_KEYS", ""),
+        # The built-in sandbox platform: on in development, off in production unless asked for.
+        "SANDBOX_ENABLED": _bool(os.environ.get("SANDBOX_ENABLED"), default=not production),
+        "SANDBOX_ACCESS_TOKEN_SECONDS": _int("SANDBOX_ACCESS_TOKEN_SECONDS", 3600),
+        "CONNECTION_REFRESH_AHEAD_MINUTES": _int("CONNECTION_REFRESH_AHEAD_MINUTES", 15),
+        **_platform_settings(),
     }

@@ -9,8 +9,19 @@ def prune_login_attempts(app):
         return prune_login_attempts()
 
 
+def refresh_connections(app):
+    from studio.connections.service import refresh_due_connections
+
+    with app.app_context():
+        return refresh_due_connections()
+
+
 def register_jobs(app):
     scheduler.add_job(
         prune_login_attempts, "interval", hours=1, args=[app], id="prune_login_attempts",
+        replace_existing=True, coalesce=True, max_instances=1,
+    )
+    scheduler.add_job(
+        refresh_connections, "interval", minutes=5, args=[app], id="refresh_connections",
         replace_existing=True, coalesce=True, max_instances=1,
     )

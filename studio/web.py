@@ -2,7 +2,18 @@
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import current_app, get_flashed_messages, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    get_flashed_messages,
+    has_request_context,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
@@ -80,6 +91,15 @@ def safe_next_url(target, fallback):
     return target
 
 
+def public_base_url():
+    """Where this studio is reached from outside: PUBLIC_URL, else the current request's host."""
+    if current_app.config.get("PUBLIC_URL"):
+        return current_app.config["PUBLIC_URL"]
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return "http://127.0.0.1:5000"
+
+
 def external_url(endpoint, **values):
     """An absolute link for e-mails: on PUBLIC_URL when set, so a forged Host header cannot steer it."""
     base = current_app.config.get("PUBLIC_URL")
@@ -137,11 +157,27 @@ def register_error_handlers(app):
     def http_error(error):
         if error.code is None or error.code < 400:
             return error
+        if is_api_request():
+            # Machine clients get the error's own answer (Authlib's carries an OAuth error body).
+            return error if error.response is not None or hasattr(error, "body") else api_error(error)
         return render_error(error.code, getattr(error, "studio_detail", None))
 
     @app.errorhandler(InternalServerError)
     def server_error(error):
         return render_error(500)
+
+
+API_PATH_PREFIXES = ("/sandbox/api/", "/sandbox/oauth/token", "/sandbox/oauth/revoke")
+
+
+def is_api_request():
+    return request.path.startswith(API_PATH_PREFIXES)
+
+
+def api_error(error):
+    response = jsonify({"error": {"status": error.code, "message": error.description}})
+    response.status_code = error.code
+    return response
 
 
 def add_security_headers(response):

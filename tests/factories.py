@@ -46,3 +46,21 @@ def add_member(workspace, role, user=None):
 
 def owner_of(workspace):
     return next(m.user for m in workspace.memberships if m.role == "owner")
+
+
+def make_connection(workspace, platform="sandbox", username=None, **fields):
+    from datetime import timedelta
+
+    from studio.connections.models import PlatformConnection
+    from studio.database import utcnow
+
+    number = next(_numbers)
+    connection = PlatformConnection(
+        workspace_id=workspace.id, platform=platform, account_id=f"acct-{number}",
+        username=username or f"account{number}", display_name=f"Account {number}",
+        access_token=f"access-{number}-secret", refresh_token=f"refresh-{number}-secret",
+        expires_at=utcnow() + timedelta(hours=1), scope="profile publish metrics", **fields,
+    )
+    db.session.add(connection)
+    db.session.commit()
+    return connection

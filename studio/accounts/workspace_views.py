@@ -7,6 +7,8 @@ from flask_login import current_user
 from studio.accounts import service
 from studio.accounts.forms import InviteForm, RoleForm, WorkspaceForm
 from studio.accounts.models import Invitation, Membership
+from studio.connections import service as connections
+from studio.connections.forms import SocialLinkForm
 from studio.notify.mail import send_mail
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
 from studio.web import external_url, go_to, page, show_form, wants_fragment
@@ -26,6 +28,7 @@ def dashboard():
         members=service.first_members(g.workspace, TEAM_PREVIEW),
         member_count=service.count_members(g.workspace),
         invitation_count=service.count_pending_invitations(g.workspace),
+        links=connections.social_links(g.workspace),
     )
 
 
@@ -143,9 +146,14 @@ def remove_member(membership_id):
 # ---- settings ----------------------------------------------------------------------------------
 
 
+def settings_page(form):
+    return show_form("workspaces/settings.html", form, links=connections.social_links(g.workspace),
+                     link_form=SocialLinkForm(formdata=None))
+
+
 @bp.get("/settings")
 def settings():
-    return page("workspaces/settings.html", form=WorkspaceForm(obj=g.workspace))
+    return settings_page(WorkspaceForm(obj=g.workspace))
 
 
 @bp.post("/settings")
@@ -156,4 +164,4 @@ def save_settings():
         service.rename_workspace(g.workspace, form.name.data)
         flash("Workspace settings saved.", "success")
         return go_to(url_for("workspaces.settings"))
-    return show_form("workspaces/settings.html", form)
+    return settings_page(form)

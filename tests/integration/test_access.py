@@ -3,12 +3,15 @@ gets HX-Redirect), members of another workspace get 404, and a viewer gets 403 o
 
 The route list comes from the app itself, so a route added later is checked without editing this
 file; a new route that anonymous people may reach must be named in PUBLIC_ENDPOINTS."""
+from datetime import timedelta
+
 import pytest
 
 from studio.accounts.models import Invitation
+from studio.connections.models import PendingConnection, SocialLink
 from studio.database import utcnow
 from studio.extensions import db
-from tests.factories import add_member, make_workspace, owner_of
+from tests.factories import add_member, make_connection, make_workspace, owner_of
 
 PUBLIC_ENDPOINTS = {
     "static",
@@ -19,7 +22,14 @@ PUBLIC_ENDPOINTS = {
     "accounts.forgot_password",
     "accounts.reset_password",
     "accounts.invitation",
+    # The sandbox platform's OAuth endpoints and public post pages, as on a real platform.
+    "sandbox.authorize",
+    "sandbox.token",
+    "sandbox.revoke",
+    "sandbox.public_post",
 }
+# The sandbox's API answers to bearer tokens, not to sessions.
+TOKEN_PROTECTED_PREFIX = "sandbox.api_"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -37,8 +47,10 @@ def url_for_rule(rule, workspace, ids):
             values[argument] = workspace.slug
         elif argument in ids:
             values[argument] = ids[argument]
+        elif argument == "platform":
+            values[argument] = "sandbox"
         else:
-            values[argument] = "x"
+            values[argument] = 1
     return rule.build(values)[1]
 
 
@@ -55,16 +67,29 @@ def world(app):
                        token_hash=f"hash-{workspace.slug}", expires_at=utcnow())
         )
     db.session.commit()
+    made = {workspace.id: make_connection_things(workspace) for workspace in (ours, theirs)}
 
     def ids_in(workspace):
         invitation = next(i for i in db.session.query(Invitation).filter_by(workspace_id=workspace.id))
         membership = next(m for m in workspace.memberships if m.role != "owner")
-        return {"invitation_id": invitation.id, "membership_id": membership.id, "token": "not-a-token"}
+        return {"invitation_id": invitation.id, "membership_id": membership.id, "token": "not-a-token",
+                **made[workspace.id]}
 
     return {
         "ours": ours, "theirs": theirs, "viewer": viewer, "owner": owner_of(ours),
         "our_ids": ids_in(ours), "their_ids": ids_in(theirs), "stranger": stranger_editor,
     }
+
+
+def make_connection_things(workspace):
+    owner = owner_of(workspace)
+    connection = make_connection(workspace)
+    link = SocialLink(workspace_id=workspace.id, label="Site", url="https://example.com")
+    pending = PendingConnection(workspace_id=workspace.id, user_id=owner.id, platform="facebook", payload="[]",
+                                expires_at=utcnow() + timedelta(minutes=5))
+    db.session.add_all([link, pending])
+    db.session.commit()
+    return {"connection_id": connection.id, "link_id": link.id, "pending_id": pending.id}
 
 
 def call(client, method, url, htmx=False):
@@ -81,6 +106,10 @@ def test_anonymous_visitors_are_sent_to_log_in_everywhere_but_the_public_pages(a
         if endpoint in PUBLIC_ENDPOINTS:
             continue
         url = url_for_rule(rule, world["ours"], world["our_ids"])
+        if endpoint.startswith(TOKEN_PROTECTED_PREFIX):
+            response = call(client, method, url)
+            assert response.status_code == 401 and response.is_json, (method, url, response.status_code)
+            continue
         response = call(client, method, url)
         assert response.status_code == 302, (method, url, response.status_code)
         assert response.headers["Location"].startswith("/login?next="), (method, url)
@@ -139,4 +168,5 @@ def test_a_viewer_reads_every_workspace_page(app, world):
     for endpoint, method, rule in routes(app):
         if "ws" in rule.arguments and method == "GET":
             url = url_for_rule(rule, world["ours"], world["our_ids"])
-            assert client.get(url).status_code == 200, url
+            expected = 403 if hasattr(app.view_functions[endpoint], "required_role") else 200
+            assert client.get(url).status_code == expected, url

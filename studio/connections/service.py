@@ -1,0 +1,284 @@
+"""The rules of connected accounts: the OAuth dance, storing and refreshing tokens, disconnecting.
+
+Plain functions over the session; the views keep the in-progress authorization (state and PKCE
+verifier) in the user's session and hand it in here."""
+import json
+import secrets
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from studio.accounts.models import Membership, User, Workspace
+from studio.connections.models import PendingConnection, PlatformConnection, SocialLink
+from studio.database import utcnow
+from studio.extensions import db
+from studio.platforms import get_platform
+from studio.platforms.base import Account, Connectable, Tokens
+from studio.platforms.errors import AuthError, PermanentError, PlatformError, RetryableError
+from studio.web import public_base_url
+
+FLOW_TTL_SECONDS = 15 * 60
+PENDING_TTL = timedelta(minutes=15)
+
+
+class ConnectError(Exception):
+    """The connect flow cannot finish; the message is for the person connecting."""
+
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.status = status
+
+
+# ---- reading -----------------------------------------------------------------------------------
+
+
+def connections_of(workspace):
+    return db.session.execute(
+        select(PlatformConnection).where(PlatformConnection.workspace_id == workspace.id)
+        .order_by(PlatformConnection.platform, PlatformConnection.username)
+    ).scalars().all()
+
+
+# ---- the authorization flow ----------------------------------------------------------------------
+
+
+def start_authorization(platform_key, workspace, redirect_uri, reconnect_id=None):
+    """The platform's authorize URL and the flow record to keep until the callback."""
+    platform = get_platform(platform_key)
+    if not platform.configured:
+        raise ConnectError(f"{platform.name} is not configured on this studio yet.")
+    state = secrets.token_urlsafe(24)
+    verifier = secrets.token_urlsafe(64) if platform.uses_pkce else None
+    flow = {"platform": platform_key, "workspace_id": workspace.id, "slug": workspace.slug, "verifier": verifier,
+            "reconnect_id": reconnect_id, "started": int(time.time())}
+    return platform.authorization_url(redirect_uri, state, verifier), state, flow
+
+
+def flow_is_fresh(flow):
+    return flow is not None and time.time() - flow.get("started", 0) < FLOW_TTL_SECONDS
+
+
+def complete_authorization(platform_key, flow, params, redirect_uri, user):
+    """Finish the callback: check what came back, trade the code, and store what it grants.
+
+    Returns ("connected", [connections]) or ("pick", pending) when the user must choose accounts.
+    Stores nothing when anything is wrong."""
+    platform = get_platform(platform_key)
+    if params.get("error"):
+        if params["error"] == "access_denied":
+            raise ConnectError(f"You declined the request on {platform.name}, so nothing was connected.")
+        description = params.get("error_description") or params["error"]
+        raise ConnectError(f"{platform.name} refused the connection: {description}")
+    code = params.get("code")
+    if not code:
+        raise ConnectError(f"{platform.name} sent no authorization code back.")
+    if platform.uses_pkce and not flow.get("verifier"):
+        raise ConnectError("This sign-in lost its PKCE verifier, so it cannot be finished safely. Start again.")
+    try:
+        tokens = platform.exchange_code(code, redirect_uri, flow.get("verifier"))
+        connectables = platform.connectables(tokens)
+    except RetryableError as error:
+        raise ConnectError(f"{platform.name} is not answering properly right now ({error}). Try again in a moment.", 502)
+    except PlatformError as error:
+        raise ConnectError(f"{platform.name} did not accept the sign-in: {error}")
+    if platform.picks_accounts:
+        return "pick", hold_for_picking(flow["workspace_id"], user, platform_key, connectables)
+    connections = [save_connection(flow["workspace_id"], platform_key, item, user) for item in connectables]
+    db.session.commit()
+    return "connected", connections
+
+
+def save_connection(workspace_id, platform_key, connectable, user):
+    """Create or update the connection for this account; a missing refresh token keeps the old one."""
+    account, tokens = connectable.account, connectable.tokens
+    connection = db.session.execute(
+        select(PlatformConnection).where(
+            PlatformConnection.workspace_id == workspace_id,
+            PlatformConnection.platform == platform_key,
+            PlatformConnection.account_id == account.id,
+        )
+    ).scalar_one_or_none()
+    if connection is None:
+        connection = PlatformConnection(workspace_id=workspace_id, platform=platform_key, account_id=account.id,
+                                        connected_by_id=user.id)
+        db.session.add(connection)
+    connection.username = account.username
+    connection.display_name = account.display_name
+    connection.avatar_url = account.avatar_url
+    connection.details = {**(connection.details or {}), **account.extra}
+    apply_tokens(connection, tokens)
+    return connection
+
+
+def apply_tokens(connection, tokens):
+    connection.access_token = tokens.access_token
+    if tokens.refresh_token:  # an empty value must never overwrite a working refresh token
+        connection.refresh_token = tokens.refresh_token
+    connection.expires_at = tokens.expires_at
+    if tokens.refresh_expires_at:
+        connection.refresh_expires_at = tokens.refresh_expires_at
+    if tokens.scope:
+        connection.scope = tokens.scope
+    connection.status = "active"
+    connection.last_error = None
+    connection.last_refreshed_at = utcnow()
+
+
+# ---- choosing accounts (Facebook Pages) ----------------------------------------------------------
+
+
+def hold_for_picking(workspace_id, user, platform_key, connectables):
+    payload = [{"account": vars(item.account), "tokens": {**vars(item.tokens), "expires_at": None,
+                                                         "refresh_expires_at": None}} for item in connectables]
+    pending = PendingConnection(workspace_id=workspace_id, user_id=user.id, platform=platform_key,
+                                payload=json.dumps(payload), expires_at=utcnow() + PENDING_TTL)
+    db.session.add(pending)
+    db.session.commit()
+    return pending
+
+
+def pending_choices(pending):
+    return [Connectable(Account(**item["account"]), Tokens(**item["tokens"])) for item in json.loads(pending.payload)]
+
+
+def find_pending(workspace, user, pending_id):
+    pending = db.session.get(PendingConnection, pending_id)
+    if pending is None or pending.workspace_id != workspace.id or pending.user_id != user.id:
+        return None
+    if pending.expires_at < utcnow():
+        db.session.delete(pending)
+        db.session.commit()
+        return None
+    return pending
+
+
+def connect_chosen(pending, chosen_ids, user):
+    chosen = [item for item in pending_choices(pending) if item.account.id in set(chosen_ids)]
+    connections = [save_connection(pending.workspace_id, pending.platform, item, user) for item in chosen]
+    db.session.delete(pending)
+    db.session.commit()
+    return connections
+
+
+# ---- keeping tokens fresh ----------------------------------------------------------------------
+
+
+def refresh_connection(connection):
+    """Refresh now. A refusal marks the connection expired (and tells the workspace); an outage
+    leaves it as it is and raises RetryableError."""
+    platform = get_platform(connection.platform)
+    try:
+        tokens = platform.refresh(connection.access_token, connection.refresh_token)
+    except RetryableError as error:
+        connection.last_error = str(error)
+        db.session.commit()
+        raise
+    except (AuthError, PermanentError) as error:
+        mark_expired(connection, str(error))
+        raise AuthError(str(error)) from error
+    apply_tokens(connection, tokens)
+    db.session.commit()
+    return connection
+
+
+def fresh_access_token(connection, ahead=timedelta(seconds=60)):
+    """The access token to call the platform with, refreshed first when it is (nearly) expired."""
+    if connection.status != "active":
+        raise AuthError(f"The {connection.platform} account @{connection.username} needs reconnecting.")
+    if connection.expires_at is not None and connection.expires_at - ahead < utcnow():
+        refresh_connection(connection)
+    connection.last_used_at = utcnow()
+    db.session.commit()
+    return connection.access_token
+
+
+def mark_expired(connection, reason):
+    already = connection.status == "expired"
+    connection.status = "expired"
+    connection.last_error = reason
+    db.session.commit()
+    if not already:
+        tell_workspace_to_reconnect(connection)
+
+
+def tell_workspace_to_reconnect(connection):
+    from studio.notify.mail import send_mail
+
+    platform = get_platform(connection.platform)
+    admins = db.session.execute(
+        select(User).join(Membership).where(Membership.workspace_id == connection.workspace_id,
+                                            Membership.role.in_(("owner", "admin")))
+    ).scalars().all()
+    workspace = db.session.get(Workspace, connection.workspace_id)
+    link = public_base_url() + f"/w/{workspace.slug}/connections"
+    for admin in admins:
+        send_mail(admin.email, f"Reconnect {platform.name} account @{connection.username}", "connection_expired",
+                  user=admin, connection=connection, platform=platform, link=link)
+
+
+def refresh_due_connections():
+    """The job: refresh tokens that expire soon; expire those that cannot be refreshed."""
+    ahead = timedelta(minutes=current_app.config["CONNECTION_REFRESH_AHEAD_MINUTES"])
+    due = db.session.execute(
+        select(PlatformConnection).where(PlatformConnection.status == "active",
+                                         PlatformConnection.expires_at.is_not(None),
+                                         PlatformConnection.expires_at < utcnow() + ahead)
+    ).scalars().all()
+    outcome = {"refreshed": 0, "expired": 0, "failed": 0}
+    for connection in due:
+        platform = get_platform(connection.platform)
+        if not platform.can_refresh or (connection.platform != "instagram" and not connection.refresh_token):
+            if connection.expires_at < utcnow():
+                mark_expired(connection, f"The {platform.name} token ran out and {platform.name} offers no refresh.")
+                outcome["expired"] += 1
+            continue
+        try:
+            refresh_connection(connection)
+            outcome["refreshed"] += 1
+        except AuthError:
+            outcome["expired"] += 1
+        except RetryableError:
+            outcome["failed"] += 1
+    return outcome
+
+
+# ---- disconnecting -----------------------------------------------------------------------------
+
+
+def disconnect(connection):
+    """Ask the platform to revoke the tokens (where it can), then forget them and the connection.
+    Returns the platform's complaint, if any; the connection is removed either way."""
+    platform = get_platform(connection.platform)
+    problem = None
+    if connection.access_token or connection.refresh_token:
+        try:
+            platform.revoke(connection.access_token, connection.refresh_token)
+        except PlatformError as error:
+            problem = str(error)
+    db.session.delete(connection)
+    db.session.commit()
+    return problem
+
+
+# ---- profile links -----------------------------------------------------------------------------
+
+
+def social_links(workspace):
+    return db.session.execute(
+        select(SocialLink).where(SocialLink.workspace_id == workspace.id).order_by(SocialLink.position, SocialLink.id)
+    ).scalars().all()
+
+
+def add_social_link(workspace, label, url):
+    position = len(social_links(workspace))
+    link = SocialLink(workspace_id=workspace.id, label=label, url=url, position=position)
+    db.session.add(link)
+    db.session.commit()
+    return link
+
+
+def remove_social_link(link):
+    db.session.delete(link)
+    db.session.commit()

@@ -1,0 +1,21 @@
+"""The platform registry: one adapter class per platform, in the order the studio shows them."""
+from flask import current_app
+
+from studio.platforms.facebook import Facebook
+from studio.platforms.instagram import Instagram
+from studio.platforms.linkedin import LinkedIn
+from studio.platforms.sandbox import Sandbox
+from studio.platforms.tiktok import TikTok
+from studio.platforms.x import X
+from studio.platforms.youtube import YouTube
+
+PLATFORM_CLASSES = {cls.key: cls for cls in (TikTok, Instagram, YouTube, Facebook, X, LinkedIn, Sandbox)}
+
+
+def get_platform(key, config=None):
+    """The adapter for `key`, configured from the app; KeyError for an unknown platform."""
+    return PLATFORM_CLASSES[key](config if config is not None else current_app.config)
+
+
+def all_platforms(config=None):
+    return [get_platform(key, config) for key in PLATFORM_CLASSES]

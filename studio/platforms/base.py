@@ -1,0 +1,281 @@
+"""The one interface every platform adapter implements, and the HTTP plumbing they share.
+
+An adapter knows a platform's OAuth client settings (authorize and token URLs, scopes, PKCE, extra
+parameters), how to exchange a code, refresh and revoke tokens, and how to fetch the connected
+account. Client ids and secrets come from the configuration (`<KEY>_CLIENT_ID`,
+`<KEY>_CLIENT_SECRET`); every base URL is a setting too (`<KEY>_<NAME>_URL`), so tests point an
+adapter at a fake server on loopback.
+"""
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2 import OAuth2Error
+
+from studio.platforms.errors import AuthError, PermanentError, PlatformError, RetryableError
+
+HTTP_TIMEOUT = 15  # seconds; a platform slower than this is treated as unavailable
+
+
+@dataclass
+class Account:
+    """The account a token belongs to, as the platform names it."""
+
+    id: str
+    username: str
+    display_name: str = ""
+    avatar_url: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Tokens:
+    access_token: str
+    refresh_token: str | None = None
+    expires_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+    scope: str = ""
+    raw: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_response(cls, data, now=None):
+        now = now or datetime.now(timezone.utc)
+
+        def after(seconds):
+            return now + timedelta(seconds=int(seconds)) if seconds not in (None, "") else None
+
+        scope = data.get("scope") or ""
+        if isinstance(scope, list):
+            scope = " ".join(scope)
+        return cls(
+            access_token=data["access_token"],
+            refresh_token=data.get("refresh_token") or None,
+            expires_at=after(data.get("expires_in")),
+            refresh_expires_at=after(data.get("refresh_expires_in") or data.get("refresh_token_expires_in")),
+            scope=scope.replace(",", " "),
+            raw={k: v for k, v in data.items() if "token" not in k},
+        )
+
+
+@dataclass
+class Connectable:
+    """One account the user may connect, with the tokens to store for it (a Facebook Page has its own)."""
+
+    account: Account
+    tokens: Tokens
+
+
+class Platform:
+    key = ""
+    name = ""
+    scopes: tuple = ()
+    scope_separator = " "
+    uses_pkce = True
+    token_auth_method = "client_secret_post"  # or client_secret_basic
+    token_method = "POST"
+    authorize_params: dict = {}
+    urls: dict = {}  # name -> default base URL; each is overridable by <KEY>_<NAME>_URL
+    can_refresh = True
+    picks_accounts = False  # the user chooses which of the returned accounts to connect
+    docs = ""
+
+    def __init__(self, config):
+        self.config = config
+        prefix = self.key.upper()
+        self.client_id = config.get(f"{prefix}_CLIENT_ID") or ""
+        self.client_secret = config.get(f"{prefix}_CLIENT_SECRET") or ""
+        self.base = {name: (config.get(f"{prefix}_{name.upper()}_URL") or url).rstrip("/") for name, url in self.urls.items()}
+
+    # ---- what the connections page shows ----------------------------------------------------
+
+    @property
+    def configured(self):
+        return bool(self.client_id and self.client_secret)
+
+    def settings_to_fill(self):
+        prefix = self.key.upper()
+        return [f"{prefix}_CLIENT_ID", f"{prefix}_CLIENT_SECRET"]
+
+    # ---- OAuth --------------------------------------------------------------------------------
+
+    @property
+    def authorize_url(self):
+        raise NotImplementedError
+
+    @property
+    def token_url(self):
+        raise NotImplementedError
+
+    revoke_url = None
+
+    def oauth_session(self, redirect_uri=None, token=None):
+        session = OAuth2Session(
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            scope=self.scope_separator.join(self.scopes),
+            redirect_uri=redirect_uri,
+            token=token,
+            token_endpoint_auth_method=self.token_auth_method,
+            code_challenge_method="S256" if self.uses_pkce else None,
+        )
+        session.register_compliance_hook("access_token_response", _tolerate_missing_token_type)
+        session.register_compliance_hook("refresh_token_response", _tolerate_missing_token_type)
+        return session
+
+    def authorization_url(self, redirect_uri, state, code_verifier=None):
+        session = self.oauth_session(redirect_uri)
+        url, _ = session.create_authorization_url(
+            self.authorize_url, state=state, code_verifier=code_verifier if self.uses_pkce else None,
+            **self.authorize_params,
+        )
+        return url
+
+    def exchange_code(self, code, redirect_uri, code_verifier=None):
+        """The tokens for an authorization code (the callback's second step)."""
+        session = self.oauth_session(redirect_uri)
+        extra = {"code_verifier": code_verifier} if self.uses_pkce else {}
+        with oauth_errors():
+            data = session.fetch_token(self.token_url, code=code, method=self.token_method, timeout=HTTP_TIMEOUT, **extra)
+        return self.finish_tokens(Tokens.from_response(data))
+
+    def finish_tokens(self, tokens):
+        """A hook for platforms that trade the first token for a longer-lived one."""
+        return tokens
+
+    def refresh(self, access_token, refresh_token):
+        if not refresh_token:
+            raise AuthError(f"{self.name} gave no refresh token; reconnect the account.")
+        session = self.oauth_session()
+        with oauth_errors():
+            data = session.refresh_token(self.token_url, refresh_token=refresh_token, timeout=HTTP_TIMEOUT)
+        return Tokens.from_response(data)
+
+    def revoke(self, access_token, refresh_token):
+        """Tell the platform to forget the tokens, where it offers a way."""
+        if not self.revoke_url:
+            return False
+        session = self.oauth_session()
+        with oauth_errors():
+            response = session.revoke_token(self.revoke_url, token=refresh_token or access_token, timeout=HTTP_TIMEOUT)
+        check(response, self.name)
+        return True
+
+    # ---- accounts -----------------------------------------------------------------------------
+
+    def fetch_account(self, access_token):
+        raise NotImplementedError
+
+    def connectables(self, tokens):
+        """What this authorization lets the user connect: usually the one account of the token."""
+        return [Connectable(self.fetch_account(tokens.access_token), tokens)]
+
+    # ---- HTTP ---------------------------------------------------------------------------------
+
+    def get(self, url, access_token=None, **kwargs):
+        return self.call("GET", url, access_token, **kwargs)
+
+    def post(self, url, access_token=None, **kwargs):
+        return self.call("POST", url, access_token, **kwargs)
+
+    def call(self, method, url, access_token=None, headers=None, **kwargs):
+        headers = dict(headers or {})
+        if access_token:
+            headers["Authorization"] = f"Bearer {access_token}"
+        try:
+            response = requests.request(method, url, headers=headers, timeout=HTTP_TIMEOUT, **kwargs)
+        except requests.Timeout as error:
+            raise RetryableError(f"{self.name} did not answer in time.") from error
+        except requests.RequestException as error:
+            raise RetryableError(f"Could not reach {self.name}: {error.__class__.__name__}.") from error
+        return check(response, self.name)
+
+
+def check(response, platform_name):
+    """Turn an HTTP answer into data, or into the right PlatformError."""
+    try:
+        payload = response.json() if response.content else {}
+    except ValueError:
+        payload = {"text": response.text[:500]}
+    status = response.status_code
+    if status < 400:
+        return payload
+    message = describe_error(payload) or f"HTTP {status}"
+    text = f"{platform_name} answered {status}: {message}"
+    if status == 429:
+        raise RetryableError(text, status, payload, retry_after=retry_after_seconds(response))
+    if status >= 500:
+        raise RetryableError(text, status, payload, retry_after=retry_after_seconds(response))
+    if status in (401, 403):
+        raise AuthError(text, status, payload)
+    raise PermanentError(text, status, payload)
+
+
+def describe_error(payload):
+    """The human part of the many error shapes platforms use."""
+    if not isinstance(payload, dict):
+        return str(payload)[:300]
+    error = payload.get("error")
+    if isinstance(error, dict):
+        return error.get("message") or error.get("code") or str(error)
+    if isinstance(error, str):
+        return payload.get("error_description") or error
+    for key in ("message", "detail", "title", "error_description"):
+        if payload.get(key):
+            return str(payload[key])
+    if payload.get("errors"):
+        first = payload["errors"][0]
+        return first.get("message") or first.get("detail") or str(first)
+    return ""
+
+
+def retry_after_seconds(response):
+    value = response.headers.get("Retry-After")
+    if not value:
+        reset = response.headers.get("x-rate-limit-reset")
+        return max(0.0, float(reset) - time.time()) if reset and reset.isdigit() else None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+class oauth_errors:
+    """Map what Authlib and requests raise during token calls onto PlatformError classes."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if error is None or isinstance(error, PlatformError):
+            return False
+        if isinstance(error, OAuth2Error):
+            text = error.description or error.error or "the authorization server refused the request"
+            if error.error in ("invalid_grant", "invalid_token", "unauthorized_client", "access_denied"):
+                raise AuthError(text, payload={"error": error.error}) from error
+            raise PermanentError(text, payload={"error": error.error}) from error
+        if isinstance(error, requests.HTTPError) and error.response is not None:
+            check(error.response, "The platform")
+        if isinstance(error, requests.RequestException):
+            raise RetryableError(f"Could not reach the platform: {error.__class__.__name__}.") from error
+        if isinstance(error, (ValueError, KeyError)):
+            raise RetryableError(f"The platform answered with something unexpected ({error}).") from error
+        return False
+
+
+def _tolerate_missing_token_type(response):
+    """Meta's token answers differ from OAuth 2's: Instagram may wrap the token in `data: [...]`,
+    and Instagram and Facebook leave out token_type (which OAuth 2 says is bearer)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return response
+    if isinstance(data, dict) and isinstance(data.get("data"), list) and len(data["data"]) == 1:
+        data = {**data["data"][0], **{k: v for k, v in data.items() if k != "data"}}
+        if "permissions" in data and "scope" not in data:
+            data["scope"] = data["permissions"]
+    if isinstance(data, dict) and "access_token" in data and "token_type" not in data:
+        data["token_type"] = "bearer"
+    response._content = requests.compat.json.dumps(data).encode()
+    return response

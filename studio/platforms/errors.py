@@ -1,0 +1,26 @@
+"""One family of platform errors; callers decide what to do from the class alone."""
+
+
+class PlatformError(Exception):
+    """Something a platform said no to. `message` is fit to show a user."""
+
+    def __init__(self, message, status=None, payload=None):
+        super().__init__(message)
+        self.status = status
+        self.payload = payload
+
+
+class RetryableError(PlatformError):
+    """Timeouts, connection failures, 5xx and 429: try again later (after `retry_after` seconds)."""
+
+    def __init__(self, message, status=None, payload=None, retry_after=None):
+        super().__init__(message, status, payload)
+        self.retry_after = retry_after
+
+
+class AuthError(PlatformError):
+    """The token was refused (expired, revoked, missing permission): refresh once, then reconnect."""
+
+
+class PermanentError(PlatformError):
+    """The request itself is wrong for the platform; retrying will not help."""

@@ -1,0 +1,64 @@
+"""Facebook Pages (Graph API). The code buys a user token, traded for a 60-day one; the Pages the
+user manages come with Page tokens of their own, and the user picks which Pages to connect."""
+from studio.platforms.base import Account, Connectable, Platform, Tokens
+from studio.platforms.errors import AuthError, PermanentError
+
+
+class Facebook(Platform):
+    key = "facebook"
+    name = "Facebook Pages"
+    scopes = ("pages_show_list", "pages_manage_posts", "pages_read_engagement", "read_insights")
+    scope_separator = ","
+    uses_pkce = False
+    token_method = "GET"  # as documented for /oauth/access_token
+    can_refresh = False  # Page tokens from a long-lived user token do not expire
+    picks_accounts = True
+    urls = {"auth": "https://www.facebook.com", "graph": "https://graph.facebook.com"}
+    docs = "https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow"
+
+    @property
+    def version(self):
+        return self.config.get("FACEBOOK_GRAPH_VERSION") or "v21.0"
+
+    @property
+    def authorize_url(self):
+        return f"{self.base['auth']}/{self.version}/dialog/oauth"
+
+    @property
+    def token_url(self):
+        return f"{self.base['graph']}/{self.version}/oauth/access_token"
+
+    def finish_tokens(self, short_lived):
+        data = self.get(self.token_url, params={
+            "grant_type": "fb_exchange_token", "client_id": self.client_id,
+            "client_secret": self.client_secret, "fb_exchange_token": short_lived.access_token,
+        })
+        return Tokens.from_response(data)
+
+    def refresh(self, access_token, refresh_token):
+        raise AuthError("Facebook Page tokens are renewed by reconnecting.")
+
+    def revoke(self, access_token, refresh_token):
+        self.call("DELETE", f"{self.base['graph']}/{self.version}/me/permissions", access_token)
+        return True
+
+    def fetch_account(self, access_token):
+        data = self.get(f"{self.base['graph']}/{self.version}/me", access_token, params={"fields": "id,name"})
+        return Account(id=data["id"], username=data.get("name", data["id"]), display_name=data.get("name", ""))
+
+    def connectables(self, tokens):
+        """Every Page the user manages, each with its own Page token."""
+        data = self.get(f"{self.base['graph']}/{self.version}/me/accounts", tokens.access_token,
+                        params={"fields": "id,name,access_token,category,picture{url}", "limit": 100})
+        pages = data.get("data") or []
+        if not pages:
+            raise PermanentError("This Facebook account manages no Pages. Create a Page or ask for a Page role first.")
+        return [
+            Connectable(
+                Account(id=page["id"], username=page["name"], display_name=page["name"],
+                        avatar_url=page.get("picture", {}).get("data", {}).get("url", ""),
+                        extra={"category": page.get("category", "")}),
+                Tokens(access_token=page["access_token"], scope=tokens.scope),
+            )
+            for page in pages
+        ]

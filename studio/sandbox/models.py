@@ -1,0 +1,144 @@
+"""The sandbox platform's own data: its accounts, OAuth codes and tokens, posts and media.
+
+Like a real platform it keeps tokens only as SHA-256 hashes: a token is looked up by its hash,
+so nothing in these tables can be replayed against the API."""
+import hashlib
+import time
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from studio.database import UTCDateTime, utcnow
+from studio.extensions import db
+
+
+def token_hash(token):
+    return hashlib.sha256((token or "").encode()).hexdigest()
+
+
+class SandboxAccount(db.Model):
+    __tablename__ = "sandbox_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handle: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SandboxAuthCode(db.Model):
+    __tablename__ = "sandbox_auth_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(String(60))
+    account_id: Mapped[int] = mapped_column(ForeignKey("sandbox_accounts.id", ondelete="CASCADE"))
+    redirect_uri: Mapped[str] = mapped_column(Text, default="")
+    scope: Mapped[str] = mapped_column(Text, default="")
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    code_challenge_method: Mapped[str | None] = mapped_column(String(10))
+    auth_time: Mapped[int] = mapped_column(default=lambda: int(time.time()))
+
+    account: Mapped[SandboxAccount] = relationship()
+
+    # What Authlib asks of an authorization code.
+    def get_redirect_uri(self):
+        return self.redirect_uri
+
+    def get_scope(self):
+        return self.scope
+
+    def get_auth_time(self):
+        return self.auth_time
+
+    def get_nonce(self):
+        return None
+
+    def is_expired(self):
+        return self.auth_time + 300 < time.time()
+
+
+class SandboxToken(db.Model):
+    __tablename__ = "sandbox_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(60))
+    account_id: Mapped[int] = mapped_column(ForeignKey("sandbox_accounts.id", ondelete="CASCADE"), index=True)
+    access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(Text, default="")
+    issued_at: Mapped[int] = mapped_column(default=lambda: int(time.time()))
+    expires_in: Mapped[int] = mapped_column(default=3600)
+    access_revoked: Mapped[bool] = mapped_column(default=False)
+    refresh_revoked: Mapped[bool] = mapped_column(default=False)
+
+    account: Mapped[SandboxAccount] = relationship()
+
+    # What Authlib asks of a token.
+    def check_client(self, client):
+        return self.client_id == client.get_client_id()
+
+    def get_scope(self):
+        return self.scope
+
+    def get_expires_in(self):
+        return self.expires_in
+
+    def is_expired(self):
+        return self.issued_at + self.expires_in < time.time()
+
+    def is_revoked(self):
+        return self.access_revoked
+
+    def get_user(self):
+        return self.account
+
+    def get_client(self):
+        from studio.sandbox.server import sandbox_client
+
+        return sandbox_client()
+
+    def is_refresh_token_valid(self):
+        return not self.refresh_revoked
+
+
+class SandboxMedia(db.Model):
+    """A file uploaded to the sandbox in chunks: init, append parts in order, finalize."""
+
+    __tablename__ = "sandbox_media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("sandbox_accounts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # image or video
+    mime_type: Mapped[str] = mapped_column(String(80))
+    total_bytes: Mapped[int]
+    received_bytes: Mapped[int] = mapped_column(default=0)
+    next_part: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(12), default="uploading")  # uploading, ready
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SandboxPost(db.Model):
+    __tablename__ = "sandbox_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("sandbox_accounts.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    media_ids: Mapped[list] = mapped_column(db.JSON, default=list)
+    client_reference: Mapped[str | None] = mapped_column(String(120), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    account: Mapped[SandboxAccount] = relationship()
+
+
+class SandboxFaults(db.Model):
+    """Switchable misbehaviour for demos and tests (one row)."""
+
+    __tablename__ = "sandbox_faults"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    error_rate: Mapped[float] = mapped_column(default=0.0)
+    rate_limit_rate: Mapped[float] = mapped_column(default=0.0)
+    retry_after_seconds: Mapped[int] = mapped_column(default=30)
+    latency_ms: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

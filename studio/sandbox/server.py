@@ -1,0 +1,198 @@
+"""The sandbox's OAuth 2 authorization server, built with Authlib: authorization code with PKCE
+(S256, required), refresh tokens that rotate, revocation, and bearer-token protection for its API."""
+import hmac
+import secrets
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7636 import CodeChallenge
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+
+from studio.extensions import db
+from studio.platforms.sandbox import Sandbox
+from studio.sandbox.models import SandboxAuthCode, SandboxToken, token_hash
+
+SCOPES = ("profile", "publish", "metrics")
+CALLBACK_PATH = "/connections/callback/sandbox"
+
+
+class SandboxClient:
+    """The studio itself, registered with the sandbox by configuration rather than a table."""
+
+    def __init__(self, client_id, client_secret):
+        self.client_id = client_id
+        self.client_secret = client_secret
+
+    def get_client_id(self):
+        return self.client_id
+
+    def get_default_redirect_uri(self):
+        return None
+
+    def get_allowed_scope(self, scope):
+        return " ".join(part for part in (scope or "").split() if part in SCOPES)
+
+    def check_redirect_uri(self, redirect_uri):
+        # The studio's callback, on whatever address the studio is served from.
+        return urlsplit(redirect_uri).path == CALLBACK_PATH
+
+    def check_client_secret(self, client_secret):
+        return hmac.compare_digest(client_secret or "", self.client_secret)
+
+    def check_endpoint_auth_method(self, method, endpoint):
+        return method in ("client_secret_basic", "client_secret_post")
+
+    def check_response_type(self, response_type):
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type):
+        return grant_type in ("authorization_code", "refresh_token")
+
+
+def sandbox_client():
+    adapter = Sandbox(current_app.config)
+    return SandboxClient(adapter.client_id, adapter.client_secret)
+
+
+def query_client(client_id):
+    client = sandbox_client()
+    return client if client_id == client.client_id else None
+
+
+def save_token(token, request):
+    db.session.add(
+        SandboxToken(
+            client_id=request.client.get_client_id(),
+            account_id=request.user.id,
+            access_token_hash=token_hash(token["access_token"]),
+            refresh_token_hash=token_hash(token["refresh_token"]) if token.get("refresh_token") else None,
+            scope=token.get("scope", ""),
+            expires_in=token["expires_in"],
+        )
+    )
+    db.session.commit()
+
+
+class RequiredS256(CodeChallenge):
+    """PKCE is not optional here, and only S256 is accepted (as OAuth 2.1 asks)."""
+
+    def validate_code_challenge(self, grant, redirect_uri):
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: send code_challenge with code_challenge_method=S256.")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("Only code_challenge_method=S256 is accepted.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def save_authorization_code(self, code, request):
+        data = request.payload.data
+        db.session.add(
+            SandboxAuthCode(
+                code_hash=token_hash(code),
+                client_id=request.client.get_client_id(),
+                account_id=request.user.id,
+                redirect_uri=request.payload.redirect_uri or "",
+                scope=request.payload.scope or "",
+                code_challenge=data.get("code_challenge"),
+                code_challenge_method=data.get("code_challenge_method"),
+            )
+        )
+        db.session.commit()
+
+    def query_authorization_code(self, code, client):
+        found = db.session.execute(
+            select(SandboxAuthCode).where(SandboxAuthCode.code_hash == token_hash(code),
+                                          SandboxAuthCode.client_id == client.get_client_id())
+        ).scalar_one_or_none()
+        return found if found is not None and not found.is_expired() else None
+
+    def delete_authorization_code(self, authorization_code):
+        # A code works once: a replay finds nothing and is refused with invalid_grant.
+        db.session.delete(authorization_code)
+        db.session.commit()
+
+    def authenticate_user(self, authorization_code):
+        return authorization_code.account
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    INCLUDE_NEW_REFRESH_TOKEN = True  # refresh tokens rotate
+
+    def authenticate_refresh_token(self, refresh_token):
+        token = db.session.execute(
+            select(SandboxToken).where(SandboxToken.refresh_token_hash == token_hash(refresh_token))
+        ).scalar_one_or_none()
+        return token if token is not None and token.is_refresh_token_valid() else None
+
+    def authenticate_user(self, refresh_token):
+        return refresh_token.account
+
+    def revoke_old_credential(self, refresh_token):
+        refresh_token.refresh_revoked = True
+        refresh_token.access_revoked = True
+        db.session.commit()
+
+
+class SandboxRevocationEndpoint(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def query_token(self, token_string, token_type_hint):
+        column_order = [SandboxToken.access_token_hash, SandboxToken.refresh_token_hash]
+        if token_type_hint == "refresh_token":
+            column_order.reverse()
+        for column in column_order:
+            token = db.session.execute(select(SandboxToken).where(column == token_hash(token_string))).scalar_one_or_none()
+            if token is not None:
+                return token
+        return None
+
+    def revoke_token(self, token, request):
+        token.access_revoked = True
+        token.refresh_revoked = True
+        db.session.commit()
+
+
+class SandboxBearerValidator(BearerTokenValidator):
+    def authenticate_token(self, token_string):
+        return db.session.execute(
+            select(SandboxToken).where(SandboxToken.access_token_hash == token_hash(token_string))
+        ).scalar_one_or_none()
+
+
+require_token = ResourceProtector()
+require_token.register_token_validator(SandboxBearerValidator())
+
+
+def _new_token(*args, **kwargs):
+    return secrets.token_urlsafe(32)
+
+
+def authorization_server():
+    return current_app.extensions["sandbox_oauth"]
+
+
+def init_sandbox_server(app):
+    """One authorization server per app (tests build many apps)."""
+    authorization = AuthorizationServer(app, query_client=query_client, save_token=save_token)
+    app.extensions["sandbox_oauth"] = authorization
+    authorization.register_token_generator(
+        "default",
+        BearerTokenGenerator(
+            _new_token, _new_token,
+            expires_generator=lambda client, grant_type: current_app.config["SANDBOX_ACCESS_TOKEN_SECONDS"],
+        ),
+    )
+    authorization.register_grant(AuthorizationCodeGrant, [RequiredS256(required=True)])
+    authorization.register_grant(RefreshTokenGrant)
+    authorization.register_endpoint(SandboxRevocationEndpoint)

@@ -1,0 +1,197 @@
+"""The sandbox platform's pages and API, served under /sandbox when SANDBOX_ENABLED is on.
+
+The OAuth endpoints and API are called server to server, so they carry no CSRF token: they are
+authenticated by client credentials or bearer tokens instead. The consent page and the control
+panel are ordinary forms with CSRF."""
+from authlib.integrations.flask_oauth2 import current_token
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, abort, current_app, flash, jsonify, request, url_for
+from flask_login import login_required
+
+from studio.extensions import csrf, db
+from studio.sandbox import service
+from studio.sandbox.forms import ConsentForm, FaultsForm
+from studio.sandbox.models import SandboxPost
+from studio.sandbox.server import authorization_server, require_token
+from studio.web import go_to, page, show_form
+
+bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+API_ENDPOINTS = {"sandbox.token", "sandbox.revoke"}
+
+
+@bp.before_request
+def only_when_enabled():
+    if not current_app.config["SANDBOX_ENABLED"]:
+        abort(404)
+
+
+def api_error(message, status, headers=None):
+    response = jsonify({"error": {"message": message, "status": status}})
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+@bp.before_request
+def inject_faults():
+    """The switchable faults hit the token endpoint and the API, as a real platform's outages would."""
+    if request.endpoint in API_ENDPOINTS or (request.endpoint or "").startswith("sandbox.api_"):
+        fault = service.fault_to_inject()
+        if fault:
+            status, headers, message = fault
+            return api_error(message, status, headers)
+
+
+@bp.errorhandler(service.SandboxError)
+def sandbox_error(error):
+    return api_error(str(error), error.status)
+
+
+# ---- OAuth 2 -----------------------------------------------------------------------------------
+
+
+@bp.route("/oauth/authorize", methods=["GET", "POST"])
+def authorize():
+    server = authorization_server()
+    try:
+        grant = server.get_consent_grant(end_user=None)
+    except OAuth2Error as error:
+        return page("sandbox/oauth_error.html", error=error, status=400)
+    form = ConsentForm()
+    if request.method == "POST" and form.deny.data:
+        return server.create_authorization_response(grant_user=None)
+    if form.validate_on_submit():
+        account = service.account_for_handle(form.handle.data, form.display_name.data)
+        return server.create_authorization_response(grant_user=account)
+    return show_form("sandbox/consent.html", form, grant=grant, scopes=grant.request.payload.scope.split())
+
+
+@bp.post("/oauth/token")
+@csrf.exempt
+def token():
+    return authorization_server().create_token_response()
+
+
+@bp.post("/oauth/revoke")
+@csrf.exempt
+def revoke():
+    return authorization_server().create_endpoint_response("revocation")
+
+
+# ---- the API -----------------------------------------------------------------------------------
+
+
+def account():
+    return current_token.account
+
+
+@bp.get("/api/v1/me")
+@require_token("profile")
+def api_me():
+    me = account()
+    return jsonify({"id": me.id, "handle": me.handle, "display_name": me.display_name,
+                    "followers": service.account_stats(me)["followers"]})
+
+
+@bp.get("/api/v1/me/stats")
+@require_token("metrics")
+def api_stats():
+    return jsonify(service.account_stats(account()))
+
+
+@bp.post("/api/v1/media")
+@csrf.exempt
+@require_token("publish")
+def api_media_init():
+    data = request.get_json(silent=True) or {}
+    media = service.start_upload(account(), data.get("kind", ""), data.get("mime_type", ""), int(data.get("total_bytes") or 0))
+    return jsonify({"id": media.id, "part_size": service.MAX_PART_BYTES, "status": media.status}), 201
+
+
+@bp.put("/api/v1/media/<int:media_id>/parts/<int:part_number>")
+@csrf.exempt
+@require_token("publish")
+def api_media_part(media_id, part_number):
+    media = service.append_part(service.own_media(account(), media_id), part_number, request.get_data())
+    return jsonify({"id": media.id, "received_bytes": media.received_bytes, "next_part": media.next_part})
+
+
+@bp.post("/api/v1/media/<int:media_id>/finalize")
+@csrf.exempt
+@require_token("publish")
+def api_media_finalize(media_id):
+    media = service.finalize_upload(service.own_media(account(), media_id))
+    return jsonify({"id": media.id, "status": media.status, "bytes": media.received_bytes})
+
+
+def post_json(post):
+    return {"id": post.id, "text": post.text, "media_ids": post.media_ids, "client_reference": post.client_reference,
+            "created_at": post.created_at.isoformat(), "url": url_for("sandbox.public_post", post_id=post.id, _external=True)}
+
+
+@bp.post("/api/v1/posts")
+@csrf.exempt
+@require_token("publish")
+def api_create_post():
+    data = request.get_json(silent=True) or {}
+    post = service.create_post(account(), str(data.get("text", "")), data.get("media_ids") or [], data.get("client_reference"))
+    return jsonify(post_json(post)), 201
+
+
+@bp.get("/api/v1/posts")
+@require_token("profile")
+def api_find_posts():
+    """Look a post up by the client's own reference: how a caller checks a post before retrying."""
+    post = service.find_post_by_reference(account(), request.args.get("client_reference", ""))
+    return jsonify({"data": [post_json(post)] if post else []})
+
+
+@bp.get("/api/v1/posts/<int:post_id>/metrics")
+@require_token("metrics")
+def api_post_metrics(post_id):
+    post = db.session.get(SandboxPost, post_id)
+    if post is None or post.account_id != account().id:
+        return api_error("No such post.", 404)
+    return jsonify({"id": post.id, **service.post_metrics(post)})
+
+
+@bp.get("/p/<int:post_id>")
+def public_post(post_id):
+    post = db.get_or_404(SandboxPost, post_id)
+    return page("sandbox/post.html", post=post, metrics=service.post_metrics(post))
+
+
+# ---- the control panel -------------------------------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def panel():
+    row = service.faults()
+    form = FaultsForm(formdata=None, error_rate=int(row.error_rate * 100), rate_limit_rate=int(row.rate_limit_rate * 100),
+                      retry_after_seconds=row.retry_after_seconds, latency_ms=row.latency_ms)
+    return panel_page(form)
+
+
+def panel_page(form):
+    return show_form("sandbox/panel.html", form, accounts=service.accounts(), posts=service.recent_posts())
+
+
+@bp.post("/faults")
+@login_required
+def save_faults():
+    form = FaultsForm()
+    if not form.validate_on_submit():
+        return panel_page(form)
+    service.set_faults(form.error_rate.data / 100, form.rate_limit_rate.data / 100,
+                       form.retry_after_seconds.data, form.latency_ms.data)
+    flash("Sandbox faults saved.", "success")
+    return go_to(url_for("sandbox.panel"))
+
+
+@bp.post("/revoke-all")
+@login_required
+def revoke_all():
+    count = service.revoke_all_tokens()
+    flash(f"The sandbox revoked {count} token{'s' if count != 1 else ''}. Connected accounts must reconnect.", "warning")
+    return go_to(url_for("sandbox.panel"))
