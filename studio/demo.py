@@ -5,6 +5,9 @@ from datetime import timedelta
 
 from studio.accounts import service
 from studio.accounts.models import Invitation, Membership
+from studio.connections.models import PlatformConnection, SocialLink
+from studio.platforms import get_platform
+from studio.sandbox.models import SandboxAccount, SandboxToken, token_hash
 from studio.database import utcnow
 from studio.extensions import db
 
@@ -23,7 +26,8 @@ def seed_demo():
     """Create the demo team once; returns False when the demo account already exists."""
     if service.find_user_by_email(DEMO_EMAIL):
         return False
-    seed_accounts()
+    northwind = seed_accounts()
+    seed_connections(northwind)
     db.session.commit()
     return True
 
@@ -52,3 +56,42 @@ def seed_accounts():
         )
     )
     maya.last_workspace_id = northwind.id
+    return northwind
+
+
+def sandbox_tokens(account, lifetime):
+    """Real sandbox tokens: the sandbox keeps their hashes, the connection keeps them sealed."""
+    access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    db.session.add(SandboxToken(client_id=get_platform("sandbox").client_id, account=account, scope="profile publish metrics",
+                                access_token_hash=token_hash(access), refresh_token_hash=token_hash(refresh),
+                                expires_in=int(lifetime.total_seconds())))
+    return access, refresh
+
+
+def seed_connections(workspace):
+    """A working Sandbox account, one whose tokens the platform revoked, and profile links."""
+    owner = next(m.user for m in workspace.memberships if m.role == "owner")
+    kitchen = SandboxAccount(handle="northwind_kitchen", display_name="Northwind Kitchen",
+                             created_at=utcnow() - timedelta(days=40))
+    travel = SandboxAccount(handle="northwind_travel", display_name="Northwind Travel",
+                            created_at=utcnow() - timedelta(days=90))
+    db.session.add_all([kitchen, travel])
+    db.session.flush()
+    access, refresh = sandbox_tokens(kitchen, timedelta(hours=1))
+    db.session.add(PlatformConnection(
+        workspace_id=workspace.id, platform="sandbox", account_id=str(kitchen.id), username=kitchen.handle,
+        display_name=kitchen.display_name, access_token=access, refresh_token=refresh,
+        expires_at=utcnow() + timedelta(hours=1), scope="profile publish metrics", connected_by_id=owner.id,
+        last_refreshed_at=utcnow(), last_used_at=utcnow() - timedelta(minutes=20),
+    ))
+    db.session.add(PlatformConnection(
+        workspace_id=workspace.id, platform="sandbox", account_id=str(travel.id), username=travel.handle,
+        display_name=travel.display_name, access_token=None, refresh_token=None, status="expired",
+        expires_at=utcnow() - timedelta(days=2), scope="profile publish", connected_by_id=owner.id,
+        last_error="The sandbox refused the refresh token (invalid_grant). Reconnect the account.",
+        last_refreshed_at=utcnow() - timedelta(days=3),
+    ))
+    for position, (label, url) in enumerate([("Website", "https://northwind.example.com"),
+                                             ("Instagram", "https://instagram.com/northwind.cooks"),
+                                             ("YouTube", "https://youtube.com/@northwindkitchen")]):
+        db.session.add(SocialLink(workspace_id=workspace.id, label=label, url=url, position=position))

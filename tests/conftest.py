@@ -123,9 +123,11 @@ def outbox(app):
 def live_server(app):
     """The test's app served on a free loopback port in a thread, for the browser to reach."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    app.config["SANDBOX_BASE_URL"] = base_url  # the studio reaches its own sandbox over HTTP
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield base_url
     server.shutdown()
     thread.join(timeout=5)
 

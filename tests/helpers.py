@@ -95,3 +95,33 @@ def link_in(message):
 def errors_next_to(html, field_id):
     """The error messages drawn beside a form field."""
     return re.findall(rf'<p class="field-error" id="{field_id}-error">([^<]+)</p>', html)
+
+
+class HttpBrowser:
+    """A browser made of `requests`, for flows that cross real HTTP (the app calling itself or a
+    fake platform): it keeps cookies, follows redirects and sends forms with their CSRF token."""
+
+    def __init__(self, base_url):
+        import requests
+
+        self.base_url = base_url
+        self.http = requests.Session()
+
+    def url(self, path):
+        return path if path.startswith("http") else self.base_url + path
+
+    def get(self, path, **kwargs):
+        return self.http.get(self.url(path), timeout=15, **kwargs)
+
+    def submit(self, page, data=None, action=None, **kwargs):
+        """Post a form of `page` (a response) with that page's CSRF token."""
+        match = CSRF_INPUT.search(page.text)
+        assert match, f"no form with a CSRF token on {page.url}"
+        return self.http.post(self.url(action) if action else page.url, data={"csrf_token": match.group(1), **(data or {})},
+                              timeout=15, **kwargs)
+
+    def log_in(self, email, password):
+        page = self.get("/login")
+        response = self.submit(page, {"email": email, "password": password})
+        assert response.status_code == 200 and "/w/" in response.url, response.text[:500]
+        return response

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
+from authlib.common.errors import AuthlibBaseError
 from authlib.oauth2 import OAuth2Error
 
 from studio.platforms.errors import AuthError, PermanentError, PlatformError, RetryableError
@@ -74,7 +75,6 @@ class Platform:
     scope_separator = " "
     uses_pkce = True
     token_auth_method = "client_secret_post"  # or client_secret_basic
-    token_method = "POST"
     authorize_params: dict = {}
     urls: dict = {}  # name -> default base URL; each is overridable by <KEY>_<NAME>_URL
     can_refresh = True
@@ -137,7 +137,7 @@ class Platform:
         session = self.oauth_session(redirect_uri)
         extra = {"code_verifier": code_verifier} if self.uses_pkce else {}
         with oauth_errors():
-            data = session.fetch_token(self.token_url, code=code, method=self.token_method, timeout=HTTP_TIMEOUT, **extra)
+            data = session.fetch_token(self.token_url, code=code, timeout=HTTP_TIMEOUT, **extra)
         return self.finish_tokens(Tokens.from_response(data))
 
     def finish_tokens(self, tokens):
@@ -250,11 +250,15 @@ class oauth_errors:
     def __exit__(self, kind, error, traceback):
         if error is None or isinstance(error, PlatformError):
             return False
-        if isinstance(error, OAuth2Error):
-            text = error.description or error.error or "the authorization server refused the request"
-            if error.error in ("invalid_grant", "invalid_token", "unauthorized_client", "access_denied"):
-                raise AuthError(text, payload={"error": error.error}) from error
-            raise PermanentError(text, payload={"error": error.error}) from error
+        if isinstance(error, (OAuth2Error, AuthlibBaseError)):
+            code = error.error
+            if isinstance(code, dict):  # Meta's error object came through as the code
+                text, code = code.get("message") or str(code), "invalid_request"
+            else:
+                text = error.description or code or "the authorization server refused the request"
+            if code in ("invalid_grant", "invalid_token", "unauthorized_client", "invalid_client", "access_denied"):
+                raise AuthError(text, payload={"error": code}) from error
+            raise PermanentError(text, payload={"error": code}) from error
         if isinstance(error, requests.HTTPError) and error.response is not None:
             check(error.response, "The platform")
         if isinstance(error, requests.RequestException):

@@ -10,7 +10,6 @@ class Facebook(Platform):
     scopes = ("pages_show_list", "pages_manage_posts", "pages_read_engagement", "read_insights")
     scope_separator = ","
     uses_pkce = False
-    token_method = "GET"  # as documented for /oauth/access_token
     can_refresh = False  # Page tokens from a long-lived user token do not expire
     picks_accounts = True
     urls = {"auth": "https://www.facebook.com", "graph": "https://graph.facebook.com"}
@@ -27,6 +26,12 @@ class Facebook(Platform):
     @property
     def token_url(self):
         return f"{self.base['graph']}/{self.version}/oauth/access_token"
+
+    def exchange_code(self, code, redirect_uri, code_verifier=None):
+        """GET /oauth/access_token with the app's id and secret, as the manual flow documents."""
+        data = self.get(self.token_url, params={"client_id": self.client_id, "client_secret": self.client_secret,
+                                                "redirect_uri": redirect_uri, "code": code})
+        return self.finish_tokens(Tokens.from_response(data))
 
     def finish_tokens(self, short_lived):
         data = self.get(self.token_url, params={

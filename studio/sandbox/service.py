@@ -27,7 +27,7 @@ def account_for_handle(handle, display_name=""):
     handle = handle.strip().lstrip("@").lower()
     account = db.session.execute(select(SandboxAccount).where(SandboxAccount.handle == handle)).scalar_one_or_none()
     if account is None:
-        account = SandboxAccount(handle=handle, display_name=display_name.strip() or handle)
+        account = SandboxAccount(handle=handle, display_name=(display_name or "").strip() or handle)
         db.session.add(account)
         db.session.commit()
     return account

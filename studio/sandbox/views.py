@@ -59,10 +59,10 @@ def authorize():
         return page("sandbox/oauth_error.html", error=error, status=400)
     form = ConsentForm()
     if request.method == "POST" and form.deny.data:
-        return server.create_authorization_response(grant_user=None)
+        return server.create_authorization_response(grant_user=None, grant=grant)
     if form.validate_on_submit():
         account = service.account_for_handle(form.handle.data, form.display_name.data)
-        return server.create_authorization_response(grant_user=account)
+        return server.create_authorization_response(grant_user=account, grant=grant)
     return show_form("sandbox/consent.html", form, grant=grant, scopes=grant.request.payload.scope.split())
 
 

@@ -49,3 +49,15 @@ def test_create_user_refuses_a_weak_password_or_a_taken_email(app):
     runner.invoke(args=["studio", "create-user", "--email", "b@example.com", "--name", "B", "--password", "granite-willow-31"])
     taken = runner.invoke(args=["studio", "create-user", "--email", "b@example.com", "--name", "B", "--password", "granite-willow-31"])
     assert taken.exit_code != 0 and "already exists" in taken.output
+
+
+def test_the_demo_sandbox_account_really_works(app, live_server):
+    from studio.connections import service
+    from studio.connections.models import PlatformConnection
+
+    app.test_cli_runner().invoke(args=["studio", "seed-demo"])
+    working, revoked = db.session.execute(select(PlatformConnection).order_by(PlatformConnection.username)).scalars()
+    assert (working.username, working.status, revoked.status) == ("northwind_kitchen", "active", "expired")
+    old_access = working.access_token
+    service.refresh_connection(working)
+    assert working.status == "active" and working.access_token != old_access

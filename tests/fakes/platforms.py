@@ -1,0 +1,357 @@
+"""A fake of the six platforms' OAuth and account endpoints, served on loopback for the tests.
+
+Each platform lives under its own path prefix and answers with the shapes its documentation shows
+(see ../shared/PLATFORMS.md). The authorize endpoints approve at once and redirect back with a
+code, remembering the PKCE challenge so the token endpoint can check the verifier as the real
+servers do. Every request is recorded; `fail(path, status)` makes the next call to a path fail."""
+import base64
+import hashlib
+import itertools
+import secrets
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from flask import Flask, jsonify, redirect, request
+from werkzeug.serving import make_server
+
+# The base-URL settings that point each adapter at this server (values are path prefixes).
+URL_SETTINGS = {
+    "TIKTOK_AUTH_URL": "/tiktok-web", "TIKTOK_API_URL": "/tiktok",
+    "INSTAGRAM_AUTH_URL": "/ig-web", "INSTAGRAM_TOKEN_URL": "/ig-token", "INSTAGRAM_GRAPH_URL": "/ig-graph",
+    "YOUTUBE_AUTH_URL": "/google-accounts", "YOUTUBE_TOKEN_URL": "/google-token", "YOUTUBE_API_URL": "/google-api",
+    "FACEBOOK_AUTH_URL": "/fb-web", "FACEBOOK_GRAPH_URL": "/fb-graph",
+    "X_AUTH_URL": "/x-web", "X_API_URL": "/x-api",
+    "LINKEDIN_AUTH_URL": "/linkedin", "LINKEDIN_API_URL": "/linkedin-api",
+}
+CLIENTS = {key: (f"{key}-client-id", f"{key}-client-secret") for key in
+           ("tiktok", "instagram", "youtube", "facebook", "x", "linkedin")}
+
+
+@dataclass
+class Grant:
+    platform: str
+    redirect_uri: str
+    challenge: str | None
+    scope: str
+
+
+@dataclass
+class FakePlatforms:
+    base_url: str = ""
+    requests: list = field(default_factory=list)
+    failures: dict = field(default_factory=dict)
+    codes: dict = field(default_factory=dict)
+    tokens: dict = field(default_factory=dict)  # access token -> platform
+    refresh_tokens: dict = field(default_factory=dict)  # refresh token -> platform
+    revoked: list = field(default_factory=list)
+    counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def fail(self, path, status, times=1):
+        self.failures[path] = (status, times)
+
+    def calls_to(self, path):
+        return [call for call in self.requests if call["path"] == path]
+
+    def config(self):
+        settings = {name: self.base_url + prefix for name, prefix in URL_SETTINGS.items()}
+        for key, (client_id, secret) in CLIENTS.items():
+            settings[f"{key.upper()}_CLIENT_ID"] = client_id
+            settings[f"{key.upper()}_CLIENT_SECRET"] = secret
+        return settings
+
+    def issue(self, platform, refresh=True):
+        number = next(self.counter)
+        access = f"{platform}-access-{number}-{secrets.token_hex(4)}"
+        self.tokens[access] = platform
+        refresh_token = None
+        if refresh:
+            refresh_token = f"{platform}-refresh-{number}-{secrets.token_hex(4)}"
+            self.refresh_tokens[refresh_token] = platform
+        return access, refresh_token
+
+
+def s256(verifier):
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
+def oauth_error(error, description, status=400):
+    return jsonify({"error": error, "error_description": description}), status
+
+
+def create_fake_app(state):
+    app = Flask("fake_platforms")
+
+    @app.before_request
+    def record_and_fail():
+        state.requests.append({"method": request.method, "path": request.path, "args": request.args.to_dict(),
+                               "form": request.form.to_dict(), "headers": dict(request.headers)})
+        if request.path in state.failures:
+            status, times = state.failures[request.path]
+            if times <= 1:
+                del state.failures[request.path]
+            else:
+                state.failures[request.path] = (status, times - 1)
+            return jsonify({"error": {"message": "injected failure"}}), status
+
+    def bearer():
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ") or request.args.get("access_token", "")
+        return token if token in state.tokens else None
+
+    def client_credentials():
+        """Basic auth, or client_id/client_key and client_secret in the form or query."""
+        if request.authorization and request.authorization.type == "basic":
+            return request.authorization.username, request.authorization.password
+        values = request.form if request.form else request.args
+        return values.get("client_id") or values.get("client_key"), values.get("client_secret")
+
+    # ---- authorize: approve at once, as a user who clicks Allow -----------------------------
+
+    def approve(platform):
+        args = request.args
+        client_arg = "client_key" if platform == "tiktok" else "client_id"
+        if args.get(client_arg) != CLIENTS[platform][0] or args.get("response_type") != "code":
+            return "bad authorize request", 400
+        code = f"{platform}-code-{secrets.token_hex(6)}"
+        state.codes[code] = Grant(platform, args["redirect_uri"], args.get("code_challenge"), args.get("scope", ""))
+        return redirect(args["redirect_uri"] + "?" + urlencode({"code": code, "state": args.get("state", "")}))
+
+    for platform, path in (("tiktok", "/tiktok-web/v2/auth/authorize/"), ("instagram", "/ig-web/oauth/authorize"),
+                           ("youtube", "/google-accounts/o/oauth2/v2/auth"), ("facebook", "/fb-web/v21.0/dialog/oauth"),
+                           ("x", "/x-web/i/oauth2/authorize"), ("linkedin", "/linkedin/oauth/v2/authorization")):
+        app.add_url_rule(path, f"authorize_{platform}", lambda platform=platform: approve(platform))
+
+    def redeem(platform, values, needs_pkce):
+        code = values.get("code")
+        grant = state.codes.pop(code, None)  # a code works once
+        if grant is None or grant.platform != platform:
+            return None, oauth_error("invalid_grant", "The authorization code is invalid or was already used.")
+        if values.get("redirect_uri") != grant.redirect_uri:
+            return None, oauth_error("invalid_grant", "redirect_uri does not match.")
+        if needs_pkce or grant.challenge:
+            verifier = values.get("code_verifier", "")
+            if not verifier or s256(verifier) != grant.challenge:
+                return None, oauth_error("invalid_grant", "PKCE verification failed.")
+        return grant, None
+
+    def check_client(platform):
+        client_id, secret = client_credentials()
+        return (client_id, secret) == CLIENTS[platform]
+
+    # ---- X ----------------------------------------------------------------------------------
+
+    @app.post("/x-api/2/oauth2/token")
+    def x_token():
+        if not (request.authorization and check_client("x")):
+            return oauth_error("unauthorized_client", "Missing valid authorization header", 401)
+        if request.form.get("grant_type") == "refresh_token":
+            if state.refresh_tokens.pop(request.form.get("refresh_token"), None) != "x":
+                return oauth_error("invalid_request", "Value passed for the token was invalid.")
+        else:
+            grant, error = redeem("x", request.form, needs_pkce=True)
+            if error:
+                return error
+        access, refresh = state.issue("x")
+        return jsonify({"token_type": "bearer", "expires_in": 7200, "access_token": access,
+                        "scope": "tweet.read tweet.write users.read media.write offline.access", "refresh_token": refresh})
+
+    @app.get("/x-api/2/users/me")
+    def x_me():
+        if not bearer():
+            return jsonify({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}), 401
+        return jsonify({"data": {"id": "2244994945", "name": "Northwind Creators", "username": "northwind",
+                                 "profile_image_url": "https://pbs.example/x.jpg",
+                                 "public_metrics": {"followers_count": 1520, "following_count": 80}}})
+
+    @app.post("/x-api/2/oauth2/revoke")
+    def x_revoke():
+        state.revoked.append(("x", request.form.get("token")))
+        return jsonify({"revoked": True})
+
+    # ---- YouTube (Google) -------------------------------------------------------------------
+
+    @app.post("/google-token/token")
+    def google_token():
+        if not check_client("youtube"):
+            return oauth_error("invalid_client", "The OAuth client was not found.", 401)
+        if request.form.get("grant_type") == "refresh_token":
+            if request.form.get("refresh_token") not in state.refresh_tokens:
+                return oauth_error("invalid_grant", "Token has been expired or revoked.")
+            access, _ = state.issue("youtube", refresh=False)
+            # Google's refresh answers carry no new refresh token.
+            return jsonify({"access_token": access, "expires_in": 3599, "token_type": "Bearer",
+                            "scope": "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.readonly"})
+        grant, error = redeem("youtube", request.form, needs_pkce=False)
+        if error:
+            return error
+        access, refresh = state.issue("youtube")
+        return jsonify({"access_token": access, "expires_in": 3599, "refresh_token": refresh, "token_type": "Bearer",
+                        "scope": "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.readonly"})
+
+    @app.post("/google-token/revoke")
+    def google_revoke():
+        state.revoked.append(("youtube", request.form.get("token") or request.args.get("token")))
+        return "", 200
+
+    @app.get("/google-api/youtube/v3/channels")
+    def youtube_channels():
+        if not bearer():
+            return jsonify({"error": {"code": 401, "message": "Request had invalid authentication credentials.",
+                                      "status": "UNAUTHENTICATED"}}), 401
+        return jsonify({"kind": "youtube#channelListResponse", "items": [{
+            "kind": "youtube#channel", "id": "UC_x5XG1OV2P6uZZ5FSM9Ttw",
+            "snippet": {"title": "Northwind Kitchen", "customUrl": "@northwindkitchen",
+                        "thumbnails": {"default": {"url": "https://yt3.example/a.jpg"}}},
+            "statistics": {"subscriberCount": "4200", "videoCount": "35", "viewCount": "120000"},
+        }]})
+
+    # ---- LinkedIn ---------------------------------------------------------------------------
+
+    @app.post("/linkedin/oauth/v2/accessToken")
+    def linkedin_token():
+        if not check_client("linkedin"):
+            return oauth_error("invalid_client", "Client authentication failed", 401)
+        grant, error = redeem("linkedin", request.form, needs_pkce=False)
+        if error:
+            return error
+        access, _ = state.issue("linkedin", refresh=False)
+        return jsonify({"access_token": access, "expires_in": 5184000, "scope": "openid,profile,w_member_social",
+                        "token_type": "Bearer", "id_token": "header.payload.signature"})
+
+    @app.post("/linkedin/oauth/v2/revoke")
+    def linkedin_revoke():
+        state.revoked.append(("linkedin", request.form.get("token")))
+        return "", 200
+
+    @app.get("/linkedin-api/v2/userinfo")
+    def linkedin_userinfo():
+        if not bearer():
+            return jsonify({"serviceErrorCode": 65600, "message": "Invalid access token", "status": 401}), 401
+        return jsonify({"sub": "782bbtaQ", "name": "Maya Ortiz", "given_name": "Maya", "family_name": "Ortiz",
+                        "picture": "https://media.licdn.example/p.jpg", "locale": {"country": "US", "language": "en"}})
+
+    # ---- TikTok -----------------------------------------------------------------------------
+
+    @app.post("/tiktok/v2/oauth/token/")
+    def tiktok_token():
+        if (request.form.get("client_key"), request.form.get("client_secret")) != CLIENTS["tiktok"]:
+            return jsonify({"error": "invalid_client", "error_description": "Client key or secret is incorrect.",
+                            "log_id": "20230101"}), 401
+        if request.form.get("grant_type") == "refresh_token":
+            if state.refresh_tokens.pop(request.form.get("refresh_token"), None) != "tiktok":
+                return jsonify({"error": "invalid_grant", "error_description": "Refresh token is invalid or expired.",
+                                "log_id": "20230102"}), 400
+        else:
+            grant, error = redeem("tiktok", request.form, needs_pkce=False)
+            if error:
+                return error
+        access, refresh = state.issue("tiktok")
+        return jsonify({"access_token": access, "expires_in": 86400, "open_id": "723f24d7-e717-40f8-a2b6-cb8464cd23b4",
+                        "refresh_expires_in": 31536000, "refresh_token": refresh,
+                        "scope": "user.info.basic,video.publish", "token_type": "Bearer"})
+
+    @app.get("/tiktok/v2/user/info/")
+    def tiktok_user():
+        if not bearer():
+            return jsonify({"data": {}, "error": {"code": "access_token_invalid", "message": "The access token is invalid",
+                                                  "log_id": "x"}}), 401
+        return jsonify({"data": {"user": {"open_id": "723f24d7-e717-40f8-a2b6-cb8464cd23b4", "union_id": "c9c60f44",
+                                          "avatar_url": "https://p16.example/a.jpeg", "display_name": "Maya Cooks",
+                                          "username": "mayacooks"}},
+                        "error": {"code": "ok", "message": "", "log_id": "y"}})
+
+    @app.post("/tiktok/v2/oauth/revoke/")
+    def tiktok_revoke():
+        state.revoked.append(("tiktok", request.form.get("token")))
+        return jsonify({})
+
+    # ---- Instagram --------------------------------------------------------------------------
+
+    @app.post("/ig-token/oauth/access_token")
+    def instagram_token():
+        if not check_client("instagram"):
+            return jsonify({"error_type": "OAuthException", "code": 400, "error_message": "Invalid client_secret"}), 400
+        grant, error = redeem("instagram", request.form, needs_pkce=False)
+        if error:
+            return error
+        access, _ = state.issue("instagram", refresh=False)
+        return jsonify({"data": [{"access_token": access, "user_id": "17841400008460056",
+                                  "permissions": "instagram_business_basic,instagram_business_content_publish"}]})
+
+    @app.get("/ig-graph/access_token")
+    def instagram_exchange():
+        if request.args.get("grant_type") != "ig_exchange_token" or request.args.get("client_secret") != CLIENTS["instagram"][1]:
+            return jsonify({"error": {"message": "Invalid request", "type": "OAuthException", "code": 100}}), 400
+        if request.args.get("access_token") not in state.tokens:
+            return jsonify({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}}), 400
+        access, _ = state.issue("instagram", refresh=False)
+        return jsonify({"access_token": access, "token_type": "bearer", "expires_in": 5183944})
+
+    @app.get("/ig-graph/refresh_access_token")
+    def instagram_refresh():
+        if request.args.get("grant_type") != "ig_refresh_token" or request.args.get("access_token") not in state.tokens:
+            return jsonify({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}}), 400
+        access, _ = state.issue("instagram", refresh=False)
+        return jsonify({"access_token": access, "token_type": "bearer", "expires_in": 5183944})
+
+    @app.get("/ig-graph/me")
+    def instagram_me():
+        if not bearer():
+            return jsonify({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}}), 400
+        return jsonify({"user_id": "17841400008460056", "username": "northwind.cooks", "name": "Northwind Cooks",
+                        "profile_picture_url": "https://scontent.example/p.jpg", "account_type": "BUSINESS",
+                        "id": "7590130497722225"})
+
+    # ---- Facebook Pages ---------------------------------------------------------------------
+
+    @app.get("/fb-graph/v21.0/oauth/access_token")
+    def facebook_token():
+        if (request.args.get("client_id"), request.args.get("client_secret")) != CLIENTS["facebook"]:
+            return jsonify({"error": {"message": "Error validating client secret.", "type": "OAuthException", "code": 1}}), 400
+        if request.args.get("grant_type") == "fb_exchange_token":
+            if request.args.get("fb_exchange_token") not in state.tokens:
+                return jsonify({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}}), 400
+            access, _ = state.issue("facebook", refresh=False)
+            return jsonify({"access_token": access, "token_type": "bearer", "expires_in": 5183944})
+        grant, error = redeem("facebook", request.args, needs_pkce=False)
+        if error:
+            return jsonify({"error": {"message": "This authorization code has been used.", "type": "OAuthException",
+                                      "code": 100}}), 400
+        access, _ = state.issue("facebook", refresh=False)
+        return jsonify({"access_token": access, "token_type": "bearer", "expires_in": 5183944})
+
+    @app.get("/fb-graph/v21.0/me/accounts")
+    def facebook_pages():
+        if not bearer():
+            return jsonify({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}}), 400
+        pages = []
+        for page_id, name in (("101", "Northwind Kitchen"), ("202", "Northwind Travel")):
+            page_token, _ = state.issue("facebook-page", refresh=False)
+            pages.append({"id": page_id, "name": name, "access_token": page_token, "category": "Food & beverage",
+                          "picture": {"data": {"url": f"https://fb.example/{page_id}.jpg"}},
+                          "tasks": ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"]})
+        return jsonify({"data": pages, "paging": {"cursors": {"before": "a", "after": "b"}}})
+
+    @app.delete("/fb-graph/v21.0/me/permissions")
+    def facebook_revoke():
+        state.revoked.append(("facebook", bearer()))
+        return jsonify({"success": True})
+
+    return app
+
+
+class FakePlatformServer:
+    def __init__(self):
+        self.state = FakePlatforms()
+        self.server = make_server("127.0.0.1", 0, create_fake_app(self.state), threaded=True)
+        self.state.base_url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self.state
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(timeout=5)
