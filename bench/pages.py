@@ -1,7 +1,7 @@
 """How page render time and query count grow with a workspace's size.
 
-Prints, for workspaces of 10, 100 and 1,000 members (and as many pending invitations), the median
-time of each page and the number of SQL statements it ran. The query count must stay the same at
+Prints, for workspaces of 10, 100 and 1,000 members (as many pending invitations, and a tenth as
+many connected accounts and profile links), the median time of each page and the number of SQL statements it ran. The query count must stay the same at
 every size (no N+1); time should grow only with the rows a page actually shows.
 
     .venv/bin/python bench/pages.py
@@ -21,12 +21,14 @@ from sqlalchemy import event  # noqa: E402
 from studio import create_app  # noqa: E402
 from studio.accounts.models import Invitation, Membership, User  # noqa: E402
 from studio.accounts.service import create_workspace  # noqa: E402
+from studio.connections.models import PlatformConnection, SocialLink  # noqa: E402
 from studio.database import utcnow  # noqa: E402
 from studio.extensions import db  # noqa: E402
 
 SIZES = (10, 100, 1000)
 REPEATS = 15
-PAGES = {"overview": "/w/{slug}/", "members": "/w/{slug}/members", "members (htmx)": "/w/{slug}/members"}
+PAGES = {"overview": "/w/{slug}/", "members": "/w/{slug}/members", "members (htmx)": "/w/{slug}/members",
+         "connections": "/w/{slug}/connections", "settings": "/w/{slug}/settings"}
 
 
 def build(folder, size):
@@ -45,6 +47,11 @@ def build(folder, size):
             db.session.add(Invitation(workspace=workspace, email=f"i{number}@example.com", role="viewer",
                                       token_hash=f"{size}-{number}", expires_at=utcnow() + timedelta(days=1),
                                       invited_by=owner))
+        for number in range(size // 10):  # an agency-sized list of connected accounts
+            db.session.add(PlatformConnection(workspace_id=workspace.id, platform="sandbox", account_id=str(number),
+                                              username=f"account{number}", access_token="a" * 40,
+                                              refresh_token="r" * 40, scope="profile publish"))
+            db.session.add(SocialLink(workspace_id=workspace.id, label=f"Link {number}", url="https://example.com"))
         db.session.commit()
         return app, owner.get_id(), workspace.slug
 

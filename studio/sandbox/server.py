@@ -11,7 +11,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, request
 from sqlalchemy import select
 
 from studio.extensions import db
@@ -39,8 +39,10 @@ class SandboxClient:
         return " ".join(part for part in (scope or "").split() if part in SCOPES)
 
     def check_redirect_uri(self, redirect_uri):
-        # The studio's callback, on whatever address the studio is served from.
-        return urlsplit(redirect_uri).path == CALLBACK_PATH
+        # Only the studio's own callback, on the address this very request came to: the sandbox
+        # lives inside the studio, so a code is never sent to another host.
+        parts = urlsplit(redirect_uri)
+        return parts.path == CALLBACK_PATH and parts.netloc == request.host
 
     def check_client_secret(self, client_secret):
         return hmac.compare_digest(client_secret or "", self.client_secret)

@@ -2,7 +2,7 @@
 from sqlalchemy import event
 
 from studio.extensions import db
-from tests.factories import add_member, make_workspace, owner_of
+from tests.factories import add_member, make_connection, make_workspace, owner_of
 
 
 def queries_for(client, url):
@@ -19,10 +19,13 @@ def queries_for(client, url):
 def test_workspace_pages_run_a_constant_number_of_queries(app):
     workspace = make_workspace()
     client = app.test_client().log_in_as(owner_of(workspace))
-    urls = [f"/w/{workspace.slug}/", f"/w/{workspace.slug}/members", f"/w/{workspace.slug}/settings"]
+    urls = [f"/w/{workspace.slug}/", f"/w/{workspace.slug}/members", f"/w/{workspace.slug}/settings",
+            f"/w/{workspace.slug}/connections"]
+    make_connection(workspace)
     small = [queries_for(client, url) for url in urls]
     for _ in range(25):
         add_member(workspace, "editor")
+        make_connection(workspace)
     assert [queries_for(client, url) for url in urls] == small
 
 

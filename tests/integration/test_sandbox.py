@@ -111,6 +111,17 @@ def test_the_sandbox_refuses_an_authorization_request_without_pkce(live_server, 
     assert response.status_code == 400 and "PKCE is required" in response.text
 
 
+def test_the_sandbox_sends_codes_only_to_the_studios_own_callback(live_server, app):
+    from studio.platforms import get_platform
+
+    sandbox = get_platform("sandbox")
+    url = (f"{sandbox.authorize_url}?response_type=code&client_id={sandbox.client_id}&state=abc&scope=profile"
+           f"&code_challenge={'a' * 43}&code_challenge_method=S256"
+           f"&redirect_uri=https://evil.example/connections/callback/sandbox")
+    response = requests.get(url, timeout=10, allow_redirects=False)
+    assert response.status_code == 400 and "evil.example" not in response.headers.get("Location", "")
+
+
 def test_a_replayed_code_is_refused_by_the_sandbox(maker, app):
     workspace, browser = maker
     page = consent_page(browser, workspace)
