@@ -1,8 +1,9 @@
 """How page render time and query count grow with a workspace's size.
 
 Prints, for workspaces of 10, 100 and 1,000 members (as many pending invitations, and a tenth as
-many connected accounts and profile links), the median time of each page and the number of SQL statements it ran. The query count must stay the same at
-every size (no N+1); time should grow only with the rows a page actually shows.
+many connected accounts and profile links), the median time of each page and the number of SQL
+statements it ran. The query count must stay the same at every size (no N+1); time should grow
+only with the rows a page actually shows.
 
     .venv/bin/python bench/pages.py
 """

@@ -79,7 +79,11 @@ def register_blueprints(app):
 def register_web(app):
     from studio.accounts.service import memberships_of
     from studio.security.access import can, fill_workspace_slug, may_manage
-    from studio.web import add_security_headers, register_error_handlers, register_template_helpers
+    from studio.web import (
+        add_security_headers,
+        register_error_handlers,
+        register_template_helpers,
+    )
 
     register_error_handlers(app)
     register_template_helpers(app)

@@ -58,7 +58,13 @@ def rotate_key_command():
     With the development key ring (instance/token_keys) a new key is made and becomes current.
     With TOKEN_KEYS from the environment, put the new key first in TOKEN_KEYS, run this, and once
     it reports success remove the old key."""
-    from studio.security.crypto import KeyRing, keyring_file, new_key, new_key_id, reseal_all
+    from studio.security.crypto import (
+        KeyRing,
+        keyring_file,
+        new_key,
+        new_key_id,
+        reseal_all,
+    )
 
     app = current_app._get_current_object()
     ring = app.extensions["studio_keyring"]

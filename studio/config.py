@@ -71,7 +71,8 @@ def _platform_settings():
     settings = {}
     for name, value in os.environ.items():
         prefix = name.split("_", 1)[0].lower()
-        if prefix in PLATFORM_KEYS and (name.endswith(("_CLIENT_ID", "_CLIENT_SECRET", "_URL")) or name == "FACEBOOK_GRAPH_VERSION"):
+        platform_setting = name.endswith(("_CLIENT_ID", "_CLIENT_SECRET", "_URL")) or name == "FACEBOOK_GRAPH_VERSION"
+        if prefix in PLATFORM_KEYS and platform_setting:
             settings[name] = value
     return settings
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 from studio.accounts import service
 from studio.accounts.models import Invitation, Membership
 from studio.connections.models import PlatformConnection, SocialLink
-from studio.platforms import get_platform
-from studio.sandbox.models import SandboxAccount, SandboxToken, token_hash
 from studio.database import utcnow
 from studio.extensions import db
+from studio.platforms import get_platform
+from studio.sandbox.models import SandboxAccount, SandboxToken, token_hash
 
 DEMO_EMAIL = "maya@example.com"
 DEMO_PASSWORD = "northwind-demo-2026"

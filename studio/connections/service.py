@@ -16,7 +16,12 @@ from studio.database import utcnow
 from studio.extensions import db
 from studio.platforms import get_platform
 from studio.platforms.base import Account, Connectable, Tokens
-from studio.platforms.errors import AuthError, PermanentError, PlatformError, RetryableError
+from studio.platforms.errors import (
+    AuthError,
+    PermanentError,
+    PlatformError,
+    RetryableError,
+)
 from studio.web import public_base_url
 
 FLOW_TTL_SECONDS = 15 * 60

@@ -8,7 +8,13 @@ from studio.connections.forms import PickAccountsForm, SocialLinkForm
 from studio.connections.models import PlatformConnection, SocialLink
 from studio.platforms import PLATFORM_CLASSES, all_platforms, get_platform
 from studio.platforms.errors import AuthError, RetryableError
-from studio.security.access import load_membership, requires_role, role_at_least, scoped_get_or_404, workspace_blueprint
+from studio.security.access import (
+    load_membership,
+    requires_role,
+    role_at_least,
+    scoped_get_or_404,
+    workspace_blueprint,
+)
 from studio.web import external_url, go_to, page, show_form, wants_fragment
 
 bp = workspace_blueprint("connections", __name__)

@@ -11,11 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import requests
-from authlib.integrations.requests_client import OAuth2Session
 from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2 import OAuth2Error
 
-from studio.platforms.errors import AuthError, PermanentError, PlatformError, RetryableError
+from studio.platforms.errors import (
+    AuthError,
+    PermanentError,
+    PlatformError,
+    RetryableError,
+)
 
 HTTP_TIMEOUT = 15  # seconds; a platform slower than this is treated as unavailable
 
@@ -77,6 +82,8 @@ class Platform:
     token_auth_method = "client_secret_post"  # or client_secret_basic
     authorize_params: dict = {}
     urls: dict = {}  # name -> default base URL; each is overridable by <KEY>_<NAME>_URL
+    # OAuth endpoints: "authorize", "token", "revoke" -> (name of a base URL, path)
+    endpoints: dict = {}
     can_refresh = True
     picks_accounts = False  # the user chooses which of the returned accounts to connect
     docs = ""
@@ -100,15 +107,27 @@ class Platform:
 
     # ---- OAuth --------------------------------------------------------------------------------
 
+    def path_values(self):
+        """Values for {placeholders} in endpoint paths (Facebook's API version)."""
+        return {}
+
+    def endpoint(self, name):
+        if name not in self.endpoints:
+            return None
+        base, path = self.endpoints[name]
+        return self.base[base] + path.format(**self.path_values())
+
     @property
     def authorize_url(self):
-        raise NotImplementedError
+        return self.endpoint("authorize")
 
     @property
     def token_url(self):
-        raise NotImplementedError
+        return self.endpoint("token")
 
-    revoke_url = None
+    @property
+    def revoke_url(self):
+        return self.endpoint("revoke")
 
     def oauth_session(self, redirect_uri=None, token=None):
         session = OAuth2Session(

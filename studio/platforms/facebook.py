@@ -13,19 +13,15 @@ class Facebook(Platform):
     can_refresh = False  # Page tokens from a long-lived user token do not expire
     picks_accounts = True
     urls = {"auth": "https://www.facebook.com", "graph": "https://graph.facebook.com"}
+    endpoints = {"authorize": ("auth", "/{version}/dialog/oauth"), "token": ("graph", "/{version}/oauth/access_token")}
     docs = "https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow"
 
     @property
     def version(self):
         return self.config.get("FACEBOOK_GRAPH_VERSION") or "v21.0"
 
-    @property
-    def authorize_url(self):
-        return f"{self.base['auth']}/{self.version}/dialog/oauth"
-
-    @property
-    def token_url(self):
-        return f"{self.base['graph']}/{self.version}/oauth/access_token"
+    def path_values(self):
+        return {"version": self.version}
 
     def exchange_code(self, code, redirect_uri, code_verifier=None):
         """GET /oauth/access_token with the app's id and secret, as the manual flow documents."""

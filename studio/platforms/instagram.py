@@ -12,15 +12,8 @@ class Instagram(Platform):
     uses_pkce = False
     urls = {"auth": "https://www.instagram.com", "token": "https://api.instagram.com",
             "graph": "https://graph.instagram.com"}
+    endpoints = {"authorize": ("auth", "/oauth/authorize"), "token": ("token", "/oauth/access_token")}
     docs = "https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/business-login"
-
-    @property
-    def authorize_url(self):
-        return f"{self.base['auth']}/oauth/authorize"
-
-    @property
-    def token_url(self):
-        return f"{self.base['token']}/oauth/access_token"
 
     def authorization_url(self, redirect_uri, state, code_verifier=None):
         session = self.oauth_session(redirect_uri)

@@ -10,19 +10,9 @@ class LinkedIn(Platform):
     scopes = ("openid", "profile", "w_member_social")
     uses_pkce = False  # LinkedIn allows PKCE only for native apps it has enabled
     urls = {"auth": "https://www.linkedin.com", "api": "https://api.linkedin.com"}
+    endpoints = {"authorize": ("auth", "/oauth/v2/authorization"), "token": ("auth", "/oauth/v2/accessToken"),
+                 "revoke": ("auth", "/oauth/v2/revoke")}
     docs = "https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow"
-
-    @property
-    def authorize_url(self):
-        return f"{self.base['auth']}/oauth/v2/authorization"
-
-    @property
-    def token_url(self):
-        return f"{self.base['auth']}/oauth/v2/accessToken"
-
-    @property
-    def revoke_url(self):
-        return f"{self.base['auth']}/oauth/v2/revoke"
 
     def refresh(self, access_token, refresh_token):
         if not refresh_token:

@@ -17,6 +17,8 @@ class Sandbox(Platform):
     scopes = ("profile", "publish", "metrics")
     uses_pkce = True
     urls = {"base": "http://127.0.0.1:5000"}
+    endpoints = {"authorize": ("base", "/sandbox/oauth/authorize"), "token": ("base", "/sandbox/oauth/token"),
+                 "revoke": ("base", "/sandbox/oauth/revoke")}
     docs = "/sandbox/"
 
     def __init__(self, config):
@@ -32,18 +34,6 @@ class Sandbox(Platform):
 
     def settings_to_fill(self):
         return ["SANDBOX_ENABLED=true"]
-
-    @property
-    def authorize_url(self):
-        return f"{self.base['base']}/sandbox/oauth/authorize"
-
-    @property
-    def token_url(self):
-        return f"{self.base['base']}/sandbox/oauth/token"
-
-    @property
-    def revoke_url(self):
-        return f"{self.base['base']}/sandbox/oauth/revoke"
 
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['base']}/sandbox/api/v1/me", access_token)

@@ -11,19 +11,9 @@ class TikTok(Platform):
     scope_separator = ","
     uses_pkce = True
     urls = {"auth": "https://www.tiktok.com", "api": "https://open.tiktokapis.com"}
+    endpoints = {"authorize": ("auth", "/v2/auth/authorize/"), "token": ("api", "/v2/oauth/token/"),
+                 "revoke": ("api", "/v2/oauth/revoke/")}
     docs = "https://developers.tiktok.com/doc/oauth-user-access-token-management"
-
-    @property
-    def authorize_url(self):
-        return f"{self.base['auth']}/v2/auth/authorize/"
-
-    @property
-    def token_url(self):
-        return f"{self.base['api']}/v2/oauth/token/"
-
-    @property
-    def revoke_url(self):
-        return f"{self.base['api']}/v2/oauth/revoke/"
 
     def authorization_url(self, redirect_uri, state, code_verifier=None):
         session = self.oauth_session(redirect_uri)

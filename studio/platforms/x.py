@@ -9,19 +9,9 @@ class X(Platform):
     uses_pkce = True
     token_auth_method = "client_secret_basic"  # confidential clients authenticate with Basic
     urls = {"auth": "https://x.com", "api": "https://api.x.com"}
+    endpoints = {"authorize": ("auth", "/i/oauth2/authorize"), "token": ("api", "/2/oauth2/token"),
+                 "revoke": ("api", "/2/oauth2/revoke")}
     docs = "https://developer.x.com/en/docs/authentication/oauth-2-0/authorization-code"
-
-    @property
-    def authorize_url(self):
-        return f"{self.base['auth']}/i/oauth2/authorize"
-
-    @property
-    def token_url(self):
-        return f"{self.base['api']}/2/oauth2/token"
-
-    @property
-    def revoke_url(self):
-        return f"{self.base['api']}/2/oauth2/revoke"
 
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['api']}/2/users/me", access_token,

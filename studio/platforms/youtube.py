@@ -12,19 +12,8 @@ class YouTube(Platform):
     authorize_params = {"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"}
     urls = {"auth": "https://accounts.google.com", "token": "https://oauth2.googleapis.com",
             "api": "https://www.googleapis.com"}
+    endpoints = {"authorize": ("auth", "/o/oauth2/v2/auth"), "token": ("token", "/token"), "revoke": ("token", "/revoke")}
     docs = "https://developers.google.com/youtube/v3/guides/auth/server-side-web-apps"
-
-    @property
-    def authorize_url(self):
-        return f"{self.base['auth']}/o/oauth2/v2/auth"
-
-    @property
-    def token_url(self):
-        return f"{self.base['token']}/token"
-
-    @property
-    def revoke_url(self):
-        return f"{self.base['token']}/revoke"
 
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['api']}/youtube/v3/channels", access_token,

@@ -2,6 +2,7 @@
 (S256, required), refresh tokens that rotate, revocation, and bearer-token protection for its API."""
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2.rfc6749 import grants
@@ -9,8 +10,6 @@ from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
-from urllib.parse import urlsplit
-
 from flask import current_app, request
 from sqlalchemy import select
 

@@ -8,7 +8,13 @@ from sqlalchemy import func, select, update
 
 from studio.database import utcnow
 from studio.extensions import db
-from studio.sandbox.models import SandboxAccount, SandboxFaults, SandboxMedia, SandboxPost, SandboxToken
+from studio.sandbox.models import (
+    SandboxAccount,
+    SandboxFaults,
+    SandboxMedia,
+    SandboxPost,
+    SandboxToken,
+)
 
 MEDIA_KINDS = {"image": ("image/jpeg", "image/png", "image/webp"), "video": ("video/mp4", "video/quicktime", "video/webm")}
 MAX_PART_BYTES = 8 * 1024 * 1024

@@ -26,8 +26,8 @@ def test_an_expired_connection_is_not_used(app):
 
 def test_a_token_about_to_expire_is_refreshed_before_use(app, live_server):
     """Through the real sandbox: a token with 30 s left is renewed first."""
-    from tests.helpers import HttpBrowser
     from tests.factories import PASSWORD
+    from tests.helpers import HttpBrowser
 
     workspace = make_workspace(name="Fresh")
     browser = HttpBrowser(live_server)
