@@ -20,9 +20,11 @@ def main():
     with app.app_context():
         upgrade()
         seed_demo()
-    start_scheduler(app)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
+    if not (app.config.get("SANDBOX_BASE_URL") or app.config.get("PUBLIC_URL")):
+        app.config["SANDBOX_BASE_URL"] = f"http://{host}:{port}"  # the studio calls its own sandbox here
+    start_scheduler(app)
     print(f"\n  Studio is running at http://{host}:{port}/")
     print(f"  Demo log-in: {DEMO_EMAIL} / {DEMO_PASSWORD}\n", flush=True)
     app.run(host=host, port=port, threaded=True)

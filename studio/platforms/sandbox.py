@@ -4,6 +4,8 @@ so the adapter needs nothing beyond the base class."""
 import hashlib
 import hmac
 
+from flask import has_request_context, request
+
 from studio.platforms.base import Account, Platform
 
 
@@ -34,6 +36,14 @@ class Sandbox(Platform):
 
     def settings_to_fill(self):
         return ["SANDBOX_ENABLED=true"]
+
+    @property
+    def authorize_url(self):
+        # The browser goes to the sandbox on the address it already uses for the studio, so the
+        # consent page and the callback share one origin (127.0.0.1 and localhost are not one).
+        if has_request_context():
+            return request.host_url.rstrip("/") + "/sandbox/oauth/authorize"
+        return self.endpoint("authorize")
 
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['base']}/sandbox/api/v1/me", access_token)

@@ -241,3 +241,11 @@ def test_a_workspace_never_reaches_another_workspaces_connection(maker, app):
     for action in ("refresh", "reconnect", "disconnect"):
         assert client.submit(f"/w/{other.slug}/connections/{connection.id}/{action}").status_code == 404
     assert "@maya_cooks" not in client.text(f"/w/{other.slug}/connections")
+
+
+def test_connecting_works_when_the_studio_is_opened_as_localhost(app, live_server):
+    workspace = make_workspace(name="Local Host")
+    browser = HttpBrowser(live_server.replace("127.0.0.1", "localhost"))
+    browser.log_in(owner_of(workspace).email, PASSWORD)
+    landed = connect_sandbox(browser, workspace, "via_localhost")
+    assert "Connected Sandbox account @via_localhost" in landed.text
