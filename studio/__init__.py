@@ -105,7 +105,12 @@ def register_web(app):
 
     @app.context_processor
     def template_helpers():
-        return {"can": can, "may_manage": may_manage, "navigation": navigation}
+        return {"can": can, "may_manage": may_manage, "navigation": navigation, "sandbox_operator": sandbox_operator}
+
+    def sandbox_operator():
+        from studio.sandbox.service import may_operate
+
+        return app.config["SANDBOX_ENABLED"] and may_operate(current_user, app.config)
 
 
 def register_cli(app):

@@ -33,6 +33,14 @@ def _int(name, default):
         raise ConfigError(f"{name} must be a whole number, not {raw!r}")
 
 
+def write_private_file(path, text):
+    """Create a file only its owner can read, with no moment in which others could."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text)
+
+
 def _secret_key(env, instance_path):
     """A real key from the environment; in development, one generated once and kept on disk."""
     key = os.environ.get("SECRET_KEY", "")
@@ -46,9 +54,7 @@ def _secret_key(env, instance_path):
         raise ConfigError("SECRET_KEY must be set when STUDIO_ENV=production (at least 32 random characters)")
     path = Path(instance_path) / "secret_key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        write_private_file(path, secrets.token_urlsafe(48))
     return path.read_text().strip()
 
 
@@ -77,18 +83,28 @@ def _platform_settings():
     return settings
 
 
+def _public_url(env):
+    """The address e-mailed links point at. Production must name it: taking it from the request's
+    Host header would let anyone who can send a request steer reset links to their own host."""
+    url = os.environ.get("PUBLIC_URL", "").rstrip("/")
+    if env == "production" and not url.startswith(("https://", "http://")):
+        raise ConfigError("PUBLIC_URL must be set when STUDIO_ENV=production (e.g. https://studio.example.org)")
+    return url
+
+
 def load_config(instance_path):
     load_dotenv(Path.cwd() / ".env", override=False)
     env = os.environ.get("STUDIO_ENV", "development").strip().lower()
     if env not in ENVIRONMENTS:
         raise ConfigError(f"STUDIO_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     production = env == "production"
+    secret_key = _secret_key(env, instance_path)
     return {
         "STUDIO_ENV": env,
-        "SECRET_KEY": _secret_key(env, instance_path),
+        "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "").rstrip("/"),
+        "PUBLIC_URL": _public_url(env),
         "MAIL_URL": os.environ.get("MAIL_URL", "outbox"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Studio <studio@localhost>"),
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(Path(instance_path) / "outbox")),
@@ -113,6 +129,7 @@ def load_config(instance_path):
         # The built-in sandbox platform: on in development, off in production unless asked for.
         "SANDBOX_ENABLED": _bool(os.environ.get("SANDBOX_ENABLED"), default=not production),
         "SANDBOX_ACCESS_TOKEN_SECONDS": _int("SANDBOX_ACCESS_TOKEN_SECONDS", 3600),
+        "SANDBOX_OPERATORS": os.environ.get("SANDBOX_OPERATORS", ""),
         "CONNECTION_REFRESH_AHEAD_MINUTES": _int("CONNECTION_REFRESH_AHEAD_MINUTES", 15),
         **_platform_settings(),
     }

@@ -71,9 +71,9 @@ def sandbox_tokens(account, lifetime):
 def seed_connections(workspace):
     """A working Sandbox account, one whose tokens the platform revoked, and profile links."""
     owner = next(m.user for m in workspace.memberships if m.role == "owner")
-    kitchen = SandboxAccount(handle="northwind_kitchen", display_name="Northwind Kitchen",
+    kitchen = SandboxAccount(handle="northwind_kitchen", display_name="Northwind Kitchen", owner_user_id=owner.id,
                              created_at=utcnow() - timedelta(days=40))
-    travel = SandboxAccount(handle="northwind_travel", display_name="Northwind Travel",
+    travel = SandboxAccount(handle="northwind_travel", display_name="Northwind Travel", owner_user_id=owner.id,
                             created_at=utcnow() - timedelta(days=90))
     db.session.add_all([kitchen, travel])
     db.session.flush()

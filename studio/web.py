@@ -83,8 +83,8 @@ def go_to(url):
 
 def safe_next_url(target, fallback):
     """Only a path on this site may be a `next` destination (no open redirects)."""
-    if not target:
-        return fallback
+    if not target or "\\" in target or any(ord(char) < 32 for char in target):
+        return fallback  # browsers read "/\\host" as "//host"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback
@@ -180,9 +180,21 @@ def api_error(error):
     return response
 
 
+def content_security_policy():
+    """CSP's form-action also governs where a form's redirects may lead, and a Connect button posts
+    here and is redirected to the platform's consent page: those origins are allowed too. Every
+    page carries them, since htmx-boosted navigation keeps the first page's policy."""
+    from studio.platforms import authorize_origins
+
+    extra = authorize_origins(current_app.config)
+    if not extra:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", "form-action 'self' " + " ".join(extra))
+
+
 def add_security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Content-Security-Policy", content_security_policy())
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Content-Type-Options", "nosniff")

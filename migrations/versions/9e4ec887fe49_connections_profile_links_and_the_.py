@@ -24,7 +24,9 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('handle', sa.String(length=40), nullable=False),
     sa.Column('display_name', sa.String(length=80), nullable=False),
+    sa.Column('owner_user_id', sa.Integer(), nullable=True),
     sa.Column('created_at', studio.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['owner_user_id'], ['users.id'], name=op.f('fk_sandbox_accounts_owner_user_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sandbox_accounts')),
     sa.UniqueConstraint('handle', name=op.f('uq_sandbox_accounts_handle'))
     )

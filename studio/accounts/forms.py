@@ -9,7 +9,7 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import Email, InputRequired, Length, ValidationError
+from wtforms.validators import Email, InputRequired, Length, Regexp, ValidationError
 
 from studio.accounts.models import ROLES
 from studio.accounts.passwords import MAX_LENGTH, password_problem
@@ -31,10 +31,14 @@ def email_field(label="E-mail"):
     )
 
 
+# Names go into e-mail headers and page titles: one line of printable text.
+ONE_LINE = Regexp(r"^[^\x00-\x1f\x7f]*$", message="Use one line of text, without line breaks or control characters.")
+
+
 def name_field(label="Name"):
     return StringField(
         label,
-        validators=[InputRequired("Enter a name."), Length(max=120, message="Keep it under 120 characters.")],
+        validators=[InputRequired("Enter a name."), Length(max=120, message="Keep it under 120 characters."), ONE_LINE],
         filters=[lambda value: value.strip() if value else value],
     )
 
@@ -118,7 +122,8 @@ class ProfileForm(FlaskForm):
 class WorkspaceForm(FlaskForm):
     name = StringField(
         "Workspace name",
-        validators=[InputRequired("Name the workspace."), Length(min=2, max=120, message="Use 2 to 120 characters.")],
+        validators=[InputRequired("Name the workspace."), Length(min=2, max=120, message="Use 2 to 120 characters."),
+                    ONE_LINE],
         filters=[lambda value: value.strip() if value else value],
     )
 

@@ -279,10 +279,15 @@ def _check_may_manage(actor, target):
         raise AccountError("Only an owner can change an owner's or an admin's membership.")
 
 
+def check_may_grant(actor, role, field=None):
+    """Admins grant editor and viewer; owner and admin come only from an owner."""
+    if role_at_least(role, "admin") and actor.role != "owner":
+        raise AccountError(f"Only an owner can make someone an {role}.", field=field)
+
+
 def change_role(actor, target, role):
     _check_may_manage(actor, target)
-    if role == "owner" and actor.role != "owner":
-        raise AccountError("Only an owner can make someone an owner.")
+    check_may_grant(actor, role)
     if target.role == "owner" and role != "owner" and count_owners(target.workspace) == 1:
         raise AccountError("A workspace needs at least one owner. Make someone else an owner first.")
     target.role = role
@@ -336,8 +341,11 @@ def has_pending_invitation(workspace, email):
     return db.session.execute(select(Invitation.id).where(*_pending(workspace), Invitation.email == email)).first() is not None
 
 
-def invite(workspace, inviter, email, role, ttl):
-    """A new pending invitation and the one token its link carries (only its hash is stored)."""
+def invite(actor, email, role, ttl):
+    """A new pending invitation from the member `actor`, and the one token its link carries
+    (only its hash is stored)."""
+    workspace, inviter = actor.workspace, actor.user
+    check_may_grant(actor, role, field="role")
     email = normalize_email(email)
     already_member = db.session.execute(
         select(Membership.id).join(User).where(Membership.workspace_id == workspace.id, User.email == email)

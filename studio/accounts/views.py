@@ -13,7 +13,7 @@ from studio.accounts.forms import (
     SignupForm,
     WorkspaceForm,
 )
-from studio.notify.mail import send_mail
+from studio.notify.mail import MailError, send_mail
 from studio.web import external_url, go_to, page, safe_next_url, show_form
 
 bp = Blueprint("accounts", __name__)
@@ -108,14 +108,19 @@ def forgot_password():
         user = service.find_user_by_email(form.email.data)
         if user is not None:
             token = service.make_reset_token(user, current_app.config["SECRET_KEY"])
-            send_mail(
-                user.email,
-                "Reset your Studio password",
-                "password_reset",
-                user=user,
-                link=external_url("accounts.reset_password", token=token),
-                minutes=current_app.config["PASSWORD_RESET_TTL_MINUTES"],
-            )
+            try:
+                send_mail(
+                    user.email,
+                    "Reset your Studio password",
+                    "password_reset",
+                    user=user,
+                    link=external_url("accounts.reset_password", token=token),
+                    minutes=current_app.config["PASSWORD_RESET_TTL_MINUTES"],
+                )
+            except MailError as error:
+                current_app.logger.error("password reset e-mail failed: %s", error)
+                form.email.errors = ["We could not send the e-mail just now. Try again in a few minutes."]
+                return show_form("accounts/forgot.html", form)
         # The same answer whether or not the account exists, so the form reveals no addresses.
         return page("accounts/forgot_sent.html", email=form.email.data)
     return show_form("accounts/forgot.html", form)

@@ -9,7 +9,7 @@ from studio.accounts.forms import InviteForm, RoleForm, WorkspaceForm
 from studio.accounts.models import Invitation, Membership
 from studio.connections import service as connections
 from studio.connections.forms import SocialLinkForm
-from studio.notify.mail import send_mail
+from studio.notify.mail import MailError, send_mail
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
 from studio.web import external_url, go_to, page, show_form, wants_fragment
 
@@ -35,6 +35,14 @@ def dashboard():
 # ---- members and invitations -------------------------------------------------------------------
 
 
+def invite_form_for(membership, submitted=False):
+    """The invitation form, offering only the roles this member may grant."""
+    form = InviteForm() if submitted else InviteForm(formdata=None)
+    if membership.role != "owner":
+        form.role.choices = [choice for choice in form.role.choices if choice.value not in ("owner", "admin")]
+    return form
+
+
 def members_page(invite_form=None, status=200):
     return page(
         "workspaces/members.html",
@@ -43,7 +51,7 @@ def members_page(invite_form=None, status=200):
         members=service.members_page(g.workspace, request.args.get("page", 1, type=int)),
         invitations=service.pending_invitations(g.workspace, limit=INVITATIONS_SHOWN),
         invitation_count=service.count_pending_invitations(g.workspace),
-        invite_form=invite_form or InviteForm(formdata=None),
+        invite_form=invite_form or invite_form_for(g.membership),
         role_form=RoleForm(formdata=None),
     )
 
@@ -61,6 +69,16 @@ def invite_ttl():
 
 
 def email_invitation(invitation, token):
+    """Send the invitation; True when it left. A mail outage keeps the invitation (Resend works)."""
+    try:
+        send_invitation_mail(invitation, token)
+    except MailError as error:
+        current_app.logger.warning("invitation e-mail to %s failed: %s", invitation.email, error)
+        return False
+    return True
+
+
+def send_invitation_mail(invitation, token):
     send_mail(
         invitation.email,
         f"{current_user.name} invited you to {g.workspace.name} on Studio",
@@ -81,14 +99,17 @@ def members():
 @bp.post("/members/invite")
 @requires_role("admin")
 def invite():
-    form = InviteForm()
+    form = invite_form_for(g.membership, submitted=True)
     if form.validate_on_submit():
         try:
-            invitation, token = service.invite(g.workspace, current_user, form.email.data, form.role.data, invite_ttl())
+            invitation, token = service.invite(g.membership, form.email.data, form.role.data, invite_ttl())
         except service.AccountError as error:
-            form.email.errors = list(form.email.errors) + [str(error)]
+            field = getattr(form, error.field or "email")
+            field.errors = list(field.errors) + [str(error)]
         else:
-            email_invitation(invitation, token)
+            if not email_invitation(invitation, token):
+                return members_changed(f"The invitation for {invitation.email} is saved, but the e-mail could not be "
+                                       "sent. Try Resend in a moment.", "warning")
             return members_changed(f"Invitation sent to {invitation.email}.")
     return members_page(invite_form=form, status=422)
 
@@ -101,7 +122,8 @@ def resend_invitation(invitation_id):
         token = service.resend_invitation(invitation, invite_ttl())
     except service.AccountError as error:
         return members_changed(str(error), "error")
-    email_invitation(invitation, token)
+    if not email_invitation(invitation, token):
+        return members_changed(f"The e-mail to {invitation.email} could not be sent. Try again in a moment.", "warning")
     return members_changed(f"Invitation sent again to {invitation.email}. The earlier link no longer works.")
 
 

@@ -88,11 +88,31 @@ def complete_authorization(platform_key, flow, params, redirect_uri, user):
         raise ConnectError(f"{platform.name} is not answering properly right now ({error}). Try again in a moment.", 502)
     except PlatformError as error:
         raise ConnectError(f"{platform.name} did not accept the sign-in: {error}")
+    if flow.get("reconnect_id"):
+        return "connected", [reconnect(flow, platform, connectables, user)]
     if platform.picks_accounts:
         return "pick", hold_for_picking(flow["workspace_id"], user, platform_key, connectables)
     connections = [save_connection(flow["workspace_id"], platform_key, item, user) for item in connectables]
     db.session.commit()
     return "connected", connections
+
+
+def reconnect(flow, platform, connectables, user):
+    """Renew one existing card: only the account it belongs to may take its place."""
+    connection = db.session.execute(
+        select(PlatformConnection).where(PlatformConnection.id == flow["reconnect_id"],
+                                         PlatformConnection.workspace_id == flow["workspace_id"])
+    ).scalar_one_or_none()
+    if connection is None:
+        raise ConnectError("The account to reconnect is no longer connected here. Connect it again instead.")
+    match = next((item for item in connectables if item.account.id == connection.account_id), None)
+    if match is None:
+        names = ", ".join(f"@{item.account.username}" for item in connectables)
+        raise ConnectError(f"You signed in to {platform.name} as {names}, but this card is @{connection.username}. "
+                           f"Sign in as @{connection.username} to reconnect it; nothing was changed.")
+    save_connection(flow["workspace_id"], platform.key, match, user)
+    db.session.commit()
+    return connection
 
 
 def save_connection(workspace_id, platform_key, connectable, user):
@@ -170,10 +190,17 @@ def connect_chosen(pending, chosen_ids, user):
 # ---- keeping tokens fresh ----------------------------------------------------------------------
 
 
+class CannotRefresh(Exception):
+    pass
+
+
 def refresh_connection(connection):
     """Refresh now. A refusal marks the connection expired (and tells the workspace); an outage
-    leaves it as it is and raises RetryableError."""
+    leaves it as it is and raises RetryableError; a platform with no way to refresh these tokens
+    raises CannotRefresh and changes nothing."""
     platform = get_platform(connection.platform)
+    if not platform.can_refresh_connection(connection):
+        raise CannotRefresh(f"{platform.name} offers no refresh for this account; reconnect it before the token runs out.")
     try:
         tokens = platform.refresh(connection.access_token, connection.refresh_token)
     except RetryableError as error:
@@ -193,7 +220,12 @@ def fresh_access_token(connection, ahead=timedelta(seconds=60)):
     if connection.status != "active":
         raise AuthError(f"The {connection.platform} account @{connection.username} needs reconnecting.")
     if connection.expires_at is not None and connection.expires_at - ahead < utcnow():
-        refresh_connection(connection)
+        try:
+            refresh_connection(connection)
+        except CannotRefresh:
+            if connection.expires_at < utcnow():
+                mark_expired(connection, "The token ran out and the platform offers no refresh.")
+                raise AuthError(f"The {connection.platform} account @{connection.username} needs reconnecting.")
     connection.last_used_at = utcnow()
     db.session.commit()
     return connection.access_token
@@ -209,7 +241,7 @@ def mark_expired(connection, reason):
 
 
 def tell_workspace_to_reconnect(connection):
-    from studio.notify.mail import send_mail
+    from studio.notify.mail import MailError, send_mail
 
     platform = get_platform(connection.platform)
     admins = db.session.execute(
@@ -219,8 +251,11 @@ def tell_workspace_to_reconnect(connection):
     workspace = db.session.get(Workspace, connection.workspace_id)
     link = public_base_url() + f"/w/{workspace.slug}/connections"
     for admin in admins:
-        send_mail(admin.email, f"Reconnect {platform.name} account @{connection.username}", "connection_expired",
-                  user=admin, connection=connection, platform=platform, link=link)
+        try:
+            send_mail(admin.email, f"Reconnect {platform.name} account @{connection.username}", "connection_expired",
+                      user=admin, connection=connection, platform=platform, link=link)
+        except MailError as error:  # the card still says "expired"; the e-mail is a courtesy
+            current_app.logger.warning("could not e-mail %s about an expired connection: %s", admin.email, error)
 
 
 def refresh_due_connections():
@@ -234,7 +269,7 @@ def refresh_due_connections():
     outcome = {"refreshed": 0, "expired": 0, "failed": 0}
     for connection in due:
         platform = get_platform(connection.platform)
-        if not platform.can_refresh or (connection.platform != "instagram" and not connection.refresh_token):
+        if not platform.can_refresh_connection(connection):
             if connection.expires_at < utcnow():
                 mark_expired(connection, f"The {platform.name} token ran out and {platform.name} offers no refresh.")
                 outcome["expired"] += 1

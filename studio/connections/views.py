@@ -82,6 +82,8 @@ def refresh(connection_id):
     connection = scoped_get_or_404(PlatformConnection, connection_id)
     try:
         service.refresh_connection(connection)
+    except service.CannotRefresh as error:
+        return connections_changed(str(error), "warning")
     except AuthError as error:
         return connections_changed(f"@{connection.username} needs reconnecting: {error}", "error")
     except RetryableError as error:

@@ -1,4 +1,6 @@
 """The platform registry: one adapter class per platform, in the order the studio shows them."""
+from urllib.parse import urlsplit
+
 from flask import current_app
 
 from studio.platforms.facebook import Facebook
@@ -19,3 +21,13 @@ def get_platform(key, config=None):
 
 def all_platforms(config=None):
     return [get_platform(key, config) for key in PLATFORM_CLASSES]
+
+
+def authorize_origins(config):
+    """The origins of the configured platforms' consent pages (other than this studio's own)."""
+    origins = set()
+    for platform in all_platforms(config):
+        if platform.configured and platform.key != "sandbox":
+            parts = urlsplit(platform.endpoint("authorize"))
+            origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)

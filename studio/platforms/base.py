@@ -157,11 +157,16 @@ class Platform:
         extra = {"code_verifier": code_verifier} if self.uses_pkce else {}
         with oauth_errors():
             data = session.fetch_token(self.token_url, code=code, timeout=HTTP_TIMEOUT, **extra)
-        return self.finish_tokens(Tokens.from_response(data))
+            tokens = Tokens.from_response(data)
+        return self.finish_tokens(tokens)
 
     def finish_tokens(self, tokens):
         """A hook for platforms that trade the first token for a longer-lived one."""
         return tokens
+
+    def can_refresh_connection(self, connection):
+        """Whether a refresh could renew this connection's tokens (else only reconnecting can)."""
+        return self.can_refresh and bool(connection.refresh_token)
 
     def refresh(self, access_token, refresh_token):
         if not refresh_token:
@@ -169,7 +174,7 @@ class Platform:
         session = self.oauth_session()
         with oauth_errors():
             data = session.refresh_token(self.token_url, refresh_token=refresh_token, timeout=HTTP_TIMEOUT)
-        return Tokens.from_response(data)
+            return Tokens.from_response(data)
 
     def revoke(self, access_token, refresh_token):
         """Tell the platform to forget the tokens, where it offers a way."""
@@ -288,8 +293,11 @@ class oauth_errors:
 
 
 def _tolerate_missing_token_type(response):
-    """Meta's token answers differ from OAuth 2's: Instagram may wrap the token in `data: [...]`,
-    and Instagram and Facebook leave out token_type (which OAuth 2 says is bearer)."""
+    """Classify outages first: a 429 or 5xx from a token endpoint is a reason to wait, never a
+    verdict on the tokens. Then Meta's answers: Instagram may wrap the token in `data: [...]`, and
+    Instagram and Facebook leave out token_type (which OAuth 2 says is bearer)."""
+    if response.status_code == 429 or response.status_code >= 500:
+        check(response, "The platform")
     try:
         data = response.json()
     except ValueError:

@@ -30,6 +30,9 @@ class Instagram(Platform):
         tokens.scope = short_lived.scope or tokens.scope
         return tokens
 
+    def can_refresh_connection(self, connection):
+        return bool(connection.access_token)  # the long-lived token refreshes itself
+
     def refresh(self, access_token, refresh_token):
         if not access_token:
             raise AuthError("Instagram needs the current token to refresh; reconnect the account.")

@@ -29,14 +29,26 @@ class SandboxError(Exception):
 # ---- accounts ----------------------------------------------------------------------------------
 
 
-def account_for_handle(handle, display_name=""):
+def account_for_handle(handle, display_name, user):
+    """Sign in as a sandbox account: the user's own, or a new one; someone else's is refused."""
     handle = handle.strip().lstrip("@").lower()
     account = db.session.execute(select(SandboxAccount).where(SandboxAccount.handle == handle)).scalar_one_or_none()
     if account is None:
-        account = SandboxAccount(handle=handle, display_name=(display_name or "").strip() or handle)
+        account = SandboxAccount(handle=handle, display_name=(display_name or "").strip() or handle, owner_user_id=user.id)
         db.session.add(account)
         db.session.commit()
+    elif account.owner_user_id not in (None, user.id):
+        raise SandboxError("This handle belongs to another Studio user. Choose another.", 403)
     return account
+
+
+def may_operate(user, config):
+    """Who may switch faults and revoke every token: anyone in development; in production only
+    the addresses listed in SANDBOX_OPERATORS."""
+    if config["STUDIO_ENV"] != "production":
+        return True
+    operators = {email.strip().lower() for email in config.get("SANDBOX_OPERATORS", "").split(",") if email.strip()}
+    return user.email in operators
 
 
 def account_stats(account):

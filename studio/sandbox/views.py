@@ -6,7 +6,7 @@ panel are ordinary forms with CSRF."""
 from authlib.integrations.flask_oauth2 import current_token
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, abort, current_app, flash, jsonify, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from studio.extensions import csrf, db
 from studio.sandbox import service
@@ -39,6 +39,11 @@ def inject_faults():
         fault = service.fault_to_inject()
         if fault:
             status, headers, message = fault
+            if request.endpoint in API_ENDPOINTS:  # OAuth endpoints answer in OAuth's error shape
+                response = jsonify({"error": "temporarily_unavailable", "error_description": message})
+                response.status_code = status
+                response.headers.update(headers)
+                return response
             return api_error(message, status, headers)
 
 
@@ -51,19 +56,29 @@ def sandbox_error(error):
 
 
 @bp.route("/oauth/authorize", methods=["GET", "POST"])
+@login_required  # the sandbox shares Studio's log-in, as a platform has its own
 def authorize():
     server = authorization_server()
     try:
-        grant = server.get_consent_grant(end_user=None)
+        grant = server.get_consent_grant(end_user=current_user)
     except OAuth2Error as error:
+        if getattr(error, "redirect_uri", None):
+            # The client is known and its redirect URI checked: the error goes back to it (RFC 6749 4.1.2.1).
+            return server.handle_error_response(request, error)
         return page("sandbox/oauth_error.html", error=error, status=400)
     form = ConsentForm()
+    scopes = (grant.request.payload.scope or "").split()
     if request.method == "POST" and form.deny.data:
         return server.create_authorization_response(grant_user=None, grant=grant)
     if form.validate_on_submit():
-        account = service.account_for_handle(form.handle.data, form.display_name.data)
-        return server.create_authorization_response(grant_user=account, grant=grant)
-    return show_form("sandbox/consent.html", form, grant=grant, scopes=grant.request.payload.scope.split())
+        try:
+            account = service.account_for_handle(form.handle.data, form.display_name.data, current_user)
+        except service.SandboxError as error:
+            form.handle.errors = [str(error)]
+        else:
+            return server.create_authorization_response(grant_user=account, grant=grant)
+    return show_form("sandbox/consent.html", form, grant=grant, scopes=scopes)
+
 
 
 @bp.post("/oauth/token")
@@ -85,6 +100,19 @@ def account():
     return current_token.account
 
 
+def json_body():
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise service.SandboxError("Send a JSON object.")
+    return data
+
+
+def whole_number(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        raise service.SandboxError(f"{name} must be a whole number.")
+    return int(value)
+
+
 @bp.get("/api/v1/me")
 @require_token("profile")
 def api_me():
@@ -103,8 +131,9 @@ def api_stats():
 @csrf.exempt
 @require_token("publish")
 def api_media_init():
-    data = request.get_json(silent=True) or {}
-    media = service.start_upload(account(), data.get("kind", ""), data.get("mime_type", ""), int(data.get("total_bytes") or 0))
+    data = json_body()
+    media = service.start_upload(account(), str(data.get("kind", "")), str(data.get("mime_type", "")),
+                                 whole_number(data.get("total_bytes", ""), "total_bytes"))
     return jsonify({"id": media.id, "part_size": service.MAX_PART_BYTES, "status": media.status}), 201
 
 
@@ -133,8 +162,15 @@ def post_json(post):
 @csrf.exempt
 @require_token("publish")
 def api_create_post():
-    data = request.get_json(silent=True) or {}
-    post = service.create_post(account(), str(data.get("text", "")), data.get("media_ids") or [], data.get("client_reference"))
+    data = json_body()
+    media_ids = data.get("media_ids") or []
+    if not isinstance(media_ids, list):
+        raise service.SandboxError("media_ids must be a list.")
+    reference = data.get("client_reference")
+    if reference is not None and not isinstance(reference, str):
+        raise service.SandboxError("client_reference must be a string.")
+    post = service.create_post(account(), str(data.get("text", "")), [whole_number(i, "media_ids") for i in media_ids],
+                               reference)
     return jsonify(post_json(post)), 201
 
 
@@ -164,9 +200,15 @@ def public_post(post_id):
 # ---- the control panel -------------------------------------------------------------------------
 
 
+def operators_only():
+    if not service.may_operate(current_user, current_app.config):
+        abort(403)
+
+
 @bp.get("/")
 @login_required
 def panel():
+    operators_only()
     row = service.faults()
     form = FaultsForm(formdata=None, error_rate=int(row.error_rate * 100), rate_limit_rate=int(row.rate_limit_rate * 100),
                       retry_after_seconds=row.retry_after_seconds, latency_ms=row.latency_ms)
@@ -180,6 +222,7 @@ def panel_page(form):
 @bp.post("/faults")
 @login_required
 def save_faults():
+    operators_only()
     form = FaultsForm()
     if not form.validate_on_submit():
         return panel_page(form)
@@ -192,6 +235,7 @@ def save_faults():
 @bp.post("/revoke-all")
 @login_required
 def revoke_all():
+    operators_only()
     count = service.revoke_all_tokens()
     flash(f"The sandbox revoked {count} token{'s' if count != 1 else ''}. Connected accounts must reconnect.", "warning")
     return go_to(url_for("sandbox.panel"))

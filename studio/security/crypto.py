@@ -9,6 +9,7 @@ Keys come from TOKEN_KEYS (`id:base64key,id:base64key`, the first one current). 
 development keeps a generated key ring in the instance folder (`token_keys`).
 """
 import base64
+import binascii
 import os
 import secrets
 from pathlib import Path
@@ -17,6 +18,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 from sqlalchemy.types import Text, TypeDecorator
+
+from studio.config import write_private_file
 
 PREFIX = "v1"
 
@@ -68,11 +71,11 @@ class KeyRing:
             raise DecryptionError("not an encrypted value")
         if prefix != PREFIX or key_id not in self.keys:
             raise DecryptionError(f"no key {key_id!r} to open this value")
-        raw = _b64decode(payload)
         try:
+            raw = _b64decode(payload)
             return AESGCM(self.keys[key_id]).decrypt(raw[:12], raw[12:], purpose.encode()).decode()
-        except InvalidTag:
-            raise DecryptionError("the value was altered or sealed for another purpose")
+        except (InvalidTag, ValueError, binascii.Error):
+            raise DecryptionError("the value was altered, truncated or sealed for another purpose")
 
     def key_id_of(self, stored):
         return stored.split(":", 2)[1]
@@ -83,10 +86,13 @@ class KeyRing:
     @classmethod
     def parse(cls, text):
         keys = {}
-        for item in filter(None, (part.strip() for part in text.split(","))):
-            key_id, _, encoded = item.partition(":")
-            keys[key_id] = _b64decode(encoded)
-        return cls(keys)
+        try:
+            for item in filter(None, (part.strip() for part in text.split(","))):
+                key_id, _, encoded = item.partition(":")
+                keys[key_id] = _b64decode(encoded)
+            return cls(keys)
+        except (ValueError, binascii.Error) as error:
+            raise SystemExit(f"TOKEN_KEYS is malformed ({error}); expected id:base64key,id:base64key")
 
 
 def keyring_file(instance_path):
@@ -101,9 +107,7 @@ def load_keyring(config, instance_path):
         raise SystemExit("TOKEN_KEYS must be set when STUDIO_ENV=production (see `flask studio rotate-key --help`)")
     path = keyring_file(instance_path)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(KeyRing({new_key_id(): new_key()}).serialize())
-        path.chmod(0o600)
+        write_private_file(path, KeyRing({new_key_id(): new_key()}).serialize())
     return KeyRing.parse(path.read_text())
 
 

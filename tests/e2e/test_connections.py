@@ -50,3 +50,19 @@ def test_connect_revoke_and_reconnect_a_sandbox_account(live_server, page):
     expect(page).to_have_url(re.compile(r"/w/harbor-kitchen/connections$"))
     expect(page.locator(".account-card")).to_have_count(1)
     expect(card.locator(".badge.status")).to_have_text("active")
+
+
+def test_connecting_a_platform_on_another_origin_is_not_blocked_by_the_page_policy(live_server, page, app):
+    """A Connect button posts to the studio, which redirects to the platform's own host: the
+    page's Content-Security-Policy (form-action) must allow that hop, with JavaScript on or off."""
+    from tests.fakes.platforms import FakePlatformServer
+
+    workspace = make_workspace(name="Far Away")
+    with FakePlatformServer() as fake:
+        app.config.update(fake.config())
+        log_in(page, live_server, owner_of(workspace).email)
+        page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Connections").click()
+        page.get_by_role("button", name="Connect X").click()
+        expect(page).to_have_url(re.compile(r"/w/far-away/connections$"))
+        expect(page.locator("#flash")).to_contain_text("Connected X account @northwind")
+        assert fake.calls_to("/x-web/i/oauth2/authorize"), "the browser really went to the platform's host"

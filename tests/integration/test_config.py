@@ -45,27 +45,32 @@ def test_a_postgres_url_gets_the_psycopg_driver(tmp_path):
 def test_production_cookies_are_secure(tmp_path):
     from studio.config import load_config
 
-    os.environ["STUDIO_ENV"] = "production"
-    os.environ["SECRET_KEY"] = "x" * 40
+    os.environ.update(STUDIO_ENV="production", SECRET_KEY="x" * 40, PUBLIC_URL="https://studio.example.org")
     try:
         config = load_config(str(tmp_path))
     finally:
-        del os.environ["STUDIO_ENV"], os.environ["SECRET_KEY"]
+        del os.environ["STUDIO_ENV"], os.environ["SECRET_KEY"], os.environ["PUBLIC_URL"]
     assert config["SESSION_COOKIE_SECURE"] and config["REMEMBER_COOKIE_SECURE"]
     assert config["SESSION_COOKIE_HTTPONLY"] and config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
 def test_production_refuses_to_start_without_token_keys(tmp_path):
-    result = run_app_import({"STUDIO_ENV": "production", "SECRET_KEY": "k" * 40}, tmp_path)
+    result = run_app_import({"STUDIO_ENV": "production", "SECRET_KEY": "k" * 40, "PUBLIC_URL": "https://s.example"}, tmp_path)
     assert result.returncode != 0
     assert result.stderr.strip().startswith("TOKEN_KEYS must be set when STUDIO_ENV=production")
+
+
+def test_production_refuses_to_start_without_a_public_url(tmp_path):
+    result = run_app_import({"STUDIO_ENV": "production", "SECRET_KEY": "k" * 40}, tmp_path)
+    assert result.returncode != 0
+    assert result.stderr.strip() == "PUBLIC_URL must be set when STUDIO_ENV=production (e.g. https://studio.example.org)"
 
 
 def test_production_starts_with_its_keys_and_without_the_sandbox(tmp_path):
     from studio.security.crypto import KeyRing, new_key
 
     keys = KeyRing({"prod1": new_key()}).serialize()
-    env = {"STUDIO_ENV": "production", "SECRET_KEY": "k" * 40, "TOKEN_KEYS": keys}
+    env = {"STUDIO_ENV": "production", "SECRET_KEY": "k" * 40, "TOKEN_KEYS": keys, "PUBLIC_URL": "https://studio.example.org"}
     result = subprocess.run(
         [sys.executable, "-c", "import app; print(app.app.config['SANDBOX_ENABLED'])"],
         cwd=ROOT, env={**os.environ, **env, "STUDIO_INSTANCE_PATH": str(tmp_path)}, capture_output=True, text=True, timeout=60,

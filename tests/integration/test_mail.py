@@ -61,3 +61,26 @@ def test_an_unreachable_smtp_server_is_a_clear_error(app):
     with app.test_request_context():
         with pytest.raises(MailError, match="could not send e-mail through 127.0.0.1"):
             send_mail("x@example.com", "Hi", "password_reset", user=make_user(), link="http://x", minutes=5)
+
+
+def test_a_mail_outage_keeps_the_invitation_and_says_so(app):
+    from studio.accounts.models import Invitation
+
+    app.config["MAIL_URL"] = "smtp://127.0.0.1:9"
+    workspace = make_workspace()
+    client = app.test_client().log_in_as(owner_of(workspace))
+    response = client.submit(f"/w/{workspace.slug}/members/invite", {"email": "later@example.com", "role": "viewer"},
+                             htmx=True)
+    assert response.status_code == 200
+    assert "is saved, but the e-mail could not be sent" in response.get_data(as_text=True)
+    assert db.session.query(Invitation).count() == 1
+
+
+def test_a_name_with_a_line_break_is_refused(app):
+    from tests.helpers import errors_next_to
+
+    response = app.test_client().submit("/signup", {"name": "Eve\r\nBcc: all@example.com", "email": "eve@example.com",
+                                                   "password": "plum-orbit-harbor-7"})
+    assert response.status_code == 422
+    assert errors_next_to(response.get_data(as_text=True), "name") == [
+        "Use one line of text, without line breaks or control characters."]

@@ -179,14 +179,16 @@ def test_a_failed_refresh_marks_the_connection_expired_and_tells_the_admins(fake
     assert 'class="badge status expired"' in page and "Reconnect" in page
 
 
-def test_linkedin_cannot_refresh_so_it_asks_to_reconnect(fake, maker):
+def test_linkedin_cannot_refresh_so_it_offers_no_refresh_and_keeps_working(fake, maker):
     workspace, client = maker
     connect(client, workspace, "linkedin")
     [connection] = stored("linkedin")
+    page = client.text(f"/w/{workspace.slug}/connections")
+    assert f"/connections/{connection.id}/refresh" not in page, "no Refresh button for LinkedIn"
     response = client.submit(f"/w/{workspace.slug}/connections/{connection.id}/refresh", htmx=True)
-    assert "needs reconnecting" in response.get_data(as_text=True)
+    assert "offers no refresh for this account; reconnect it before the token runs out" in response.get_data(as_text=True)
     db.session.expire_all()
-    assert connection.status == "expired"
+    assert connection.status == "active", "a working token is not thrown away"
 
 
 def test_reconnecting_an_expired_account_makes_it_active_again(fake, maker):
@@ -267,3 +269,13 @@ def test_an_outage_during_refresh_leaves_the_connection_active(fake, maker):
     with pytest.raises(RetryableError):
         service.refresh_connection(connection)
     assert connection.status == "active" and "503" in connection.last_error
+
+
+def test_pages_let_connect_buttons_be_redirected_to_configured_platforms_only(app, fake):
+    csp = app.test_client().get("/login").headers["Content-Security-Policy"]
+    form_action = next(part for part in csp.split("; ") if part.startswith("form-action"))
+    assert form_action == f"form-action 'self' {fake.base_url}"
+    for key in ("TIKTOK", "INSTAGRAM", "YOUTUBE", "FACEBOOK", "X", "LINKEDIN"):
+        app.config[f"{key}_CLIENT_ID"] = ""
+    csp = app.test_client().get("/login").headers["Content-Security-Policy"]
+    assert "form-action 'self';" in csp

@@ -101,24 +101,30 @@ def test_a_missing_pkce_verifier_ends_on_a_clear_page_and_stores_nothing(maker, 
     assert connections() == []
 
 
-def test_the_sandbox_refuses_an_authorization_request_without_pkce(live_server, app):
+def test_the_sandbox_refuses_an_authorization_request_without_pkce(maker, live_server, app):
+    """The error goes back to the client's redirect URI, with the state, as RFC 6749 4.1.2.1 says."""
     from studio.platforms import get_platform
 
+    workspace, browser = maker
     sandbox = get_platform("sandbox")
-    url = (f"{sandbox.authorize_url}?response_type=code&client_id={sandbox.client_id}&state=abc"
+    url = (f"{live_server}/sandbox/oauth/authorize?response_type=code&client_id={sandbox.client_id}&state=abc"
            f"&redirect_uri={live_server}/connections/callback/sandbox&scope=profile")
-    response = requests.get(url, timeout=10)
-    assert response.status_code == 400 and "PKCE is required" in response.text
+    response = browser.get(url, allow_redirects=False)
+    assert response.status_code == 302
+    query = parse_qs(urlsplit(response.headers["Location"]).query)
+    assert query["error"] == ["invalid_request"] and query["state"] == ["abc"]
+    assert "PKCE is required" in query["error_description"][0]
 
 
-def test_the_sandbox_sends_codes_only_to_the_studios_own_callback(live_server, app):
+def test_the_sandbox_sends_codes_only_to_the_studios_own_callback(maker, live_server, app):
     from studio.platforms import get_platform
 
+    workspace, browser = maker
     sandbox = get_platform("sandbox")
     url = (f"{sandbox.authorize_url}?response_type=code&client_id={sandbox.client_id}&state=abc&scope=profile"
            f"&code_challenge={'a' * 43}&code_challenge_method=S256"
            f"&redirect_uri=https://evil.example/connections/callback/sandbox")
-    response = requests.get(url, timeout=10, allow_redirects=False)
+    response = browser.get(url, allow_redirects=False)
     assert response.status_code == 400 and "evil.example" not in response.headers.get("Location", "")
 
 
@@ -249,3 +255,64 @@ def test_connecting_works_when_the_studio_is_opened_as_localhost(app, live_serve
     browser.log_in(owner_of(workspace).email, PASSWORD)
     landed = connect_sandbox(browser, workspace, "via_localhost")
     assert "Connected Sandbox account @via_localhost" in landed.text
+
+
+def test_a_rate_limited_refresh_leaves_the_connection_active(maker):
+    from studio.platforms.errors import RetryableError
+    from studio.sandbox.service import set_faults
+
+    workspace, browser = maker
+    connect_sandbox(browser, workspace)
+    [connection] = connections()
+    set_faults(error_rate=0.0, rate_limit_rate=1.0, retry_after_seconds=42, latency_ms=0)
+    with pytest.raises(RetryableError) as raised:
+        service.refresh_connection(connection)
+    assert raised.value.retry_after == 42.0
+    assert connection.status == "active" and "429" in connection.last_error
+    set_faults(0.0, 0.0, 30, 0)
+    service.refresh_connection(connection)
+    assert connection.status == "active" and connection.last_error is None
+
+
+def test_reconnecting_a_card_with_another_account_changes_nothing(maker):
+    workspace, browser = maker
+    connect_sandbox(browser, workspace, "the_right_one")
+    [connection] = connections()
+    page = browser.get(f"/w/{workspace.slug}/connections")
+    started = browser.submit(page, action=f"/w/{workspace.slug}/connections/{connection.id}/reconnect",
+                             allow_redirects=False)
+    consent = browser.get(started.headers["Location"])
+    response = browser.submit(consent, {"handle": "someone_else", "allow": "Allow"})
+    assert response.status_code == 400
+    assert "but this card is @the_right_one" in response.text
+    assert [c.username for c in connections()] == ["the_right_one"]
+
+
+def test_a_sandbox_handle_belongs_to_the_user_who_made_it(maker, app, live_server):
+    workspace, browser = maker
+    connect_sandbox(browser, workspace, "taken_handle")
+    other_workspace = make_workspace(name="Other Team")
+    intruder = HttpBrowser(live_server)
+    intruder.log_in(owner_of(other_workspace).email, PASSWORD)
+    page = consent_page(intruder, other_workspace)
+    response = intruder.submit(page, {"handle": "taken_handle", "allow": "Allow"})
+    assert response.status_code == 422 and "This handle belongs to another Studio user." in response.text
+    assert [c.workspace_id for c in connections()] == [workspace.id]
+
+
+def test_in_production_only_listed_operators_run_the_sandbox_panel(maker, app):
+    workspace, browser = maker
+    app.config.update(STUDIO_ENV="production", SANDBOX_OPERATORS="ops@example.com")
+    assert browser.get("/sandbox/").status_code == 403
+    panel_token = browser.get(f"/w/{workspace.slug}/connections")
+    assert browser.submit(panel_token, action="/sandbox/revoke-all").status_code == 403
+    app.config["SANDBOX_OPERATORS"] = owner_of(workspace).email
+    assert browser.get("/sandbox/").status_code == 200
+
+
+def test_bad_api_input_gets_a_json_error_not_a_crash(api):
+    for path, body in [("/media", {"kind": "video", "mime_type": "video/mp4", "total_bytes": "abc"}),
+                       ("/media", ["not", "an", "object"]), ("/posts", {"text": "x", "media_ids": 5}),
+                       ("/posts", {"text": "x", "client_reference": {"a": 1}}), ("/posts", {"text": ""})]:
+        response = api.post(f"{api.base}{path}", json=body, timeout=10)
+        assert response.status_code == 400 and response.json()["error"]["message"], (path, body)

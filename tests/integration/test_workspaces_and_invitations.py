@@ -239,3 +239,22 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(app
     assert other_device.get(f"/w/{workspace.slug}/").status_code == 302, "the other one is logged out"
     client.submit("/logout")
     assert client.submit("/login", {"email": user.email, "password": "fresh-garden-lamp-5"}).status_code == 303
+
+
+def test_only_an_owner_grants_the_admin_role(app, outbox):
+    workspace = make_workspace()
+    admin = add_member(workspace, "admin")
+    editor = add_member(workspace, "editor")
+    client = app.test_client().log_in_as(admin)
+    page = client.text(f"/w/{workspace.slug}/members")
+    assert 'value="admin"' not in page.split('id="invite"')[1], "admins are not offered the admin role"
+    response = invite(client, workspace, "climber@example.com", "admin", htmx=True)
+    assert response.status_code == 422 and errors_next_to(response.get_data(as_text=True), "role")
+    assert outbox.messages() == []
+    membership = next(m for m in workspace.memberships if m.user_id == editor.id)
+    response = client.submit(f"/w/{workspace.slug}/members/{membership.id}/role", {"role": "admin"}, htmx=True)
+    assert "Only an owner can make someone an admin." in response.get_data(as_text=True)
+    db.session.refresh(membership)
+    assert membership.role == "editor"
+    owner_client = app.test_client().log_in_as(owner_of(workspace))
+    assert invite(owner_client, workspace, "trusted@example.com", "admin").status_code == 303
