@@ -16,14 +16,21 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config=None):
     """The application; `config` overrides what the environment says (tests use it)."""
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("STUDIO_INSTANCE_PATH") or str(ROOT / "instance")
+    from studio.library.uploads import StudioRequest
+
     app = Flask(
         __name__,
         instance_path=instance_path,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.request_class = StudioRequest
     app.config.update(load_config(app.instance_path))
     app.config.update(config or {})
+    app.config.setdefault("MAX_CONTENT_LENGTH", None)
+    if not app.config["MAX_CONTENT_LENGTH"]:
+        # The largest single upload, plus room for the form around it.
+        app.config["MAX_CONTENT_LENGTH"] = app.config["VIDEO_MAX_BYTES"] + 16 * 1024 * 1024
     if app.config["TRUSTED_PROXIES"]:
         count = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
@@ -67,6 +74,8 @@ def register_blueprints(app):
     from studio.accounts.workspace_views import bp as workspaces_bp
     from studio.connections.views import bp as connections_bp
     from studio.connections.views import callbacks as connection_callbacks_bp
+    from studio.library.views import bp as library_bp
+    from studio.library.views import links as media_links_bp
     from studio.sandbox.views import bp as sandbox_bp
 
     app.register_blueprint(accounts_bp)
@@ -74,6 +83,8 @@ def register_blueprints(app):
     app.register_blueprint(connections_bp)
     app.register_blueprint(connection_callbacks_bp)
     app.register_blueprint(sandbox_bp)
+    app.register_blueprint(library_bp)
+    app.register_blueprint(media_links_bp)
 
 
 def register_web(app):

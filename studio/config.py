@@ -131,5 +131,17 @@ def load_config(instance_path):
         "SANDBOX_ACCESS_TOKEN_SECONDS": _int("SANDBOX_ACCESS_TOKEN_SECONDS", 3600),
         "SANDBOX_OPERATORS": os.environ.get("SANDBOX_OPERATORS", ""),
         "CONNECTION_REFRESH_AHEAD_MINUTES": _int("CONNECTION_REFRESH_AHEAD_MINUTES", 15),
+        # The media library.
+        "VIDEO_MAX_BYTES": _int("VIDEO_MAX_MB", 2048) * 1024 * 1024,
+        "IMAGE_MAX_BYTES": _int("IMAGE_MAX_MB", 20) * 1024 * 1024,
+        "MEDIA_LINK_SECONDS": _int("MEDIA_LINK_SECONDS", 3600),
+        "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "local"),
+        "MEDIA_FOLDER": os.environ.get("MEDIA_FOLDER", ""),
+        "UPLOAD_TMP_FOLDER": os.environ.get("UPLOAD_TMP_FOLDER", ""),
+        "S3_BUCKET": os.environ.get("S3_BUCKET", ""),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", ""),
+        "S3_REGION": os.environ.get("S3_REGION", ""),
+        "S3_ACCESS_KEY_ID": os.environ.get("S3_ACCESS_KEY_ID", ""),
+        "S3_SECRET_ACCESS_KEY": os.environ.get("S3_SECRET_ACCESS_KEY", ""),
         **_platform_settings(),
     }

@@ -16,12 +16,29 @@ def refresh_connections(app):
         return refresh_due_connections()
 
 
-def register_jobs(app):
-    scheduler.add_job(
+def process_media(app):
+    from studio.library.service import process_pending
+
+    with app.app_context():
+        return process_pending()
+
+
+def register_jobs(app, target=None):
+    target = target or scheduler
+    target.add_job(
         prune_login_attempts, "interval", hours=1, args=[app], id="prune_login_attempts",
         replace_existing=True, coalesce=True, max_instances=1,
     )
-    scheduler.add_job(
+    target.add_job(
         refresh_connections, "interval", minutes=5, args=[app], id="refresh_connections",
+        replace_existing=True, coalesce=True, max_instances=1,
+    )
+    register_media_job(app, target)
+
+
+def register_media_job(app, target=None, seconds=3):
+    """Uploaded files are probed within seconds; claims make several workers safe."""
+    (target or scheduler).add_job(
+        process_media, "interval", seconds=seconds, args=[app], id="process_media",
         replace_existing=True, coalesce=True, max_instances=1,
     )

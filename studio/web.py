@@ -65,6 +65,13 @@ def page(template, block="content", status=200, **context):
     return response
 
 
+def partial(template, status=200, **context):
+    """A template that is itself a fragment (a card polled by htmx), for any request."""
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
 def show_form(template, form, block="content", **context):
     """A form page: 422 with the errors beside their fields once it has been submitted wrongly."""
     status = 422 if form.errors or getattr(form, "form_errors", None) else 200
@@ -222,6 +229,22 @@ def register_template_helpers(app):
     @app.template_filter("localdate")
     def localdate(value):
         return value.astimezone(_viewer_zone()).strftime("%-d %b %Y") if value else ""
+
+    @app.template_filter("duration")
+    def duration(seconds):
+        if seconds is None:
+            return ""
+        whole = int(round(seconds))
+        hours, rest = divmod(whole, 3600)
+        return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+    @app.template_filter("filesize")
+    def filesize(count):
+        count = count or 0
+        for unit in ("B", "KB", "MB", "GB"):
+            if count < 1024 or unit == "GB":
+                return f"{count:.0f} {unit}" if unit in ("B", "KB") else f"{count:.1f} {unit}"
+            count /= 1024
 
     app.jinja_env.globals["now"] = utcnow
     app.jinja_env.globals["autofocus_for"] = autofocus_for

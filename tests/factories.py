@@ -64,3 +64,19 @@ def make_connection(workspace, platform="sandbox", username=None, **fields):
     db.session.add(connection)
     db.session.commit()
     return connection
+
+
+def make_asset(workspace, kind="video", title=None, **fields):
+    """A library row without a file: for lists, filters and access checks."""
+    from studio.library.models import MediaAsset
+
+    number = next(_numbers)
+    defaults = dict(kind=kind, title=title or f"Clip {number}", content_type="video/mp4" if kind == "video" else "image/jpeg",
+                    storage_key=f"{workspace.id}/none-{number}", size_bytes=1000 * number, sha256=f"{number:064d}",
+                    status="ready", width=1080, height=1920, aspect_ratio="9:16", orientation="vertical",
+                    duration_seconds=12.0 if kind == "video" else None)
+    defaults.update(fields)
+    asset = MediaAsset(workspace_id=workspace.id, **defaults)
+    db.session.add(asset)
+    db.session.commit()
+    return asset

@@ -3,6 +3,7 @@ gets HX-Redirect), members of another workspace get 404, and a viewer gets 403 o
 
 The route list comes from the app itself, so a route added later is checked without editing this
 file; a new route that anonymous people may reach must be named in PUBLIC_ENDPOINTS."""
+import io
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,8 @@ from studio.accounts.models import Invitation
 from studio.connections.models import PendingConnection, SocialLink
 from studio.database import utcnow
 from studio.extensions import db
-from tests.factories import add_member, make_connection, make_workspace, owner_of
+from studio.library.storage import storage
+from tests.factories import add_member, make_asset, make_connection, make_workspace, owner_of
 
 PUBLIC_ENDPOINTS = {
     "static",
@@ -27,6 +29,8 @@ PUBLIC_ENDPOINTS = {
     "sandbox.token",
     "sandbox.revoke",
     "sandbox.public_post",
+    # Expiring signed links to media files, for platforms that fetch media by URL.
+    "media_links.signed",
 }
 # The sandbox's API answers to bearer tokens, not to sessions.
 TOKEN_PROTECTED_PREFIX = "sandbox.api_"
@@ -89,7 +93,10 @@ def make_connection_things(workspace):
                                 expires_at=utcnow() + timedelta(minutes=5))
     db.session.add_all([link, pending])
     db.session.commit()
-    return {"connection_id": connection.id, "link_id": link.id, "pending_id": pending.id}
+    asset = make_asset(workspace, thumbnail_key=f"{workspace.id}/thumbs/t.jpg")
+    for key in (asset.storage_key, asset.thumbnail_key):
+        storage().save(key, io.BytesIO(b"bytes of " + key.encode()))
+    return {"connection_id": connection.id, "link_id": link.id, "pending_id": pending.id, "asset_id": asset.id}
 
 
 def call(client, method, url, htmx=False):

@@ -1,0 +1,264 @@
+"""The rules of the media library: taking an upload in, probing it in the background, listing,
+renaming, deleting, and serving files through authorised, expiring links."""
+import hashlib
+import os
+import re
+import tempfile
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, or_, select, update
+
+from studio.database import utcnow
+from studio.extensions import db
+from studio.library import probe
+from studio.library.models import MediaAsset, UsageCounter
+from studio.library.storage import LocalStorage, StorageError, storage
+
+CHUNK = 1024 * 1024
+CLAIM_TIMEOUT = timedelta(minutes=10)
+SORTS = {
+    "newest": (MediaAsset.created_at.desc(), MediaAsset.id.desc()),
+    "oldest": (MediaAsset.created_at.asc(), MediaAsset.id.asc()),
+    "largest": (MediaAsset.size_bytes.desc(), MediaAsset.id.desc()),
+    "longest": (MediaAsset.duration_seconds.desc().nulls_last(), MediaAsset.id.desc()),
+    "title": (func.lower(MediaAsset.title).asc(), MediaAsset.id.asc()),
+}
+
+
+class UploadRefused(Exception):
+    """The file cannot go in the library; the message says why, for the person uploading."""
+
+
+# ---- taking an upload in -----------------------------------------------------------------------
+
+
+def size_limit(kind):
+    config = current_app.config
+    return config["VIDEO_MAX_BYTES"] if kind == "video" else config["IMAGE_MAX_BYTES"]
+
+
+def describe_bytes(count):
+    if count >= 1024 ** 3:
+        return f"{count / 1024 ** 3:.1f} GB"
+    if count >= 1024 ** 2:
+        return f"{count / 1024 ** 2:.0f} MB"
+    return f"{count / 1024:.0f} KB"
+
+
+def title_from(filename):
+    stem = Path(filename or "").stem
+    return re.sub(r"[_\-]+", " ", stem).strip()[:200] or "Untitled"
+
+
+def file_digest(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ingest(workspace, user, path, filename):
+    """Check an uploaded file (already on disk at `path`) and add it to the library.
+
+    Returns (asset, created). The same bytes uploaded again return the existing asset. Raises
+    UploadRefused, having stored nothing, when the file is not a video or image we can read."""
+    name = filename or "file"
+    with open(path, "rb") as file:
+        head = file.read(64)
+    found = probe.sniff(head)
+    if found is None:
+        raise UploadRefused(f"{name} is not a video or image we can read (we look at the content, not the name).")
+    kind, content_type, extension = found
+    size = os.path.getsize(path)
+    if size > size_limit(kind):
+        raise UploadRefused(f"{name} is {describe_bytes(size)}; the limit for a {kind} is {describe_bytes(size_limit(kind))}.")
+    digest = file_digest(path)
+    existing = db.session.execute(
+        select(MediaAsset).where(MediaAsset.workspace_id == workspace.id, MediaAsset.sha256 == digest)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing, False
+    try:
+        probe.probe(path)
+        probe.check_decodes(path, kind)
+    except probe.ProbeError as error:
+        raise UploadRefused(f"{name}: {error}")
+    key = f"{workspace.id}/{uuid.uuid4().hex}.{extension}"
+    store_file(key, path)
+    asset = MediaAsset(workspace_id=workspace.id, uploaded_by_id=user.id, kind=kind, title=title_from(filename),
+                       original_filename=name[:255], content_type=content_type, storage_key=key, size_bytes=size,
+                       sha256=digest, status="processing")
+    db.session.add(asset)
+    count_upload(workspace, size)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        storage().delete(key)  # no orphan file when the row could not be written
+        raise
+    return asset, True
+
+
+def store_file(key, path):
+    target = storage()
+    if isinstance(target, LocalStorage):
+        return target.save_path(key, path)
+    with open(path, "rb") as file:
+        return target.save(key, file)
+
+
+def count_upload(workspace, size):
+    period = utcnow().strftime("%Y-%m")
+    counter = db.session.execute(
+        select(UsageCounter).where(UsageCounter.workspace_id == workspace.id, UsageCounter.period == period)
+    ).scalar_one_or_none()
+    if counter is None:
+        counter = UsageCounter(workspace_id=workspace.id, period=period, files_uploaded=0, bytes_uploaded=0)
+        db.session.add(counter)
+    counter.files_uploaded += 1
+    counter.bytes_uploaded += size
+
+
+def usage(workspace, period=None):
+    period = period or utcnow().strftime("%Y-%m")
+    return db.session.execute(
+        select(UsageCounter).where(UsageCounter.workspace_id == workspace.id, UsageCounter.period == period)
+    ).scalar_one_or_none()
+
+
+# ---- background processing ---------------------------------------------------------------------
+
+
+def claim(asset_id):
+    """Take an asset for processing; False when another worker has it (atomic on any database)."""
+    now = utcnow()
+    result = db.session.execute(
+        update(MediaAsset)
+        .where(MediaAsset.id == asset_id, MediaAsset.status == "processing",
+               or_(MediaAsset.processing_started_at.is_(None), MediaAsset.processing_started_at < now - CLAIM_TIMEOUT))
+        .values(processing_started_at=now)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def process(asset):
+    """Probe the stored file and make its thumbnail; the asset ends ready, or failed with the reason."""
+    with tempfile.TemporaryDirectory(prefix="studio-probe-") as folder:
+        try:
+            source = local_copy(asset, Path(folder))
+            facts = probe.probe(source)
+            thumbnail = Path(folder) / "thumbnail.jpg"
+            probe.make_thumbnail(source, thumbnail, asset.kind, facts["duration_seconds"])
+            thumbnail_key = f"{asset.workspace_id}/thumbs/{uuid.uuid4().hex}.jpg"
+            store_file(thumbnail_key, thumbnail)
+        except (probe.ProbeError, StorageError, OSError) as error:
+            asset.status, asset.error = "failed", str(error)
+            asset.processed_at = utcnow()
+            db.session.commit()
+            return asset
+    for name, value in facts.items():
+        setattr(asset, name, value)
+    if asset.kind == "image":
+        asset.duration_seconds = None
+    asset.thumbnail_key = thumbnail_key
+    asset.status, asset.error, asset.processed_at = "ready", None, utcnow()
+    db.session.commit()
+    return asset
+
+
+def local_copy(asset, folder):
+    """A path ffmpeg can read: the file itself on local storage, else a downloaded copy."""
+    target = storage()
+    if isinstance(target, LocalStorage):
+        return target.path(asset.storage_key)
+    path = folder / Path(asset.storage_key).name
+    with target.open(asset.storage_key) as source, open(path, "wb") as out:
+        for chunk in iter(lambda: source.read(CHUNK), b""):
+            out.write(chunk)
+    return path
+
+
+def process_pending(limit=5):
+    """The job: probe assets still processing, oldest first. Returns how many it finished."""
+    waiting = db.session.execute(
+        select(MediaAsset.id).where(MediaAsset.status == "processing").order_by(MediaAsset.id).limit(limit)
+    ).scalars().all()
+    done = 0
+    for asset_id in waiting:
+        if claim(asset_id):
+            process(db.session.get(MediaAsset, asset_id))
+            done += 1
+    return done
+
+
+# ---- the library -------------------------------------------------------------------------------
+
+
+def search(workspace, kind=None, status=None, orientation=None, query=None, sort="newest", page=1, per_page=24):
+    statement = select(MediaAsset).where(MediaAsset.workspace_id == workspace.id)
+    if kind:
+        statement = statement.where(MediaAsset.kind == kind)
+    if status:
+        statement = statement.where(MediaAsset.status == status)
+    if orientation:
+        statement = statement.where(MediaAsset.orientation == orientation)
+    if query:
+        statement = statement.where(func.lower(MediaAsset.title).contains(query.lower(), autoescape=True))
+    statement = statement.order_by(*SORTS.get(sort, SORTS["newest"]))
+    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+
+
+def rename(asset, title):
+    asset.title = title
+    db.session.commit()
+
+
+def uses_of(asset):
+    """Scheduled posts that use the asset. Posts arrive with the publishing engine; until then no
+    asset is in use."""
+    return []
+
+
+def delete(asset):
+    uses = uses_of(asset)
+    if uses:
+        raise UploadRefused(f"“{asset.title}” is used by {len(uses)} scheduled post(s); remove it from them first.")
+    keys = [key for key in (asset.storage_key, asset.thumbnail_key) if key]
+    db.session.delete(asset)
+    db.session.commit()
+    for key in keys:
+        storage().delete(key)
+
+
+# ---- links to files ----------------------------------------------------------------------------
+
+
+def _link_serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="studio.media-link")
+
+
+def signed_file_url(asset, seconds=None):
+    """An expiring URL that gives anyone the file (platforms such as Instagram fetch media by URL):
+    the object store's own presigned URL, or a signed link to this app."""
+    seconds = seconds or current_app.config["MEDIA_LINK_SECONDS"]
+    direct = storage().signed_url(asset.storage_key, seconds)
+    if direct:
+        return direct
+    from studio.web import external_url
+
+    return external_url("media_links.signed", token=_link_serializer().dumps({"asset": asset.id}))
+
+
+def asset_for_link(token):
+    try:
+        data = _link_serializer().loads(token, max_age=current_app.config["MEDIA_LINK_SECONDS"])
+    except (SignatureExpired, BadSignature):
+        return None
+    asset = db.session.get(MediaAsset, data.get("asset"))
+    return asset if asset is not None and asset.storage_key else None
