@@ -29,6 +29,7 @@ def seed_demo():
     northwind = seed_accounts()
     seed_connections(northwind)
     db.session.commit()
+    seed_library(northwind)
     return True
 
 
@@ -95,3 +96,37 @@ def seed_connections(workspace):
                                              ("Instagram", "https://instagram.com/northwind.cooks"),
                                              ("YouTube", "https://youtube.com/@northwindkitchen")]):
         db.session.add(SocialLink(workspace_id=workspace.id, label=label, url=url, position=position))
+
+
+DEMO_MEDIA = [
+    # (file name, width, height, seconds): made by ffmpeg, so the library has real, playable files.
+    ("Lemon pasta in 60 seconds.mp4", 360, 640, 8),
+    ("Market tour, Saturday.mp4", 640, 360, 12),
+    ("Knife skills - quick tip.mp4", 480, 480, 5),
+    ("Cover - autumn menu.png", 1080, 1350, None),
+    ("Team photo.jpg", 1200, 800, None),
+]
+
+
+def seed_library(workspace):
+    """A few real videos and images, taken in and processed exactly as uploads are."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from studio.library import probe, service
+
+    owner = next(m.user for m in workspace.memberships if m.role == "owner")
+    with tempfile.TemporaryDirectory(prefix="studio-demo-") as folder:
+        for name, width, height, seconds in DEMO_MEDIA:
+            path = Path(folder) / name
+            source = ["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=30"]
+            if seconds:
+                command = [*source, "-f", "lavfi", "-i", "sine=frequency=330", "-t", str(seconds), "-c:v", "libx264",
+                           "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)]
+            else:
+                command = [*source, "-frames:v", "1", str(path)]
+            subprocess.run([probe.ffmpeg(), "-v", "error", "-y", *command], check=True, timeout=120)
+            service.ingest(workspace, owner, path, name)
+    while service.process_pending():
+        pass

@@ -17,6 +17,11 @@ def test_seed_demo_fills_an_empty_database_once_and_prints_the_log_in(app):
     assert f"Demo log-in: {DEMO_EMAIL} / {DEMO_PASSWORD}" in result.output
     users, workspaces, memberships = count(User), count(Workspace), count(Membership)
     assert users >= 5 and workspaces >= 3 and count(Invitation) >= 1
+    from studio.library.models import MediaAsset
+
+    library = db.session.execute(select(MediaAsset)).scalars().all()
+    assert len(library) == 5 and {asset.status for asset in library} == {"ready"}
+    assert {asset.aspect_ratio for asset in library} >= {"9:16", "16:9", "1:1", "4:5"}
 
     again = runner.invoke(args=["studio", "seed-demo"])
     assert "nothing changed" in again.output
