@@ -1,7 +1,7 @@
 """How page render time and query count grow with a workspace's size.
 
-Prints, for workspaces of 10, 100 and 1,000 members (as many pending invitations, and a tenth as
-many connected accounts and profile links), the median time of each page and the number of SQL
+Prints, for workspaces of 10, 100 and 1,000 members (as many pending invitations and library
+assets, and a tenth as many connected accounts and profile links), the median time of each page and the number of SQL
 statements it ran. The query count must stay the same at every size (no N+1); time should grow
 only with the rows a page actually shows.
 
@@ -23,13 +23,15 @@ from studio import create_app  # noqa: E402
 from studio.accounts.models import Invitation, Membership, User  # noqa: E402
 from studio.accounts.service import create_workspace  # noqa: E402
 from studio.connections.models import PlatformConnection, SocialLink  # noqa: E402
+from studio.library.models import MediaAsset  # noqa: E402
 from studio.database import utcnow  # noqa: E402
 from studio.extensions import db  # noqa: E402
 
 SIZES = (10, 100, 1000)
 REPEATS = 15
 PAGES = {"overview": "/w/{slug}/", "members": "/w/{slug}/members", "members (htmx)": "/w/{slug}/members",
-         "connections": "/w/{slug}/connections", "settings": "/w/{slug}/settings"}
+         "connections": "/w/{slug}/connections", "settings": "/w/{slug}/settings", "library": "/w/{slug}/library/",
+         "library (search)": "/w/{slug}/library/?q=clip+1&kind=video&sort=title"}
 
 
 def build(folder, size):
@@ -45,6 +47,9 @@ def build(folder, size):
         for number in range(size - 1):
             user = User(email=f"m{number}@example.com", name=f"Member {number:04d}", password_hash="x")
             db.session.add(Membership(workspace=workspace, user=user, role="editor"))
+            db.session.add(MediaAsset(workspace_id=workspace.id, kind="video", title=f"Clip {number}", content_type="video/mp4",
+                                      storage_key=f"k{number}", size_bytes=number, sha256=f"{number:064d}", status="ready",
+                                      aspect_ratio="9:16", orientation="vertical", duration_seconds=30.0))
             db.session.add(Invitation(workspace=workspace, email=f"i{number}@example.com", role="viewer",
                                       token_hash=f"{size}-{number}", expires_at=utcnow() + timedelta(days=1),
                                       invited_by=owner))

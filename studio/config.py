@@ -135,6 +135,8 @@ def load_config(instance_path):
         "VIDEO_MAX_BYTES": _int("VIDEO_MAX_MB", 2048) * 1024 * 1024,
         "IMAGE_MAX_BYTES": _int("IMAGE_MAX_MB", 20) * 1024 * 1024,
         "MEDIA_LINK_SECONDS": _int("MEDIA_LINK_SECONDS", 3600),
+        # Delete a file once every post that uses it has published (metadata and thumbnail stay).
+        "ZERO_STORAGE": _bool(os.environ.get("ZERO_STORAGE"), default=False),
         "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "local"),
         "MEDIA_FOLDER": os.environ.get("MEDIA_FOLDER", ""),
         "UPLOAD_TMP_FOLDER": os.environ.get("UPLOAD_TMP_FOLDER", ""),

@@ -236,6 +236,17 @@ def delete(asset):
         storage().delete(key)
 
 
+def release_file(asset):
+    """Zero storage: once every post using the asset has published, its file goes and its metadata
+    (and thumbnail) stay. The publishing engine calls this when ZERO_STORAGE is on."""
+    if not current_app.config["ZERO_STORAGE"] or asset.storage_key is None or uses_of(asset):
+        return False
+    key, asset.storage_key, asset.file_deleted_at = asset.storage_key, None, utcnow()
+    db.session.commit()
+    storage().delete(key)
+    return True
+
+
 # ---- links to files ----------------------------------------------------------------------------
 
 

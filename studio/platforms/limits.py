@@ -73,5 +73,13 @@ def describe_seconds(seconds):
 
 
 def fit_for(asset):
-    """[(rule, problems)] for every platform use of the asset's kind."""
-    return [(rule, problems(rule, asset)) for rules in MEDIA_RULES.values() for rule in rules if rule.kind == asset.kind]
+    """[(rule, problems)] for each platform use that could take this kind of file. A use for
+    another file type (X's GIF rule, for a JPEG) is left out unless nothing on that platform
+    accepts the type at all."""
+    results = []
+    for rules in MEDIA_RULES.values():
+        same_kind = [rule for rule in rules if rule.kind == asset.kind]
+        takes_type = [rule for rule in same_kind if asset.content_type in rule.types]
+        for rule in takes_type or same_kind[:1]:
+            results.append((rule, problems(rule, asset)))
+    return results

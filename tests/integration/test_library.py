@@ -237,3 +237,19 @@ def test_an_upload_cut_off_halfway_leaves_no_orphan(app, live_server, media):
     time.sleep(1.0)
     assert assets() == [] and storage().keys() == []
     assert os.listdir(os.path.join(app.instance_path, "uploads-tmp")) == []
+
+
+def test_zero_storage_releases_the_file_and_keeps_the_details(maker, media, app):
+    workspace, client = maker
+    upload(client, workspace, media["image"])
+    service.process_pending()
+    [asset] = assets()
+    key = asset.storage_key
+    assert service.release_file(asset) is False, "off unless ZERO_STORAGE is set"
+    app.config["ZERO_STORAGE"] = True
+    assert service.release_file(asset) is True
+    [asset] = assets()
+    assert asset.storage_key is None and asset.file_deleted_at and not storage().exists(key)
+    assert storage().exists(asset.thumbnail_key) and asset.width == 800
+    assert client.get(f"/w/{workspace.slug}/library/{asset.id}/file").status_code == 404
+    assert "The file was released after publishing" in client.text(f"/w/{workspace.slug}/library/{asset.id}")

@@ -2,7 +2,7 @@
 from sqlalchemy import event
 
 from studio.extensions import db
-from tests.factories import add_member, make_connection, make_workspace, owner_of
+from tests.factories import add_member, make_asset, make_connection, make_workspace, owner_of
 
 
 def queries_for(client, url):
@@ -20,12 +20,13 @@ def test_workspace_pages_run_a_constant_number_of_queries(app):
     workspace = make_workspace()
     client = app.test_client().log_in_as(owner_of(workspace))
     urls = [f"/w/{workspace.slug}/", f"/w/{workspace.slug}/members", f"/w/{workspace.slug}/settings",
-            f"/w/{workspace.slug}/connections"]
+            f"/w/{workspace.slug}/connections", f"/w/{workspace.slug}/library/"]
     make_connection(workspace)
     small = [queries_for(client, url) for url in urls]
     for _ in range(25):
         add_member(workspace, "editor")
         make_connection(workspace)
+        make_asset(workspace)
     assert [queries_for(client, url) for url in urls] == small
 
 

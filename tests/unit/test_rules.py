@@ -51,3 +51,18 @@ def test_times_are_stored_as_utc_and_naive_ones_are_refused():
     assert column.process_result_value(datetime(2026, 1, 1, 11, 0), None).tzinfo == timezone.utc
     with pytest.raises(ValueError):
         column.process_bind_param(datetime(2026, 1, 1), None)
+
+
+def test_platform_fit_names_what_is_wrong_and_skips_uses_for_other_file_types():
+    from types import SimpleNamespace
+
+    from studio.platforms.limits import fit_for
+
+    jpeg = SimpleNamespace(kind="image", content_type="image/jpeg", size_bytes=6 * 1024 * 1024, duration_seconds=None,
+                           aspect_ratio="3:2", orientation="horizontal")
+    fit = {rule.label: problems for rule, problems in fit_for(jpeg)}
+    assert "X GIF" not in fit and fit["X image"] == ["larger than 5 MB"] and fit["Instagram image"] == []
+    webm = SimpleNamespace(kind="video", content_type="video/webm", size_bytes=1000, duration_seconds=30.0,
+                           aspect_ratio="9:16", orientation="vertical")
+    fit = {rule.label: problems for rule, problems in fit_for(webm)}
+    assert fit["Instagram Reels"] == ["WEBM is not accepted"] and fit["YouTube Shorts"] == []
