@@ -23,9 +23,9 @@ from studio import create_app  # noqa: E402
 from studio.accounts.models import Invitation, Membership, User  # noqa: E402
 from studio.accounts.service import create_workspace  # noqa: E402
 from studio.connections.models import PlatformConnection, SocialLink  # noqa: E402
-from studio.library.models import MediaAsset  # noqa: E402
 from studio.database import utcnow  # noqa: E402
 from studio.extensions import db  # noqa: E402
+from studio.library.models import MediaAsset  # noqa: E402
 
 SIZES = (10, 100, 1000)
 REPEATS = 15

@@ -106,7 +106,7 @@ def stream_upload(port, path, session, token, library_url):
 
 
 def main():
-    with tempfile.TemporaryDirectory(prefix="studio-bench-", dir=ROOT / "instance" if (ROOT / "instance").exists() else None) as folder:
+    with tempfile.TemporaryDirectory(prefix="studio-bench-") as folder:
         folder = Path(folder)
         video = make_video(folder / "bench.mov")
         size_mb = video.stat().st_size / (1024 * 1024)

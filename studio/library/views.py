@@ -1,5 +1,15 @@
 """The media library: upload with progress, a filtered grid that pages as you scroll, details."""
-from flask import Blueprint, Response, abort, current_app, flash, g, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 
 from studio.library import service

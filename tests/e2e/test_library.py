@@ -1,6 +1,5 @@
 """In a real browser: upload a short vertical video, watch the progress bar, and see its
 thumbnail, duration and 9:16 appear without reloading the page."""
-import re
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler

@@ -13,7 +13,13 @@ from studio.connections.models import PendingConnection, SocialLink
 from studio.database import utcnow
 from studio.extensions import db
 from studio.library.storage import storage
-from tests.factories import add_member, make_asset, make_connection, make_workspace, owner_of
+from tests.factories import (
+    add_member,
+    make_asset,
+    make_connection,
+    make_workspace,
+    owner_of,
+)
 
 PUBLIC_ENDPOINTS = {
     "static",

@@ -2,7 +2,13 @@
 from sqlalchemy import event
 
 from studio.extensions import db
-from tests.factories import add_member, make_asset, make_connection, make_workspace, owner_of
+from tests.factories import (
+    add_member,
+    make_asset,
+    make_connection,
+    make_workspace,
+    owner_of,
+)
 
 
 def queries_for(client, url):
