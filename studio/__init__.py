@@ -76,6 +76,7 @@ def register_blueprints(app):
     from studio.connections.views import callbacks as connection_callbacks_bp
     from studio.library.views import bp as library_bp
     from studio.library.views import links as media_links_bp
+    from studio.publishing.views import bp as posts_bp
     from studio.sandbox.views import bp as sandbox_bp
 
     app.register_blueprint(accounts_bp)
@@ -85,10 +86,14 @@ def register_blueprints(app):
     app.register_blueprint(sandbox_bp)
     app.register_blueprint(library_bp)
     app.register_blueprint(media_links_bp)
+    app.register_blueprint(posts_bp)
 
 
 def register_web(app):
+    from zoneinfo import ZoneInfo
+
     from studio.accounts.service import memberships_of
+    from studio.platforms.limits import CAPTION_LIMITS
     from studio.security.access import can, fill_workspace_slug, may_manage
     from studio.web import (
         add_security_headers,
@@ -116,7 +121,8 @@ def register_web(app):
 
     @app.context_processor
     def template_helpers():
-        return {"can": can, "may_manage": may_manage, "navigation": navigation, "sandbox_operator": sandbox_operator}
+        return {"can": can, "may_manage": may_manage, "navigation": navigation, "sandbox_operator": sandbox_operator,
+                "caption_limit": CAPTION_LIMITS.get, "tz": ZoneInfo}
 
     def sandbox_operator():
         from studio.sandbox.service import may_operate

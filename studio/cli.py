@@ -83,12 +83,18 @@ def rotate_key_command():
 
 
 @studio_cli.command("worker")
+@click.option("--until-idle", is_flag=True, help="Publish everything due now, then exit (no other jobs).")
 @with_appcontext
-def worker_command():
+def worker_command(until_idle):
     """Run the background jobs in this process until stopped (production)."""
     from studio import start_scheduler
 
     app = current_app._get_current_object()
+    if until_idle:
+        from studio.publishing.engine import run_until_idle
+
+        click.echo(f"Handled {run_until_idle()} deliveries.")
+        return
     app.config["SCHEDULER_ENABLED"] = True
     start_scheduler(app)
     click.echo("Studio worker running; press Ctrl+C to stop.")

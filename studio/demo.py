@@ -9,7 +9,8 @@ from studio.connections.models import PlatformConnection, SocialLink
 from studio.database import utcnow
 from studio.extensions import db
 from studio.platforms import get_platform
-from studio.sandbox.models import SandboxAccount, SandboxToken, token_hash
+from studio.sandbox.models import SandboxAccount
+from studio.sandbox.service import issue_tokens
 
 DEMO_EMAIL = "maya@example.com"
 DEMO_PASSWORD = "northwind-demo-2026"
@@ -60,15 +61,6 @@ def seed_accounts():
     return northwind
 
 
-def sandbox_tokens(account, lifetime):
-    """Real sandbox tokens: the sandbox keeps their hashes, the connection keeps them sealed."""
-    access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    db.session.add(SandboxToken(client_id=get_platform("sandbox").client_id, account=account, scope="profile publish metrics",
-                                access_token_hash=token_hash(access), refresh_token_hash=token_hash(refresh),
-                                expires_in=int(lifetime.total_seconds())))
-    return access, refresh
-
-
 def seed_connections(workspace):
     """A working Sandbox account, one whose tokens the platform revoked, and profile links."""
     owner = next(m.user for m in workspace.memberships if m.role == "owner")
@@ -78,7 +70,7 @@ def seed_connections(workspace):
                             created_at=utcnow() - timedelta(days=90))
     db.session.add_all([kitchen, travel])
     db.session.flush()
-    access, refresh = sandbox_tokens(kitchen, timedelta(hours=1))
+    access, refresh = issue_tokens(kitchen, timedelta(hours=1), get_platform("sandbox").client_id)
     db.session.add(PlatformConnection(
         workspace_id=workspace.id, platform="sandbox", account_id=str(kitchen.id), username=kitchen.handle,
         display_name=kitchen.display_name, access_token=access, refresh_token=refresh,

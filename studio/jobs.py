@@ -23,6 +23,20 @@ def process_media(app):
         return process_pending()
 
 
+def publish_due(app):
+    from studio.publishing.engine import run_until_idle
+
+    with app.app_context():
+        return run_until_idle(max_seconds=50)
+
+
+def mark_missed_posts(app):
+    from studio.publishing.service import mark_missed
+
+    with app.app_context():
+        return mark_missed()
+
+
 def register_jobs(app, target=None):
     target = target or scheduler
     target.add_job(
@@ -34,6 +48,18 @@ def register_jobs(app, target=None):
         replace_existing=True, coalesce=True, max_instances=1,
     )
     register_media_job(app, target)
+    register_engine_jobs(app, target)
+
+
+def register_engine_jobs(app, target=None, seconds=2):
+    (target or scheduler).add_job(
+        publish_due, "interval", seconds=seconds, args=[app], id="publish_due",
+        replace_existing=True, coalesce=True, max_instances=1,
+    )
+    (target or scheduler).add_job(
+        mark_missed_posts, "interval", minutes=1, args=[app], id="mark_missed_posts",
+        replace_existing=True, coalesce=True, max_instances=1,
+    )
 
 
 def register_media_job(app, target=None, seconds=3):

@@ -80,3 +80,27 @@ def make_asset(workspace, kind="video", title=None, **fields):
     db.session.add(asset)
     db.session.commit()
     return asset
+
+
+def make_sandbox_connection(workspace, handle=None):
+    """A connection to a real sandbox account with working tokens (the app serves the sandbox)."""
+    from datetime import timedelta
+
+    from studio.connections.models import PlatformConnection
+    from studio.database import utcnow
+    from studio.platforms import get_platform
+    from studio.sandbox.models import SandboxAccount
+    from studio.sandbox.service import issue_tokens
+
+    handle = handle or f"sandbox_{next(_numbers)}"
+    account = SandboxAccount(handle=handle, display_name=handle.replace("_", " ").title())
+    db.session.add(account)
+    db.session.flush()
+    access, refresh = issue_tokens(account, timedelta(hours=1), get_platform("sandbox").client_id)
+    connection = PlatformConnection(workspace_id=workspace.id, platform="sandbox", account_id=str(account.id),
+                                    username=handle, display_name=account.display_name, access_token=access,
+                                    refresh_token=refresh, expires_at=utcnow() + timedelta(hours=1),
+                                    scope="profile publish metrics")
+    db.session.add(connection)
+    db.session.commit()
+    return connection

@@ -27,4 +27,27 @@
     form.querySelector(".upload-progress").hidden = true;
     if (event.detail.successful) form.reset();
   });
+  // Calendar: drag a post to another day to move it there, at the same time of day. The server
+  // checks the post's version, so a stale calendar cannot overwrite a newer change.
+  var dragged = null;
+  document.addEventListener("dragstart", function (event) {
+    dragged = event.target.closest && event.target.closest(".cal-post[data-move-url]");
+    if (dragged) event.dataTransfer.setData("text/plain", dragged.dataset.moveUrl);
+  });
+  document.addEventListener("dragover", function (event) {
+    if (dragged && event.target.closest(".day[data-date]")) event.preventDefault();
+  });
+  document.addEventListener("drop", function (event) {
+    var day = event.target.closest && event.target.closest(".day[data-date]");
+    if (!dragged || !day) return;
+    event.preventDefault();
+    var month = new URL(window.location.href).searchParams.get("month") || "";
+    htmx.ajax("POST", dragged.dataset.moveUrl, {
+      source: dragged,
+      swap: "none",
+      values: { version: dragged.dataset.version, date: day.dataset.date, time: dragged.dataset.time,
+                back: window.location.pathname + (month ? "?month=" + month : "") }
+    });
+    dragged = null;
+  });
 })();

@@ -1,6 +1,7 @@
 """Connected accounts: the connections page, the OAuth callback, refresh, reconnect, disconnect."""
 from flask import Blueprint, abort, flash, g, request, session, url_for
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from studio.accounts.forms import WorkspaceForm
 from studio.connections import service
@@ -110,7 +111,8 @@ def pick(pending_id):
         abort(404)
     choices = service.pending_choices(pending)
     form = PickAccountsForm()
-    form.accounts.choices = [(item.account.id, item.account.display_name or item.account.username) for item in choices]
+    form.accounts.choices = [SelectChoice(item.account.id, item.account.display_name or item.account.username)
+                             for item in choices]
     if form.validate_on_submit():
         connections = service.connect_chosen(pending, form.accounts.data, current_user)
         names = ", ".join(connection.display_name or connection.username for connection in connections)

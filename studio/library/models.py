@@ -52,6 +52,12 @@ class MediaAsset(db.Model):
     def is_vertical(self):
         return self.orientation == "vertical"
 
+    def open(self):
+        """The stored bytes, as a readable stream."""
+        from studio.library.storage import storage
+
+        return storage().open(self.storage_key)
+
 
 class UsageCounter(db.Model):
     """What a workspace used in a period (a calendar month): plans will set limits on it."""

@@ -220,9 +220,13 @@ def rename(asset, title):
 
 
 def uses_of(asset):
-    """Scheduled posts that use the asset. Posts arrive with the publishing engine; until then no
-    asset is in use."""
-    return []
+    """Posts not yet published (drafts, scheduled, publishing) that use the asset."""
+    from studio.publishing.models import Post, PostMedia
+
+    return db.session.execute(
+        select(Post).join(PostMedia).where(PostMedia.asset_id == asset.id,
+                                           Post.status.in_(("draft", "scheduled", "publishing", "missed")))
+    ).scalars().all()
 
 
 def delete(asset):

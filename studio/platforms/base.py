@@ -20,6 +20,7 @@ from studio.platforms.errors import (
     PermanentError,
     PlatformError,
     RetryableError,
+    UncertainError,
 )
 
 HTTP_TIMEOUT = 15  # seconds; a platform slower than this is treated as unavailable
@@ -63,6 +64,15 @@ class Tokens:
             scope=scope.replace(",", " "),
             raw={k: v for k, v in data.items() if "token" not in k},
         )
+
+
+@dataclass
+class Published:
+    """A post the platform now holds."""
+
+    platform_post_id: str
+    url: str = ""
+    raw: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -195,6 +205,19 @@ class Platform:
         """What this authorization lets the user connect: usually the one account of the token."""
         return [Connectable(self.fetch_account(tokens.access_token), tokens)]
 
+    # ---- publishing ---------------------------------------------------------------------------
+
+    supports_lookup = False  # can the platform tell whether a post with our reference exists?
+
+    def publish(self, access_token, text, media, client_reference):
+        """Publish `text` with `media` (library assets, with an `open()` for their bytes); returns
+        Published. The real platforms' publish flows arrive in their own issue."""
+        raise PermanentError(f"Publishing to {self.name} is not available in this version of Studio yet.")
+
+    def find_published(self, access_token, client_reference):
+        """The post made with this reference, or None; only where supports_lookup is True."""
+        raise NotImplementedError
+
     # ---- HTTP ---------------------------------------------------------------------------------
 
     def get(self, url, access_token=None, **kwargs):
@@ -207,10 +230,16 @@ class Platform:
         headers = dict(headers or {})
         if access_token:
             headers["Authorization"] = f"Bearer {access_token}"
+        kwargs.setdefault("timeout", HTTP_TIMEOUT)
         try:
-            response = requests.request(method, url, headers=headers, timeout=HTTP_TIMEOUT, **kwargs)
+            response = requests.request(method, url, headers=headers, **kwargs)
+        except requests.ConnectTimeout as error:
+            raise RetryableError(f"Could not reach {self.name} in time.") from error
         except requests.Timeout as error:
-            raise RetryableError(f"{self.name} did not answer in time.") from error
+            # The request went out; the platform may have acted on it before we stopped waiting.
+            raise UncertainError(f"{self.name} did not answer in time.") from error
+        except requests.ConnectionError as error:
+            raise UncertainError(f"The connection to {self.name} broke: {error.__class__.__name__}.") from error
         except requests.RequestException as error:
             raise RetryableError(f"Could not reach {self.name}: {error.__class__.__name__}.") from error
         return check(response, self.name)

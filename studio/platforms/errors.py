@@ -24,3 +24,8 @@ class AuthError(PlatformError):
 
 class PermanentError(PlatformError):
     """The request itself is wrong for the platform; retrying will not help."""
+
+
+class UncertainError(RetryableError):
+    """The call may have worked (it timed out or the connection broke after sending): look the post
+    up before trying again, never retry blindly."""

@@ -4,6 +4,11 @@ from dataclasses import dataclass, field
 
 MB = 1024 * 1024
 
+# Characters a post's text may have (X counts each link as 23).
+CAPTION_LIMITS = {"tiktok": 2200, "instagram": 2200, "youtube": 5000, "facebook": 63206, "x": 280,
+                  "linkedin": 3000, "sandbox": 5000}
+MAX_HASHTAGS = {"instagram": 30}
+
 
 @dataclass(frozen=True)
 class MediaRule:

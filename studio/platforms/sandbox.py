@@ -6,7 +6,7 @@ import hmac
 
 from flask import has_request_context, request
 
-from studio.platforms.base import Account, Platform
+from studio.platforms.base import Account, Platform, Published
 
 
 def sandbox_client_secret(secret_key):
@@ -45,7 +45,34 @@ class Sandbox(Platform):
             return request.host_url.rstrip("/") + "/sandbox/oauth/authorize"
         return self.endpoint("authorize")
 
+    supports_lookup = True
+
+    def api(self, path):
+        return f"{self.base['base']}/sandbox/api/v1{path}"
+
+    def publish(self, access_token, text, media, client_reference):
+        timeout = self.config.get("PUBLISH_TIMEOUT_SECONDS", 30)
+        media_ids = [self.upload(access_token, asset, timeout) for asset in media]
+        data = self.post(self.api("/posts"), access_token, timeout=timeout,
+                         json={"text": text, "media_ids": media_ids, "client_reference": client_reference})
+        return Published(str(data["id"]), data.get("url", ""), data)
+
+    def upload(self, access_token, asset, timeout, part_size=4 * 1024 * 1024):
+        """Chunked upload: init, parts in order (a repeated part is harmless), finalize."""
+        started = self.post(self.api("/media"), access_token, timeout=timeout,
+                            json={"kind": asset.kind, "mime_type": asset.content_type, "total_bytes": asset.size_bytes})
+        with asset.open() as stream:
+            for number, chunk in enumerate(iter(lambda: stream.read(part_size), b"")):
+                self.call("PUT", self.api(f"/media/{started['id']}/parts/{number}"), access_token, data=chunk,
+                          timeout=timeout)
+        self.post(self.api(f"/media/{started['id']}/finalize"), access_token, timeout=timeout)
+        return started["id"]
+
+    def find_published(self, access_token, client_reference):
+        found = self.get(self.api("/posts"), access_token, params={"client_reference": client_reference})["data"]
+        return Published(str(found[0]["id"]), found[0].get("url", ""), found[0]) if found else None
+
     def fetch_account(self, access_token):
-        data = self.get(f"{self.base['base']}/sandbox/api/v1/me", access_token)
+        data = self.get(self.api("/me"), access_token)
         return Account(id=str(data["id"]), username=data["handle"], display_name=data.get("display_name", ""),
                        extra={"followers": data.get("followers", 0)})

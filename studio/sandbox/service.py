@@ -107,6 +107,18 @@ def fault_to_inject():
     return None
 
 
+def issue_tokens(account, lifetime, client_id, scope="profile publish metrics"):
+    """Tokens for an account without the consent dance (demo data and tests); hashes only are kept."""
+    import secrets
+
+    from studio.sandbox.models import token_hash
+
+    access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    db.session.add(SandboxToken(client_id=client_id, account=account, scope=scope, access_token_hash=token_hash(access),
+                                refresh_token_hash=token_hash(refresh), expires_in=int(lifetime.total_seconds())))
+    return access, refresh
+
+
 def revoke_all_tokens():
     result = db.session.execute(
         update(SandboxToken).where(SandboxToken.access_revoked.is_(False) | SandboxToken.refresh_revoked.is_(False))

@@ -13,6 +13,7 @@ from studio.connections.models import PendingConnection, SocialLink
 from studio.database import utcnow
 from studio.extensions import db
 from studio.library.storage import storage
+from studio.publishing.service import create_post
 from tests.factories import (
     add_member,
     make_asset,
@@ -102,7 +103,9 @@ def make_connection_things(workspace):
     asset = make_asset(workspace, thumbnail_key=f"{workspace.id}/thumbs/t.jpg")
     for key in (asset.storage_key, asset.thumbnail_key):
         storage().save(key, io.BytesIO(b"bytes of " + key.encode()))
-    return {"connection_id": connection.id, "link_id": link.id, "pending_id": pending.id, "asset_id": asset.id}
+    post = create_post(workspace, owner, "Hello", {}, [connection], [], "draft")
+    return {"connection_id": connection.id, "link_id": link.id, "pending_id": pending.id, "asset_id": asset.id,
+            "post_id": post.id, "delivery_id": post.deliveries[0].id}
 
 
 def call(client, method, url, htmx=False):

@@ -1,0 +1,131 @@
+"""Posts and their deliveries: one Post to many connections, one Delivery per connection, an
+attempt log, and what is live on each platform."""
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from studio.database import UTCDateTime, utcnow
+from studio.extensions import db
+
+POST_STATUSES = ("draft", "scheduled", "publishing", "published", "partially_failed", "failed", "cancelled", "missed")
+DELIVERY_STATUSES = ("pending", "publishing", "published", "failed", "unconfirmed", "cancelled", "missed")
+FINAL_DELIVERY_STATUSES = ("published", "failed", "unconfirmed", "cancelled", "missed")
+
+
+class Post(db.Model):
+    __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_workspace_id_scheduled_at", "workspace_id", "scheduled_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    message: Mapped[str] = mapped_column(Text, default="")
+    overrides: Mapped[dict] = mapped_column(db.JSON, default=dict)  # connection id (str) -> text
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    # Bumped by every edit: an edit based on an older version is refused instead of lost.
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    author = relationship("User")
+    deliveries: Mapped[list["Delivery"]] = relationship(back_populates="post", cascade="all, delete-orphan",
+                                                        order_by="Delivery.id")
+    media: Mapped[list["PostMedia"]] = relationship(cascade="all, delete-orphan", order_by="PostMedia.position")
+
+    def text_for(self, connection_id):
+        return (self.overrides or {}).get(str(connection_id)) or self.message
+
+
+class PostMedia(db.Model):
+    __tablename__ = "post_media"
+    __table_args__ = (UniqueConstraint("post_id", "asset_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("media_assets.id", ondelete="RESTRICT"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    asset = relationship("MediaAsset")
+
+
+class Delivery(db.Model):
+    """One post to one connection: the unit the engine claims, publishes and retries."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        UniqueConstraint("post_id", "connection_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("platform_connections.id", ondelete="SET NULL"))
+    platform: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempt_count: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=5)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sent with the publish call, so the platform can tell us later whether the post exists.
+    client_reference: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: uuid.uuid4().hex)
+    # Set when a publish call may have worked without our knowing (a timeout, a worker that died):
+    # the next attempt asks the platform first.
+    needs_lookup: Mapped[bool] = mapped_column(default=False)
+    platform_post_id: Mapped[str | None] = mapped_column(String(128))
+    platform_url: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    post: Mapped[Post] = relationship(back_populates="deliveries")
+    connection = relationship("PlatformConnection")
+    attempts: Mapped[list["PublishAttempt"]] = relationship(cascade="all, delete-orphan", order_by="PublishAttempt.id")
+
+
+class PublishAttempt(db.Model):
+    """Every try, whatever came of it (the seeds' PublishLog)."""
+
+    __tablename__ = "publish_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    worker: Mapped[str] = mapped_column(String(80), default="")
+    outcome: Mapped[str] = mapped_column(String(20))  # published, recovered, retryable, auth, permanent, unconfirmed
+    error: Mapped[str | None] = mapped_column(Text)
+    response: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    duration_ms: Mapped[int] = mapped_column(default=0)
+
+
+class PublishedPost(db.Model):
+    """What is live on a platform: one row per platform post, never two."""
+
+    __tablename__ = "published_posts"
+    __table_args__ = (UniqueConstraint("platform", "platform_post_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"), unique=True)
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("platform_connections.id", ondelete="SET NULL"))
+    platform: Mapped[str] = mapped_column(String(20))
+    platform_post_id: Mapped[str] = mapped_column(String(128))
+    url: Mapped[str | None] = mapped_column(Text)
+    caption: Mapped[str] = mapped_column(Text, default="")
+    metrics: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WorkerHeartbeat(db.Model):
+    __tablename__ = "worker_heartbeats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker: Mapped[str] = mapped_column(String(80), unique=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,246 @@
+"""The rules of posts: compose, preflight, schedule, edit, cancel, retry, and missed posts.
+
+Edits and cancellations race the engine safely: each is a conditional UPDATE that only touches
+deliveries nobody has started, so the loser of a race is told plainly instead of causing a double
+post or losing an edit."""
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from studio.connections.models import PlatformConnection
+from studio.database import utcnow
+from studio.extensions import db
+from studio.library.models import MediaAsset
+from studio.platforms import get_platform
+from studio.platforms.limits import CAPTION_LIMITS, MAX_HASHTAGS, MEDIA_RULES, problems
+from studio.publishing.models import Delivery, Post, PostMedia
+from studio.publishing.status import refresh_post_status
+
+URL = re.compile(r"https?://\S+")
+HASHTAG = re.compile(r"(?<!\w)#\w+")
+
+
+class PostError(Exception):
+    """A post cannot be changed as asked; the message is for the person asking."""
+
+
+# ---- preflight ---------------------------------------------------------------------------------
+
+
+def weighted_length(text, platform_key):
+    """X counts every link as 23 characters; the others count characters."""
+    if platform_key == "x":
+        return len(URL.sub("x" * 23, text))
+    return len(text)
+
+
+def preflight(workspace, message, overrides, connections, assets):
+    """[(connection, [problems])]: what each platform would refuse, checked before scheduling."""
+    report = []
+    for connection in connections:
+        text = (overrides or {}).get(str(connection.id)) or message
+        found = []
+        if connection.status != "active":
+            found.append(f"@{connection.username} needs reconnecting")
+        limit = CAPTION_LIMITS.get(connection.platform)
+        length = weighted_length(text, connection.platform)
+        if limit and length > limit:
+            found.append(f"{length:,} characters; {get_platform(connection.platform).name} allows {limit:,}")
+        hashtags = len(HASHTAG.findall(text))
+        if connection.platform in MAX_HASHTAGS and hashtags > MAX_HASHTAGS[connection.platform]:
+            found.append(f"{hashtags} hashtags; at most {MAX_HASHTAGS[connection.platform]}")
+        if not text.strip() and not assets:
+            found.append("nothing to post: write a message or add media")
+        for asset in assets:
+            rules = [rule for rule in MEDIA_RULES.get(connection.platform, []) if rule.kind == asset.kind]
+            if rules and all(problems(rule, asset) for rule in rules):
+                found.append(f"“{asset.title}”: " + "; ".join(problems(rules[0], asset)))
+            if asset.status != "ready":
+                found.append(f"“{asset.title}” is still {asset.status}")
+        report.append((connection, found))
+    return report
+
+
+# ---- composing ---------------------------------------------------------------------------------
+
+
+def workspace_connections(workspace, ids=None):
+    query = select(PlatformConnection).where(PlatformConnection.workspace_id == workspace.id)
+    if ids is not None:
+        query = query.where(PlatformConnection.id.in_(ids or [-1]))
+    return db.session.execute(query.order_by(PlatformConnection.platform, PlatformConnection.username)).scalars().all()
+
+
+def workspace_assets(workspace, ids):
+    if not ids:
+        return []
+    found = {asset.id: asset for asset in db.session.execute(
+        select(MediaAsset).where(MediaAsset.workspace_id == workspace.id, MediaAsset.id.in_(ids))).scalars()}
+    return [found[i] for i in ids if i in found]
+
+
+def to_utc(local_naive, timezone):
+    """A wall-clock time in the user's zone, as the instant it names (DST-aware)."""
+    return local_naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(ZoneInfo("UTC"))
+
+
+def create_post(workspace, author, message, overrides, connections, assets, when, scheduled_local=None, timezone="UTC"):
+    """A draft, or a post scheduled for `scheduled_local` (wall clock in `timezone`), or one due now."""
+    post = Post(workspace_id=workspace.id, author_id=author.id, message=message, timezone=timezone,
+                overrides={k: v for k, v in (overrides or {}).items() if v.strip()}, status="draft")
+    post.media = [PostMedia(asset_id=asset.id, position=index) for index, asset in enumerate(assets)]
+    db.session.add(post)
+    db.session.flush()
+    for connection in connections:
+        post.deliveries.append(Delivery(workspace_id=workspace.id, connection_id=connection.id,
+                                        platform=connection.platform, status="pending",
+                                        max_attempts=current_app.config["PUBLISH_MAX_ATTEMPTS"]))
+    if when == "draft":
+        # A draft's deliveries have no due time, so the engine never picks them up.
+        post.scheduled_at = to_utc(scheduled_local, timezone) if scheduled_local else None
+    else:
+        post.scheduled_at = utcnow() if when == "now" else to_utc(scheduled_local, timezone)
+        for delivery in post.deliveries:
+            delivery.next_attempt_at = post.scheduled_at
+        post.status = "scheduled"
+    db.session.commit()
+    return post
+
+
+def lock_unstarted(post, version, **delivery_values):
+    """Touch every delivery of `post` only if none has started and the post is still `version`.
+
+    One conditional UPDATE per table: whoever loses a race with the engine or another edit finds
+    fewer rows than expected, and nothing is changed."""
+    changed = db.session.execute(
+        update(Post).where(Post.id == post.id, Post.version == version,
+                           Post.status.in_(("draft", "scheduled", "missed")))
+        .values(version=Post.version + 1)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise PostError("This post changed since you opened it (it was edited, or publishing started). "
+                        "Reload it to see where it stands; nothing was changed.")
+    total = len(post.deliveries)
+    if delivery_values:
+        touched = db.session.execute(
+            update(Delivery).where(Delivery.post_id == post.id, Delivery.attempt_count == 0,
+                                   Delivery.status.in_(("pending", "cancelled", "missed")))
+            .values(**delivery_values)
+        ).rowcount
+        if touched != total:
+            db.session.rollback()
+            raise PostError("Publishing has already started for this post, so it can no longer be changed.")
+
+
+def update_post(post, version, message, overrides, scheduled_local, timezone):
+    lock_unstarted(post, version, next_attempt_at=to_utc(scheduled_local, timezone) if scheduled_local else None)
+    post.message, post.timezone = message, timezone
+    post.overrides = {k: v for k, v in (overrides or {}).items() if v.strip()}
+    if scheduled_local:
+        post.scheduled_at = to_utc(scheduled_local, timezone)
+    db.session.commit()
+    db.session.refresh(post)
+    return post
+
+
+def schedule(post, version, scheduled_local, timezone):
+    """Move a post to a new time (from the calendar or its page), or schedule a draft."""
+    when = to_utc(scheduled_local, timezone)
+    lock_unstarted(post, version, status="pending", next_attempt_at=when)
+    post.scheduled_at, post.timezone, post.status = when, timezone, "scheduled"
+    db.session.commit()
+    db.session.expire(post)
+    return post
+
+
+def cancel(post, version):
+    """Cancel what has not started; says which deliveries were already under way."""
+    changed = db.session.execute(
+        update(Post).where(Post.id == post.id, Post.version == version).values(version=Post.version + 1)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise PostError("This post changed since you opened it. Reload it; nothing was cancelled.")
+    db.session.execute(
+        update(Delivery).where(Delivery.post_id == post.id, Delivery.status.in_(("pending", "missed")))
+        .values(status="cancelled")
+    )
+    db.session.commit()
+    db.session.expire(post)
+    started = [d for d in post.deliveries if d.status in ("publishing", "published")]
+    if not started:
+        post.status = "cancelled"
+    else:
+        refresh_post_status(post)
+    db.session.commit()
+    return started
+
+
+def retry(delivery):
+    """Try a failed, unconfirmed or missed delivery again now."""
+    changed = db.session.execute(
+        update(Delivery).where(Delivery.id == delivery.id, Delivery.status.in_(("failed", "unconfirmed", "missed")))
+        .values(status="pending", next_attempt_at=utcnow(), max_attempts=Delivery.attempt_count + 3)
+    ).rowcount
+    db.session.commit()
+    if changed != 1:
+        raise PostError("This delivery is not waiting for a retry any more.")
+    db.session.expire(delivery)
+    refresh_post_status(delivery.post)
+    db.session.commit()
+
+
+def mark_missed():
+    """Deliveries that fell due while the studio was down publish when it starts, unless they are
+    older than PUBLISH_MISSED_AFTER_MINUTES: those wait for a person to decide."""
+    cutoff = utcnow() - timedelta(minutes=current_app.config["PUBLISH_MISSED_AFTER_MINUTES"])
+    stale = db.session.execute(
+        select(Delivery).where(Delivery.status == "pending", Delivery.attempt_count == 0, Delivery.next_attempt_at < cutoff)
+    ).scalars().all()
+    for delivery in stale:
+        delivery.status = "missed"
+        delivery.last_error = "This fell due while the studio was not running. Publish it now or cancel it."
+        refresh_post_status(delivery.post)
+    db.session.commit()
+    return len(stale)
+
+
+# ---- reading -----------------------------------------------------------------------------------
+
+
+def posts_between(workspace, start, end):
+    return db.session.execute(
+        select(Post).where(Post.workspace_id == workspace.id, Post.scheduled_at >= start, Post.scheduled_at < end)
+        .order_by(Post.scheduled_at)
+    ).scalars().all()
+
+
+def needing_attention(workspace):
+    return db.session.execute(
+        select(Delivery).where(Delivery.workspace_id == workspace.id,
+                               Delivery.status.in_(("failed", "unconfirmed", "missed")))
+        .order_by(Delivery.id.desc())
+    ).scalars().all()
+
+
+def oldest_due_age(now=None):
+    now = now or utcnow()
+    oldest = db.session.execute(
+        select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+    ).scalar_one()
+    return (now - oldest) if oldest else None
+
+
+def local_time(value, timezone):
+    return value.astimezone(ZoneInfo(timezone)) if value else None
+
+
+def parse_local(date_text, time_text):
+    try:
+        return datetime.strptime(f"{date_text} {time_text}", "%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return None

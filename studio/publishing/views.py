@@ -1,0 +1,196 @@
+"""Compose, the posts list with what needs attention, a post's timeline, the month calendar, and
+the engine's status."""
+import calendar as month_math
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, g, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from studio.extensions import db
+from studio.library.models import MediaAsset
+from studio.publishing import service
+from studio.publishing.forms import ComposeForm, RescheduleForm, VersionForm
+from studio.publishing.models import Delivery, Post, WorkerHeartbeat
+from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
+from studio.web import go_to, page, partial, safe_next_url
+
+bp = workspace_blueprint("posts", __name__)
+
+
+def viewer_zone():
+    return current_user.timezone or "UTC"
+
+
+# ---- compose -----------------------------------------------------------------------------------
+
+
+def compose_form():
+    form = ComposeForm()
+    connections = service.workspace_connections(g.workspace)
+    assets = db.session.execute(
+        select(MediaAsset).where(MediaAsset.workspace_id == g.workspace.id, MediaAsset.status == "ready")
+        .order_by(MediaAsset.created_at.desc()).limit(60)
+    ).scalars().all()
+    form.connections.choices = [SelectChoice(c.id, f"{c.display_name or c.username} · {c.platform} @{c.username}")
+                                for c in connections]
+    form.media.choices = [SelectChoice(a.id, f"{a.title} ({a.kind}{', ' + a.aspect_ratio if a.aspect_ratio else ''})")
+                          for a in assets]
+    return form, connections
+
+
+def overrides_from(form_data, connection_ids):
+    return {str(i): form_data.get(f"override-{i}", "") for i in connection_ids}
+
+
+def chosen(form):
+    connections = service.workspace_connections(g.workspace, form.connections.data or [])
+    assets = service.workspace_assets(g.workspace, form.media.data or [])
+    return connections, assets
+
+
+@bp.route("/posts/new", methods=["GET", "POST"])
+@requires_role("editor")
+def compose():
+    form, connections = compose_form()
+    report = []
+    if request.method == "POST" and form.validate_on_submit():
+        picked, assets = chosen(form)
+        overrides = overrides_from(request.form, [c.id for c in picked])
+        report = service.preflight(g.workspace, form.message.data, overrides, picked, assets)
+        blocking = [problem for _, problems in report for problem in problems]
+        if not blocking or form.when.data == "draft":
+            local = datetime.combine(form.date.data, form.time.data) if form.date.data and form.time.data else None
+            post = service.create_post(g.workspace, current_user, form.message.data, overrides, picked, assets,
+                                       form.when.data, local, viewer_zone())
+            flash({"now": "Publishing now.", "draft": "Draft saved."}.get(form.when.data, "Scheduled."), "success")
+            return go_to(url_for("posts.detail", post_id=post.id))
+        form.message.errors = list(form.message.errors) + ["Fix what the platforms would refuse (listed below) first."]
+    status = 422 if request.method == "POST" else 200
+    return page("posts/compose.html", status=status, form=form, connections=connections, report=report,
+                overrides=request.form if request.method == "POST" else {})
+
+
+@bp.post("/posts/preflight")
+@requires_role("editor")
+def preflight():
+    """Live checks while composing: counters and what each platform would refuse."""
+    form, _ = compose_form()
+    form.validate()
+    picked, assets = chosen(form)
+    report = service.preflight(g.workspace, form.message.data or "", overrides_from(request.form, [c.id for c in picked]),
+                               picked, assets)
+    return partial("posts/_preflight.html", report=report, message=form.message.data or "")
+
+
+# ---- lists and the post page -------------------------------------------------------------------
+
+
+@bp.get("/posts")
+def index():
+    upcoming = db.session.execute(
+        select(Post).where(Post.workspace_id == g.workspace.id, Post.status.in_(("scheduled", "publishing")))
+        .order_by(Post.scheduled_at).limit(50)
+    ).scalars().all()
+    recent = db.session.execute(
+        select(Post).where(Post.workspace_id == g.workspace.id,
+                           Post.status.in_(("published", "partially_failed", "failed", "cancelled", "missed", "draft")))
+        .order_by(Post.updated_at.desc()).limit(30)
+    ).scalars().all()
+    return page("posts/index.html", upcoming=upcoming, recent=recent, attention=service.needing_attention(g.workspace),
+                zone=viewer_zone())
+
+
+@bp.get("/posts/<int:post_id>")
+def detail(post_id):
+    post = scoped_get_or_404(Post, post_id)
+    local = service.local_time(post.scheduled_at, viewer_zone())
+    form = RescheduleForm(formdata=None, version=post.version, date=local.date() if local else None,
+                          time=local.time().replace(second=0, microsecond=0) if local else None)
+    return page("posts/detail.html", post=post, form=form, zone=viewer_zone())
+
+
+@bp.post("/posts/<int:post_id>/reschedule")
+@requires_role("editor")
+def reschedule(post_id):
+    post = scoped_get_or_404(Post, post_id)
+    form = RescheduleForm()
+    if not form.validate_on_submit():
+        return page("posts/detail.html", status=422, post=post, form=form, zone=viewer_zone())
+    try:
+        service.schedule(post, int(form.version.data), datetime.combine(form.date.data, form.time.data), viewer_zone())
+    except service.PostError as error:
+        flash(str(error), "error")
+    else:
+        flash("Rescheduled.", "success")
+    return go_to(safe_next_url(request.form.get("back"), url_for("posts.detail", post_id=post.id)))
+
+
+@bp.post("/posts/<int:post_id>/cancel")
+@requires_role("editor")
+def cancel(post_id):
+    post = scoped_get_or_404(Post, post_id)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        started = service.cancel(post, int(form.version.data))
+    except service.PostError as error:
+        flash(str(error), "error")
+    else:
+        if started:
+            names = ", ".join(f"@{d.connection.username}" for d in started if d.connection)
+            flash(f"Cancelled what had not started. Publishing to {names} was already under way.", "warning")
+        else:
+            flash("Cancelled.", "success")
+    return go_to(url_for("posts.detail", post_id=post.id))
+
+
+@bp.post("/deliveries/<int:delivery_id>/retry")
+@requires_role("editor")
+def retry(delivery_id):
+    delivery = scoped_get_or_404(Delivery, delivery_id)
+    try:
+        service.retry(delivery)
+    except service.PostError as error:
+        flash(str(error), "error")
+    else:
+        flash("Trying again now.", "success")
+    return go_to(safe_next_url(request.form.get("back"), url_for("posts.detail", post_id=delivery.post_id)))
+
+
+# ---- calendar and status -----------------------------------------------------------------------
+
+
+def month_from(text, zone):
+    try:
+        year, month = (int(part) for part in (text or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        today = datetime.now(ZoneInfo(zone)).date()
+        return today.replace(day=1)
+
+
+@bp.get("/calendar")
+def month():
+    zone = viewer_zone()
+    first = month_from(request.args.get("month"), zone)
+    weeks = month_math.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    start = datetime.combine(weeks[0][0], datetime.min.time(), ZoneInfo(zone))
+    end = datetime.combine(weeks[-1][-1] + timedelta(days=1), datetime.min.time(), ZoneInfo(zone))
+    by_day = {}
+    for post in service.posts_between(g.workspace, start, end):
+        by_day.setdefault(service.local_time(post.scheduled_at, zone).date(), []).append(post)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return page("posts/calendar.html", block="grid", first=first, weeks=weeks, by_day=by_day, zone=zone,
+                previous=previous, following=following, today=datetime.now(ZoneInfo(zone)).date())
+
+
+@bp.get("/publishing/status")
+def status():
+    workers = db.session.execute(select(WorkerHeartbeat).order_by(WorkerHeartbeat.last_seen_at.desc()).limit(20)).scalars().all()
+    return page("posts/status.html", workers=workers, oldest_due=service.oldest_due_age(),
+                attention=len(service.needing_attention(g.workspace)))

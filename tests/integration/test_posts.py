@@ -1,0 +1,138 @@
+"""Makers compose, schedule, move and cancel posts, and see them on the calendar."""
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from studio.extensions import db
+from studio.publishing import service
+from studio.publishing.models import Delivery, Post
+from tests.factories import (
+    add_member,
+    make_asset,
+    make_connection,
+    make_workspace,
+    owner_of,
+)
+from tests.helpers import errors_next_to
+
+
+def setup(app, timezone="Europe/Berlin"):
+    workspace = make_workspace(name="Bakery")
+    owner = owner_of(workspace)
+    owner.timezone = timezone
+    db.session.commit()
+    kitchen = make_connection(workspace, username="kitchen")
+    street = make_connection(workspace, username="street")
+    return workspace, owner, (kitchen, street), app.test_client().log_in_as(owner)
+
+
+def test_compose_and_schedule_in_the_users_time_zone(app):
+    workspace, owner, (kitchen, street), client = setup(app)
+    response = client.submit(f"/w/{workspace.slug}/posts/new", {
+        "connections": [kitchen.id, street.id], "message": "Sourdough is out", f"override-{street.id}": "Sourdough on Main St",
+        "when": "schedule", "date": "2026-10-26", "time": "09:00"})
+    assert response.status_code == 303
+    post = db.session.execute(select(Post)).scalar_one()
+    assert post.status == "scheduled" and post.timezone == "Europe/Berlin"
+    assert post.scheduled_at == datetime.fromisoformat("2026-10-26T08:00:00+00:00"), "09:00 Berlin in winter time"
+    assert post.text_for(street.id) == "Sourdough on Main St" and post.text_for(kitchen.id) == "Sourdough is out"
+    assert [d.next_attempt_at for d in post.deliveries] == [post.scheduled_at] * 2
+    page = client.text(response.headers["Location"])
+    assert "26 Oct 2026, 09:00 CET" in page and "@street" in page
+
+    calendar = client.text(f"/w/{workspace.slug}/calendar?month=2026-10")
+    day = calendar.split('data-date="2026-10-26"')[1].split('role="gridcell"')[0]
+    assert "<time>09:00</time> Sourdough is out" in day
+
+
+def test_compose_refuses_what_would_fail_and_keeps_what_was_typed(app):
+    workspace, owner, _, client = setup(app)
+    x = make_connection(workspace, platform="x", username="bakery_x")
+    response = client.submit(f"/w/{workspace.slug}/posts/new", {"message": "x" * 300, "when": "schedule"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert errors_next_to(html, "connections") == ["Choose at least one account."]
+    assert "Choose the date and time to publish." in html and "x" * 300 in html
+    response = client.submit(f"/w/{workspace.slug}/posts/new", {"connections": [x.id], "message": "x" * 300, "when": "now"})
+    assert response.status_code == 422
+    assert "300 characters; X allows 280" in response.get_data(as_text=True)
+    assert db.session.execute(select(Post)).first() is None
+
+
+def test_links_count_as_23_characters_on_x(app):
+    assert service.weighted_length("see https://example.com/a/very/long/path/that/goes/on/and/on", "x") == 4 + 23
+    assert service.weighted_length("see https://example.com/a/very/long/path", "linkedin") == 40
+
+
+def test_live_preflight_answers_with_a_fragment(app):
+    workspace, owner, (kitchen, _), client = setup(app)
+    response = client.submit(f"/w/{workspace.slug}/posts/preflight", {"connections": [kitchen.id], "message": "Hi"},
+                             htmx=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html and "@kitchen" in html and "ready" in html
+
+
+def test_moving_a_post_with_a_stale_page_is_refused(app):
+    workspace, owner, (kitchen, _), client = setup(app)
+    post = service.create_post(workspace, owner, "Move me", {}, [kitchen], [], "schedule",
+                               datetime(2026, 12, 1, 10, 0), "Europe/Berlin")
+    stale = post.version
+    client.submit(f"/w/{workspace.slug}/posts/{post.id}/reschedule", {"version": stale, "date": "2026-12-02", "time": "11:30"})
+    db.session.expire_all()
+    assert post.scheduled_at == datetime.fromisoformat("2026-12-02T10:30:00+00:00")
+    response = client.submit(f"/w/{workspace.slug}/posts/{post.id}/reschedule",
+                             {"version": stale, "date": "2026-12-09", "time": "11:30"}, follow_redirects=True)
+    assert "changed since you opened it" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert post.scheduled_at.day == 2
+
+
+def test_cancelling_a_scheduled_post(app):
+    workspace, owner, (kitchen, street), client = setup(app)
+    post = service.create_post(workspace, owner, "Never mind", {}, [kitchen, street], [], "schedule",
+                               datetime(2026, 12, 1, 10, 0), "UTC")
+    response = client.submit(f"/w/{workspace.slug}/posts/{post.id}/cancel", {"version": post.version}, follow_redirects=True)
+    assert "Cancelled." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert post.status == "cancelled" and {d.status for d in post.deliveries} == {"cancelled"}
+
+
+def test_failed_deliveries_gather_under_needs_attention_with_retry(app):
+    workspace, owner, (kitchen, _), client = setup(app)
+    post = service.create_post(workspace, owner, "Oops", {}, [kitchen], [], "now")
+    [delivery] = post.deliveries
+    delivery.status, delivery.last_error = "failed", "Sandbox answered 500"
+    db.session.commit()
+    page = client.text(f"/w/{workspace.slug}/posts")
+    assert "Needs attention" in page and "Sandbox answered 500" in page
+    client.submit(f"/w/{workspace.slug}/deliveries/{delivery.id}/retry")
+    db.session.expire_all()
+    assert delivery.status == "pending"
+
+
+def test_a_viewer_reads_posts_but_cannot_compose(app):
+    workspace, owner, (kitchen, _), _ = setup(app)
+    viewer = add_member(workspace, "viewer")
+    client = app.test_client().log_in_as(viewer)
+    assert client.get(f"/w/{workspace.slug}/posts").status_code == 200
+    assert client.get(f"/w/{workspace.slug}/posts/new").status_code == 403
+
+
+def test_an_asset_in_a_scheduled_post_cannot_be_deleted(app):
+    workspace, owner, (kitchen, _), client = setup(app)
+    asset = make_asset(workspace, title="Croissant reel")
+    service.create_post(workspace, owner, "With video", {}, [kitchen], [asset], "schedule",
+                        datetime.now() + timedelta(days=1), "UTC")
+    response = client.submit(f"/w/{workspace.slug}/library/{asset.id}/delete", follow_redirects=True)
+    assert "is used by 1 scheduled post(s)" in response.get_data(as_text=True)
+    assert db.session.get(type(asset), asset.id) is not None
+
+
+def test_the_status_page_shows_a_stalled_engine(app):
+    workspace, owner, (kitchen, _), client = setup(app)
+    post = service.create_post(workspace, owner, "Stuck", {}, [kitchen], [], "now")
+    post.deliveries[0].next_attempt_at -= timedelta(minutes=10)
+    db.session.commit()
+    page = client.text(f"/w/{workspace.slug}/publishing/status")
+    assert "the engine may be stalled" in page and "No worker has run yet." in page
+    assert db.session.execute(select(Delivery)).scalar_one().status == "pending"
