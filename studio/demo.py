@@ -1,7 +1,8 @@
 """Demo content for `flask studio seed-demo`: a small creator team, so every page has something real
 to show. Each feature adds its own part here."""
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from studio.accounts import service
 from studio.accounts.models import Invitation, Membership
@@ -31,6 +32,7 @@ def seed_demo():
     seed_connections(northwind)
     db.session.commit()
     seed_library(northwind)
+    seed_posts(northwind)
     return True
 
 
@@ -122,3 +124,59 @@ def seed_library(workspace):
             service.ingest(workspace, owner, path, name)
     while service.process_pending():
         pass
+
+
+def seed_posts(workspace):
+    """A month of activity: posts already out (really on the sandbox), more scheduled ahead, one
+    that failed and waits for a decision, and a draft."""
+    from studio.connections.models import PlatformConnection
+    from studio.library.models import MediaAsset
+    from studio.publishing import service
+    from studio.publishing.models import PublishAttempt, PublishedPost
+    from studio.sandbox.models import SandboxPost
+    from studio.web import public_base_url
+
+    owner = next(m.user for m in workspace.memberships if m.role == "owner")
+    zone = owner.timezone
+    kitchen = db.session.execute(db.select(PlatformConnection).where(
+        PlatformConnection.workspace_id == workspace.id, PlatformConnection.status == "active")).scalars().first()
+    reel = db.session.execute(db.select(MediaAsset).where(MediaAsset.workspace_id == workspace.id,
+                                                          MediaAsset.aspect_ratio == "9:16")).scalars().first()
+    now = datetime.now(ZoneInfo(zone)).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+
+    for days_ago, hour, text in ((9, 18, "Sunday ragu: low and slow, six hours. Recipe in bio."),
+                                 (5, 12, "Knife skills, part 3: the rolling cut."),
+                                 (2, 8, "Market haul! Ramps are back.")):
+        when = (now - timedelta(days=days_ago)).replace(hour=hour)
+        post = service.create_post(workspace, owner, text, {}, [kitchen], [], "schedule", when, zone)
+        delivery = post.deliveries[0]
+        remote = SandboxPost(account_id=int(kitchen.account_id), text=text, client_reference=delivery.client_reference,
+                             created_at=post.scheduled_at)
+        db.session.add(remote)
+        db.session.flush()
+        url = f"{public_base_url()}/sandbox/p/{remote.id}"
+        delivery.status, delivery.attempt_count, delivery.platform_post_id = "published", 1, str(remote.id)
+        delivery.platform_url, delivery.published_at = url, post.scheduled_at
+        delivery.attempts.append(PublishAttempt(number=1, worker="demo", outcome="published", started_at=post.scheduled_at,
+                                                duration_ms=240, response={"id": remote.id}))
+        db.session.add(PublishedPost(workspace_id=workspace.id, delivery_id=delivery.id, connection_id=kitchen.id,
+                                     platform="sandbox", platform_post_id=str(remote.id), url=url, caption=text,
+                                     published_at=post.scheduled_at))
+        post.status = "published"
+    failed = service.create_post(workspace, owner, "Giveaway: tag a friend who loves pasta!", {}, [kitchen], [], "schedule",
+                                 (now - timedelta(days=1)).replace(hour=19), zone)
+    delivery = failed.deliveries[0]
+    delivery.status, delivery.attempt_count = "failed", 5
+    delivery.last_error = "Gave up after 5 attempts: Sandbox answered 503: The sandbox is having a bad moment."
+    for number in range(1, 6):
+        delivery.attempts.append(PublishAttempt(number=number, worker="demo", outcome="retryable", duration_ms=120,
+                                                started_at=failed.scheduled_at + timedelta(minutes=number ** 2),
+                                                error="Sandbox answered 503: The sandbox is having a bad moment."))
+    failed.status = "failed"
+    for days_ahead, hour, text, media in ((1, 9, "Lemon pasta in 60 seconds. Save this one.", [reel] if reel else []),
+                                          (3, 12, "Behind the scenes: prepping 40 covers.", []),
+                                          (8, 17, "Autumn menu drops Friday.", [])):
+        service.create_post(workspace, owner, text, {}, [kitchen], media, "schedule",
+                            (now + timedelta(days=days_ahead)).replace(hour=hour), zone)
+    service.create_post(workspace, owner, "Idea: a series on knife care?", {}, [kitchen], [], "draft")
+    db.session.commit()

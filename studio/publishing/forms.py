@@ -46,3 +46,8 @@ class RescheduleForm(FlaskForm):
 
 class VersionForm(FlaskForm):
     version = HiddenField(validators=[InputRequired()])
+
+
+class EditForm(FlaskForm):
+    version = HiddenField(validators=[InputRequired()])
+    message = TextAreaField("Message", validators=[Length(max=63206)])

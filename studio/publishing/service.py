@@ -137,7 +137,10 @@ def lock_unstarted(post, version, **delivery_values):
 
 
 def update_post(post, version, message, overrides, scheduled_local, timezone):
-    lock_unstarted(post, version, next_attempt_at=to_utc(scheduled_local, timezone) if scheduled_local else None)
+    if scheduled_local:
+        lock_unstarted(post, version, next_attempt_at=to_utc(scheduled_local, timezone))
+    else:
+        lock_unstarted(post, version, status=Delivery.status)  # locks the rows, changes nothing
     post.message, post.timezone = message, timezone
     post.overrides = {k: v for k, v in (overrides or {}).items() if v.strip()}
     if scheduled_local:
@@ -155,6 +158,19 @@ def schedule(post, version, scheduled_local, timezone):
     db.session.commit()
     db.session.expire(post)
     return post
+
+
+def duplicate(post, author):
+    """A new draft with the same text, accounts and media."""
+    connections = [d.connection for d in post.deliveries if d.connection is not None]
+    return create_post(workspace_of(post), author, post.message, dict(post.overrides or {}), connections,
+                       [m.asset for m in post.media], "draft", timezone=post.timezone)
+
+
+def workspace_of(post):
+    from studio.accounts.models import Workspace
+
+    return db.session.get(Workspace, post.workspace_id)
 
 
 def cancel(post, version):

@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 from studio.extensions import db
 from studio.library.models import MediaAsset
 from studio.publishing import service
-from studio.publishing.forms import ComposeForm, RescheduleForm, VersionForm
+from studio.publishing.forms import ComposeForm, EditForm, RescheduleForm, VersionForm
 from studio.publishing.models import Delivery, Post, WorkerHeartbeat
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
 from studio.web import go_to, page, partial, safe_next_url
@@ -109,7 +109,40 @@ def detail(post_id):
     local = service.local_time(post.scheduled_at, viewer_zone())
     form = RescheduleForm(formdata=None, version=post.version, date=local.date() if local else None,
                           time=local.time().replace(second=0, microsecond=0) if local else None)
-    return page("posts/detail.html", post=post, form=form, zone=viewer_zone())
+    edit = EditForm(formdata=None, version=post.version, message=post.message)
+    return page("posts/detail.html", post=post, form=form, edit=edit, zone=viewer_zone())
+
+
+@bp.post("/posts/<int:post_id>/edit")
+@requires_role("editor")
+def edit(post_id):
+    post = scoped_get_or_404(Post, post_id)
+    form = EditForm()
+    if form.validate_on_submit():
+        picked = [d.connection for d in post.deliveries if d.connection is not None]
+        overrides = {str(c.id): post.overrides.get(str(c.id), "") for c in picked}
+        problems = [p for _, found in service.preflight(g.workspace, form.message.data, overrides, picked,
+                                                        [m.asset for m in post.media]) for p in found]
+        if problems:
+            form.message.errors = list(form.message.errors) + problems
+        else:
+            try:
+                service.update_post(post, int(form.version.data), form.message.data, post.overrides, None, post.timezone)
+            except service.PostError as error:
+                flash(str(error), "error")
+            else:
+                flash("Saved.", "success")
+            return go_to(url_for("posts.detail", post_id=post.id))
+    return page("posts/detail.html", status=422, post=post, form=RescheduleForm(formdata=None, version=post.version),
+                edit=form, zone=viewer_zone())
+
+
+@bp.post("/posts/<int:post_id>/duplicate")
+@requires_role("editor")
+def duplicate(post_id):
+    copy = service.duplicate(scoped_get_or_404(Post, post_id), current_user)
+    flash("A copy was saved as a draft.", "success")
+    return go_to(url_for("posts.detail", post_id=copy.id))
 
 
 @bp.post("/posts/<int:post_id>/reschedule")
@@ -118,7 +151,8 @@ def reschedule(post_id):
     post = scoped_get_or_404(Post, post_id)
     form = RescheduleForm()
     if not form.validate_on_submit():
-        return page("posts/detail.html", status=422, post=post, form=form, zone=viewer_zone())
+        return page("posts/detail.html", status=422, post=post, form=form, zone=viewer_zone(),
+                    edit=EditForm(formdata=None, version=post.version, message=post.message))
     try:
         service.schedule(post, int(form.version.data), datetime.combine(form.date.data, form.time.data), viewer_zone())
     except service.PostError as error:

@@ -22,6 +22,10 @@ def test_seed_demo_fills_an_empty_database_once_and_prints_the_log_in(app):
     library = db.session.execute(select(MediaAsset)).scalars().all()
     assert len(library) == 5 and {asset.status for asset in library} == {"ready"}
     assert {asset.aspect_ratio for asset in library} >= {"9:16", "16:9", "1:1", "4:5"}
+    from studio.publishing.models import Post
+
+    statuses = sorted(post.status for post in db.session.execute(select(Post)).scalars())
+    assert statuses == ["draft", "failed", "published", "published", "published", "scheduled", "scheduled", "scheduled"]
 
     again = runner.invoke(args=["studio", "seed-demo"])
     assert "nothing changed" in again.output

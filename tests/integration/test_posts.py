@@ -136,3 +136,17 @@ def test_the_status_page_shows_a_stalled_engine(app):
     page = client.text(f"/w/{workspace.slug}/publishing/status")
     assert "the engine may be stalled" in page and "No worker has run yet." in page
     assert db.session.execute(select(Delivery)).scalar_one().status == "pending"
+
+
+def test_editing_the_text_then_duplicating(app):
+    workspace, owner, (kitchen, _), client = setup(app)
+    post = service.create_post(workspace, owner, "Frist draft", {}, [kitchen], [], "schedule",
+                               datetime(2026, 12, 1, 10, 0), "UTC")
+    response = client.submit(f"/w/{workspace.slug}/posts/{post.id}/edit", {"version": post.version, "message": "First draft"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert post.message == "First draft" and post.version == 2
+    client.submit(f"/w/{workspace.slug}/posts/{post.id}/duplicate")
+    copy = db.session.execute(select(Post).where(Post.id != post.id)).scalar_one()
+    assert copy.status == "draft" and copy.message == "First draft" and [d.connection_id for d in copy.deliveries] == [kitchen.id]
+    assert copy.deliveries[0].next_attempt_at is None, "a draft is never due"

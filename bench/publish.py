@@ -1,0 +1,141 @@
+"""Publish N due deliveries with K worker processes through the sandbox adapter, and count.
+
+Starts the studio (which serves the sandbox) in a child process on loopback, fills the database
+with N due deliveries spread over a few sandbox accounts, runs K `flask studio worker --until-idle`
+processes at once, then checks the sandbox: every delivery published once, none twice, none lost.
+
+    .venv/bin/python bench/publish.py [--deliveries 10000] [--workers 4] [--database-url postgresql://...]
+
+Last line: deliveries=N published=P duplicates=D lost=L seconds=S rate=R/s
+"""
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNTS = 8
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def environment(folder, database_url, port):
+    return {**os.environ, "STUDIO_INSTANCE_PATH": str(folder), "DATABASE_URL": database_url,
+            "SCHEDULER_ENABLED": "false", "SECRET_KEY": "bench-secret-key-" + "x" * 32,
+            "SANDBOX_BASE_URL": f"http://127.0.0.1:{port}", "PUBLISH_BACKOFF_SECONDS": "0",
+            "STUDIO_ENV": "development"}
+
+
+def prepare(env, deliveries):
+    """Schema, a workspace with sandbox accounts, and N deliveries due now (bulk inserted)."""
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    os.environ.update(env)
+    from studio import create_app
+    from studio.accounts.models import User
+    from studio.accounts.service import create_workspace
+    from studio.database import utcnow
+    from studio.extensions import db
+    from studio.publishing.models import Delivery, Post
+    from tests.factories import make_sandbox_connection
+
+    app = create_app()
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            for table in ("sandbox_posts", "publish_attempts", "published_posts", "deliveries", "post_media", "posts"):
+                db.session.execute(db.text(f"DELETE FROM {table}"))
+        owner = User(email=f"bench{time.time_ns()}@example.com", name="Bench", password_hash="x")
+        db.session.add(owner)
+        workspace = create_workspace(owner, "Bench")
+        db.session.commit()
+        connections = [make_sandbox_connection(workspace, f"bench_{time.time_ns()}_{n}") for n in range(ACCOUNTS)]
+        for connection in connections:
+            connection.expires_at = utcnow() + timedelta(days=1)
+        db.session.commit()
+        now = utcnow()
+        batch = 2000
+        for start in range(0, deliveries, batch):
+            posts = [Post(workspace_id=workspace.id, author_id=owner.id, message=f"Bench post {n}", status="scheduled",
+                          scheduled_at=now, overrides={}) for n in range(start, min(deliveries, start + batch))]
+            db.session.add_all(posts)
+            db.session.flush()
+            db.session.add_all([Delivery(post_id=post.id, workspace_id=workspace.id, platform="sandbox",
+                                         connection_id=connections[post.id % ACCOUNTS].id, status="pending",
+                                         next_attempt_at=now, max_attempts=5) for post in posts])
+            db.session.commit()
+        db.engine.dispose()
+
+
+def count(env):
+    from studio import create_app
+    from studio.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        published = db.session.execute(db.text("SELECT count(*) FROM deliveries WHERE status = 'published'")).scalar()
+        total = db.session.execute(db.text("SELECT count(*) FROM deliveries")).scalar()
+        posts = db.session.execute(db.text("SELECT count(*) FROM sandbox_posts")).scalar()
+        distinct = db.session.execute(db.text("SELECT count(DISTINCT client_reference) FROM sandbox_posts")).scalar()
+        matched = db.session.execute(db.text(
+            "SELECT count(*) FROM deliveries d JOIN sandbox_posts s ON s.client_reference = d.client_reference "
+            "WHERE d.status = 'published'")).scalar()
+        db.engine.dispose()
+    return total, published, posts - distinct + (posts - matched if posts > matched else 0), total - matched
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--deliveries", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--database-url", default="")
+    options = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="studio-publish-bench-") as folder:
+        folder = Path(folder)
+        database_url = options.database_url or f"sqlite:///{folder}/bench.db"
+        port = free_port()
+        env = environment(folder / "instance", database_url, port)
+        prepare(env, options.deliveries)
+        server = subprocess.Popen(
+            [sys.executable, "-c", f"import app; app.app.run(host='127.0.0.1', port={port}, threaded=True)"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                try:
+                    requests.get(f"http://127.0.0.1:{port}/login", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            start = time.perf_counter()
+            workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "studio", "worker", "--until-idle"],
+                                        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                       for _ in range(options.workers)]
+            for worker in workers:
+                out, err = worker.communicate(timeout=3600)
+                if worker.returncode != 0:
+                    print(f"a worker failed: {err.strip().splitlines()[-1:]}", file=sys.stderr)
+            seconds = time.perf_counter() - start
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        total, published, duplicates, lost = count(env)
+    print(f"database={database_url.split(':')[0]} workers={options.workers}")
+    print(f"deliveries={total} published={published} duplicates={duplicates} lost={lost} "
+          f"seconds={seconds:.1f} rate={published / seconds:.0f}/s")
+
+
+if __name__ == "__main__":
+    main()
