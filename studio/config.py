@@ -137,6 +137,7 @@ def load_config(instance_path):
         "PUBLISH_MAX_ATTEMPTS": _int("PUBLISH_MAX_ATTEMPTS", 5),
         "PUBLISH_MISSED_AFTER_MINUTES": _int("PUBLISH_MISSED_AFTER_MINUTES", 360),
         "PUBLISH_TIMEOUT_SECONDS": _int("PUBLISH_TIMEOUT_SECONDS", 30),
+        "RECURRENCE_HORIZON_DAYS": _int("RECURRENCE_HORIZON_DAYS", 60),
         # The media library.
         "VIDEO_MAX_BYTES": _int("VIDEO_MAX_MB", 2048) * 1024 * 1024,
         "IMAGE_MAX_BYTES": _int("IMAGE_MAX_MB", 20) * 1024 * 1024,

@@ -37,6 +37,13 @@ def mark_missed_posts(app):
         return mark_missed()
 
 
+def extend_series(app):
+    from studio.publishing.recurrence import extend_all
+
+    with app.app_context():
+        return extend_all()
+
+
 def register_jobs(app, target=None):
     target = target or scheduler
     target.add_job(
@@ -58,6 +65,10 @@ def register_engine_jobs(app, target=None, seconds=2):
     )
     (target or scheduler).add_job(
         mark_missed_posts, "interval", minutes=1, args=[app], id="mark_missed_posts",
+        replace_existing=True, coalesce=True, max_instances=1,
+    )
+    (target or scheduler).add_job(
+        extend_series, "interval", hours=1, args=[app], id="extend_series",
         replace_existing=True, coalesce=True, max_instances=1,
     )
 

@@ -154,7 +154,8 @@ def record_published(delivery, result):
 
 
 def retry_later(delivery, error):
-    if delivery.attempt_count >= delivery.max_attempts:
+    gave_up = delivery.attempt_count >= delivery.max_attempts
+    if gave_up:
         delivery.status = "unconfirmed" if delivery.needs_lookup else "failed"
         delivery.last_error = f"Gave up after {delivery.attempt_count} attempts: {error}"
     else:
@@ -165,6 +166,8 @@ def retry_later(delivery, error):
     delivery.lease_owner = delivery.lease_expires_at = None
     refresh_post_status(delivery.post)
     db.session.commit()
+    if gave_up:
+        tell_workspace(delivery)
 
 
 def finish(delivery, status, message, log, outcome):
@@ -173,6 +176,14 @@ def finish(delivery, status, message, log, outcome):
     delivery.lease_owner = delivery.lease_expires_at = None
     refresh_post_status(delivery.post)
     db.session.commit()
+    tell_workspace(delivery)
+
+
+def tell_workspace(delivery):
+    """E-mail the workspace's owners and admins when a delivery needs a person."""
+    from studio.publishing.notify import delivery_needs_attention
+
+    delivery_needs_attention(delivery)
 
 
 def beat(worker, handled):

@@ -2,14 +2,20 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
+    StringField,
     TextAreaField,
     TimeField,
+    ValidationError,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from studio.publishing.recurrence import WEEKDAYS, RecurrenceError, check
 
 
 def checkboxes(label):
@@ -26,9 +32,31 @@ class ComposeForm(FlaskForm):
                       default="schedule")
     date = DateField("Date", validators=[Optional()])
     time = TimeField("Time", validators=[Optional()])
+    repeat = SelectField("Repeat", default="", choices=[
+        SelectChoice("", "Does not repeat"), SelectChoice("daily", "Every day"),
+        SelectChoice("weekly", "Every week on…"), SelectChoice("monthly", "Every month on this day"),
+        SelectChoice("cron", "Custom (cron)")])
+    weekdays = SelectMultipleField("On", choices=[SelectChoice(d, d.title()) for d in WEEKDAYS],
+                                   widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    cron = StringField("Cron line", validators=[Optional(), Length(max=120)],
+                       description="Minute hour day month weekday, in your time zone, e.g. 0 9 * * mon-fri")
+    until = DateField("Until", validators=[Optional()])
+    count = IntegerField("Times in all", validators=[Optional(), NumberRange(2, 366, "Use 2 to 366.")])
+
+    def validate_cron(self, field):
+        if self.repeat.data == "cron":
+            if not (field.data or "").strip():
+                raise ValidationError("Write the cron line, e.g. 0 9 * * mon-fri.")
+            try:
+                check(field.data)
+            except RecurrenceError as error:
+                raise ValidationError(str(error))
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
+        if self.repeat.data and self.when.data != "schedule":
+            self.repeat.errors = list(self.repeat.errors) + ["Only a scheduled post can repeat."]
+            ok = False
         if not self.connections.data:
             self.connections.errors = list(self.connections.errors) + ["Choose at least one account."]
             ok = False

@@ -28,6 +28,13 @@ class Post(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="draft")
     # Bumped by every edit: an edit based on an older version is refused instead of lost.
     version: Mapped[int] = mapped_column(default=1)
+    # Repeating posts: the first post holds the rule; each occurrence is a post of its own whose
+    # series_id names the first, made ahead of time so it shows on the calendar.
+    recurrence: Mapped[str | None] = mapped_column(String(10))  # daily, weekly, monthly, cron
+    recurrence_rule: Mapped[str | None] = mapped_column(String(120))  # a crontab line, in the post's zone
+    recurrence_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recurrence_count: Mapped[int | None]
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

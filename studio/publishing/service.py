@@ -16,6 +16,7 @@ from studio.extensions import db
 from studio.library.models import MediaAsset
 from studio.platforms import get_platform
 from studio.platforms.limits import CAPTION_LIMITS, MAX_HASHTAGS, MEDIA_RULES, problems
+from studio.publishing import recurrence
 from studio.publishing.models import Delivery, Post, PostMedia
 from studio.publishing.status import refresh_post_status
 
@@ -87,8 +88,10 @@ def to_utc(local_naive, timezone):
     return local_naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(ZoneInfo("UTC"))
 
 
-def create_post(workspace, author, message, overrides, connections, assets, when, scheduled_local=None, timezone="UTC"):
-    """A draft, or a post scheduled for `scheduled_local` (wall clock in `timezone`), or one due now."""
+def create_post(workspace, author, message, overrides, connections, assets, when, scheduled_local=None, timezone="UTC",
+                repeat=None):
+    """A draft, or a post scheduled for `scheduled_local` (wall clock in `timezone`), or one due now.
+    `repeat` (kind, weekdays, cron line, until date, count) makes it the first of a series."""
     post = Post(workspace_id=workspace.id, author_id=author.id, message=message, timezone=timezone,
                 overrides={k: v for k, v in (overrides or {}).items() if v.strip()}, status="draft")
     post.media = [PostMedia(asset_id=asset.id, position=index) for index, asset in enumerate(assets)]
@@ -106,7 +109,15 @@ def create_post(workspace, author, message, overrides, connections, assets, when
         for delivery in post.deliveries:
             delivery.next_attempt_at = post.scheduled_at
         post.status = "scheduled"
+    if repeat and repeat[0] and when == "schedule":
+        kind, weekdays, cron, until, repeat_count = repeat
+        local_start = post.scheduled_at.astimezone(ZoneInfo(timezone))
+        post.recurrence, post.recurrence_rule = kind, recurrence.rule_for(kind, local_start, weekdays, cron)
+        post.recurrence_until = to_utc(datetime.combine(until, datetime.max.time().replace(microsecond=0)), timezone) if until else None
+        post.recurrence_count = repeat_count
     db.session.commit()
+    if post.recurrence:
+        recurrence.extend(post)
     return post
 
 

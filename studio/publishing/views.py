@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 
 from studio.extensions import db
 from studio.library.models import MediaAsset
-from studio.publishing import service
+from studio.publishing import recurrence, service
 from studio.publishing.forms import ComposeForm, EditForm, RescheduleForm, VersionForm
 from studio.publishing.models import Delivery, Post, WorkerHeartbeat
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
@@ -63,8 +63,9 @@ def compose():
         blocking = [problem for _, problems in report for problem in problems]
         if not blocking or form.when.data == "draft":
             local = datetime.combine(form.date.data, form.time.data) if form.date.data and form.time.data else None
+            repeat = (form.repeat.data, form.weekdays.data, form.cron.data or "", form.until.data, form.count.data)
             post = service.create_post(g.workspace, current_user, form.message.data, overrides, picked, assets,
-                                       form.when.data, local, viewer_zone())
+                                       form.when.data, local, viewer_zone(), repeat=repeat)
             flash({"now": "Publishing now.", "draft": "Draft saved."}.get(form.when.data, "Scheduled."), "success")
             return go_to(url_for("posts.detail", post_id=post.id))
         form.message.errors = list(form.message.errors) + ["Fix what the platforms would refuse (listed below) first."]
@@ -110,7 +111,10 @@ def detail(post_id):
     form = RescheduleForm(formdata=None, version=post.version, date=local.date() if local else None,
                           time=local.time().replace(second=0, microsecond=0) if local else None)
     edit = EditForm(formdata=None, version=post.version, message=post.message)
-    return page("posts/detail.html", post=post, form=form, edit=edit, zone=viewer_zone())
+    series = db.session.get(Post, post.series_id) if post.series_id else (post if post.recurrence else None)
+    upcoming = recurrence.future_unstarted(series)[:10] if series else []
+    return page("posts/detail.html", post=post, form=form, edit=edit, zone=viewer_zone(), series=series,
+                upcoming=upcoming)
 
 
 @bp.post("/posts/<int:post_id>/edit")
@@ -134,7 +138,25 @@ def edit(post_id):
                 flash("Saved.", "success")
             return go_to(url_for("posts.detail", post_id=post.id))
     return page("posts/detail.html", status=422, post=post, form=RescheduleForm(formdata=None, version=post.version),
-                edit=form, zone=viewer_zone())
+                edit=form, zone=viewer_zone(), series=None, upcoming=[])
+
+
+@bp.post("/posts/<int:post_id>/series")
+@requires_role("editor")
+def edit_series(post_id):
+    """Edit every occurrence still to come, or stop the series."""
+    series = scoped_get_or_404(Post, post_id)
+    if not series.recurrence:
+        abort(404)
+    if request.form.get("action") == "stop":
+        recurrence.stop(series)
+        flash("The series is stopped; occurrences still to come are cancelled.", "success")
+    else:
+        form = EditForm()
+        if form.validate_on_submit():
+            changed = recurrence.update_future(series, form.message.data)
+            flash(f"Updated {changed} occurrence{'s' if changed != 1 else ''} still to come.", "success")
+    return go_to(url_for("posts.detail", post_id=series.id))
 
 
 @bp.post("/posts/<int:post_id>/duplicate")
@@ -151,8 +173,8 @@ def reschedule(post_id):
     post = scoped_get_or_404(Post, post_id)
     form = RescheduleForm()
     if not form.validate_on_submit():
-        return page("posts/detail.html", status=422, post=post, form=form, zone=viewer_zone(),
-                    edit=EditForm(formdata=None, version=post.version, message=post.message))
+        return page("posts/detail.html", status=422, post=post, form=form, zone=viewer_zone(), series=None,
+                    upcoming=[], edit=EditForm(formdata=None, version=post.version, message=post.message))
     try:
         service.schedule(post, int(form.version.data), datetime.combine(form.date.data, form.time.data), viewer_zone())
     except service.PostError as error:

@@ -116,7 +116,7 @@ def test_a_timeout_is_looked_up_instead_of_retried_blindly(studio, app):
     assert count(SandboxPost) == 1
 
 
-def test_revoked_tokens_stop_at_failed_and_the_account_asks_for_reconnecting(studio):
+def test_revoked_tokens_stop_at_failed_and_the_account_asks_for_reconnecting(studio, outbox):
     from studio.sandbox.service import revoke_all_tokens
 
     workspace, owner, (kitchen, _) = studio
@@ -127,6 +127,8 @@ def test_revoked_tokens_stop_at_failed_and_the_account_asks_for_reconnecting(stu
     assert delivery.status == "failed" and "Reconnect" in delivery.last_error
     assert kitchen.status == "expired" and count(SandboxPost) == 0
     assert service.needing_attention(workspace) == [delivery]
+    subjects = [m["Subject"] for m in outbox.to(owner.email)]
+    assert "A post to Sandbox @kitchen_cam did not go out" in subjects
 
 
 def test_an_expired_lease_is_recovered_without_a_second_post(studio):

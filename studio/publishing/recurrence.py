@@ -1,0 +1,121 @@
+"""Repeating posts. Every rule becomes a crontab line read in the post's own time zone (APScheduler's
+CronTrigger does the calendar arithmetic), so 09:00 stays 09:00 across daylight-saving changes.
+Occurrences are made ahead, up to a horizon, so they show on the calendar and can be edited alone."""
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from flask import current_app
+from sqlalchemy import func, select
+
+from studio.database import utcnow
+from studio.extensions import db
+from studio.publishing.models import Delivery, Post, PostMedia
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class RecurrenceError(ValueError):
+    pass
+
+
+def rule_for(kind, local_start, weekdays=(), cron=""):
+    """The crontab line for a rule, from the first occurrence's wall-clock time."""
+    minute, hour = local_start.minute, local_start.hour
+    if kind == "daily":
+        return f"{minute} {hour} * * *"
+    if kind == "weekly":
+        days = [day for day in WEEKDAYS if day in weekdays] or [WEEKDAYS[local_start.weekday()]]
+        return f"{minute} {hour} * * {','.join(days)}"
+    if kind == "monthly":
+        return f"{minute} {hour} {local_start.day} * *"
+    if kind == "cron":
+        check(cron)
+        return cron.strip()
+    raise RecurrenceError(f"unknown repeat {kind!r}")
+
+
+def check(line):
+    try:
+        CronTrigger.from_crontab(line.strip(), timezone="UTC")
+    except (ValueError, TypeError) as error:
+        raise RecurrenceError(f"Not a valid cron line: {error}")
+
+
+def next_times(rule, timezone, after, until=None, limit=100):
+    trigger = CronTrigger.from_crontab(rule, timezone=ZoneInfo(timezone))
+    times, previous = [], None
+    moment = after
+    while len(times) < limit:
+        fire = trigger.get_next_fire_time(previous, moment)
+        if fire is None or (until is not None and fire > until):
+            break
+        times.append(fire.astimezone(ZoneInfo("UTC")))
+        previous, moment = fire, fire + timedelta(seconds=1)
+    return times
+
+
+def extend(series, horizon_days=None):
+    """Make the occurrences of `series` that fall before the horizon; returns how many it made."""
+    horizon = utcnow() + timedelta(days=horizon_days or current_app.config["RECURRENCE_HORIZON_DAYS"])
+    members = db.session.execute(
+        select(func.count(), func.max(Post.scheduled_at)).where(Post.series_id == series.id)
+    ).one()
+    made_so_far, last = members[0], members[1] or series.scheduled_at
+    until = min(filter(None, [series.recurrence_until, horizon]))
+    remaining = None
+    if series.recurrence_count:
+        remaining = series.recurrence_count - 1 - made_so_far  # the first post is the first occurrence
+        if remaining <= 0:
+            return 0
+    times = next_times(series.recurrence_rule, series.timezone, last + timedelta(seconds=1), until,
+                       limit=remaining if remaining is not None else 400)
+    for when in times:
+        copy = Post(workspace_id=series.workspace_id, author_id=series.author_id, message=series.message,
+                    overrides=dict(series.overrides or {}), timezone=series.timezone, scheduled_at=when,
+                    status="scheduled", series_id=series.id)
+        copy.media = [PostMedia(asset_id=m.asset_id, position=m.position) for m in series.media]
+        for delivery in series.deliveries:
+            copy.deliveries.append(Delivery(workspace_id=series.workspace_id, connection_id=delivery.connection_id,
+                                            platform=delivery.platform, status="pending", next_attempt_at=when,
+                                            max_attempts=delivery.max_attempts))
+        db.session.add(copy)
+    db.session.commit()
+    return len(times)
+
+
+def extend_all():
+    """The job: keep every active series filled up to the horizon."""
+    series = db.session.execute(
+        select(Post).where(Post.recurrence.is_not(None), Post.status.notin_(("cancelled", "draft")))
+    ).scalars().all()
+    return sum(extend(item) for item in series)
+
+
+def future_unstarted(series):
+    return db.session.execute(
+        select(Post).where(Post.series_id == series.id, Post.status == "scheduled", Post.scheduled_at > utcnow())
+    ).scalars().all()
+
+
+def update_future(series, message):
+    """Edit every occurrence still to come (those not started); past ones keep what they said."""
+    changed = 0
+    for post in [series, *future_unstarted(series)]:
+        if post.status in ("scheduled", "draft") and all(d.attempt_count == 0 for d in post.deliveries):
+            post.message = message
+            post.version += 1
+            changed += 1
+    db.session.commit()
+    return changed
+
+
+def stop(series):
+    """End a series: occurrences still to come are cancelled; the rule is kept for the record."""
+    for post in future_unstarted(series):
+        for delivery in post.deliveries:
+            if delivery.status == "pending":
+                delivery.status = "cancelled"
+        post.status = "cancelled"
+    series.recurrence_until = utcnow()
+    db.session.commit()
