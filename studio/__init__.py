@@ -77,6 +77,7 @@ def register_blueprints(app):
     from studio.library.views import bp as library_bp
     from studio.library.views import links as media_links_bp
     from studio.publishing.views import bp as posts_bp
+    from studio.publishing.views import feeds as calendar_feeds_bp
     from studio.sandbox.views import bp as sandbox_bp
 
     app.register_blueprint(accounts_bp)
@@ -87,6 +88,7 @@ def register_blueprints(app):
     app.register_blueprint(library_bp)
     app.register_blueprint(media_links_bp)
     app.register_blueprint(posts_bp)
+    app.register_blueprint(calendar_feeds_bp)
 
 
 def register_web(app):

@@ -54,6 +54,8 @@ class Workspace(db.Model):
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255))
     subscription_status: Mapped[str | None] = mapped_column(String(30))
     country: Mapped[str | None] = mapped_column(String(2))
+    # The secret in the workspace's private iCalendar feed URL (reset to revoke old subscriptions).
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(

@@ -239,11 +239,62 @@ def mark_missed():
 # ---- reading -----------------------------------------------------------------------------------
 
 
-def posts_between(workspace, start, end):
-    return db.session.execute(
-        select(Post).where(Post.workspace_id == workspace.id, Post.scheduled_at >= start, Post.scheduled_at < end)
-        .order_by(Post.scheduled_at)
-    ).scalars().all()
+def posts_between(workspace, start, end, platform=None, connection_id=None, status=None):
+    """Posts in [start, end), with their deliveries loaded, optionally filtered."""
+    from sqlalchemy.orm import selectinload
+
+    query = (select(Post).where(Post.workspace_id == workspace.id, Post.scheduled_at >= start, Post.scheduled_at < end)
+             .options(selectinload(Post.deliveries)).order_by(Post.scheduled_at))
+    if platform or connection_id:
+        matching = select(Delivery.post_id).where(Delivery.workspace_id == workspace.id)
+        if platform:
+            matching = matching.where(Delivery.platform == platform)
+        if connection_id:
+            matching = matching.where(Delivery.connection_id == connection_id)
+        query = query.where(Post.id.in_(matching))
+    if status:
+        query = query.where(Post.status == status)
+    return db.session.execute(query).scalars().all()
+
+
+def calendar_token(workspace, reset=False):
+    import secrets
+
+    if reset or not workspace.calendar_token:
+        workspace.calendar_token = secrets.token_urlsafe(32)
+        db.session.commit()
+    return workspace.calendar_token
+
+
+def workspace_for_calendar_token(token):
+    from studio.accounts.models import Workspace
+
+    if not token:
+        return None
+    return db.session.execute(select(Workspace).where(Workspace.calendar_token == token)).scalar_one_or_none()
+
+
+def ical_feed(workspace, now=None):
+    """The workspace's posts from 30 days back to 90 ahead, as an iCalendar document."""
+    from icalendar import Calendar, Event
+
+    now = now or utcnow()
+    feed = Calendar()
+    feed.add("prodid", "-//Studio//Publishing calendar//EN")
+    feed.add("version", "2.0")
+    feed.add("x-wr-calname", f"{workspace.name} posts")
+    for post in posts_between(workspace, now - timedelta(days=30), now + timedelta(days=90)):
+        event = Event()
+        event.add("uid", f"post-{post.id}@studio")
+        event.add("summary", (post.message or "(media only)")[:80])
+        event.add("dtstart", post.scheduled_at)
+        event.add("dtend", post.scheduled_at + timedelta(minutes=15))
+        event.add("dtstamp", post.updated_at or now)
+        event.add("status", "CANCELLED" if post.status == "cancelled" else "CONFIRMED")
+        event.add("description", f"{post.status.replace('_', ' ')} · " + ", ".join(
+            f"{d.platform}" for d in post.deliveries))
+        feed.add_component(event)
+    return feed.to_ical()
 
 
 def needing_attention(workspace):

@@ -4,7 +4,7 @@ import calendar as month_math
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, g, request, url_for
+from flask import Blueprint, Response, abort, flash, g, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -13,11 +13,12 @@ from studio.extensions import db
 from studio.library.models import MediaAsset
 from studio.publishing import recurrence, service
 from studio.publishing.forms import ComposeForm, EditForm, RescheduleForm, VersionForm
-from studio.publishing.models import Delivery, Post, WorkerHeartbeat
+from studio.publishing.models import POST_STATUSES, Delivery, Post, WorkerHeartbeat
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
 from studio.web import go_to, page, partial, safe_next_url
 
 bp = workspace_blueprint("posts", __name__)
+feeds = Blueprint("calendar_feeds", __name__)
 
 
 def viewer_zone():
@@ -229,20 +230,67 @@ def month_from(text, zone):
         return today.replace(day=1)
 
 
+CALENDAR_FILTERS = ("platform", "connection", "status")
+
+
+def calendar_filters():
+    chosen = {name: request.args.get(name, "") for name in CALENDAR_FILTERS}
+    return {name: value for name, value in chosen.items() if value}
+
+
+def day_start(day, zone):
+    return datetime.combine(day, datetime.min.time(), ZoneInfo(zone))
+
+
 @bp.get("/calendar")
 def month():
+    """Month, week and list views of one period, in the viewer's zone, with filters."""
     zone = viewer_zone()
-    first = month_from(request.args.get("month"), zone)
-    weeks = month_math.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-    start = datetime.combine(weeks[0][0], datetime.min.time(), ZoneInfo(zone))
-    end = datetime.combine(weeks[-1][-1] + timedelta(days=1), datetime.min.time(), ZoneInfo(zone))
+    view = request.args.get("view") if request.args.get("view") in ("week", "list") else "month"
+    today = datetime.now(ZoneInfo(zone)).date()
+    filters = calendar_filters()
+    if view == "week":
+        try:
+            anchor = date.fromisoformat(request.args.get("week", ""))
+        except ValueError:
+            anchor = today
+        first_day = anchor - timedelta(days=anchor.weekday())
+        weeks = [[first_day + timedelta(days=n) for n in range(7)]]
+        previous, following = first_day - timedelta(days=7), first_day + timedelta(days=7)
+        first = first_day
+    else:
+        first = month_from(request.args.get("month"), zone)
+        weeks = month_math.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+        previous = (first - timedelta(days=1)).replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+    start, end = day_start(weeks[0][0], zone), day_start(weeks[-1][-1] + timedelta(days=1), zone)
+    posts = service.posts_between(g.workspace, start, end, filters.get("platform"),
+                                  request.args.get("connection", type=int), filters.get("status"))
     by_day = {}
-    for post in service.posts_between(g.workspace, start, end):
+    for post in posts:
         by_day.setdefault(service.local_time(post.scheduled_at, zone).date(), []).append(post)
-    previous = (first - timedelta(days=1)).replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return page("posts/calendar.html", block="grid", first=first, weeks=weeks, by_day=by_day, zone=zone,
-                previous=previous, following=following, today=datetime.now(ZoneInfo(zone)).date())
+    return page("posts/calendar.html", block="grid", view=view, first=first, weeks=weeks, by_day=by_day, posts=posts,
+                zone=zone, previous=previous, following=following, today=today, filters=filters,
+                connections=service.workspace_connections(g.workspace), statuses=POST_STATUSES,
+                platforms=sorted({c.platform for c in service.workspace_connections(g.workspace)}))
+
+
+@bp.post("/calendar/feed")
+@requires_role("admin")
+def reset_feed():
+    service.calendar_token(g.workspace, reset=True)
+    flash("A new private calendar address was made; the old one stopped working.", "success")
+    return go_to(url_for("workspaces.settings"))
+
+
+@feeds.get("/calendar/<token>.ics")
+def feed(token):
+    """The workspace's private iCalendar feed; the secret in the address is the only key."""
+    workspace = service.workspace_for_calendar_token(token)
+    if workspace is None:
+        abort(404)
+    return Response(service.ical_feed(workspace), mimetype="text/calendar",
+                    headers={"Content-Disposition": f'inline; filename="{workspace.slug}.ics"'})
 
 
 @bp.get("/publishing/status")

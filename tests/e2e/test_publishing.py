@@ -35,8 +35,8 @@ def test_compose_schedule_drag_and_publish(live_server, page, app):
     expect(page.locator("#preflight")).to_contain_text("@harbor_street")
     page.get_by_text("Different text for one account").click()
     page.get_by_role("textbox", name="Sandbox @harbor_street").fill("Buns on Harbor Street at 8")
-    page.get_by_label("Date").fill(start.isoformat())
-    page.get_by_label("Time").fill("09:30")
+    page.get_by_label("Date", exact=True).fill(start.isoformat())
+    page.get_by_label("Time", exact=True).fill("09:30")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#flash")).to_contain_text("Scheduled.")
 

@@ -38,6 +38,8 @@ PUBLIC_ENDPOINTS = {
     "sandbox.public_post",
     # Expiring signed links to media files, for platforms that fetch media by URL.
     "media_links.signed",
+    # The private calendar feed: the secret in its address is the key.
+    "calendar_feeds.feed",
 }
 # The sandbox's API answers to bearer tokens, not to sessions.
 TOKEN_PROTECTED_PREFIX = "sandbox.api_"

@@ -150,3 +150,37 @@ def test_editing_the_text_then_duplicating(app):
     copy = db.session.execute(select(Post).where(Post.id != post.id)).scalar_one()
     assert copy.status == "draft" and copy.message == "First draft" and [d.connection_id for d in copy.deliveries] == [kitchen.id]
     assert copy.deliveries[0].next_attempt_at is None, "a draft is never due"
+
+
+def test_week_and_list_views_and_filters(app):
+    workspace, owner, (kitchen, street), client = setup(app, timezone="UTC")
+    service.create_post(workspace, owner, "Kitchen only", {}, [kitchen], [], "schedule", datetime(2026, 12, 2, 9, 0), "UTC")
+    service.create_post(workspace, owner, "Street only", {}, [street], [], "schedule", datetime(2026, 12, 3, 18, 0), "UTC")
+    week = client.text(f"/w/{workspace.slug}/calendar?view=week&week=2026-12-02")
+    assert "Week of 30 November 2026" in week and "Kitchen only" in week and "Street only" in week
+    filtered = client.get(f"/w/{workspace.slug}/calendar?view=week&week=2026-12-02&connection={street.id}",
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in filtered and "Street only" in filtered and "Kitchen only" not in filtered
+    listing = client.text(f"/w/{workspace.slug}/calendar?view=list&month=2026-12&status=scheduled")
+    assert "Wednesday 2 December" in listing and "Thursday 3 December" in listing
+
+
+def test_the_private_ical_feed_reads_back_with_a_real_parser(app):
+    from icalendar import Calendar
+
+    workspace, owner, (kitchen, _), client = setup(app, timezone="UTC")
+    soon = datetime.utcnow().replace(microsecond=0) + timedelta(days=2)
+    service.create_post(workspace, owner, "Feed me", {}, [kitchen], [], "schedule", soon, "UTC")
+    assert client.get(f"/w/{workspace.slug}/settings").status_code == 200
+    client.submit(f"/w/{workspace.slug}/calendar/feed")
+    db.session.refresh(workspace)
+    url = f"/calendar/{workspace.calendar_token}.ics"
+    anonymous = app.test_client()
+    response = anonymous.get(url)
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    events = [c for c in Calendar.from_ical(response.data).walk("VEVENT")]
+    assert [str(e["summary"]) for e in events] == ["Feed me"]
+    assert events[0].decoded("dtstart").replace(tzinfo=None) == soon
+    old = workspace.calendar_token
+    client.submit(f"/w/{workspace.slug}/calendar/feed")
+    assert anonymous.get(f"/calendar/{old}.ics").status_code == 404
