@@ -209,6 +209,10 @@ class Platform:
 
     supports_lookup = False  # can the platform tell whether a post with our reference exists?
 
+    def quota(self):
+        """(units a publish costs, units a day, the zone whose midnight resets it), or None."""
+        return None
+
     def publish(self, access_token, text, media, client_reference):
         """Publish `text` with `media` (library assets, with an `open()` for their bytes); returns
         Published. The real platforms' publish flows arrive in their own issue."""

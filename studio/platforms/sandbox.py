@@ -47,6 +47,12 @@ class Sandbox(Platform):
 
     supports_lookup = True
 
+    def quota(self):
+        """Off unless SANDBOX_DAILY_UNITS is set: then each post costs SANDBOX_POST_UNITS, as on YouTube."""
+        if not self.config.get("SANDBOX_DAILY_UNITS"):
+            return None
+        return int(self.config.get("SANDBOX_POST_UNITS") or 1), int(self.config["SANDBOX_DAILY_UNITS"]), "America/Los_Angeles"
+
     def api(self, path):
         return f"{self.base['base']}/sandbox/api/v1{path}"
 

@@ -15,6 +15,11 @@ class YouTube(Platform):
     endpoints = {"authorize": ("auth", "/o/oauth2/v2/auth"), "token": ("token", "/token"), "revoke": ("token", "/revoke")}
     docs = "https://developers.google.com/youtube/v3/guides/auth/server-side-web-apps"
 
+    def quota(self):
+        # The project's daily units reset at midnight Pacific; sources disagree on an upload's cost.
+        return (int(self.config.get("YOUTUBE_UPLOAD_UNITS") or 1600), int(self.config.get("YOUTUBE_DAILY_UNITS") or 10000),
+                "America/Los_Angeles")
+
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['api']}/youtube/v3/channels", access_token,
                         params={"part": "snippet,statistics", "mine": "true"})

@@ -25,6 +25,7 @@ from studio.platforms.errors import (
     RetryableError,
     UncertainError,
 )
+from studio.publishing import quota
 from studio.publishing.models import (
     Delivery,
     PublishAttempt,
@@ -80,12 +81,12 @@ def run_once(worker=None, limit=20, now=None):
     worker = worker or worker_name()
     ids = claim(worker, limit, now)
     for delivery_id in ids:
-        publish_delivery(db.session.get(Delivery, delivery_id), worker)
+        publish_delivery(db.session.get(Delivery, delivery_id), worker, now)
     beat(worker, len(ids))
     return len(ids)
 
 
-def publish_delivery(delivery, worker):
+def publish_delivery(delivery, worker, now=None):
     started, clock = utcnow(), time.perf_counter()
     number = delivery.attempt_count + 1
     connection = delivery.connection
@@ -108,6 +109,10 @@ def publish_delivery(delivery, worker):
             if existing is not None:
                 log("recovered", response=existing.raw)
                 return record_published(delivery, existing)
+        wait = quota.reserve(platform, now)
+        if wait:
+            log("quota", wait["reason"])
+            return wait_for_quota(delivery, wait)
         try:
             result = platform.publish(token, delivery.post.text_for(connection.id), [m.asset for m in delivery.post.media],
                                       delivery.client_reference)
@@ -132,6 +137,15 @@ def publish_delivery(delivery, worker):
         return finish(delivery, "failed", str(error), log, "permanent")
     log("published", response=result.raw)
     record_published(delivery, result)
+
+
+def wait_for_quota(delivery, wait):
+    """Over quota: wait for the reset with the reason shown; this try does not count."""
+    delivery.attempt_count -= 1
+    delivery.status, delivery.next_attempt_at, delivery.last_error = "pending", wait["until"], wait["reason"]
+    delivery.lease_owner = delivery.lease_expires_at = None
+    refresh_post_status(delivery.post)
+    db.session.commit()
 
 
 def look_up(platform, token, delivery):

@@ -136,3 +136,16 @@ class WorkerHeartbeat(db.Model):
     worker: Mapped[str] = mapped_column(String(80), unique=True)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published: Mapped[int] = mapped_column(default=0)
+
+
+class QuotaLedger(db.Model):
+    """Units of a platform's daily API quota spent (YouTube: 10,000 a day, reset at midnight Pacific)."""
+
+    __tablename__ = "quota_ledger"
+    __table_args__ = (UniqueConstraint("platform", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in the platform's quota zone
+    units_used: Mapped[int] = mapped_column(default=0)
+    units_limit: Mapped[int]

@@ -241,3 +241,24 @@ def test_posts_that_fell_due_long_ago_wait_for_a_decision(studio):
     settle()
     db.session.expire_all()
     assert delivery.status == "published" and post.status == "published"
+
+
+def test_a_daily_quota_holds_deliveries_until_the_reset(studio, app):
+    from zoneinfo import ZoneInfo
+
+    from studio.publishing import quota
+
+    workspace, owner, (kitchen, _) = studio
+    app.config.update(SANDBOX_DAILY_UNITS=3, SANDBOX_POST_UNITS=1)
+    posts = [due_post(workspace, owner, [kitchen], f"Quota {n}") for n in range(5)]
+    engine.run_until_idle()
+    statuses = sorted(p.deliveries[0].status for p in posts)
+    assert statuses == ["pending", "pending", "published", "published", "published"]
+    waiting = [p.deliveries[0] for p in posts if p.deliveries[0].status == "pending"]
+    reset = waiting[0].next_attempt_at.astimezone(ZoneInfo("America/Los_Angeles"))
+    assert (reset.hour, reset.minute) == (0, 0) and "daily quota (3 units) is used up" in waiting[0].last_error
+    today = utcnow().astimezone(ZoneInfo("America/Los_Angeles")).date().isoformat()
+    assert quota.used("sandbox", today) == 3
+    assert engine.run_until_idle(now=waiting[0].next_attempt_at) == 2
+    assert {p.deliveries[0].status for p in posts} == {"published"}
+    assert_exactly_once()
