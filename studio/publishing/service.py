@@ -38,8 +38,18 @@ def weighted_length(text, platform_key):
     return len(text)
 
 
+class Check(tuple):
+    """(connection, problems) plus the preview: the text this account will get and its length."""
+
+    def __new__(cls, connection, problems, text, length, limit):
+        check = super().__new__(cls, (connection, problems))
+        check.text, check.length, check.limit = text, length, limit
+        return check
+
+
 def preflight(workspace, message, overrides, connections, assets):
-    """[(connection, [problems])]: what each platform would refuse, checked before scheduling."""
+    """[(connection, [problems])]: what each platform would refuse, checked before scheduling.
+    Each entry also carries the preview (text, weighted length, limit)."""
     report = []
     for connection in connections:
         text = (overrides or {}).get(str(connection.id)) or message
@@ -61,7 +71,7 @@ def preflight(workspace, message, overrides, connections, assets):
                 found.append(f"“{asset.title}”: " + "; ".join(problems(rules[0], asset)))
             if asset.status != "ready":
                 found.append(f"“{asset.title}” is still {asset.status}")
-        report.append((connection, found))
+        report.append(Check(connection, found, text, length, limit))
     return report
 
 

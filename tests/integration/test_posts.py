@@ -70,6 +70,7 @@ def test_live_preflight_answers_with_a_fragment(app):
                              htmx=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html and "@kitchen" in html and "ready" in html
+    assert '<span class="counter">2/5000</span>' in html and '<p class="preview-text">Hi</p>' in html
 
 
 def test_moving_a_post_with_a_stale_page_is_refused(app):
@@ -184,3 +185,16 @@ def test_the_private_ical_feed_reads_back_with_a_real_parser(app):
     old = workspace.calendar_token
     client.submit(f"/w/{workspace.slug}/calendar/feed")
     assert anonymous.get(f"/calendar/{old}.ics").status_code == 404
+
+
+def test_new_york_posts_keep_their_wall_clock_time_across_both_dst_changes(app):
+    """9:00 in New York the days after the spring and autumn changes, on the calendar and in UTC."""
+    workspace, owner, (kitchen, _), client = setup(app, timezone="America/New_York")
+    for day, utc_hour in (("2026-03-09", 13), ("2026-11-02", 14)):
+        local = datetime.strptime(f"{day} 09:00", "%Y-%m-%d %H:%M")
+        post = service.create_post(workspace, owner, f"Coffee {day}", {}, [kitchen], [], "schedule", local,
+                                   "America/New_York")
+        assert post.scheduled_at.hour == utc_hour
+        calendar = client.text(f"/w/{workspace.slug}/calendar?month={day[:7]}")
+        cell = calendar.split(f'data-date="{day}"')[1].split('role="gridcell"')[0]
+        assert f"<time>09:00</time> Coffee {day}" in cell
