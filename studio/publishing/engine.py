@@ -10,12 +10,17 @@ import os
 import random
 import socket
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from studio.connections.service import fresh_access_token, refresh_connection
+from studio.connections.service import (
+    CannotRefresh,
+    fresh_access_token,
+    refresh_connection,
+)
 from studio.database import utcnow
 from studio.extensions import db
 from studio.platforms import get_platform
@@ -40,9 +45,13 @@ def worker_name():
 
 
 def due_condition(now):
+    """Due now: pending and its time has come (unless it fell due so long ago that a person must
+    decide: see mark_missed), or claimed by a worker whose lease ran out (it died)."""
+    stale = now - timedelta(minutes=current_app.config["PUBLISH_MISSED_AFTER_MINUTES"])
     return or_(
-        and_(Delivery.status == "pending", Delivery.next_attempt_at <= now),
-        and_(Delivery.status == "publishing", Delivery.lease_expires_at < now),  # its worker died
+        and_(Delivery.status == "pending", Delivery.next_attempt_at <= now,
+             or_(Delivery.attempt_count > 0, Delivery.next_attempt_at >= stale)),
+        and_(Delivery.status == "publishing", Delivery.lease_expires_at < now),
     )
 
 
@@ -81,71 +90,142 @@ def run_once(worker=None, limit=20, now=None):
     worker = worker or worker_name()
     ids = claim(worker, limit, now)
     for delivery_id in ids:
-        publish_delivery(db.session.get(Delivery, delivery_id), worker, now)
+        publish_delivery(delivery_id, worker, now)
     beat(worker, len(ids))
     return len(ids)
 
 
-def publish_delivery(delivery, worker, now=None):
+@dataclass
+class Outcome:
+    kind: str  # published, recovered, retry, failed, unconfirmed, quota
+    result: object = None
+    error: Exception | None = None
+    message: str = ""
+    uncertain: bool = False
+    until: object = None
+
+
+def lease_is_mine(delivery_id, worker, renew=False):
+    """True while `worker` still holds the delivery's lease (renewing it if asked). Every write of
+    a result goes through this check, so a worker whose lease ran out can never overwrite what the
+    worker that recovered the delivery recorded."""
+    values = {"lease_expires_at": utcnow() + timedelta(seconds=current_app.config["PUBLISH_LEASE_SECONDS"])} \
+        if renew else {"lease_owner": Delivery.lease_owner}
+    owned = db.session.execute(
+        update(Delivery).where(Delivery.id == delivery_id, Delivery.lease_owner == worker,
+                               Delivery.status == "publishing").values(**values)
+    ).rowcount == 1
+    if renew:
+        db.session.commit()
+    return owned
+
+
+def publish_delivery(delivery_id, worker, now=None):
+    if not lease_is_mine(delivery_id, worker, renew=True):
+        return  # someone else holds it now
     started, clock = utcnow(), time.perf_counter()
-    number = delivery.attempt_count + 1
+    try:
+        outcome = attempt(db.session.get(Delivery, delivery_id), now)
+    except Exception as error:  # anything unforeseen still counts as a try and is retried later
+        db.session.rollback()
+        current_app.logger.exception("delivery %s failed unexpectedly", delivery_id)
+        outcome = Outcome("retry", error=RetryableError(f"Unexpected error: {error.__class__.__name__}: {error}"))
+    settle(delivery_id, worker, outcome, started, int((time.perf_counter() - clock) * 1000))
+
+
+def attempt(delivery, now):
+    """Talk to the platform; returns what happened without recording it."""
     connection = delivery.connection
     platform = get_platform(delivery.platform)
-
-    def log(outcome, error=None, response=None):
-        delivery.attempts.append(PublishAttempt(number=number, worker=worker, outcome=outcome, error=error,
-                                                response=response or {}, started_at=started,
-                                                duration_ms=int((time.perf_counter() - clock) * 1000)))
-
-    if delivery.lease_owner != worker:
-        return  # someone else holds it now
     if connection is None:
-        return finish(delivery, "failed", "The account was disconnected before this could publish.", log, "permanent")
-    delivery.attempt_count = number
+        return Outcome("failed", message="The account was disconnected before this could publish.")
+    media = [m.asset for m in delivery.post.media]
+    text = delivery.post.text_for(connection.id)
     try:
         token = fresh_access_token(connection)
         if delivery.needs_lookup:
             existing = look_up(platform, token, delivery)
             if existing is not None:
-                log("recovered", response=existing.raw)
-                return record_published(delivery, existing)
+                return Outcome("recovered", result=existing)
         wait = quota.reserve(platform, now)
         if wait:
-            log("quota", wait["reason"])
-            return wait_for_quota(delivery, wait)
+            return Outcome("quota", message=wait["reason"], until=wait["until"])
         try:
-            result = platform.publish(token, delivery.post.text_for(connection.id), [m.asset for m in delivery.post.media],
-                                      delivery.client_reference)
+            return Outcome("published", result=platform.publish(token, text, media, delivery.client_reference))
         except AuthError:
             # Refresh once, then try once more with the new token.
-            refresh_connection(connection)
-            result = platform.publish(connection.access_token, delivery.post.text_for(connection.id),
-                                      [m.asset for m in delivery.post.media], delivery.client_reference)
+            try:
+                refresh_connection(connection)
+            except CannotRefresh as error:
+                raise AuthError(str(error)) from error
+            return Outcome("published", result=platform.publish(connection.access_token, text, media,
+                                                                 delivery.client_reference))
     except UncertainError as error:
-        delivery.needs_lookup = True
         if not platform.supports_lookup:
-            return finish(delivery, "unconfirmed", f"{error} {platform.name} cannot tell whether the post was made: "
-                                                   "check the account, then retry or cancel.", log, "unconfirmed")
-        log("retryable", str(error), error.payload if isinstance(error.payload, dict) else {})
-        return retry_later(delivery, error)
+            return Outcome("unconfirmed", uncertain=True, message=f"{error} {platform.name} cannot tell whether the post "
+                                                                   "was made: check the account, then retry or cancel.")
+        return Outcome("retry", error=error, uncertain=True)
     except RetryableError as error:
-        log("retryable", str(error), error.payload if isinstance(error.payload, dict) else {})
-        return retry_later(delivery, error)
+        return Outcome("retry", error=error)
     except AuthError as error:
-        return finish(delivery, "failed", f"{error} Reconnect the account, then retry.", log, "auth")
+        return Outcome("failed", message=f"{error} Reconnect the account, then retry.", error=error)
     except PlatformError as error:
-        return finish(delivery, "failed", str(error), log, "permanent")
-    log("published", response=result.raw)
-    record_published(delivery, result)
+        return Outcome("failed", message=str(error), error=error)
 
 
-def wait_for_quota(delivery, wait):
-    """Over quota: wait for the reset with the reason shown; this try does not count."""
-    delivery.attempt_count -= 1
-    delivery.status, delivery.next_attempt_at, delivery.last_error = "pending", wait["until"], wait["reason"]
+OUTCOME_LOG = {"published": "published", "recovered": "recovered", "retry": "retryable", "quota": "quota",
+               "unconfirmed": "unconfirmed"}
+
+
+def settle(delivery_id, worker, outcome, started, duration_ms):
+    """Record an attempt's outcome, only if the lease is still ours."""
+    if not lease_is_mine(delivery_id, worker):
+        db.session.rollback()
+        current_app.logger.warning("delivery %s: lease lost to another worker; its result is kept", delivery_id)
+        return
+    delivery = db.session.get(Delivery, delivery_id)
+    db.session.refresh(delivery)
+    counted = outcome.kind != "quota"
+    if counted:
+        delivery.attempt_count += 1
+    error_text = outcome.message or (str(outcome.error) if outcome.error else None)
+    logged = OUTCOME_LOG.get(outcome.kind) or ("auth" if isinstance(outcome.error, AuthError) else "permanent")
+    payload = outcome.result.raw if outcome.result is not None else getattr(outcome.error, "payload", None)
+    delivery.attempts.append(PublishAttempt(number=delivery.attempt_count + (0 if counted else 1), worker=worker,
+                                            outcome=logged, error=error_text if outcome.kind not in ("published", "recovered") else None,
+                                            response=payload if isinstance(payload, dict) else {},
+                                            started_at=started, duration_ms=duration_ms))
     delivery.lease_owner = delivery.lease_expires_at = None
+    needs_person = False
+    if outcome.kind in ("published", "recovered"):
+        record_published(delivery, outcome.result)
+    elif outcome.kind == "quota":
+        delivery.status, delivery.next_attempt_at, delivery.last_error = "pending", outcome.until, outcome.message
+    elif outcome.kind == "retry":
+        delivery.needs_lookup = delivery.needs_lookup or outcome.uncertain
+        if delivery.attempt_count >= delivery.max_attempts:
+            delivery.status = "unconfirmed" if delivery.needs_lookup else "failed"
+            delivery.last_error = f"Gave up after {delivery.attempt_count} attempts: {outcome.error}"
+            needs_person = True
+        else:
+            delivery.status, delivery.last_error = "pending", str(outcome.error)
+            delivery.next_attempt_at = utcnow() + timedelta(
+                seconds=backoff_seconds(delivery.attempt_count, getattr(outcome.error, "retry_after", None)))
+    else:  # failed or unconfirmed
+        delivery.status, delivery.last_error = outcome.kind, outcome.message
+        delivery.needs_lookup = delivery.needs_lookup or outcome.uncertain
+        needs_person = True
     refresh_post_status(delivery.post)
     db.session.commit()
+    if needs_person:
+        tell_workspace(delivery)
+
+
+def tell_workspace(delivery):
+    """E-mail the workspace's owners and admins when a delivery needs a person."""
+    from studio.publishing.notify import delivery_needs_attention
+
+    delivery_needs_attention(delivery)
 
 
 def look_up(platform, token, delivery):
@@ -158,46 +238,10 @@ def record_published(delivery, result):
     now = utcnow()
     delivery.status, delivery.platform_post_id, delivery.platform_url = "published", result.platform_post_id, result.url
     delivery.published_at, delivery.last_error, delivery.needs_lookup = now, None, False
-    delivery.lease_owner = delivery.lease_expires_at = None
     db.session.add(PublishedPost(workspace_id=delivery.workspace_id, delivery_id=delivery.id,
                                  connection_id=delivery.connection_id, platform=delivery.platform,
                                  platform_post_id=result.platform_post_id, url=result.url,
                                  caption=delivery.post.text_for(delivery.connection_id), published_at=now))
-    refresh_post_status(delivery.post)
-    db.session.commit()
-
-
-def retry_later(delivery, error):
-    gave_up = delivery.attempt_count >= delivery.max_attempts
-    if gave_up:
-        delivery.status = "unconfirmed" if delivery.needs_lookup else "failed"
-        delivery.last_error = f"Gave up after {delivery.attempt_count} attempts: {error}"
-    else:
-        delivery.status = "pending"
-        delivery.last_error = str(error)
-        delivery.next_attempt_at = utcnow() + timedelta(seconds=backoff_seconds(delivery.attempt_count,
-                                                                                getattr(error, "retry_after", None)))
-    delivery.lease_owner = delivery.lease_expires_at = None
-    refresh_post_status(delivery.post)
-    db.session.commit()
-    if gave_up:
-        tell_workspace(delivery)
-
-
-def finish(delivery, status, message, log, outcome):
-    log(outcome, message)
-    delivery.status, delivery.last_error = status, message
-    delivery.lease_owner = delivery.lease_expires_at = None
-    refresh_post_status(delivery.post)
-    db.session.commit()
-    tell_workspace(delivery)
-
-
-def tell_workspace(delivery):
-    """E-mail the workspace's owners and admins when a delivery needs a person."""
-    from studio.publishing.notify import delivery_needs_attention
-
-    delivery_needs_attention(delivery)
 
 
 def beat(worker, handled):

@@ -16,7 +16,11 @@ FINAL_DELIVERY_STATUSES = ("published", "failed", "unconfirmed", "cancelled", "m
 
 class Post(db.Model):
     __tablename__ = "posts"
-    __table_args__ = (Index("ix_posts_workspace_id_scheduled_at", "workspace_id", "scheduled_at"),)
+    __table_args__ = (
+        Index("ix_posts_workspace_id_scheduled_at", "workspace_id", "scheduled_at"),
+        # One occurrence per moment in a series, even when two workers extend it at once.
+        UniqueConstraint("series_id", "scheduled_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))

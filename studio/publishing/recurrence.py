@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from studio.database import utcnow
 from studio.extensions import db
@@ -70,8 +71,13 @@ def extend(series, horizon_days=None):
             return 0
     times = next_times(series.recurrence_rule, series.timezone, last + timedelta(seconds=1), until,
                        limit=remaining if remaining is not None else 400)
+    # New occurrences take the text of the latest one, which "edit all future" keeps current even
+    # after the first post has gone out.
+    latest = db.session.execute(
+        select(Post).where(Post.series_id == series.id).order_by(Post.scheduled_at.desc()).limit(1)
+    ).scalar_one_or_none() or series
     for when in times:
-        copy = Post(workspace_id=series.workspace_id, author_id=series.author_id, message=series.message,
+        copy = Post(workspace_id=series.workspace_id, author_id=series.author_id, message=latest.message,
                     overrides=dict(series.overrides or {}), timezone=series.timezone, scheduled_at=when,
                     status="scheduled", series_id=series.id)
         copy.media = [PostMedia(asset_id=m.asset_id, position=m.position) for m in series.media]
@@ -80,7 +86,11 @@ def extend(series, horizon_days=None):
                                             platform=delivery.platform, status="pending", next_attempt_at=when,
                                             max_attempts=delivery.max_attempts))
         db.session.add(copy)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # another worker extended the series at the same moment
+        db.session.rollback()
+        return 0
     return len(times)
 
 
@@ -93,15 +103,18 @@ def extend_all():
 
 
 def future_unstarted(series):
+    """The series' posts still to come and not started, the first one included."""
     return db.session.execute(
-        select(Post).where(Post.series_id == series.id, Post.status == "scheduled", Post.scheduled_at > utcnow())
+        select(Post).where(or_(Post.series_id == series.id, Post.id == series.id), Post.status == "scheduled",
+                           Post.scheduled_at > utcnow())
+        .order_by(Post.scheduled_at)
     ).scalars().all()
 
 
 def update_future(series, message):
     """Edit every occurrence still to come (those not started); past ones keep what they said."""
     changed = 0
-    for post in [series, *future_unstarted(series)]:
+    for post in future_unstarted(series):
         if post.status in ("scheduled", "draft") and all(d.attempt_count == 0 for d in post.deliveries):
             post.message = message
             post.version += 1

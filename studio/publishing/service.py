@@ -219,9 +219,13 @@ def cancel(post, version):
 
 def retry(delivery):
     """Try a failed, unconfirmed or missed delivery again now."""
+    # A person asking for a retry after "unconfirmed" has checked the account: on a platform that
+    # cannot be asked, that check replaces the look-up.
+    keep_lookup = Delivery.needs_lookup if get_platform(delivery.platform).supports_lookup else False
     changed = db.session.execute(
         update(Delivery).where(Delivery.id == delivery.id, Delivery.status.in_(("failed", "unconfirmed", "missed")))
-        .values(status="pending", next_attempt_at=utcnow(), max_attempts=Delivery.attempt_count + 3)
+        .values(status="pending", next_attempt_at=utcnow(), max_attempts=Delivery.attempt_count + 3,
+                needs_lookup=keep_lookup)
     ).rowcount
     db.session.commit()
     if changed != 1:
@@ -235,15 +239,17 @@ def mark_missed():
     """Deliveries that fell due while the studio was down publish when it starts, unless they are
     older than PUBLISH_MISSED_AFTER_MINUTES: those wait for a person to decide."""
     cutoff = utcnow() - timedelta(minutes=current_app.config["PUBLISH_MISSED_AFTER_MINUTES"])
-    stale = db.session.execute(
-        select(Delivery).where(Delivery.status == "pending", Delivery.attempt_count == 0, Delivery.next_attempt_at < cutoff)
-    ).scalars().all()
-    for delivery in stale:
-        delivery.status = "missed"
-        delivery.last_error = "This fell due while the studio was not running. Publish it now or cancel it."
-        refresh_post_status(delivery.post)
+    stale = [Delivery.status == "pending", Delivery.attempt_count == 0, Delivery.next_attempt_at < cutoff]
+    marked = 0
+    for delivery_id in db.session.execute(select(Delivery.id).where(*stale)).scalars().all():
+        # Conditional, so a delivery the engine claimed in the meantime is left alone.
+        marked += db.session.execute(
+            update(Delivery).where(Delivery.id == delivery_id, *stale).values(
+                status="missed", last_error="This fell due while the studio was not running. Publish it now or cancel it.")
+        ).rowcount
+        refresh_post_status(db.session.get(Delivery, delivery_id).post)
     db.session.commit()
-    return len(stale)
+    return marked
 
 
 # ---- reading -----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import hashlib
 import time
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from studio.database import UTCDateTime, utcnow
@@ -122,6 +122,8 @@ class SandboxMedia(db.Model):
 
 class SandboxPost(db.Model):
     __tablename__ = "sandbox_posts"
+    # Like an idempotency key: a reference makes at most one post per account, even under races.
+    __table_args__ = (UniqueConstraint("account_id", "client_reference"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("sandbox_accounts.id", ondelete="CASCADE"), index=True)

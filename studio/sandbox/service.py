@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from studio.database import utcnow
 from studio.extensions import db
@@ -198,7 +199,11 @@ def create_post(account, text, media_ids, client_reference=None):
             raise SandboxError(f"Media {media_id} is not finalized.", 409)
     post = SandboxPost(account_id=account.id, text=text, media_ids=list(media_ids), client_reference=client_reference)
     db.session.add(post)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same reference arrived twice at once: the first one stands
+        db.session.rollback()
+        return find_post_by_reference(account, client_reference)
     return post
 
 

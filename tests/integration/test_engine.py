@@ -262,3 +262,47 @@ def test_a_daily_quota_holds_deliveries_until_the_reset(studio, app):
     assert engine.run_until_idle(now=waiting[0].next_attempt_at) == 2
     assert {p.deliveries[0].status for p in posts} == {"published"}
     assert_exactly_once()
+
+
+def test_a_worker_that_lost_its_lease_cannot_overwrite_the_result(studio):
+    """Worker A is slow; its lease runs out; B recovers and publishes; A's late answer is dropped."""
+    workspace, owner, (kitchen, _) = studio
+    post = due_post(workspace, owner, [kitchen])
+    [delivery] = post.deliveries
+    assert engine.claim("slow-worker", 10) == [delivery.id]
+    delivery.lease_expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert engine.run_once("fast-worker") == 1
+    db.session.expire_all()
+    assert delivery.status == "published"
+    late = engine.Outcome("failed", message="a late, stale answer")
+    engine.settle(delivery.id, "slow-worker", late, utcnow(), 5)
+    db.session.expire_all()
+    assert delivery.status == "published" and [a.worker for a in delivery.attempts] == ["fast-worker"]
+
+
+def test_an_unexpected_error_counts_as_a_try_and_is_retried(studio, monkeypatch):
+    from studio.platforms.sandbox import Sandbox
+
+    workspace, owner, (kitchen, _) = studio
+    post = due_post(workspace, owner, [kitchen])
+
+    def explode(*args, **kwargs):
+        raise KeyError("id")
+
+    monkeypatch.setattr(Sandbox, "publish", explode)
+    engine.run_once()
+    [delivery] = post.deliveries
+    db.session.expire_all()
+    assert delivery.status == "pending" and delivery.attempt_count == 1 and "Unexpected error: KeyError" in delivery.last_error
+    monkeypatch.undo()
+    settle()
+    db.session.expire_all()
+    assert delivery.status == "published"
+
+
+def test_long_overdue_posts_are_not_claimed_before_a_person_decides(studio):
+    workspace, owner, (kitchen, _) = studio
+    service.create_post(workspace, owner, "From before the outage", {}, [kitchen], [], "schedule",
+                        datetime.utcnow() - timedelta(hours=8), "UTC")
+    assert engine.run_once() == 0 and count(SandboxPost) == 0

@@ -78,5 +78,21 @@ def test_edit_all_future_and_stop(app):
     texts = [p.message for p in series_posts()]
     assert texts.count("Tip of the day") == 10, "every occurrence still to come, the edited one included"
     client.submit(f"/w/{workspace.slug}/posts/{first.id}/series", {"version": first.version, "action": "stop"})
-    statuses = [p.status for p in series_posts()]
-    assert statuses[0] == "scheduled" and set(statuses[1:]) == {"cancelled"}
+    assert {p.status for p in series_posts()} == {"cancelled"}, "every post still to come, the first one included"
+
+
+def test_occurrences_made_later_take_the_latest_text_and_a_series_is_never_extended_twice(app):
+    workspace = make_workspace()
+    owner = owner_of(workspace)
+    connection = make_connection(workspace)
+    first = service.create_post(workspace, owner, "Old text", {}, [connection], [], "schedule", datetime(2026, 12, 1, 8, 0),
+                                "UTC", repeat=("daily", [], "", None, None))
+    made = len(series_posts())
+    recurrence.update_future(first, "New text")
+    first.status = "published"  # the first one went out with the old text
+    first.message = "Old text"
+    db.session.commit()
+    assert recurrence.extend(first, horizon_days=120) > 0
+    latest = series_posts()[-1]
+    assert latest.message == "New text" and len(series_posts()) > made
+    assert recurrence.extend(first, horizon_days=120) == 0
