@@ -44,6 +44,13 @@ def extend_series(app):
         return extend_all()
 
 
+def sync_metrics(app):
+    from studio.publishing.metrics import sync_recent
+
+    with app.app_context():
+        return sync_recent()
+
+
 def register_jobs(app, target=None):
     target = target or scheduler
     target.add_job(
@@ -69,6 +76,10 @@ def register_engine_jobs(app, target=None, seconds=2):
     )
     (target or scheduler).add_job(
         extend_series, "interval", hours=1, args=[app], id="extend_series",
+        replace_existing=True, coalesce=True, max_instances=1,
+    )
+    (target or scheduler).add_job(
+        sync_metrics, "interval", minutes=15, args=[app], id="sync_metrics",
         replace_existing=True, coalesce=True, max_instances=1,
     )
 

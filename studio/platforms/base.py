@@ -218,6 +218,10 @@ class Platform:
         Published. The real platforms' publish flows arrive in their own issue."""
         raise PermanentError(f"Publishing to {self.name} is not available in this version of Studio yet.")
 
+    def fetch_post_metrics(self, access_token, post_ids):
+        """{post id: {views, likes, comments, shares, saves}} for posts on this platform."""
+        return {}
+
     def find_published(self, access_token, client_reference):
         """The post made with this reference, or None; only where supports_lookup is True."""
         raise NotImplementedError

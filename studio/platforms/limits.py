@@ -8,6 +8,8 @@ MB = 1024 * 1024
 CAPTION_LIMITS = {"tiktok": 2200, "instagram": 2200, "youtube": 5000, "facebook": 63206, "x": 280,
                   "linkedin": 3000, "sandbox": 5000}
 MAX_HASHTAGS = {"instagram": 30}
+# How many files one post may carry: X takes up to 4 images, or one video or GIF, never both.
+MEDIA_COUNT = {"x": {"image": 4, "video": 1}}
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,13 @@ class Sandbox(Platform):
         self.post(self.api(f"/media/{started['id']}/finalize"), access_token, timeout=timeout)
         return started["id"]
 
+    def fetch_post_metrics(self, access_token, post_ids):
+        metrics = {}
+        for post_id in post_ids:
+            data = self.get(self.api(f"/posts/{post_id}/metrics"), access_token)
+            metrics[post_id] = {key: data.get(key, 0) for key in ("views", "likes", "comments", "shares", "saves")}
+        return metrics
+
     def find_published(self, access_token, client_reference):
         found = self.get(self.api("/posts"), access_token, params={"client_reference": client_reference})["data"]
         return Published(str(found[0]["id"]), found[0].get("url", ""), found[0]) if found else None

@@ -1,5 +1,14 @@
-"""X (API v2): OAuth 2.0 with PKCE; a refresh token only with offline.access, and it rotates."""
-from studio.platforms.base import Account, Platform
+"""X (API v2): OAuth 2.0 with PKCE; a refresh token only with offline.access, and it rotates.
+Publishing: chunked media upload (initialize, append segments in order, finalize, poll status),
+then POST /2/tweets. X keeps no idempotency key we could ask about, so an uncertain publish stops
+at "unconfirmed" rather than risk a second post."""
+import time
+
+from studio.platforms.base import Account, Platform, Published
+from studio.platforms.errors import PermanentError, RetryableError
+
+SEGMENT_BYTES = 4 * 1024 * 1024
+MEDIA_CATEGORY = {"image": "tweet_image", "video": "tweet_video", "gif": "tweet_gif"}
 
 
 class X(Platform):
@@ -12,6 +21,52 @@ class X(Platform):
     endpoints = {"authorize": ("auth", "/i/oauth2/authorize"), "token": ("api", "/2/oauth2/token"),
                  "revoke": ("api", "/2/oauth2/revoke")}
     docs = "https://developer.x.com/en/docs/authentication/oauth-2-0/authorization-code"
+
+    def publish(self, access_token, text, media, client_reference):
+        media_ids = [self.upload(access_token, asset) for asset in media]
+        body = {"text": text}
+        if media_ids:
+            body["media"] = {"media_ids": media_ids}
+        data = self.post(f"{self.base['api']}/2/tweets", access_token, json=body)["data"]
+        return Published(data["id"], f"https://x.com/i/web/status/{data['id']}", data)
+
+    def upload(self, access_token, asset):
+        api = f"{self.base['api']}/2/media/upload"
+        category = MEDIA_CATEGORY["gif" if asset.content_type == "image/gif" else asset.kind]
+        started = self.post(f"{api}/initialize", access_token, json={
+            "media_type": asset.content_type, "total_bytes": asset.size_bytes, "media_category": category})["data"]
+        media_id = started["id"]
+        with asset.open() as stream:
+            for index, segment in enumerate(iter(lambda: stream.read(SEGMENT_BYTES), b"")):
+                self.post(f"{api}/{media_id}/append", access_token, data={"segment_index": str(index)},
+                          files={"media": ("segment", segment, "application/octet-stream")})
+        finished = self.post(f"{api}/{media_id}/finalize", access_token)["data"]
+        self.wait_until_processed(access_token, media_id, finished.get("processing_info"))
+        return media_id
+
+    def wait_until_processed(self, access_token, media_id, info, deadline_seconds=300):
+        """Videos and GIFs are processed after upload: poll STATUS as X asks (check_after_secs)."""
+        deadline = time.monotonic() + deadline_seconds
+        while info and info.get("state") in ("pending", "in_progress"):
+            if time.monotonic() > deadline:
+                raise RetryableError("X is still processing the media; trying again later.")
+            time.sleep(min(float(info.get("check_after_secs", 1)), 10))
+            info = self.get(f"{self.base['api']}/2/media/upload", access_token,
+                            params={"command": "STATUS", "media_id": media_id})["data"].get("processing_info")
+        if info and info.get("state") == "failed":
+            error = info.get("error", {})
+            raise PermanentError(f"X could not process the media: {error.get('message') or error.get('name') or 'failed'}")
+
+    def fetch_post_metrics(self, access_token, post_ids):
+        data = self.get(f"{self.base['api']}/2/tweets", access_token,
+                        params={"ids": ",".join(post_ids), "tweet.fields": "public_metrics"}).get("data", [])
+        return {item["id"]: {
+            "views": item["public_metrics"].get("impression_count", 0),
+            "likes": item["public_metrics"].get("like_count", 0),
+            "comments": item["public_metrics"].get("reply_count", 0),
+            "shares": item["public_metrics"].get("retweet_count", 0) + item["public_metrics"].get("quote_count", 0),
+            "saves": item["public_metrics"].get("bookmark_count", 0),
+        } for item in data}
 
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['api']}/2/users/me", access_token,

@@ -15,7 +15,13 @@ from studio.database import utcnow
 from studio.extensions import db
 from studio.library.models import MediaAsset
 from studio.platforms import get_platform
-from studio.platforms.limits import CAPTION_LIMITS, MAX_HASHTAGS, MEDIA_RULES, problems
+from studio.platforms.limits import (
+    CAPTION_LIMITS,
+    MAX_HASHTAGS,
+    MEDIA_COUNT,
+    MEDIA_RULES,
+    problems,
+)
 from studio.publishing import recurrence
 from studio.publishing.models import Delivery, Post, PostMedia
 from studio.publishing.status import refresh_post_status
@@ -47,6 +53,20 @@ class Check(tuple):
         return check
 
 
+def media_count_problems(platform_key, assets):
+    rule = MEDIA_COUNT.get(platform_key)
+    if not rule or not assets:
+        return []
+    kinds = {asset.kind for asset in assets}
+    name = get_platform(platform_key).name
+    if len(kinds) > 1:
+        return [f"{name} takes images or a video, not both in one post"]
+    kind = kinds.pop()
+    if len(assets) > rule[kind]:
+        return [f"{len(assets)} {kind}s; {name} takes at most {rule[kind]}"]
+    return []
+
+
 def preflight(workspace, message, overrides, connections, assets):
     """[(connection, [problems])]: what each platform would refuse, checked before scheduling.
     Each entry also carries the preview (text, weighted length, limit)."""
@@ -65,6 +85,7 @@ def preflight(workspace, message, overrides, connections, assets):
             found.append(f"{hashtags} hashtags; at most {MAX_HASHTAGS[connection.platform]}")
         if not text.strip() and not assets:
             found.append("nothing to post: write a message or add media")
+        found.extend(media_count_problems(connection.platform, assets))
         for asset in assets:
             rules = [rule for rule in MEDIA_RULES.get(connection.platform, []) if rule.kind == asset.kind]
             if rules and all(problems(rule, asset) for rule in rules):

@@ -11,9 +11,15 @@ from wtforms import SelectChoice
 
 from studio.extensions import db
 from studio.library.models import MediaAsset
-from studio.publishing import recurrence, service
+from studio.publishing import metrics, recurrence, service
 from studio.publishing.forms import ComposeForm, EditForm, RescheduleForm, VersionForm
-from studio.publishing.models import POST_STATUSES, Delivery, Post, WorkerHeartbeat
+from studio.publishing.models import (
+    POST_STATUSES,
+    Delivery,
+    Post,
+    PublishedPost,
+    WorkerHeartbeat,
+)
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
 from studio.web import go_to, page, partial, safe_next_url
 
@@ -114,8 +120,10 @@ def detail(post_id):
     edit = EditForm(formdata=None, version=post.version, message=post.message)
     series = db.session.get(Post, post.series_id) if post.series_id else (post if post.recurrence else None)
     upcoming = recurrence.future_unstarted(series)[:10] if series else []
+    live = {item.delivery_id: item for item in db.session.execute(
+        select(PublishedPost).where(PublishedPost.delivery_id.in_([d.id for d in post.deliveries]))).scalars()}
     return page("posts/detail.html", post=post, form=form, edit=edit, zone=viewer_zone(), series=series,
-                upcoming=upcoming)
+                upcoming=upcoming, live=live)
 
 
 @bp.post("/posts/<int:post_id>/edit")
@@ -139,7 +147,7 @@ def edit(post_id):
                 flash("Saved.", "success")
             return go_to(url_for("posts.detail", post_id=post.id))
     return page("posts/detail.html", status=422, post=post, form=RescheduleForm(formdata=None, version=post.version),
-                edit=form, zone=viewer_zone(), series=None, upcoming=[])
+                edit=form, zone=viewer_zone(), series=None, upcoming=[], live={})
 
 
 @bp.post("/posts/<int:post_id>/series")
@@ -160,6 +168,16 @@ def edit_series(post_id):
     return go_to(url_for("posts.detail", post_id=series.id))
 
 
+@bp.post("/posts/<int:post_id>/metrics")
+@requires_role("editor")
+def refresh_metrics(post_id):
+    post = scoped_get_or_404(Post, post_id)
+    live = db.session.execute(select(PublishedPost).where(PublishedPost.delivery_id.in_([d.id for d in post.deliveries]))).scalars().all()
+    metrics.sync(live)
+    flash("Numbers refreshed.", "success")
+    return go_to(url_for("posts.detail", post_id=post.id))
+
+
 @bp.post("/posts/<int:post_id>/duplicate")
 @requires_role("editor")
 def duplicate(post_id):
@@ -175,7 +193,7 @@ def reschedule(post_id):
     form = RescheduleForm()
     if not form.validate_on_submit():
         return page("posts/detail.html", status=422, post=post, form=form, zone=viewer_zone(), series=None,
-                    upcoming=[], edit=EditForm(formdata=None, version=post.version, message=post.message))
+                    upcoming=[], live={}, edit=EditForm(formdata=None, version=post.version, message=post.message))
     try:
         service.schedule(post, int(form.version.data), datetime.combine(form.date.data, form.time.data), viewer_zone())
     except service.PostError as error:

@@ -45,6 +45,8 @@ class FakePlatforms:
     tokens: dict = field(default_factory=dict)  # access token -> platform
     refresh_tokens: dict = field(default_factory=dict)  # refresh token -> platform
     revoked: list = field(default_factory=list)
+    media: dict = field(default_factory=dict)
+    tweets: dict = field(default_factory=dict)
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def fail(self, path, status, times=1):
@@ -92,7 +94,8 @@ def create_fake_app(state):
                 del state.failures[request.path]
             else:
                 state.failures[request.path] = (status, times - 1)
-            return jsonify({"error": {"message": "injected failure"}}), status
+            headers = {"Retry-After": "0"} if status == 429 else {}
+            return jsonify({"error": {"message": "injected failure"}}), status, headers
 
     def bearer():
         header = request.headers.get("Authorization", "")
@@ -163,6 +166,81 @@ def create_fake_app(state):
         return jsonify({"data": {"id": "2244994945", "name": "Northwind Creators", "username": "northwind",
                                  "profile_image_url": "https://pbs.example/x.jpg",
                                  "public_metrics": {"followers_count": 1520, "following_count": 80}}})
+
+    # X media upload (v2): initialize, append segments in order, finalize, poll STATUS.
+    @app.post("/x-api/2/media/upload/initialize")
+    def x_media_initialize():
+        if not bearer():
+            return jsonify({"title": "Unauthorized", "status": 401, "detail": "Unauthorized"}), 401
+        body = request.get_json() or {}
+        if body.get("media_category") not in ("tweet_image", "tweet_video", "tweet_gif") or not body.get("total_bytes"):
+            return jsonify({"errors": [{"message": "Invalid media_category or total_bytes"}], "title": "Invalid Request",
+                            "status": 400}), 400
+        media_id = str(next(state.counter) + 1_000_000)
+        state.media[media_id] = {"total": body["total_bytes"], "type": body["media_type"], "segments": [],
+                                 "category": body["media_category"], "polls": 0}
+        return jsonify({"data": {"id": media_id, "media_key": f"7_{media_id}", "expires_after_secs": 86400}})
+
+    @app.post("/x-api/2/media/upload/<media_id>/append")
+    def x_media_append(media_id):
+        upload = state.media.get(media_id)
+        if not bearer() or upload is None:
+            return jsonify({"title": "Not Found", "status": 404}), 404
+        index = int(request.form["segment_index"])
+        if index != len(upload["segments"]):
+            return jsonify({"errors": [{"message": f"Segment {index} out of order"}], "status": 400}), 400
+        chunk = request.files["media"].read()
+        if len(chunk) > 5 * 1024 * 1024:
+            return jsonify({"errors": [{"message": "Segment larger than 5 MB"}], "status": 400}), 400
+        upload["segments"].append(chunk)
+        return "", 204
+
+    @app.post("/x-api/2/media/upload/<media_id>/finalize")
+    def x_media_finalize(media_id):
+        upload = state.media.get(media_id)
+        if upload is None or sum(len(c) for c in upload["segments"]) != upload["total"]:
+            return jsonify({"errors": [{"message": "Size mismatch"}], "status": 400}), 400
+        upload["finalized"] = True
+        info = {"state": "pending", "check_after_secs": 0} if upload["category"] == "tweet_video" else None
+        data = {"id": media_id, "media_key": f"7_{media_id}", "size": upload["total"], "expires_after_secs": 86400}
+        if info:
+            data["processing_info"] = info
+        return jsonify({"data": data})
+
+    @app.get("/x-api/2/media/upload")
+    def x_media_status():
+        upload = state.media.get(request.args.get("media_id", ""))
+        if request.args.get("command") != "STATUS" or upload is None:
+            return jsonify({"status": 400}), 400
+        upload["polls"] += 1
+        done = upload["polls"] >= 2
+        return jsonify({"data": {"id": request.args["media_id"], "processing_info": {
+            "state": "succeeded" if done else "in_progress", "check_after_secs": 0, "progress_percent": 100 if done else 50}}})
+
+    @app.post("/x-api/2/tweets")
+    def x_tweet():
+        if not bearer():
+            return jsonify({"title": "Unauthorized", "status": 401, "detail": "Unauthorized"}), 401
+        body = request.get_json() or {}
+        media_ids = (body.get("media") or {}).get("media_ids", [])
+        if any(not state.media.get(m, {}).get("finalized") for m in media_ids):
+            return jsonify({"errors": [{"message": "Your media IDs are invalid."}], "title": "Invalid Request",
+                            "status": 400}), 400
+        if len(body.get("text", "")) > 280:
+            return jsonify({"detail": "Your Tweet text is too long.", "title": "Invalid Request", "status": 400}), 400
+        tweet_id = str(1_800_000_000_000_000_000 + next(state.counter))
+        state.tweets[tweet_id] = {"text": body.get("text", ""), "media_ids": media_ids}
+        return jsonify({"data": {"id": tweet_id, "text": body.get("text", ""),
+                                 "edit_history_tweet_ids": [tweet_id]}}), 201
+
+    @app.get("/x-api/2/tweets")
+    def x_tweet_metrics():
+        if not bearer():
+            return jsonify({"title": "Unauthorized", "status": 401}), 401
+        ids = request.args.get("ids", "").split(",")
+        return jsonify({"data": [{"id": i, "text": state.tweets[i]["text"], "public_metrics": {
+            "retweet_count": 3, "reply_count": 2, "like_count": 41, "quote_count": 1, "bookmark_count": 5,
+            "impression_count": 1200}} for i in ids if i in state.tweets]})
 
     @app.post("/x-api/2/oauth2/revoke")
     def x_revoke():

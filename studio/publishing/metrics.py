@@ -1,0 +1,47 @@
+"""Numbers for published posts: fetched from each platform's documented endpoint and kept on the
+PublishedPost, so pages read them without calling out."""
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from studio.connections.models import PlatformConnection
+from studio.connections.service import fresh_access_token
+from studio.database import utcnow
+from studio.extensions import db
+from studio.platforms import get_platform
+from studio.platforms.errors import PlatformError
+from studio.publishing.models import PublishedPost
+
+
+def sync(published_posts):
+    """Refresh the metrics of these posts, one call per account; returns how many were updated."""
+    by_connection = {}
+    for item in published_posts:
+        by_connection.setdefault(item.connection_id, []).append(item)
+    updated = 0
+    for connection_id, items in by_connection.items():
+        connection = db.session.get(PlatformConnection, connection_id) if connection_id else None
+        if connection is None or connection.status != "active":
+            continue
+        try:
+            numbers = get_platform(connection.platform).fetch_post_metrics(
+                fresh_access_token(connection), [item.platform_post_id for item in items])
+        except PlatformError as error:
+            current_app.logger.warning("metrics for connection %s failed: %s", connection_id, error)
+            continue
+        for item in items:
+            if item.platform_post_id in numbers:
+                item.metrics, item.last_synced_at = numbers[item.platform_post_id], utcnow()
+                updated += 1
+    db.session.commit()
+    return updated
+
+
+def sync_recent(days=30, limit=500):
+    """The job: posts published in the last month, least recently synced first."""
+    items = db.session.execute(
+        select(PublishedPost).where(PublishedPost.published_at > utcnow() - timedelta(days=days))
+        .order_by(PublishedPost.last_synced_at.asc().nulls_first()).limit(limit)
+    ).scalars().all()
+    return sync(items)

@@ -1,0 +1,110 @@
+"""X through the engine: chunked media upload in order, processing polled until ready, the post,
+its numbers, and X's errors leading to the right engine behaviour."""
+import io
+from datetime import timedelta
+
+import pytest
+
+from studio.connections.models import PlatformConnection
+from studio.database import utcnow
+from studio.extensions import db
+from studio.library.storage import storage
+from studio.publishing import engine, metrics, service
+from studio.publishing.models import PublishedPost
+from tests.factories import make_asset, make_workspace, owner_of
+from tests.fakes.platforms import FakePlatformServer
+
+
+@pytest.fixture
+def x_account(app):
+    with FakePlatformServer() as fake:
+        app.config.update(fake.config())
+        app.config["PUBLISH_BACKOFF_SECONDS"] = 0
+        workspace = make_workspace(name="Tweeters")
+        access, refresh = fake.issue("x")
+        connection = PlatformConnection(workspace_id=workspace.id, platform="x", account_id="2244994945",
+                                        username="northwind", access_token=access, refresh_token=refresh,
+                                        expires_at=utcnow() + timedelta(hours=2), scope="tweet.write")
+        db.session.add(connection)
+        db.session.commit()
+        yield fake, workspace, owner_of(workspace), connection
+
+
+def video_asset(workspace, size):
+    asset = make_asset(workspace, content_type="video/mp4", size_bytes=size)
+    storage().save(asset.storage_key, io.BytesIO(bytes(range(256)) * (size // 256)))
+    return asset
+
+
+def test_a_video_post_uploads_in_ordered_segments_waits_for_processing_then_posts(x_account):
+    fake, workspace, owner, connection = x_account
+    asset = video_asset(workspace, 9 * 1024 * 1024 + 256 * 4)  # three segments: 4 MB, 4 MB, the rest
+    post = service.create_post(workspace, owner, "New reel is up", {}, [connection], [asset], "now")
+    assert engine.run_once() == 1
+    [delivery] = post.deliveries
+    assert delivery.status == "published" and delivery.platform_url == f"https://x.com/i/web/status/{delivery.platform_post_id}"
+    [upload] = fake.media.values()
+    assert [len(c) for c in upload["segments"]] == [4 * 1024 * 1024, 4 * 1024 * 1024, 1024 * 1024 + 1024]
+    assert upload["category"] == "tweet_video" and upload["polls"] == 2, "STATUS polled until succeeded"
+    [call] = fake.calls_to("/x-api/2/tweets")
+    assert call["headers"]["Authorization"] == f"Bearer {connection.access_token}"
+    assert fake.tweets[delivery.platform_post_id]["media_ids"] == list(fake.media)
+
+
+def test_rate_limits_wait_and_retry(x_account):
+    fake, workspace, owner, connection = x_account
+    post = service.create_post(workspace, owner, "Busy day", {}, [connection], [], "now")
+    fake.fail("/x-api/2/tweets", 429)
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "pending" and "429" in delivery.last_error
+    engine.run_until_idle()
+    assert delivery.status == "published" and len(fake.tweets) == 1
+
+
+def test_an_expired_token_is_refreshed_once_and_the_post_goes_out(x_account):
+    fake, workspace, owner, connection = x_account
+    post = service.create_post(workspace, owner, "Fresh token please", {}, [connection], [], "now")
+    fake.tokens.pop(connection.access_token)  # X no longer knows the access token
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "published" and connection.access_token in fake.tokens
+    assert len(fake.calls_to("/x-api/2/oauth2/token")) == 1
+
+
+def test_a_validation_error_fails_at_once_with_xs_message(x_account):
+    fake, workspace, owner, connection = x_account
+    post = service.create_post(workspace, owner, "x" * 300, {}, [connection], [], "now")
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "failed" and "Your Tweet text is too long." in delivery.last_error
+    assert delivery.attempt_count == 1
+
+
+def test_server_errors_are_retried(x_account):
+    fake, workspace, owner, connection = x_account
+    post = service.create_post(workspace, owner, "Second time lucky", {}, [connection], [], "now")
+    fake.fail("/x-api/2/tweets", 503)
+    engine.run_until_idle()
+    [delivery] = post.deliveries
+    assert delivery.status == "published" and [a.outcome for a in delivery.attempts] == ["retryable", "published"]
+
+
+def test_numbers_come_back_and_show_on_the_posts_page(x_account, app):
+    fake, workspace, owner, connection = x_account
+    post = service.create_post(workspace, owner, "Count me", {}, [connection], [], "now")
+    engine.run_once()
+    assert metrics.sync_recent() == 1
+    live = db.session.execute(db.select(PublishedPost)).scalar_one()
+    assert live.metrics == {"views": 1200, "likes": 41, "comments": 2, "shares": 4, "saves": 5}
+    page = app.test_client().log_in_as(owner).text(f"/w/{workspace.slug}/posts/{post.id}")
+    assert "<dt>Views</dt><dd>1,200</dd>" in page and "<dt>Likes</dt><dd>41</dd>" in page
+
+
+def test_the_composer_refuses_a_fifth_image_on_x(x_account, app):
+    fake, workspace, owner, connection = x_account
+    images = [make_asset(workspace, kind="image") for _ in range(5)]
+    client = app.test_client().log_in_as(owner)
+    response = client.submit(f"/w/{workspace.slug}/posts/new", {
+        "connections": [connection.id], "message": "Five", "media": [i.id for i in images], "when": "now"})
+    assert response.status_code == 422 and "5 images; X takes at most 4" in response.get_data(as_text=True)
