@@ -77,7 +77,9 @@ def _platform_settings():
     settings = {}
     for name, value in os.environ.items():
         prefix = name.split("_", 1)[0].lower()
-        platform_setting = name.endswith(("_CLIENT_ID", "_CLIENT_SECRET", "_URL")) or name == "FACEBOOK_GRAPH_VERSION"
+        platform_setting = name.endswith(("_CLIENT_ID", "_CLIENT_SECRET", "_URL")) or name in (
+            "FACEBOOK_GRAPH_VERSION", "LINKEDIN_VERSION", "YOUTUBE_DAILY_UNITS", "YOUTUBE_UPLOAD_UNITS",
+            "SANDBOX_DAILY_UNITS", "SANDBOX_POST_UNITS")
         if prefix in PLATFORM_KEYS and platform_setting:
             settings[name] = value
     return settings

@@ -213,7 +213,7 @@ class Platform:
         """(units a publish costs, units a day, the zone whose midnight resets it), or None."""
         return None
 
-    def publish(self, access_token, text, media, client_reference):
+    def publish(self, access_token, text, media, client_reference, connection=None):
         """Publish `text` with `media` (library assets, with an `open()` for their bytes); returns
         Published. The real platforms' publish flows arrive in their own issue."""
         raise PermanentError(f"Publishing to {self.name} is not available in this version of Studio yet.")
@@ -235,12 +235,18 @@ class Platform:
         return self.call("POST", url, access_token, **kwargs)
 
     def call(self, method, url, access_token=None, headers=None, **kwargs):
+        """Send a request and return its JSON, or raise the right PlatformError."""
+        return check(self.send(method, url, access_token, headers, **kwargs), self.name)
+
+    def send(self, method, url, access_token=None, headers=None, **kwargs):
+        """Send a request and return the response itself (for headers such as LinkedIn's ids);
+        transport failures become PlatformErrors, HTTP errors are left to `check`."""
         headers = dict(headers or {})
         if access_token:
             headers["Authorization"] = f"Bearer {access_token}"
         kwargs.setdefault("timeout", HTTP_TIMEOUT)
         try:
-            response = requests.request(method, url, headers=headers, **kwargs)
+            return requests.request(method, url, headers=headers, **kwargs)
         except requests.ConnectTimeout as error:
             raise RetryableError(f"Could not reach {self.name} in time.") from error
         except requests.Timeout as error:
@@ -250,7 +256,6 @@ class Platform:
             raise UncertainError(f"The connection to {self.name} broke: {error.__class__.__name__}.") from error
         except requests.RequestException as error:
             raise RetryableError(f"Could not reach {self.name}: {error.__class__.__name__}.") from error
-        return check(response, self.name)
 
 
 def check(response, platform_name):

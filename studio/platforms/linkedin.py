@@ -1,7 +1,13 @@
 """LinkedIn: OpenID Connect sign-in plus w_member_social. Tokens last 60 days; refresh tokens
-exist only for approved partners, so most connections must be renewed by reconnecting."""
-from studio.platforms.base import Account, Platform
-from studio.platforms.errors import AuthError
+exist only for approved partners, so most connections must be renewed by reconnecting.
+Publishing (Posts API): every call carries LinkedIn-Version and X-Restli-Protocol-Version; images
+are initialised then PUT, videos are PUT in the parts LinkedIn names and finalised with their
+ETags, then waited on until AVAILABLE; the post's id comes back in the x-restli-id header."""
+import time
+from urllib.parse import quote
+
+from studio.platforms.base import Account, Platform, Published, check
+from studio.platforms.errors import AuthError, PermanentError, RetryableError
 
 
 class LinkedIn(Platform):
@@ -18,6 +24,64 @@ class LinkedIn(Platform):
         if not refresh_token:
             raise AuthError("LinkedIn tokens cannot be refreshed for this app; reconnect the account.")
         return super().refresh(access_token, refresh_token)
+
+    def rest_headers(self):
+        return {"LinkedIn-Version": self.config.get("LINKEDIN_VERSION") or "202510",
+                "X-Restli-Protocol-Version": "2.0.0"}
+
+    def rest(self, method, path, access_token, **kwargs):
+        return self.send(method, f"{self.base['api']}/rest{path}", access_token, headers=self.rest_headers(), **kwargs)
+
+    def publish(self, access_token, text, media, client_reference, connection=None):
+        """Publishes as the member who connected (organisation pages arrive with per-platform options)."""
+        author = (connection.details or {}).get("author_urn") or f"urn:li:person:{connection.account_id}"
+        body = {"author": author, "commentary": text, "visibility": "PUBLIC", "lifecycleState": "PUBLISHED",
+                "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
+                                 "thirdPartyDistributionChannels": []},
+                "isReshareDisabledByAuthor": False}
+        if media:
+            body["content"] = {"media": {"id": self.upload(access_token, media[0], author)}}
+        response = self.rest("POST", "/posts", access_token, json=body)
+        check(response, self.name)
+        urn = response.headers.get("x-restli-id")
+        if not urn:
+            raise RetryableError("LinkedIn accepted the post but sent no id back.")
+        return Published(urn, f"https://www.linkedin.com/feed/update/{urn}/", {"id": urn})
+
+    def upload(self, access_token, asset, author):
+        if asset.kind == "image":
+            response = self.rest("POST", "/images?action=initializeUpload", access_token,
+                                 json={"initializeUploadRequest": {"owner": author}})
+            value = check(response, self.name)["value"]
+            with asset.open() as stream:
+                check(self.send("PUT", value["uploadUrl"], access_token, data=stream.read()), self.name)
+            return value["image"]
+        response = self.rest("POST", "/videos?action=initializeUpload", access_token, json={"initializeUploadRequest": {
+            "owner": author, "fileSizeBytes": asset.size_bytes, "uploadCaptions": False, "uploadThumbnail": False}})
+        value = check(response, self.name)["value"]
+        etags = []
+        with asset.open() as stream:
+            for part in value["uploadInstructions"]:
+                chunk = stream.read(part["lastByte"] - part["firstByte"] + 1)
+                answer = self.send("PUT", part["uploadUrl"], access_token, data=chunk)
+                check(answer, self.name)
+                etags.append(answer.headers.get("ETag", "").strip('"'))
+        check(self.rest("POST", "/videos?action=finalizeUpload", access_token, json={"finalizeUploadRequest": {
+            "video": value["video"], "uploadToken": value.get("uploadToken", ""), "uploadedPartIds": etags}}), self.name)
+        self.wait_until_available(access_token, value["video"])
+        return value["video"]
+
+    def wait_until_available(self, access_token, urn, deadline_seconds=300):
+        deadline = time.monotonic() + deadline_seconds
+        while True:
+            status = check(self.rest("GET", f"/videos/{quote(urn, safe='')}", access_token), self.name).get("status")
+            if status == "AVAILABLE":
+                return
+            if status == "PROCESSING_FAILED":
+                raise PermanentError("LinkedIn could not process the video.")
+            if time.monotonic() > deadline:
+                raise RetryableError("LinkedIn is still processing the video; trying again later.")
+            time.sleep(1)
 
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['api']}/v2/userinfo", access_token)

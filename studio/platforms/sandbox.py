@@ -56,7 +56,7 @@ class Sandbox(Platform):
     def api(self, path):
         return f"{self.base['base']}/sandbox/api/v1{path}"
 
-    def publish(self, access_token, text, media, client_reference):
+    def publish(self, access_token, text, media, client_reference, connection=None):
         timeout = self.config.get("PUBLISH_TIMEOUT_SECONDS", 30)
         media_ids = [self.upload(access_token, asset, timeout) for asset in media]
         data = self.post(self.api("/posts"), access_token, timeout=timeout,

@@ -151,7 +151,8 @@ def attempt(delivery, now):
         if wait:
             return Outcome("quota", message=wait["reason"], until=wait["until"])
         try:
-            return Outcome("published", result=platform.publish(token, text, media, delivery.client_reference))
+            return Outcome("published", result=platform.publish(token, text, media, delivery.client_reference,
+                                                                 connection=connection))
         except AuthError:
             # Refresh once, then try once more with the new token.
             try:
@@ -159,7 +160,7 @@ def attempt(delivery, now):
             except CannotRefresh as error:
                 raise AuthError(str(error)) from error
             return Outcome("published", result=platform.publish(connection.access_token, text, media,
-                                                                 delivery.client_reference))
+                                                                 delivery.client_reference, connection=connection))
     except UncertainError as error:
         if not platform.supports_lookup:
             return Outcome("unconfirmed", uncertain=True, message=f"{error} {platform.name} cannot tell whether the post "

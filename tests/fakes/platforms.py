@@ -7,6 +7,7 @@ servers do. Every request is recorded; `fail(path, status)` makes the next call 
 import base64
 import hashlib
 import itertools
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ class FakePlatforms:
     refresh_tokens: dict = field(default_factory=dict)  # refresh token -> platform
     revoked: list = field(default_factory=list)
     media: dict = field(default_factory=dict)
+    linkedin_uploads: dict = field(default_factory=dict)
+    linkedin_posts: dict = field(default_factory=dict)
     tweets: dict = field(default_factory=dict)
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -296,6 +299,75 @@ def create_fake_app(state):
         access, _ = state.issue("linkedin", refresh=False)
         return jsonify({"access_token": access, "expires_in": 5184000, "scope": "openid,profile,w_member_social",
                         "token_type": "Bearer", "id_token": "header.payload.signature"})
+
+    # LinkedIn Posts API with images and videos; every /rest call must carry the version headers.
+    def linkedin_rest_ok():
+        return (bearer() and request.headers.get("X-Restli-Protocol-Version") == "2.0.0"
+                and re.fullmatch(r"\d{6}", request.headers.get("LinkedIn-Version", "")))
+
+    @app.post("/linkedin-api/rest/images")
+    def linkedin_image_init():
+        if not linkedin_rest_ok() or request.args.get("action") != "initializeUpload":
+            return jsonify({"message": "Missing version headers", "status": 426}), 426
+        urn = f"urn:li:image:C{next(state.counter)}"
+        state.linkedin_uploads[urn] = {"owner": request.get_json()["initializeUploadRequest"]["owner"], "parts": []}
+        return jsonify({"value": {"uploadUrlExpiresAt": 1700000000000, "image": urn,
+                                  "uploadUrl": f"{state.base_url}/linkedin-upload/{urn}/0"}})
+
+    @app.post("/linkedin-api/rest/videos")
+    def linkedin_video():
+        if not linkedin_rest_ok():
+            return jsonify({"message": "Missing version headers", "status": 426}), 426
+        body = request.get_json()
+        if request.args.get("action") == "initializeUpload":
+            size = body["initializeUploadRequest"]["fileSizeBytes"]
+            urn = f"urn:li:video:C{next(state.counter)}"
+            part, parts = 4 * 1024 * 1024, []
+            for number, first in enumerate(range(0, size, part)):
+                parts.append({"uploadUrl": f"{state.base_url}/linkedin-upload/{urn}/{number}", "firstByte": first,
+                              "lastByte": min(size, first + part) - 1})
+            state.linkedin_uploads[urn] = {"owner": body["initializeUploadRequest"]["owner"], "parts": [], "size": size,
+                                           "expected": len(parts), "status": "WAITING_UPLOAD", "polls": 0}
+            return jsonify({"value": {"uploadUrlsExpireAt": 1700000000000, "video": urn, "uploadInstructions": parts,
+                                      "uploadToken": ""}})
+        final = body["finalizeUploadRequest"]
+        upload = state.linkedin_uploads[final["video"]]
+        if final["uploadedPartIds"] != [f"etag-{n}" for n in range(upload["expected"])]:
+            return jsonify({"message": "Part ids do not match", "status": 400}), 400
+        upload["status"] = "PROCESSING"
+        return "", 200
+
+    @app.get("/linkedin-api/rest/videos/<path:urn>")
+    def linkedin_video_status(urn):
+        upload = state.linkedin_uploads[urn]
+        upload["polls"] += 1
+        if upload["polls"] >= 2:
+            upload["status"] = "AVAILABLE"
+        return jsonify({"id": urn, "status": upload["status"], "owner": upload["owner"]})
+
+    @app.put("/linkedin-upload/<path:urn>/<int:number>")
+    def linkedin_upload_part(urn, number):
+        upload = state.linkedin_uploads[urn]
+        if number != len(upload["parts"]):
+            return jsonify({"message": "part out of order"}), 400
+        upload["parts"].append(request.get_data())
+        return "", 201, {"ETag": f'"etag-{number}"'}
+
+    @app.post("/linkedin-api/rest/posts")
+    def linkedin_post():
+        if not bearer():
+            return jsonify({"serviceErrorCode": 65600, "message": "Invalid access token", "status": 401}), 401
+        if not linkedin_rest_ok():
+            return jsonify({"message": "Missing version headers", "status": 426}), 426
+        body = request.get_json()
+        if len(body.get("commentary", "")) > 3000:
+            return jsonify({"message": "commentary is too long", "status": 422}), 422
+        media = (body.get("content") or {}).get("media", {}).get("id")
+        if media and (media not in state.linkedin_uploads or state.linkedin_uploads[media].get("status", "AVAILABLE") != "AVAILABLE"):
+            return jsonify({"message": "Media is not ready", "status": 400}), 400
+        urn = f"urn:li:share:{7000000000000000000 + next(state.counter)}"
+        state.linkedin_posts[urn] = body
+        return "", 201, {"x-restli-id": urn}
 
     @app.post("/linkedin/oauth/v2/revoke")
     def linkedin_revoke():

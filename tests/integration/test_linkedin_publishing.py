@@ -1,0 +1,78 @@
+"""LinkedIn through the engine: version headers on every call, images and videos uploaded as
+LinkedIn instructs, the post's id from x-restli-id."""
+import io
+from datetime import timedelta
+
+import pytest
+
+from studio.connections.models import PlatformConnection
+from studio.database import utcnow
+from studio.extensions import db
+from studio.library.storage import storage
+from studio.publishing import engine, service
+from tests.factories import make_asset, make_workspace, owner_of
+from tests.fakes.platforms import FakePlatformServer
+
+
+@pytest.fixture
+def member(app):
+    with FakePlatformServer() as fake:
+        app.config.update(fake.config())
+        app.config["PUBLISH_BACKOFF_SECONDS"] = 0
+        workspace = make_workspace(name="Pros")
+        access, _ = fake.issue("linkedin", refresh=False)
+        connection = PlatformConnection(workspace_id=workspace.id, platform="linkedin", account_id="782bbtaQ",
+                                        username="Maya Ortiz", access_token=access, details={"author_urn": "urn:li:person:782bbtaQ"},
+                                        expires_at=utcnow() + timedelta(days=60), scope="w_member_social")
+        db.session.add(connection)
+        db.session.commit()
+        yield fake, workspace, owner_of(workspace), connection
+
+
+def stored_asset(workspace, kind, size):
+    asset = make_asset(workspace, kind=kind, size_bytes=size, content_type="video/mp4" if kind == "video" else "image/jpeg")
+    storage().save(asset.storage_key, io.BytesIO(b"\x01" * size))
+    return asset
+
+
+def test_a_text_post_as_the_member(member):
+    fake, workspace, owner, connection = member
+    post = service.create_post(workspace, owner, "Hiring a sous-chef", {}, [connection], [], "now")
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "published" and delivery.platform_post_id.startswith("urn:li:share:")
+    assert delivery.platform_url == f"https://www.linkedin.com/feed/update/{delivery.platform_post_id}/"
+    body = fake.linkedin_posts[delivery.platform_post_id]
+    assert body["author"] == "urn:li:person:782bbtaQ" and body["lifecycleState"] == "PUBLISHED"
+
+
+def test_a_video_goes_up_in_linkedins_parts_and_waits_until_available(member):
+    fake, workspace, owner, connection = member
+    asset = stored_asset(workspace, "video", 9 * 1024 * 1024)
+    post = service.create_post(workspace, owner, "Kitchen tour", {}, [connection], [asset], "now")
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "published"
+    [upload] = fake.linkedin_uploads.values()
+    assert [len(p) for p in upload["parts"]] == [4 * 1024 * 1024, 4 * 1024 * 1024, 1024 * 1024]
+    assert upload["status"] == "AVAILABLE" and upload["polls"] >= 2
+    assert fake.linkedin_posts[delivery.platform_post_id]["content"]["media"]["id"].startswith("urn:li:video:")
+
+
+def test_an_image_post(member):
+    fake, workspace, owner, connection = member
+    asset = stored_asset(workspace, "image", 20_000)
+    post = service.create_post(workspace, owner, "Plating", {}, [connection], [asset], "now")
+    engine.run_once()
+    assert post.deliveries[0].status == "published"
+    [upload] = fake.linkedin_uploads.values()
+    assert len(upload["parts"][0]) == 20_000
+
+
+def test_an_expired_token_fails_with_reconnect_since_linkedin_cannot_refresh(member):
+    fake, workspace, owner, connection = member
+    post = service.create_post(workspace, owner, "Too late", {}, [connection], [], "now")
+    fake.tokens.pop(connection.access_token)
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "failed" and "Reconnect" in delivery.last_error
