@@ -236,7 +236,12 @@ class Platform:
 
     def call(self, method, url, access_token=None, headers=None, **kwargs):
         """Send a request and return its JSON, or raise the right PlatformError."""
-        return check(self.send(method, url, access_token, headers, **kwargs), self.name)
+        return self.classify(self.send(method, url, access_token, headers, **kwargs))
+
+    def classify(self, response):
+        """Data from a response, or the PlatformError its status says; platforms with their own
+        error codes (Meta) refine this."""
+        return check(response, self.name)
 
     def send(self, method, url, access_token=None, headers=None, **kwargs):
         """Send a request and return the response itself (for headers such as LinkedIn's ids);

@@ -1,7 +1,18 @@
 """Facebook Pages (Graph API). The code buys a user token, traded for a 60-day one; the Pages the
 user manages come with Page tokens of their own, and the user picks which Pages to connect."""
-from studio.platforms.base import Account, Connectable, Platform, Tokens
-from studio.platforms.errors import AuthError, PermanentError
+from studio.platforms.base import (
+    Account,
+    Connectable,
+    Platform,
+    Published,
+    Tokens,
+    check,
+)
+from studio.platforms.errors import AuthError, PermanentError, RetryableError
+
+# Meta's error codes: these mean "slow down" even though they come with HTTP 400 or 403.
+RATE_LIMIT_CODES = {4, 17, 32, 613}
+INVALID_TOKEN_CODES = {190, 102}
 
 
 class Facebook(Platform):
@@ -12,7 +23,8 @@ class Facebook(Platform):
     uses_pkce = False
     can_refresh = False  # Page tokens from a long-lived user token do not expire
     picks_accounts = True
-    urls = {"auth": "https://www.facebook.com", "graph": "https://graph.facebook.com"}
+    urls = {"auth": "https://www.facebook.com", "graph": "https://graph.facebook.com",
+            "video": "https://graph-video.facebook.com"}
     endpoints = {"authorize": ("auth", "/{version}/dialog/oauth"), "token": ("graph", "/{version}/oauth/access_token")}
     docs = "https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow"
 
@@ -42,6 +54,37 @@ class Facebook(Platform):
     def revoke(self, access_token, refresh_token):
         self.call("DELETE", f"{self.base['graph']}/{self.version}/me/permissions", access_token)
         return True
+
+    def classify(self, response):
+        try:
+            error = (response.json() or {}).get("error") if response.status_code >= 400 else None
+        except ValueError:
+            error = None
+        if isinstance(error, dict):
+            message = f"Facebook answered {response.status_code}: {error.get('message', 'error')} (code {error.get('code')})"
+            if error.get("code") in RATE_LIMIT_CODES or error.get("is_transient"):
+                raise RetryableError(message, response.status_code, error, retry_after=60)
+            if error.get("code") in INVALID_TOKEN_CODES:
+                raise AuthError(message, response.status_code, error)
+        return check(response, self.name)
+
+    def publish(self, access_token, text, media, client_reference, connection=None):
+        """A Page post: text (with a link) to the feed, a photo with its caption, or a video."""
+        page = f"{self.base['graph']}/{self.version}/{connection.account_id}"
+        if not media:
+            data = self.post(f"{page}/feed", access_token, data={"message": text})
+            return Published(data["id"], f"https://www.facebook.com/{data['id']}", data)
+        asset = media[0]
+        with asset.open() as stream:
+            if asset.kind == "image":
+                data = self.post(f"{page}/photos", access_token, data={"caption": text, "published": "true"},
+                                 files={"source": ("photo", stream, asset.content_type)})
+                post_id = data.get("post_id") or data["id"]
+                return Published(post_id, f"https://www.facebook.com/{post_id}", data)
+            video_host = f"{self.base['video']}/{self.version}/{connection.account_id}"
+            data = self.post(f"{video_host}/videos", access_token, data={"description": text},
+                             files={"source": ("video", stream, asset.content_type)}, timeout=600)
+        return Published(data["id"], f"https://www.facebook.com/{connection.account_id}/videos/{data['id']}", data)
 
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['graph']}/{self.version}/me", access_token, params={"fields": "id,name"})

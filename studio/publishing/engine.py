@@ -19,6 +19,7 @@ from sqlalchemy import and_, or_, select, update
 from studio.connections.service import (
     CannotRefresh,
     fresh_access_token,
+    mark_expired,
     refresh_connection,
 )
 from studio.database import utcnow
@@ -153,12 +154,14 @@ def attempt(delivery, now):
         try:
             return Outcome("published", result=platform.publish(token, text, media, delivery.client_reference,
                                                                  connection=connection))
-        except AuthError:
-            # Refresh once, then try once more with the new token.
+        except AuthError as refused:
+            # Refresh once, then try once more with the new token. Where the platform offers no
+            # refresh, the token is simply dead: the account is marked expired with the platform's words.
             try:
                 refresh_connection(connection)
-            except CannotRefresh as error:
-                raise AuthError(str(error)) from error
+            except CannotRefresh:
+                mark_expired(connection, str(refused))
+                raise refused
             return Outcome("published", result=platform.publish(connection.access_token, text, media,
                                                                  delivery.client_reference, connection=connection))
     except UncertainError as error:

@@ -21,7 +21,7 @@ URL_SETTINGS = {
     "TIKTOK_AUTH_URL": "/tiktok-web", "TIKTOK_API_URL": "/tiktok",
     "INSTAGRAM_AUTH_URL": "/ig-web", "INSTAGRAM_TOKEN_URL": "/ig-token", "INSTAGRAM_GRAPH_URL": "/ig-graph",
     "YOUTUBE_AUTH_URL": "/google-accounts", "YOUTUBE_TOKEN_URL": "/google-token", "YOUTUBE_API_URL": "/google-api",
-    "FACEBOOK_AUTH_URL": "/fb-web", "FACEBOOK_GRAPH_URL": "/fb-graph",
+    "FACEBOOK_AUTH_URL": "/fb-web", "FACEBOOK_GRAPH_URL": "/fb-graph", "FACEBOOK_VIDEO_URL": "/fb-video",
     "X_AUTH_URL": "/x-web", "X_API_URL": "/x-api",
     "LINKEDIN_AUTH_URL": "/linkedin", "LINKEDIN_API_URL": "/linkedin-api",
 }
@@ -49,6 +49,7 @@ class FakePlatforms:
     media: dict = field(default_factory=dict)
     linkedin_uploads: dict = field(default_factory=dict)
     linkedin_posts: dict = field(default_factory=dict)
+    facebook_posts: dict = field(default_factory=dict)
     tweets: dict = field(default_factory=dict)
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -482,6 +483,49 @@ def create_fake_app(state):
                           "picture": {"data": {"url": f"https://fb.example/{page_id}.jpg"}},
                           "tasks": ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"]})
         return jsonify({"data": pages, "paging": {"cursors": {"before": "a", "after": "b"}}})
+
+    def page_token_error():
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in state.tokens:
+            return jsonify({"error": {"message": "Error validating access token: Session has expired", "type": "OAuthException",
+                                      "code": 190, "error_subcode": 463, "fbtrace_id": "A1"}}), 400
+        if state.failures.pop("meta-rate-limit", None):
+            return jsonify({"error": {"message": "(#4) Application request limit reached", "type": "OAuthException",
+                                      "is_transient": True, "code": 4, "fbtrace_id": "A2"}}), 403
+        return None
+
+    @app.post("/fb-graph/v21.0/<page_id>/feed")
+    def facebook_feed(page_id):
+        error = page_token_error()
+        if error:
+            return error
+        if not request.form.get("message"):
+            return jsonify({"error": {"message": "(#100) Param message must be non-empty", "code": 100}}), 400
+        post_id = f"{page_id}_{next(state.counter)}"
+        state.facebook_posts[post_id] = {"message": request.form["message"]}
+        return jsonify({"id": post_id})
+
+    @app.post("/fb-graph/v21.0/<page_id>/photos")
+    def facebook_photo(page_id):
+        error = page_token_error()
+        if error:
+            return error
+        photo = request.files.get("source")
+        if photo is None:
+            return jsonify({"error": {"message": "(#324) Requires upload file", "code": 324}}), 400
+        photo_id, post_id = str(next(state.counter)), f"{page_id}_{next(state.counter)}"
+        state.facebook_posts[post_id] = {"caption": request.form.get("caption"), "bytes": len(photo.read())}
+        return jsonify({"id": photo_id, "post_id": post_id})
+
+    @app.post("/fb-video/v21.0/<page_id>/videos")
+    def facebook_video(page_id):
+        error = page_token_error()
+        if error:
+            return error
+        video = request.files.get("source")
+        video_id = str(next(state.counter))
+        state.facebook_posts[video_id] = {"description": request.form.get("description"), "bytes": len(video.read())}
+        return jsonify({"id": video_id})
 
     @app.delete("/fb-graph/v21.0/me/permissions")
     def facebook_revoke():

@@ -1,0 +1,83 @@
+"""Facebook Pages through the engine: feed, photo and video posts with the Page's own token, and
+Meta's error codes read for what they mean (4 is a rate limit, 190 an expired token)."""
+import io
+from datetime import timedelta
+
+import pytest
+
+from studio.connections.models import PlatformConnection
+from studio.database import utcnow
+from studio.extensions import db
+from studio.library.storage import storage
+from studio.publishing import engine, service
+from tests.factories import make_asset, make_workspace, owner_of
+from tests.fakes.platforms import FakePlatformServer
+
+
+@pytest.fixture
+def page(app):
+    with FakePlatformServer() as fake:
+        app.config.update(fake.config())
+        app.config["PUBLISH_BACKOFF_SECONDS"] = 0
+        workspace = make_workspace(name="Pages")
+        token, _ = fake.issue("facebook-page", refresh=False)
+        connection = PlatformConnection(workspace_id=workspace.id, platform="facebook", account_id="101",
+                                        username="Northwind Kitchen", access_token=token, scope="pages_manage_posts")
+        db.session.add(connection)
+        db.session.commit()
+        yield fake, workspace, owner_of(workspace), connection
+
+
+def test_a_text_post_goes_to_the_pages_feed(page):
+    fake, workspace, owner, connection = page
+    post = service.create_post(workspace, owner, "Open late on Friday", {}, [connection], [], "now")
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "published" and delivery.platform_post_id.startswith("101_")
+    assert fake.facebook_posts[delivery.platform_post_id] == {"message": "Open late on Friday"}
+    assert delivery.platform_url == f"https://www.facebook.com/{delivery.platform_post_id}"
+
+
+def test_a_photo_post_uploads_the_file_with_its_caption(page):
+    fake, workspace, owner, connection = page
+    asset = make_asset(workspace, kind="image", content_type="image/jpeg", size_bytes=3000)
+    storage().save(asset.storage_key, io.BytesIO(b"\xff" * 3000))
+    post = service.create_post(workspace, owner, "Today's special", {}, [connection], [asset], "now")
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "published"
+    assert fake.facebook_posts[delivery.platform_post_id] == {"caption": "Today's special", "bytes": 3000}
+
+
+def test_a_video_post_goes_to_the_video_host(page):
+    fake, workspace, owner, connection = page
+    asset = make_asset(workspace, kind="video", content_type="video/mp4", size_bytes=50_000)
+    storage().save(asset.storage_key, io.BytesIO(b"\x00" * 50_000))
+    post = service.create_post(workspace, owner, "Behind the pass", {}, [connection], [asset], "now")
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "published" and delivery.platform_url.endswith(f"/101/videos/{delivery.platform_post_id}")
+    assert fake.calls_to("/fb-video/v21.0/101/videos")
+
+
+def test_meta_code_4_is_a_rate_limit_and_is_retried(page):
+    fake, workspace, owner, connection = page
+    post = service.create_post(workspace, owner, "Busy", {}, [connection], [], "now")
+    fake.failures["meta-rate-limit"] = True
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "pending" and "code 4" in delivery.last_error
+    delivery.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    engine.run_once()
+    assert delivery.status == "published"
+
+
+def test_meta_code_190_asks_for_reconnecting(page):
+    fake, workspace, owner, connection = page
+    post = service.create_post(workspace, owner, "Stale", {}, [connection], [], "now")
+    fake.tokens.pop(connection.access_token)
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "failed" and "code 190" in delivery.last_error and "Reconnect" in delivery.last_error
+    assert connection.status == "expired"
