@@ -176,3 +176,14 @@ def new_page(browser, request):
 @pytest.fixture
 def page(new_page):
     return new_page()
+
+
+@pytest.fixture
+def fake_platforms(app):
+    """The six platforms' fake on loopback, with the app's adapters pointed at it."""
+    from tests.fakes.platforms import FakePlatformServer
+
+    with FakePlatformServer() as fake:
+        app.config.update(fake.config())
+        app.config["PUBLISH_BACKOFF_SECONDS"] = 0
+        yield fake

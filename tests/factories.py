@@ -55,12 +55,11 @@ def make_connection(workspace, platform="sandbox", username=None, **fields):
     from studio.database import utcnow
 
     number = next(_numbers)
-    connection = PlatformConnection(
-        workspace_id=workspace.id, platform=platform, account_id=f"acct-{number}",
-        username=username or f"account{number}", display_name=f"Account {number}",
-        access_token=f"access-{number}-secret", refresh_token=f"refresh-{number}-secret",
-        expires_at=utcnow() + timedelta(hours=1), scope="profile publish metrics", **fields,
-    )
+    values = dict(account_id=f"acct-{number}", username=username or f"account{number}", display_name=f"Account {number}",
+                  access_token=f"access-{number}-secret", refresh_token=f"refresh-{number}-secret",
+                  expires_at=utcnow() + timedelta(hours=1), scope="profile publish metrics")
+    values.update(fields)
+    connection = PlatformConnection(workspace_id=workspace.id, platform=platform, **values)
     db.session.add(connection)
     db.session.commit()
     return connection
@@ -104,3 +103,15 @@ def make_sandbox_connection(workspace, handle=None):
     db.session.add(connection)
     db.session.commit()
     return connection
+
+
+def make_stored_asset(workspace, kind, size, content_type=None):
+    """A library asset whose file really is in storage (`size` bytes), for publishing tests."""
+    import io
+
+    from studio.library.storage import storage
+
+    content_type = content_type or ("video/mp4" if kind == "video" else "image/jpeg")
+    asset = make_asset(workspace, kind=kind, content_type=content_type, size_bytes=size)
+    storage().save(asset.storage_key, io.BytesIO(bytes(range(256)) * (size // 256) + b"\x00" * (size % 256)))
+    return asset

@@ -1,31 +1,22 @@
 """Facebook Pages through the engine: feed, photo and video posts with the Page's own token, and
 Meta's error codes read for what they mean (4 is a rate limit, 190 an expired token)."""
-import io
 from datetime import timedelta
 
 import pytest
 
-from studio.connections.models import PlatformConnection
 from studio.database import utcnow
 from studio.extensions import db
-from studio.library.storage import storage
 from studio.publishing import engine, service
-from tests.factories import make_asset, make_workspace, owner_of
-from tests.fakes.platforms import FakePlatformServer
+from tests.factories import make_connection, make_stored_asset, make_workspace, owner_of
 
 
 @pytest.fixture
-def page(app):
-    with FakePlatformServer() as fake:
-        app.config.update(fake.config())
-        app.config["PUBLISH_BACKOFF_SECONDS"] = 0
-        workspace = make_workspace(name="Pages")
-        token, _ = fake.issue("facebook-page", refresh=False)
-        connection = PlatformConnection(workspace_id=workspace.id, platform="facebook", account_id="101",
-                                        username="Northwind Kitchen", access_token=token, scope="pages_manage_posts")
-        db.session.add(connection)
-        db.session.commit()
-        yield fake, workspace, owner_of(workspace), connection
+def page(fake_platforms):
+    workspace = make_workspace(name="Pages")
+    token, _ = fake_platforms.issue("facebook-page", refresh=False)
+    connection = make_connection(workspace, "facebook", account_id="101", username="Northwind Kitchen",
+                                 access_token=token, refresh_token=None, expires_at=None, scope="pages_manage_posts")
+    return fake_platforms, workspace, owner_of(workspace), connection
 
 
 def test_a_text_post_goes_to_the_pages_feed(page):
@@ -40,8 +31,7 @@ def test_a_text_post_goes_to_the_pages_feed(page):
 
 def test_a_photo_post_uploads_the_file_with_its_caption(page):
     fake, workspace, owner, connection = page
-    asset = make_asset(workspace, kind="image", content_type="image/jpeg", size_bytes=3000)
-    storage().save(asset.storage_key, io.BytesIO(b"\xff" * 3000))
+    asset = make_stored_asset(workspace, "image", 3000)
     post = service.create_post(workspace, owner, "Today's special", {}, [connection], [asset], "now")
     engine.run_once()
     [delivery] = post.deliveries
@@ -51,8 +41,7 @@ def test_a_photo_post_uploads_the_file_with_its_caption(page):
 
 def test_a_video_post_goes_to_the_video_host(page):
     fake, workspace, owner, connection = page
-    asset = make_asset(workspace, kind="video", content_type="video/mp4", size_bytes=50_000)
-    storage().save(asset.storage_key, io.BytesIO(b"\x00" * 50_000))
+    asset = make_stored_asset(workspace, "video", 50_000)
     post = service.create_post(workspace, owner, "Behind the pass", {}, [connection], [asset], "now")
     engine.run_once()
     [delivery] = post.deliveries

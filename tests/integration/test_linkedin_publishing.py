@@ -1,38 +1,22 @@
 """LinkedIn through the engine: version headers on every call, images and videos uploaded as
 LinkedIn instructs, the post's id from x-restli-id."""
-import io
 from datetime import timedelta
 
 import pytest
 
-from studio.connections.models import PlatformConnection
 from studio.database import utcnow
-from studio.extensions import db
-from studio.library.storage import storage
 from studio.publishing import engine, service
-from tests.factories import make_asset, make_workspace, owner_of
-from tests.fakes.platforms import FakePlatformServer
+from tests.factories import make_connection, make_stored_asset, make_workspace, owner_of
 
 
 @pytest.fixture
-def member(app):
-    with FakePlatformServer() as fake:
-        app.config.update(fake.config())
-        app.config["PUBLISH_BACKOFF_SECONDS"] = 0
-        workspace = make_workspace(name="Pros")
-        access, _ = fake.issue("linkedin", refresh=False)
-        connection = PlatformConnection(workspace_id=workspace.id, platform="linkedin", account_id="782bbtaQ",
-                                        username="Maya Ortiz", access_token=access, details={"author_urn": "urn:li:person:782bbtaQ"},
-                                        expires_at=utcnow() + timedelta(days=60), scope="w_member_social")
-        db.session.add(connection)
-        db.session.commit()
-        yield fake, workspace, owner_of(workspace), connection
-
-
-def stored_asset(workspace, kind, size):
-    asset = make_asset(workspace, kind=kind, size_bytes=size, content_type="video/mp4" if kind == "video" else "image/jpeg")
-    storage().save(asset.storage_key, io.BytesIO(b"\x01" * size))
-    return asset
+def member(fake_platforms):
+    workspace = make_workspace(name="Pros")
+    access, _ = fake_platforms.issue("linkedin", refresh=False)
+    connection = make_connection(workspace, "linkedin", account_id="782bbtaQ", username="Maya Ortiz", access_token=access,
+                                 refresh_token=None, details={"author_urn": "urn:li:person:782bbtaQ"},
+                                 expires_at=utcnow() + timedelta(days=60), scope="w_member_social")
+    return fake_platforms, workspace, owner_of(workspace), connection
 
 
 def test_a_text_post_as_the_member(member):
@@ -48,7 +32,7 @@ def test_a_text_post_as_the_member(member):
 
 def test_a_video_goes_up_in_linkedins_parts_and_waits_until_available(member):
     fake, workspace, owner, connection = member
-    asset = stored_asset(workspace, "video", 9 * 1024 * 1024)
+    asset = make_stored_asset(workspace, "video", 9 * 1024 * 1024)
     post = service.create_post(workspace, owner, "Kitchen tour", {}, [connection], [asset], "now")
     engine.run_once()
     [delivery] = post.deliveries
@@ -61,7 +45,7 @@ def test_a_video_goes_up_in_linkedins_parts_and_waits_until_available(member):
 
 def test_an_image_post(member):
     fake, workspace, owner, connection = member
-    asset = stored_asset(workspace, "image", 20_000)
+    asset = make_stored_asset(workspace, "image", 20_000)
     post = service.create_post(workspace, owner, "Plating", {}, [connection], [asset], "now")
     engine.run_once()
     assert post.deliveries[0].status == "published"

@@ -11,7 +11,6 @@ from studio.connections.models import PendingConnection, PlatformConnection
 from studio.extensions import db
 from studio.platforms.errors import AuthError
 from tests.factories import make_workspace, owner_of
-from tests.fakes.platforms import FakePlatformServer
 
 REDIRECT = "http://localhost/connections/callback/{}"
 EXPECTED_AUTHORIZE = {
@@ -35,10 +34,8 @@ EXPECTED_ACCOUNT = {"tiktok": "mayacooks", "instagram": "northwind.cooks", "yout
 
 
 @pytest.fixture
-def fake(app):
-    with FakePlatformServer() as state:
-        app.config.update(state.config())
-        yield state
+def fake(fake_platforms):
+    return fake_platforms
 
 
 @pytest.fixture

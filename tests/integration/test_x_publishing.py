@@ -1,44 +1,34 @@
 """X through the engine: chunked media upload in order, processing polled until ready, the post,
 its numbers, and X's errors leading to the right engine behaviour."""
-import io
 from datetime import timedelta
 
 import pytest
 
-from studio.connections.models import PlatformConnection
 from studio.database import utcnow
 from studio.extensions import db
-from studio.library.storage import storage
 from studio.publishing import engine, metrics, service
 from studio.publishing.models import PublishedPost
-from tests.factories import make_asset, make_workspace, owner_of
-from tests.fakes.platforms import FakePlatformServer
+from tests.factories import (
+    make_asset,
+    make_connection,
+    make_stored_asset,
+    make_workspace,
+    owner_of,
+)
 
 
 @pytest.fixture
-def x_account(app):
-    with FakePlatformServer() as fake:
-        app.config.update(fake.config())
-        app.config["PUBLISH_BACKOFF_SECONDS"] = 0
-        workspace = make_workspace(name="Tweeters")
-        access, refresh = fake.issue("x")
-        connection = PlatformConnection(workspace_id=workspace.id, platform="x", account_id="2244994945",
-                                        username="northwind", access_token=access, refresh_token=refresh,
-                                        expires_at=utcnow() + timedelta(hours=2), scope="tweet.write")
-        db.session.add(connection)
-        db.session.commit()
-        yield fake, workspace, owner_of(workspace), connection
-
-
-def video_asset(workspace, size):
-    asset = make_asset(workspace, content_type="video/mp4", size_bytes=size)
-    storage().save(asset.storage_key, io.BytesIO(bytes(range(256)) * (size // 256)))
-    return asset
+def x_account(fake_platforms):
+    workspace = make_workspace(name="Tweeters")
+    access, refresh = fake_platforms.issue("x")
+    connection = make_connection(workspace, "x", account_id="2244994945", username="northwind", access_token=access,
+                                 refresh_token=refresh, expires_at=utcnow() + timedelta(hours=2), scope="tweet.write")
+    return fake_platforms, workspace, owner_of(workspace), connection
 
 
 def test_a_video_post_uploads_in_ordered_segments_waits_for_processing_then_posts(x_account):
     fake, workspace, owner, connection = x_account
-    asset = video_asset(workspace, 9 * 1024 * 1024 + 256 * 4)  # three segments: 4 MB, 4 MB, the rest
+    asset = make_stored_asset(workspace, "video", 9 * 1024 * 1024 + 256 * 4)  # three segments: 4 MB, 4 MB, the rest
     post = service.create_post(workspace, owner, "New reel is up", {}, [connection], [asset], "now")
     assert engine.run_once() == 1
     [delivery] = post.deliveries
