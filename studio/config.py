@@ -78,8 +78,9 @@ def _platform_settings():
     for name, value in os.environ.items():
         prefix = name.split("_", 1)[0].lower()
         platform_setting = name.endswith(("_CLIENT_ID", "_CLIENT_SECRET", "_URL")) or name in (
-            "FACEBOOK_GRAPH_VERSION", "LINKEDIN_VERSION", "YOUTUBE_DAILY_UNITS", "YOUTUBE_UPLOAD_UNITS",
-            "SANDBOX_DAILY_UNITS", "SANDBOX_POST_UNITS")
+            "FACEBOOK_GRAPH_VERSION", "INSTAGRAM_GRAPH_VERSION", "LINKEDIN_VERSION", "YOUTUBE_DAILY_UNITS",
+            "YOUTUBE_UPLOAD_UNITS", "YOUTUBE_CHUNK_BYTES", "TIKTOK_CHUNK_BYTES", "SANDBOX_DAILY_UNITS",
+            "SANDBOX_POST_UNITS")
         if prefix in PLATFORM_KEYS and platform_setting:
             settings[name] = value
     return settings
@@ -139,6 +140,9 @@ def load_config(instance_path):
         "PUBLISH_MAX_ATTEMPTS": _int("PUBLISH_MAX_ATTEMPTS", 5),
         "PUBLISH_MISSED_AFTER_MINUTES": _int("PUBLISH_MISSED_AFTER_MINUTES", 360),
         "PUBLISH_TIMEOUT_SECONDS": _int("PUBLISH_TIMEOUT_SECONDS", 30),
+        # How often to ask a platform whether uploaded media is processed, and for how long at most.
+        "PUBLISH_POLL_SECONDS": _int("PUBLISH_POLL_SECONDS", 3),
+        "PUBLISH_POLL_LIMIT_SECONDS": _int("PUBLISH_POLL_LIMIT_SECONDS", 600),
         "RECURRENCE_HORIZON_DAYS": _int("RECURRENCE_HORIZON_DAYS", 60),
         # The media library.
         "VIDEO_MAX_BYTES": _int("VIDEO_MAX_MB", 2048) * 1024 * 1024,

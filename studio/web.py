@@ -110,6 +110,9 @@ def public_base_url():
 def external_url(endpoint, **values):
     """An absolute link for e-mails: on PUBLIC_URL when set, so a forged Host header cannot steer it."""
     base = current_app.config.get("PUBLIC_URL")
+    if not has_request_context():  # a job or the engine: no request to take a host from
+        base = public_base_url()
+        return base + current_app.url_map.bind(urlsplit(base).netloc).build(endpoint, values)
     if base:
         return base + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)

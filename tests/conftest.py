@@ -186,4 +186,5 @@ def fake_platforms(app):
     with FakePlatformServer() as fake:
         app.config.update(fake.config())
         app.config["PUBLISH_BACKOFF_SECONDS"] = 0
+        app.config["PUBLISH_POLL_SECONDS"] = 0
         yield fake

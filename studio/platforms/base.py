@@ -213,18 +213,42 @@ class Platform:
         """(units a publish costs, units a day, the zone whose midnight resets it), or None."""
         return None
 
-    def publish(self, access_token, text, media, client_reference, connection=None):
-        """Publish `text` with `media` (library assets, with an `open()` for their bytes); returns
-        Published. The real platforms' publish flows arrive in their own issue."""
-        raise PermanentError(f"Publishing to {self.name} is not available in this version of Studio yet.")
+    def can_look_up(self, progress):
+        """Whether the platform can tell us if an earlier attempt already made the post (some can
+        only once they gave us an id for the publish in flight, kept in `progress`)."""
+        return self.supports_lookup
+
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
+        """Publish `text` with `media` (library assets, with an `open()` for their bytes) to
+        `connection`'s account; returns Published. `options` are the composer's choices for this
+        platform; `progress` is a dict the adapter may update with what a later attempt can resume
+        (an upload session, an id for the publish in flight); the engine saves it."""
+        raise NotImplementedError
 
     def fetch_post_metrics(self, access_token, post_ids):
         """{post id: {views, likes, comments, shares, saves}} for posts on this platform."""
         return {}
 
-    def find_published(self, access_token, client_reference):
-        """The post made with this reference, or None; only where supports_lookup is True."""
+    def find_published(self, access_token, client_reference, progress=None):
+        """The post made with this reference (or the publish noted in `progress`), or None; only
+        where can_look_up is True."""
         raise NotImplementedError
+
+    def wait_until(self, probe, what, suggested_seconds=None):
+        """Call `probe()` until it returns something other than None: platforms process uploaded
+        media after the upload, and say when it is ready only when asked."""
+        deadline = time.monotonic() + int(self.config.get("PUBLISH_POLL_LIMIT_SECONDS", 600))
+        interval = float(self.config.get("PUBLISH_POLL_SECONDS", 3))
+        while True:
+            result = probe()
+            if result is not None:
+                return result
+            if time.monotonic() > deadline:
+                raise RetryableError(f"{self.name} is still processing {what}; trying again later.")
+            time.sleep(min(interval, suggested_seconds) if suggested_seconds is not None else interval)
+
+    def setting(self, name, default):
+        return self.config.get(f"{self.key.upper()}_{name}") or default
 
     # ---- HTTP ---------------------------------------------------------------------------------
 
@@ -292,6 +316,8 @@ def describe_error(payload):
         return error.get("message") or error.get("code") or str(error)
     if isinstance(error, str):
         return payload.get("error_description") or error
+    if isinstance(payload.get("debug_info"), dict):  # Meta's upload hosts
+        return payload["debug_info"].get("message", "")
     for key in ("message", "detail", "title", "error_description"):
         if payload.get(key):
             return str(payload[key])

@@ -15,6 +15,22 @@ RATE_LIMIT_CODES = {4, 17, 32, 613}
 INVALID_TOKEN_CODES = {190, 102}
 
 
+def classify_meta(response, name):
+    """Meta's Graph errors ({"error": {"code", "message", "is_transient"}}) read by their code,
+    since a rate limit may come as 400 or 403 and an expired token as 400."""
+    try:
+        error = (response.json() or {}).get("error") if response.status_code >= 400 else None
+    except ValueError:
+        error = None
+    if isinstance(error, dict):
+        message = f"{name} answered {response.status_code}: {error.get('message', 'error')} (code {error.get('code')})"
+        if error.get("code") in RATE_LIMIT_CODES or error.get("is_transient"):
+            raise RetryableError(message, response.status_code, error, retry_after=60)
+        if error.get("code") in INVALID_TOKEN_CODES:
+            raise AuthError(message, response.status_code, error)
+    return check(response, name)
+
+
 class Facebook(Platform):
     key = "facebook"
     name = "Facebook Pages"
@@ -56,19 +72,9 @@ class Facebook(Platform):
         return True
 
     def classify(self, response):
-        try:
-            error = (response.json() or {}).get("error") if response.status_code >= 400 else None
-        except ValueError:
-            error = None
-        if isinstance(error, dict):
-            message = f"Facebook answered {response.status_code}: {error.get('message', 'error')} (code {error.get('code')})"
-            if error.get("code") in RATE_LIMIT_CODES or error.get("is_transient"):
-                raise RetryableError(message, response.status_code, error, retry_after=60)
-            if error.get("code") in INVALID_TOKEN_CODES:
-                raise AuthError(message, response.status_code, error)
-        return check(response, self.name)
+        return classify_meta(response, self.name)
 
-    def publish(self, access_token, text, media, client_reference, connection=None):
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
         """A Page post: text (with a link) to the feed, a photo with its caption, or a video."""
         page = f"{self.base['graph']}/{self.version}/{connection.account_id}"
         if not media:

@@ -1,7 +1,15 @@
 """Instagram (API with Instagram Login, professional accounts). The code buys a one-hour token,
-which is traded at once for a 60-day one; that token is itself refreshed (no refresh token)."""
-from studio.platforms.base import Account, Platform, Tokens
-from studio.platforms.errors import AuthError
+which is traded at once for a 60-day one; that token is itself refreshed (no refresh token).
+
+Publishing goes through containers: check the live publishing quota, make a container (an image
+Instagram fetches from our signed link; a reel whose bytes we send to the resumable upload host;
+a carousel of child containers), wait until it is FINISHED, then publish it. The container id is
+kept in the delivery's progress so a retry after a timeout does not make a second one."""
+from studio.platforms.base import Account, Platform, Published, Tokens
+from studio.platforms.errors import AuthError, PermanentError, RetryableError
+from studio.platforms.facebook import classify_meta
+
+FORMATS = {"auto": "Decide from the media", "reel": "Reel", "image": "Feed image", "carousel": "Carousel"}
 
 
 class Instagram(Platform):
@@ -40,9 +48,107 @@ class Instagram(Platform):
                         params={"grant_type": "ig_refresh_token", "access_token": access_token})
         return Tokens.from_response(data)
 
+    # ---- publishing ---------------------------------------------------------------------------
+
+    @property
+    def version(self):
+        return self.config.get("INSTAGRAM_GRAPH_VERSION") or "v21.0"
+
+    def graph(self, path):
+        return f"{self.base['graph']}/{self.version}{path}"
+
+    def classify(self, response):
+        return classify_meta(response, self.name)
+
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
+        options, progress = options or {}, progress if progress is not None else {}
+        if not media:
+            raise PermanentError("Instagram needs an image or a video to post.")
+        user = connection.account_id
+        self.check_publishing_limit(access_token, user)
+        container = progress.get("container") or self.make_container(access_token, user, text, media,
+                                                                       chosen_format(options, media), options)
+        progress["container"] = container
+        self.wait_for_container(access_token, container)
+        media_id = self.post(self.graph(f"/{user}/media_publish"), access_token, data={"creation_id": container})["id"]
+        progress.pop("container", None)
+        permalink = self.get(self.graph(f"/{media_id}"), access_token, params={"fields": "permalink"}).get("permalink", "")
+        return Published(str(media_id), permalink, {"id": media_id, "permalink": permalink})
+
+    def check_publishing_limit(self, access_token, user):
+        """Instagram's own count of posts in the last 24 hours against its live limit."""
+        data = self.get(self.graph(f"/{user}/content_publishing_limit"), access_token,
+                        params={"fields": "quota_usage,config"}).get("data") or [{}]
+        usage, config = data[0].get("quota_usage", 0), data[0].get("config", {})
+        if config.get("quota_total") and usage >= config["quota_total"]:
+            raise RetryableError(f"Instagram's limit of {config['quota_total']} posts in 24 hours is reached; "
+                                 "waiting for room.", retry_after=3600)
+
+    def make_container(self, access_token, user, text, media, kind, options):
+        if kind == "carousel":
+            children = [self.item_container(access_token, user, asset, carousel=True) for asset in media]
+            for child in children:
+                self.wait_for_container(access_token, child)
+            return self.post(self.graph(f"/{user}/media"), access_token, data={
+                "media_type": "CAROUSEL", "children": ",".join(children), "caption": text})["id"]
+        return self.item_container(access_token, user, media[0], caption=text,
+                                   share_to_feed=options.get("share_to_feed", True))
+
+    def item_container(self, access_token, user, asset, caption=None, carousel=False, share_to_feed=True):
+        """One container: an image by URL, or a video whose bytes go to the resumable upload host."""
+        from studio.library.service import signed_file_url
+
+        fields = {"is_carousel_item": "true"} if carousel else {"caption": caption or ""}
+        if asset.kind == "image":
+            return self.post(self.graph(f"/{user}/media"), access_token,
+                             data={**fields, "image_url": signed_file_url(asset)})["id"]
+        fields.update(media_type="VIDEO" if carousel else "REELS", upload_type="resumable")
+        if not carousel:
+            fields["share_to_feed"] = "true" if share_to_feed else "false"
+        started = self.post(self.graph(f"/{user}/media"), access_token, data=fields)
+        with asset.open() as stream:
+            self.call("POST", started["uri"], headers={"Authorization": f"OAuth {access_token}", "offset": "0",
+                                                      "file_size": str(asset.size_bytes),
+                                                      "Content-Length": str(asset.size_bytes)},
+                      data=stream, timeout=600)
+        return started["id"]
+
+    def wait_for_container(self, access_token, container):
+        def probe():
+            data = self.get(self.graph(f"/{container}"), access_token, params={"fields": "status_code,status"})
+            code = data.get("status_code")
+            if code in ("ERROR", "EXPIRED"):
+                raise PermanentError(f"Instagram could not prepare the media: {data.get('status') or code}.")
+            return data if code in ("FINISHED", "PUBLISHED") else None
+
+        return self.wait_until(probe, "the media")
+
+    def fetch_post_metrics(self, access_token, post_ids):
+        metrics = {}
+        for media_id in post_ids:  # Instagram's insights are asked per media
+            data = self.get(self.graph(f"/{media_id}/insights"), access_token,
+                            params={"metric": "views,likes,comments,shares,saved"}).get("data", [])
+            values = {item["name"]: (item.get("values") or [{}])[0].get("value", 0) for item in data}
+            metrics[media_id] = {"views": values.get("views", 0), "likes": values.get("likes", 0),
+                                 "comments": values.get("comments", 0), "shares": values.get("shares", 0),
+                                 "saves": values.get("saved", 0)}
+        return metrics
+
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['graph']}/me", access_token,
-                        params={"fields": "user_id,username,name,profile_picture_url,account_type"})
+                        params={"fields": "user_id,username,name,profile_picture_url,account_type,"
+                                          "followers_count,follows_count,media_count"})
         return Account(id=str(data.get("user_id") or data["id"]), username=data["username"],
                        display_name=data.get("name", ""), avatar_url=data.get("profile_picture_url", ""),
-                       extra={"account_type": data.get("account_type", "")})
+                       extra={"account_type": data.get("account_type", ""), "followers": data.get("followers_count"),
+                              "following": data.get("follows_count"), "posts": data.get("media_count")})
+
+
+def chosen_format(options, media):
+    """Reel, image or carousel: the composer's choice, else what the media makes it."""
+    choice = options.get("format") or "auto"
+    if choice != "auto":
+        return choice
+    if len(media) > 1:
+        return "carousel"
+    return "reel" if media and media[0].kind == "video" else "image"

@@ -32,7 +32,7 @@ class LinkedIn(Platform):
     def rest(self, method, path, access_token, **kwargs):
         return self.send(method, f"{self.base['api']}/rest{path}", access_token, headers=self.rest_headers(), **kwargs)
 
-    def publish(self, access_token, text, media, client_reference, connection=None):
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
         """Publishes as the member who connected (organisation pages arrive with per-platform options)."""
         author = (connection.details or {}).get("author_urn") or f"urn:li:person:{connection.account_id}"
         body = {"author": author, "commentary": text, "visibility": "PUBLIC", "lifecycleState": "PUBLISHED",

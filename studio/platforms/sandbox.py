@@ -56,7 +56,7 @@ class Sandbox(Platform):
     def api(self, path):
         return f"{self.base['base']}/sandbox/api/v1{path}"
 
-    def publish(self, access_token, text, media, client_reference, connection=None):
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
         timeout = self.config.get("PUBLISH_TIMEOUT_SECONDS", 30)
         media_ids = [self.upload(access_token, asset, timeout) for asset in media]
         data = self.post(self.api("/posts"), access_token, timeout=timeout,
@@ -81,7 +81,7 @@ class Sandbox(Platform):
             metrics[post_id] = {key: data.get(key, 0) for key in ("views", "likes", "comments", "shares", "saves")}
         return metrics
 
-    def find_published(self, access_token, client_reference):
+    def find_published(self, access_token, client_reference, progress=None):
         found = self.get(self.api("/posts"), access_token, params={"client_reference": client_reference})["data"]
         return Published(str(found[0]["id"]), found[0].get("url", ""), found[0]) if found else None
 

@@ -1,7 +1,31 @@
 """TikTok (Login Kit v2 + Content Posting API). TikTok names the client id `client_key`, in the
-authorize URL and in every token call; refresh tokens rotate and carry their own expiry."""
-from studio.platforms.base import Account, Platform, Tokens, oauth_errors
-from studio.platforms.errors import AuthError, PermanentError
+authorize URL and in every token call; refresh tokens rotate and carry their own expiry.
+
+Publishing: ask creator info (which privacy levels this creator may use, the longest video), init
+a direct post or a draft to the creator's inbox with FILE_UPLOAD, PUT the chunks in order with
+Content-Range, then poll the publish status until TikTok says it is done. Photos go by URL
+(PULL_FROM_URL), which TikTok fetches from our signed link. The publish id is kept in the
+delivery's progress, so after a timeout the engine asks TikTok about that publish instead of
+posting twice."""
+from studio.platforms.base import Account, Platform, Published, Tokens, check, oauth_errors
+from studio.platforms.errors import AuthError, PermanentError, RetryableError, UncertainError
+
+MB = 1024 * 1024
+PRIVACY_LEVELS = {"PUBLIC_TO_EVERYONE": "Everyone", "MUTUAL_FOLLOW_FRIENDS": "Friends",
+                  "FOLLOWER_OF_CREATOR": "Followers", "SELF_ONLY": "Only me"}
+# TikTok's error codes that mean "later", not "never" (they may come with HTTP 4xx).
+WAIT_CODES = {"rate_limit_exceeded": 60, "spam_risk_too_many_pending_share": 3600, "spam_risk_too_many_posts": 3600,
+              "reached_active_user_cap": 3600}
+AUTH_CODES = {"access_token_invalid", "scope_not_authorized", "scope_permission_missed"}
+FINISHED = {"PUBLISH_COMPLETE", "SEND_TO_USER_INBOX"}
+
+
+def chunk_plan(size, chunk_size):
+    """(chunk size, chunk count) as TikTok counts them: a file up to one chunk goes whole; else
+    every chunk is `chunk_size` and the last one also takes the remainder."""
+    if size <= chunk_size:
+        return size, 1
+    return chunk_size, size // chunk_size
 
 
 class TikTok(Platform):
@@ -23,8 +47,9 @@ class TikTok(Platform):
         return url
 
     def _token_call(self, **fields):
-        data = self.post(self.token_url, data={"client_key": self.client_id, "client_secret": self.client_secret, **fields},
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        # Token answers are plain OAuth JSON (no data/error envelope), so they skip `classify`.
+        data = check(self.send("POST", self.token_url, headers={"Content-Type": "application/x-www-form-urlencoded"},
+                               data={"client_key": self.client_id, "client_secret": self.client_secret, **fields}), self.name)
         if data.get("error") and data["error"] != "ok":
             raise AuthError(data.get("error_description") or data["error"], payload=data)
         return Tokens.from_response(data)
@@ -43,12 +68,144 @@ class TikTok(Platform):
                                          "token": access_token})
         return True
 
+    # ---- publishing ---------------------------------------------------------------------------
+
+    def api(self, path):
+        return f"{self.base['api']}/v2{path}"
+
+    def classify(self, response):
+        """TikTok answers every call with {"data": ..., "error": {"code", "message", "log_id"}};
+        any code but "ok" is an error, whatever the HTTP status."""
+        try:
+            error = (response.json() or {}).get("error") or {}
+        except ValueError:
+            error = {}
+        code = error.get("code", "ok") if isinstance(error, dict) else "ok"
+        if code != "ok":
+            message = f"TikTok answered {response.status_code}: {error.get('message') or code} ({code})"
+            if code in WAIT_CODES:
+                raise RetryableError(message, response.status_code, error, retry_after=WAIT_CODES[code])
+            if code in AUTH_CODES:
+                raise AuthError(message, response.status_code, error)
+            if response.status_code < 500:
+                raise PermanentError(message, response.status_code, error)
+        return check(response, self.name).get("data", {})
+
+    def creator_info(self, access_token):
+        """What this creator may post now: privacy levels, interaction settings, longest video."""
+        return self.post(self.api("/post/publish/creator_info/query/"), access_token,
+                         headers={"Content-Type": "application/json; charset=UTF-8"})
+
+    def can_look_up(self, progress):
+        return bool(progress and progress.get("publish_id"))
+
+    def find_published(self, access_token, client_reference, progress=None):
+        """The publish we started before a break: live (or in the inbox), still processing (then
+        waited on), or never complete (None: the upload stopped short or TikTok failed it)."""
+        data = self.publish_status(access_token, progress["publish_id"])
+        if data.get("status") in ("FAILED", "PROCESSING_UPLOAD"):
+            progress.pop("publish_id", None)
+            return None
+        return self.wait_for_publish(access_token, progress["publish_id"], progress)
+
+    def publish_status(self, access_token, publish_id):
+        return self.post(self.api("/post/publish/status/fetch/"), access_token, json={"publish_id": publish_id})
+
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
+        options, progress = options or {}, progress if progress is not None else {}
+        if not media:
+            raise PermanentError("TikTok needs a video or photos to post.")
+        info = self.creator_info(access_token)
+        draft = options.get("mode") == "draft"
+        privacy = options.get("privacy_level") or ("SELF_ONLY" if "SELF_ONLY" in info.get("privacy_level_options", [])
+                                                   else (info.get("privacy_level_options") or ["SELF_ONLY"])[0])
+        if not draft and privacy not in info.get("privacy_level_options", []):
+            raise PermanentError(f"@{info.get('creator_username', '')} cannot post to “{PRIVACY_LEVELS.get(privacy, privacy)}” "
+                                 "now; choose another privacy level.")
+        post_info = {"title": text, "privacy_level": privacy,
+                     "disable_comment": not options.get("allow_comments", True) or info.get("comment_disabled", False),
+                     "disable_duet": info.get("duet_disabled", False), "disable_stitch": info.get("stitch_disabled", False)}
+        if media[0].kind == "video":
+            started = self.start_video(access_token, media[0], post_info, draft, info)
+        else:
+            started = self.start_photos(access_token, text, media, post_info, draft)
+        progress["publish_id"], progress["username"] = started["publish_id"], getattr(connection, "username", "")
+        try:
+            if started.get("upload_url"):
+                self.upload_chunks(started["upload_url"], media[0])
+            return self.wait_for_publish(access_token, started["publish_id"], progress)
+        except UncertainError:
+            raise
+        except RetryableError as error:
+            # TikTok holds a publish for us now: the next attempt asks about it before starting another.
+            raise UncertainError(str(error), error.status, error.payload) from error
+
+    def start_video(self, access_token, asset, post_info, draft, info):
+        longest = info.get("max_video_post_duration_sec")
+        if longest and (asset.duration_seconds or 0) > longest:
+            raise PermanentError(f"This creator can post videos up to {longest} s; this one is "
+                                 f"{asset.duration_seconds:.0f} s.")
+        chunk_size, count = chunk_plan(asset.size_bytes, int(self.setting("CHUNK_BYTES", 10 * MB)))
+        source = {"source": "FILE_UPLOAD", "video_size": asset.size_bytes, "chunk_size": chunk_size,
+                  "total_chunk_count": count}
+        if draft:
+            return self.post(self.api("/post/publish/inbox/video/init/"), access_token, json={"source_info": source})
+        return self.post(self.api("/post/publish/video/init/"), access_token,
+                         json={"post_info": post_info, "source_info": source})
+
+    def start_photos(self, access_token, text, media, post_info, draft):
+        from studio.library.service import signed_file_url
+
+        return self.post(self.api("/post/publish/content/init/"), access_token, json={
+            "media_type": "PHOTO", "post_mode": "MEDIA_UPLOAD" if draft else "DIRECT_POST",
+            "post_info": {**post_info, "description": text, "title": text[:90]},
+            "source_info": {"source": "PULL_FROM_URL", "photo_cover_index": 0,
+                            "photo_images": [signed_file_url(asset) for asset in media]}})
+
+    def upload_chunks(self, upload_url, asset):
+        """PUT the file in the chunks announced at init, in order, each with its Content-Range."""
+        size = asset.size_bytes
+        chunk_size, count = chunk_plan(size, int(self.setting("CHUNK_BYTES", 10 * MB)))
+        with asset.open() as stream:
+            for index in range(count):
+                first = index * chunk_size
+                length = size - first if index == count - 1 else chunk_size
+                body = stream.read(length)
+                response = self.send("PUT", upload_url, headers={
+                    "Content-Type": asset.content_type, "Content-Length": str(len(body)),
+                    "Content-Range": f"bytes {first}-{first + len(body) - 1}/{size}"}, data=body, timeout=300)
+                check(response, self.name)
+
+    def wait_for_publish(self, access_token, publish_id, progress):
+        def probe():
+            data = self.publish_status(access_token, publish_id)
+            status = data.get("status")
+            if status == "FAILED":
+                progress.pop("publish_id", None)  # nothing is live; a retry starts afresh
+                raise PermanentError(f"TikTok could not publish the video: {data.get('fail_reason') or 'failed'}.")
+            if status in FINISHED:
+                return data
+            return None
+
+        data = self.wait_until(probe, "the video")
+        post_ids = data.get("publicaly_available_post_id") or []  # TikTok's own spelling
+        if data["status"] == "SEND_TO_USER_INBOX" or not post_ids:
+            # A draft waits in the creator's inbox; a private post has no public id yet.
+            return Published(publish_id, "", data)
+        return Published(str(post_ids[0]), f"https://www.tiktok.com/@{progress.get('username', '_')}/video/{post_ids[0]}", data)
+
+    def fetch_post_metrics(self, access_token, post_ids):
+        data = self.post(self.api("/video/query/"), access_token,
+                         params={"fields": "id,view_count,like_count,comment_count,share_count"},
+                         json={"filters": {"video_ids": list(post_ids)[:20]}})
+        return {str(video["id"]): {"views": video.get("view_count", 0), "likes": video.get("like_count", 0),
+                                   "comments": video.get("comment_count", 0), "shares": video.get("share_count", 0)}
+                for video in data.get("videos", [])}
+
     def fetch_account(self, access_token):
-        data = self.get(f"{self.base['api']}/v2/user/info/", access_token,
-                        params={"fields": "open_id,union_id,avatar_url,display_name,username"})
-        error = data.get("error", {})
-        if error.get("code") not in (None, "ok"):
-            raise PermanentError(error.get("message") or error["code"], payload=data)
-        user = data["data"]["user"]
+        user = self.get(self.api("/user/info/"), access_token, params={
+            "fields": "open_id,union_id,avatar_url,display_name,username,follower_count,following_count,video_count"})["user"]
         return Account(id=user["open_id"], username=user.get("username") or user.get("display_name", ""),
-                       display_name=user.get("display_name", ""), avatar_url=user.get("avatar_url", ""))
+                       display_name=user.get("display_name", ""), avatar_url=user.get("avatar_url", ""),
+                       extra={"followers": user.get("follower_count"), "following": user.get("following_count"),
+                              "posts": user.get("video_count")})

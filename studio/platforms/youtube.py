@@ -1,7 +1,37 @@
 """YouTube (Data API v3) through Google OAuth: offline access and a consent prompt, so a refresh
-token comes back; refresh answers carry no new refresh token (the old one is kept)."""
-from studio.platforms.base import Account, Platform
-from studio.platforms.errors import PermanentError
+token comes back; refresh answers carry no new refresh token (the old one is kept).
+
+Publishing is a resumable upload: one POST opens a session with the video's metadata, then the
+bytes go in PUTs of whole 256 KiB multiples. When a PUT breaks (a dropped connection, a 5xx), the
+session is asked how much it holds (`Content-Range: bytes */size`) and the upload goes on from
+there. The session address is kept in the delivery's progress, so even a later attempt resumes
+instead of uploading the file a second time."""
+from studio.platforms.base import Account, Platform, Published, check
+from studio.platforms.errors import PermanentError, RetryableError, UncertainError
+
+KIB = 1024
+CHUNK_UNIT = 256 * KIB  # Google requires every chunk but the last to be a multiple of this
+RESUME_TRIES = 5
+PRIVACY = {"public": "Public", "unlisted": "Unlisted", "private": "Private"}
+# Reasons Google gives with 403 that mean "not now" rather than "not allowed".
+WAIT_REASONS = {"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded"}
+
+
+def title_from(text, options):
+    """The title chosen in the composer, else the message's first line (YouTube allows 100 characters)."""
+    title = (options.get("title") or "").strip() or (text.strip().splitlines() or ["Untitled"])[0]
+    return title[:100]
+
+
+def tags_from(options):
+    tags = [tag.strip().lstrip("#") for tag in (options.get("tags") or "").split(",") if tag.strip()]
+    kept, total = [], 0
+    for tag in tags:  # YouTube allows 500 characters of tags in all
+        if total + len(tag) > 500:
+            break
+        kept.append(tag)
+        total += len(tag)
+    return kept
 
 
 class YouTube(Platform):
@@ -20,6 +50,130 @@ class YouTube(Platform):
         return (int(self.config.get("YOUTUBE_UPLOAD_UNITS") or 1600), int(self.config.get("YOUTUBE_DAILY_UNITS") or 10000),
                 "America/Los_Angeles")
 
+    def classify(self, response):
+        """Google's errors: {"error": {"code", "message", "errors": [{"reason"}]}}. A 403 is only
+        about permission when its reason says so; quota and rate reasons mean wait."""
+        if response.status_code in (400, 403):
+            try:
+                error = response.json().get("error") or {}
+            except (ValueError, AttributeError):
+                error = {}
+            reasons = {item.get("reason") for item in error.get("errors", []) if isinstance(item, dict)}
+            message = f"YouTube answered {response.status_code}: {error.get('message') or 'error'}"
+            if reasons & WAIT_REASONS:
+                raise RetryableError(message, response.status_code, error, retry_after=3600)
+            if "uploadLimitExceeded" in reasons:
+                raise PermanentError(message + " (the channel's daily upload limit; try tomorrow)", response.status_code, error)
+            if response.status_code == 403 and not reasons & {"forbidden", "insufficientPermissions", "authError"}:
+                raise PermanentError(message, response.status_code, error)
+        return check(response, self.name)
+
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
+        options, progress = options or {}, progress if progress is not None else {}
+        videos = [asset for asset in media if asset.kind == "video"]
+        if len(videos) != 1 or len(media) != 1:
+            raise PermanentError("YouTube takes exactly one video per post.")
+        asset = videos[0]
+        session = progress.get("upload_url")
+        if session:
+            offset, video = self.ask_session(access_token, session, asset.size_bytes)
+        else:
+            session, offset, video = self.open_session(access_token, text, asset, options), 0, None
+            progress.update(upload_url=session, upload_size=asset.size_bytes)
+        if video is None:
+            video = self.upload_from(access_token, session, asset, offset)
+        progress.pop("upload_url", None)
+        return Published(video["id"], f"https://www.youtube.com/watch?v={video['id']}", video)
+
+    def can_look_up(self, progress):
+        return bool(progress and progress.get("upload_url"))
+
+    def find_published(self, access_token, client_reference, progress=None):
+        """Whether the session we were uploading to already holds the whole video; if not, the
+        next publish goes on from where it stopped."""
+        _, video = self.ask_session(access_token, progress["upload_url"], self.pending_size(progress))
+        if video is None:
+            return None
+        progress.pop("upload_url", None)
+        return Published(video["id"], f"https://www.youtube.com/watch?v={video['id']}", video)
+
+    @staticmethod
+    def pending_size(progress):
+        return progress.get("upload_size", "*")
+
+    def open_session(self, access_token, text, asset, options):
+        privacy = options.get("privacy") if options.get("privacy") in PRIVACY else "public"
+        status = {"privacyStatus": privacy, "selfDeclaredMadeForKids": bool(options.get("made_for_kids")),
+                  "embeddable": True}
+        if options.get("publish_at"):  # YouTube makes it public itself at that time
+            status.update(privacyStatus="private", publishAt=options["publish_at"])
+        body = {"snippet": {"title": title_from(text, options), "description": text[:5000], "tags": tags_from(options),
+                            "categoryId": options.get("category_id") or "22"},
+                "status": status}
+        response = self.send("POST", f"{self.base['api']}/upload/youtube/v3/videos", access_token,
+                             params={"uploadType": "resumable", "part": "snippet,status"}, json=body,
+                             headers={"X-Upload-Content-Length": str(asset.size_bytes),
+                                      "X-Upload-Content-Type": asset.content_type})
+        self.classify(response)
+        if not response.headers.get("Location"):
+            raise RetryableError("YouTube opened no upload session; trying again later.")
+        return response.headers["Location"]
+
+    def chunk_bytes(self):
+        configured = int(self.setting("CHUNK_BYTES", 8 * 1024 * KIB))
+        return max(CHUNK_UNIT, configured - configured % CHUNK_UNIT)
+
+    def upload_from(self, access_token, session, asset, offset):
+        """PUT the bytes from `offset` on; after a break, ask the session where to go on from."""
+        size, chunk, breaks = asset.size_bytes, self.chunk_bytes(), 0
+        with asset.open() as stream:
+            while True:
+                stream.seek(offset)
+                body = stream.read(chunk)
+                try:
+                    response = self.send("PUT", session, access_token, data=body, timeout=300, headers={
+                        "Content-Length": str(len(body)), "Content-Type": asset.content_type,
+                        "Content-Range": f"bytes {offset}-{offset + len(body) - 1}/{size}"})
+                    if response.status_code >= 500:
+                        raise UncertainError(f"YouTube answered {response.status_code} during the upload.")
+                except UncertainError:
+                    breaks += 1
+                    if breaks > RESUME_TRIES:
+                        raise
+                    offset, video = self.ask_session(access_token, session, size)
+                    if video is not None:
+                        return video
+                    continue
+                if response.status_code == 308:
+                    offset = received_through(response)
+                    continue
+                return self.finished_video(response)
+
+    def ask_session(self, access_token, session, size):
+        """(the next byte the session wants, None), or (size, video) when it already has it all."""
+        response = self.send("PUT", session, access_token,
+                             headers={"Content-Length": "0", "Content-Range": f"bytes */{size}"})
+        if response.status_code == 308:
+            return received_through(response), None
+        if response.status_code in (404, 410):
+            raise RetryableError("YouTube's upload session expired; the next try starts a new one.")
+        return size, self.finished_video(response)
+
+    def finished_video(self, response):
+        video = self.classify(response)
+        if video.get("status", {}).get("uploadStatus") == "rejected":
+            raise PermanentError(f"YouTube rejected the video: {video['status'].get('rejectionReason', 'rejected')}.")
+        return video
+
+    def fetch_post_metrics(self, access_token, post_ids):
+        data = self.get(f"{self.base['api']}/youtube/v3/videos", access_token,
+                        params={"part": "statistics", "id": ",".join(list(post_ids)[:50])})
+        return {item["id"]: {"views": int(item["statistics"].get("viewCount", 0)),
+                             "likes": int(item["statistics"].get("likeCount", 0)),
+                             "comments": int(item["statistics"].get("commentCount", 0)),
+                             "saves": int(item["statistics"].get("favoriteCount", 0))}
+                for item in data.get("items", [])}
+
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['api']}/youtube/v3/channels", access_token,
                         params={"part": "snippet,statistics", "mine": "true"})
@@ -32,3 +186,9 @@ class YouTube(Platform):
                        display_name=snippet.get("title", ""),
                        avatar_url=snippet.get("thumbnails", {}).get("default", {}).get("url", ""),
                        extra={"statistics": channel.get("statistics", {})})
+
+
+def received_through(response):
+    """The next byte to send, from a 308's `Range: bytes=0-N` (no Range: nothing arrived yet)."""
+    value = response.headers.get("Range", "")
+    return int(value.rsplit("-", 1)[1]) + 1 if "-" in value else 0

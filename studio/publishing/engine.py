@@ -125,35 +125,42 @@ def publish_delivery(delivery_id, worker, now=None):
     if not lease_is_mine(delivery_id, worker, renew=True):
         return  # someone else holds it now
     started, clock = utcnow(), time.perf_counter()
+    delivery = db.session.get(Delivery, delivery_id)
+    progress = dict(delivery.progress or {})  # the adapter notes what a later attempt can resume
     try:
-        outcome = attempt(db.session.get(Delivery, delivery_id), now)
+        outcome = attempt(delivery, now, progress)
     except Exception as error:  # anything unforeseen still counts as a try and is retried later
         db.session.rollback()
         current_app.logger.exception("delivery %s failed unexpectedly", delivery_id)
         outcome = Outcome("retry", error=RetryableError(f"Unexpected error: {error.__class__.__name__}: {error}"))
-    settle(delivery_id, worker, outcome, started, int((time.perf_counter() - clock) * 1000))
+    settle(delivery_id, worker, outcome, started, int((time.perf_counter() - clock) * 1000), progress)
 
 
-def attempt(delivery, now):
-    """Talk to the platform; returns what happened without recording it."""
+def attempt(delivery, now, progress):
+    """Talk to the platform; returns what happened without recording it. `progress` is the
+    delivery's resumable state, which the adapter may update as it goes."""
     connection = delivery.connection
     platform = get_platform(delivery.platform)
     if connection is None:
         return Outcome("failed", message="The account was disconnected before this could publish.")
     media = [m.asset for m in delivery.post.media]
     text = delivery.post.text_for(connection.id)
+
+    def publish(token):
+        return platform.publish(token, text, media, delivery.client_reference, connection=connection,
+                                options=dict(delivery.options or {}), progress=progress)
+
     try:
         token = fresh_access_token(connection)
         if delivery.needs_lookup:
-            existing = look_up(platform, token, delivery)
+            existing = look_up(platform, token, delivery, progress)
             if existing is not None:
                 return Outcome("recovered", result=existing)
-        wait = quota.reserve(platform, now)
+        wait = charge_quota(platform, delivery, progress, now)
         if wait:
             return Outcome("quota", message=wait["reason"], until=wait["until"])
         try:
-            return Outcome("published", result=platform.publish(token, text, media, delivery.client_reference,
-                                                                 connection=connection))
+            return Outcome("published", result=publish(token))
         except AuthError as refused:
             # Refresh once, then try once more with the new token. Where the platform offers no
             # refresh, the token is simply dead: the account is marked expired with the platform's words.
@@ -162,10 +169,9 @@ def attempt(delivery, now):
             except CannotRefresh:
                 mark_expired(connection, str(refused))
                 raise refused
-            return Outcome("published", result=platform.publish(connection.access_token, text, media,
-                                                                 delivery.client_reference, connection=connection))
+            return Outcome("published", result=publish(connection.access_token))
     except UncertainError as error:
-        if not platform.supports_lookup:
+        if not platform.can_look_up(progress):
             return Outcome("unconfirmed", uncertain=True, message=f"{error} {platform.name} cannot tell whether the post "
                                                                    "was made: check the account, then retry or cancel.")
         return Outcome("retry", error=error, uncertain=True)
@@ -181,7 +187,20 @@ OUTCOME_LOG = {"published": "published", "recovered": "recovered", "retry": "ret
                "unconfirmed": "unconfirmed"}
 
 
-def settle(delivery_id, worker, outcome, started, duration_ms):
+def charge_quota(platform, delivery, progress, now):
+    """Reserve the platform's units once per delivery: a resumed upload is the same upload."""
+    if progress.get("quota_charged"):
+        return None
+    wait = quota.reserve(platform, now)
+    if wait is None and platform.quota() is not None:
+        progress["quota_charged"] = True
+        # Saved at once: if this worker dies mid-upload, the next attempt must not pay again.
+        db.session.execute(update(Delivery).where(Delivery.id == delivery.id).values(progress=dict(progress)))
+        db.session.commit()
+    return wait
+
+
+def settle(delivery_id, worker, outcome, started, duration_ms, progress=None):
     """Record an attempt's outcome, only if the lease is still ours."""
     if not lease_is_mine(delivery_id, worker):
         db.session.rollback()
@@ -189,6 +208,8 @@ def settle(delivery_id, worker, outcome, started, duration_ms):
         return
     delivery = db.session.get(Delivery, delivery_id)
     db.session.refresh(delivery)
+    if progress is not None:
+        delivery.progress = dict(progress)
     counted = outcome.kind != "quota"
     if counted:
         delivery.attempt_count += 1
@@ -232,10 +253,10 @@ def tell_workspace(delivery):
     delivery_needs_attention(delivery)
 
 
-def look_up(platform, token, delivery):
-    if not platform.supports_lookup:
+def look_up(platform, token, delivery, progress):
+    if not platform.can_look_up(progress):
         raise UncertainError("An earlier attempt may have published this already.")
-    return platform.find_published(token, delivery.client_reference)
+    return platform.find_published(token, delivery.client_reference, progress)
 
 
 def record_published(delivery, result):

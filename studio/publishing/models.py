@@ -88,6 +88,11 @@ class Delivery(db.Model):
     # Set when a publish call may have worked without our knowing (a timeout, a worker that died):
     # the next attempt asks the platform first.
     needs_lookup: Mapped[bool] = mapped_column(default=False)
+    # The per-platform choices made in the composer (TikTok privacy, YouTube title, LinkedIn author).
+    options: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    # What an adapter must remember between attempts: an open upload session, the platform's id for
+    # a publish in flight, the quota day already charged. Saved after every attempt.
+    progress: Mapped[dict] = mapped_column(db.JSON, default=dict)
     platform_post_id: Mapped[str | None] = mapped_column(String(128))
     platform_url: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -120,9 +120,10 @@ def to_utc(local_naive, timezone):
 
 
 def create_post(workspace, author, message, overrides, connections, assets, when, scheduled_local=None, timezone="UTC",
-                repeat=None):
+                repeat=None, options=None):
     """A draft, or a post scheduled for `scheduled_local` (wall clock in `timezone`), or one due now.
-    `repeat` (kind, weekdays, cron line, until date, count) makes it the first of a series."""
+    `repeat` (kind, weekdays, cron line, until date, count) makes it the first of a series;
+    `options` holds each account's platform choices, by connection id."""
     post = Post(workspace_id=workspace.id, author_id=author.id, message=message, timezone=timezone,
                 overrides={k: v for k, v in (overrides or {}).items() if v.strip()}, status="draft")
     post.media = [PostMedia(asset_id=asset.id, position=index) for index, asset in enumerate(assets)]
@@ -131,6 +132,7 @@ def create_post(workspace, author, message, overrides, connections, assets, when
     for connection in connections:
         post.deliveries.append(Delivery(workspace_id=workspace.id, connection_id=connection.id,
                                         platform=connection.platform, status="pending",
+                                        options=(options or {}).get(str(connection.id), {}),
                                         max_attempts=current_app.config["PUBLISH_MAX_ATTEMPTS"]))
     if when == "draft":
         # A draft's deliveries have no due time, so the engine never picks them up.
@@ -242,7 +244,7 @@ def retry(delivery):
     """Try a failed, unconfirmed or missed delivery again now."""
     # A person asking for a retry after "unconfirmed" has checked the account: on a platform that
     # cannot be asked, that check replaces the look-up.
-    keep_lookup = Delivery.needs_lookup if get_platform(delivery.platform).supports_lookup else False
+    keep_lookup = Delivery.needs_lookup if get_platform(delivery.platform).can_look_up(delivery.progress or {}) else False
     changed = db.session.execute(
         update(Delivery).where(Delivery.id == delivery.id, Delivery.status.in_(("failed", "unconfirmed", "missed")))
         .values(status="pending", next_attempt_at=utcnow(), max_attempts=Delivery.attempt_count + 3,

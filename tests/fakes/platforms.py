@@ -13,8 +13,9 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+import requests
 from flask import Flask, jsonify, redirect, request
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 # The base-URL settings that point each adapter at this server (values are path prefixes).
 URL_SETTINGS = {
@@ -51,10 +52,17 @@ class FakePlatforms:
     linkedin_posts: dict = field(default_factory=dict)
     facebook_posts: dict = field(default_factory=dict)
     tweets: dict = field(default_factory=dict)
+    tiktok_publishes: dict = field(default_factory=dict)
+    youtube_uploads: dict = field(default_factory=dict)
+    youtube_breaks: list = field(default_factory=list)  # byte offsets at which to drop the connection
+    instagram_containers: dict = field(default_factory=dict)
+    instagram_media: dict = field(default_factory=dict)
+    instagram_quota_usage: int = 0
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
-    def fail(self, path, status, times=1):
-        self.failures[path] = (status, times)
+    def fail(self, path, status, times=1, body=None):
+        """The next `times` calls to `path` answer `status` (with `body`, else a generic error)."""
+        self.failures[path] = (status, times, body)
 
     def calls_to(self, path):
         return [call for call in self.requests if call["path"] == path]
@@ -93,13 +101,13 @@ def create_fake_app(state):
         state.requests.append({"method": request.method, "path": request.path, "args": request.args.to_dict(),
                                "form": request.form.to_dict(), "headers": dict(request.headers)})
         if request.path in state.failures:
-            status, times = state.failures[request.path]
+            status, times, body = state.failures[request.path]
             if times <= 1:
                 del state.failures[request.path]
             else:
-                state.failures[request.path] = (status, times - 1)
+                state.failures[request.path] = (status, times - 1, body)
             headers = {"Retry-After": "0"} if status == 429 else {}
-            return jsonify({"error": {"message": "injected failure"}}), status, headers
+            return jsonify(body or {"error": {"message": "injected failure"}}), status, headers
 
     def bearer():
         header = request.headers.get("Authorization", "")
@@ -532,13 +540,340 @@ def create_fake_app(state):
         state.revoked.append(("facebook", bearer()))
         return jsonify({"success": True})
 
+    # ---- TikTok Content Posting API ---------------------------------------------------------
+
+    MB = 1024 * 1024
+
+    def tiktok(data=None, code="ok", message="", status=200):
+        return jsonify({"data": data or {}, "error": {"code": code, "message": message, "log_id": "202611221200"}}), status
+
+    def tiktok_token_error():
+        if not bearer():
+            return tiktok(code="access_token_invalid", message="The access token is invalid or not found in the request.",
+                          status=401)
+        if request.headers.get("Content-Type", "").split(";")[0] != "application/json":
+            return tiktok(code="invalid_params", message="Content-Type must be application/json", status=400)
+        return None
+
+    @app.post("/tiktok/v2/post/publish/creator_info/query/")
+    def tiktok_creator_info():
+        return tiktok_token_error() or tiktok({
+            "creator_avatar_url": "https://p16.example/a.jpeg", "creator_username": "mayacooks",
+            "creator_nickname": "Maya Cooks", "privacy_level_options": ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS",
+                                                                        "SELF_ONLY"],
+            "comment_disabled": False, "duet_disabled": False, "stitch_disabled": True, "max_video_post_duration_sec": 600})
+
+    def tiktok_check_source(source):
+        size, chunk, count = source.get("video_size", 0), source.get("chunk_size", 0), source.get("total_chunk_count", 0)
+        if source.get("source") != "FILE_UPLOAD" or not size:
+            return "source_info must be FILE_UPLOAD with video_size"
+        if chunk == size and count == 1:
+            return None  # a whole file in one chunk
+        if not 5 * MB <= chunk <= 64 * MB or count != size // chunk or size - chunk * (count - 1) > 128 * MB:
+            return "chunk_size and total_chunk_count do not describe the file"
+        return None
+
+    def tiktok_init(draft):
+        error = tiktok_token_error()
+        if error:
+            return error
+        body = request.get_json()
+        problem = tiktok_check_source(body.get("source_info", {}))
+        if problem:
+            return tiktok(code="invalid_params", message=problem, status=400)
+        post_info = body.get("post_info", {})
+        if not draft:
+            if len(post_info.get("title", "")) > 2200:
+                return tiktok(code="invalid_params", message="The title is longer than 2200 characters.", status=400)
+            if post_info.get("privacy_level") not in ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"):
+                return tiktok(code="privacy_level_option_mismatch", message="privacy_level is not an option for this creator",
+                              status=400)
+        publish_id = f"v_pub_file~v2-1.{next(state.counter)}"
+        state.tiktok_publishes[publish_id] = {"draft": draft, "post_info": post_info, "source": body["source_info"],
+                                              "chunks": [], "received": 0, "polls": 0}
+        return tiktok({"publish_id": publish_id, "upload_url": f"{state.base_url}/tiktok-upload/{publish_id}"})
+
+    app.add_url_rule("/tiktok/v2/post/publish/video/init/", "tiktok_video_init", lambda: tiktok_init(False), methods=["POST"])
+    app.add_url_rule("/tiktok/v2/post/publish/inbox/video/init/", "tiktok_inbox_init", lambda: tiktok_init(True),
+                     methods=["POST"])
+
+    @app.put("/tiktok-upload/<publish_id>")
+    def tiktok_upload(publish_id):
+        upload = state.tiktok_publishes.get(publish_id)
+        if upload is None:
+            return tiktok(code="invalid_params", message="unknown upload", status=404)
+        match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", request.headers.get("Content-Range", ""))
+        chunk = request.get_data()
+        source = upload["source"]
+        index = len(upload["chunks"])
+        expected = source["chunk_size"] if index < source["total_chunk_count"] - 1 else source["video_size"] - upload["received"]
+        if (not match or int(match[1]) != upload["received"] or int(match[3]) != source["video_size"]
+                or len(chunk) != expected or int(match[2]) != upload["received"] + len(chunk) - 1
+                or not request.headers.get("Content-Type", "").startswith("video/")):
+            return tiktok(code="invalid_params", message="Content-Range does not match the next chunk", status=416)
+        upload["chunks"].append(len(chunk))
+        upload["received"] += len(chunk)
+        return "", 201 if upload["received"] == source["video_size"] else 206
+
+    @app.post("/tiktok/v2/post/publish/status/fetch/")
+    def tiktok_status():
+        error = tiktok_token_error()
+        if error:
+            return error
+        upload = state.tiktok_publishes.get(request.get_json().get("publish_id"))
+        if upload is None:
+            return tiktok(code="invalid_publish_id", message="publish_id does not exist", status=400)
+        if upload["received"] < upload["source"]["video_size"]:
+            return tiktok({"status": "PROCESSING_UPLOAD", "uploaded_bytes": upload["received"]})
+        upload["polls"] += 1
+        if upload["polls"] < 2:
+            return tiktok({"status": "PROCESSING_DOWNLOAD"})
+        if upload.get("fail_reason"):
+            return tiktok({"status": "FAILED", "fail_reason": upload["fail_reason"]})
+        if upload["draft"]:
+            return tiktok({"status": "SEND_TO_USER_INBOX"})
+        upload.setdefault("video_id", str(7_300_000_000_000_000_000 + next(state.counter)))
+        public = [upload["video_id"]] if upload["post_info"]["privacy_level"] != "SELF_ONLY" else []
+        return tiktok({"status": "PUBLISH_COMPLETE", "publicaly_available_post_id": public,
+                       "uploaded_bytes": upload["received"]})
+
+    @app.post("/tiktok/v2/video/query/")
+    def tiktok_video_query():
+        error = tiktok_token_error()
+        if error:
+            return error
+        if "view_count" not in request.args.get("fields", ""):
+            return tiktok(code="invalid_params", message="fields is required", status=400)
+        ids = request.get_json()["filters"]["video_ids"]
+        videos = [{"id": upload["video_id"], "view_count": 5400, "like_count": 320, "comment_count": 18, "share_count": 12}
+                  for upload in state.tiktok_publishes.values() if upload.get("video_id") in ids]
+        return tiktok({"videos": videos, "cursor": 0, "has_more": False})
+
+    # ---- YouTube resumable upload -----------------------------------------------------------
+
+    CHUNK_UNIT = 256 * 1024
+
+    def google_error(status, reason, message):
+        return jsonify({"error": {"code": status, "message": message,
+                                  "errors": [{"message": message, "domain": "youtube", "reason": reason}]}}), status
+
+    @app.post("/google-api/upload/youtube/v3/videos")
+    def youtube_open_session():
+        if not bearer():
+            return google_error(401, "authError", "Request had invalid authentication credentials.")
+        if request.args.get("uploadType") != "resumable" or request.args.get("part") != "snippet,status":
+            return google_error(400, "invalidParameter", "uploadType=resumable and part=snippet,status expected")
+        body = request.get_json()
+        title = body.get("snippet", {}).get("title", "")
+        status = body.get("status", {})
+        if not title or len(title) > 100:
+            return google_error(400, "invalidTitle", "The request metadata specifies an invalid video title.")
+        if status.get("privacyStatus") not in ("public", "unlisted", "private"):
+            return google_error(400, "invalidVideoMetadata", "The request metadata is invalid.")
+        if status.get("publishAt") and status["privacyStatus"] != "private":
+            return google_error(400, "invalidPublishAt", "publishAt needs privacyStatus private.")
+        upload_id = f"AEnB2U{next(state.counter)}"
+        state.youtube_uploads[upload_id] = {"metadata": body, "size": int(request.headers["X-Upload-Content-Length"]),
+                                            "type": request.headers["X-Upload-Content-Type"], "data": bytearray(),
+                                            "puts": [], "status_queries": 0}
+        location = f"{state.base_url}/google-api/upload/youtube/v3/videos?uploadType=resumable&upload_id={upload_id}"
+        return "", 200, {"Location": location}
+
+    @app.put("/google-api/upload/youtube/v3/videos")
+    def youtube_upload_bytes():
+        upload = state.youtube_uploads.get(request.args.get("upload_id", ""))
+        if upload is None:
+            return google_error(404, "notFound", "The upload session was not found.")
+        received = len(upload["data"])
+
+        def resume_incomplete():
+            headers = {"Range": f"bytes=0-{received - 1}"} if received else {}
+            return "", 308, headers
+
+        content_range = request.headers.get("Content-Range", "")
+        if content_range == f"bytes */{upload['size']}":
+            upload["status_queries"] += 1
+            return finished_video(upload) if received == upload["size"] else resume_incomplete()
+        match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", content_range)
+        if not match or int(match[1]) != received or int(match[3]) != upload["size"]:
+            return google_error(400, "badContent", f"Expected bytes from {received}")
+        length = int(match[2]) - int(match[1]) + 1
+        last = int(match[2]) + 1 == upload["size"]
+        if length % CHUNK_UNIT and not last:
+            return google_error(400, "badContent", "Chunks must be multiples of 256 KiB.")
+        if state.youtube_breaks and state.youtube_breaks[0] < received + length:
+            # The connection drops mid-chunk: the server keeps whole 256 KiB units of what arrived.
+            cut = state.youtube_breaks.pop(0)
+            kept = request.stream.read(cut - received) if cut > received else b""
+            upload["data"] += kept[:len(kept) - len(kept) % CHUNK_UNIT]
+            upload["puts"].append((received, "broken"))
+            socket = request.environ.get("werkzeug.socket")
+            socket.shutdown(2)
+            socket.close()
+            return "", 500
+        body = request.get_data()
+        if len(body) != length:
+            return google_error(400, "badContent", "Body length does not match Content-Range")
+        upload["puts"].append((received, length))
+        upload["data"] += body
+        return finished_video(upload) if last else (resume_incomplete_after(upload))
+
+    def resume_incomplete_after(upload):
+        return "", 308, {"Range": f"bytes=0-{len(upload['data']) - 1}"}
+
+    def finished_video(upload):
+        if "video_id" not in upload:
+            upload["video_id"] = f"dQw4w9W{next(state.counter):04d}"
+        meta = upload["metadata"]
+        return jsonify({"kind": "youtube#video", "id": upload["video_id"], "snippet": meta["snippet"],
+                        "status": {**meta["status"], "uploadStatus": "uploaded"}}), 200
+
+    @app.get("/google-api/youtube/v3/videos")
+    def youtube_videos():
+        if not bearer():
+            return google_error(401, "authError", "Request had invalid authentication credentials.")
+        ids = request.args.get("id", "").split(",")
+        items = [{"kind": "youtube#video", "id": upload["video_id"], "statistics": {
+            "viewCount": "8800", "likeCount": "410", "favoriteCount": "0", "commentCount": "37"}}
+            for upload in state.youtube_uploads.values() if upload.get("video_id") in ids]
+        return jsonify({"kind": "youtube#videoListResponse", "items": items})
+
+    # ---- Instagram content publishing -------------------------------------------------------
+
+    def meta_error(message, code, status=400, subcode=None):
+        error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbC"}
+        if subcode:
+            error["error_subcode"] = subcode
+        return jsonify({"error": error}), status
+
+    def instagram_token_error():
+        if not bearer():
+            return meta_error("Error validating access token: Session has expired", 190, subcode=463)
+        return None
+
+    @app.get("/ig-graph/v21.0/<user>/content_publishing_limit")
+    def instagram_limit(user):
+        return instagram_token_error() or jsonify({"data": [{"quota_usage": state.instagram_quota_usage,
+                                                             "config": {"quota_total": 100, "quota_duration": 86400}}]})
+
+    @app.post("/ig-graph/v21.0/<user>/media")
+    def instagram_container(user):
+        error = instagram_token_error()
+        if error:
+            return error
+        values = request.form
+        container = str(17_900_000_000_000_000 + next(state.counter))
+        record = {"user": user, "caption": values.get("caption"), "polls": 0, "carousel_item": values.get("is_carousel_item") == "true"}
+        if len(values.get("caption") or "") > 2200:
+            return meta_error("(#100) The caption is too long.", 100)
+        if values.get("media_type") == "CAROUSEL":
+            children = values.get("children", "").split(",")
+            if not 2 <= len(children) <= 10 or any(not state.instagram_containers.get(c, {}).get("carousel_item")
+                                                   for c in children):
+                return meta_error("(#100) A carousel needs 2 to 10 carousel item containers.", 100)
+            record.update(kind="CAROUSEL", children=children, ready=True)
+        elif values.get("media_type") in ("REELS", "VIDEO"):
+            if values.get("upload_type") != "resumable":
+                return meta_error("(#100) video_url or upload_type=resumable is required.", 100)
+            record.update(kind=values["media_type"], ready=False, bytes=0, share_to_feed=values.get("share_to_feed"))
+        elif values.get("image_url"):
+            # Instagram fetches the image itself, from the address it was given.
+            try:
+                fetched = requests.get(values["image_url"], timeout=10)
+            except requests.RequestException:
+                return meta_error("(#9004) The media could not be fetched from this uri.", 9004)
+            if fetched.status_code != 200 or not fetched.headers.get("Content-Type", "").startswith("image/jpeg"):
+                return meta_error("(#9004) The media could not be fetched from this uri.", 9004)
+            record.update(kind="IMAGE", ready=True, bytes=len(fetched.content))
+        else:
+            return meta_error("(#100) The parameter image_url is required.", 100)
+        state.instagram_containers[container] = record
+        answer = {"id": container}
+        if not record["ready"]:
+            answer["uri"] = f"{state.base_url}/ig-rupload/ig-api-upload/v21.0/{container}"
+        return jsonify(answer)
+
+    @app.post("/ig-rupload/ig-api-upload/v21.0/<container>")
+    def instagram_rupload(container):
+        record = state.instagram_containers.get(container)
+        token = request.headers.get("Authorization", "").removeprefix("OAuth ")
+        if record is None or token not in state.tokens:
+            return jsonify({"debug_info": {"type": "ProcessingFailedError", "message": "Invalid token or container"}}), 400
+        body = request.get_data()
+        if request.headers.get("offset") != "0" or int(request.headers.get("File-Size", -1)) != len(body):
+            return jsonify({"debug_info": {"type": "ProcessingFailedError", "message": "file_size does not match the body"}}), 400
+        record.update(bytes=len(body), ready=True)
+        return jsonify({"success": True, "message": "Upload successful."})
+
+    @app.get("/ig-graph/v21.0/<object_id>")
+    def instagram_object(object_id):
+        error = instagram_token_error()
+        if error:
+            return error
+        if object_id in state.instagram_media:
+            return jsonify({"id": object_id, "permalink": state.instagram_media[object_id]["permalink"]})
+        record = state.instagram_containers.get(object_id)
+        if record is None or "status_code" not in request.args.get("fields", ""):
+            return meta_error("(#100) Unsupported get request.", 100)
+        record["polls"] += 1
+        if record.get("published"):
+            code = "PUBLISHED"
+        elif not record["ready"] or (record["kind"] in ("REELS", "VIDEO") and record["polls"] < 2):
+            code = "IN_PROGRESS"
+        else:
+            code = "FINISHED"
+        return jsonify({"id": object_id, "status_code": code, "status": code})
+
+    @app.post("/ig-graph/v21.0/<user>/media_publish")
+    def instagram_publish(user):
+        error = instagram_token_error()
+        if error:
+            return error
+        record = state.instagram_containers.get(request.form.get("creation_id", ""))
+        if record is None or record["user"] != user or record["carousel_item"]:
+            return meta_error("(#100) The parameter creation_id is invalid.", 100)
+        if not record["ready"] or record["polls"] == 0:
+            return meta_error("Media ID is not available", 9007, subcode=2207027)
+        if record.get("published"):
+            return meta_error("(#100) This container was already published.", 100)
+        record["published"] = True
+        media_id = str(18_000_000_000_000_000 + next(state.counter))
+        kind = "reel" if record["kind"] == "REELS" else "p"
+        state.instagram_media[media_id] = {"container": record, "permalink": f"https://www.instagram.com/{kind}/C{media_id[-6:]}/"}
+        state.instagram_quota_usage += 1
+        return jsonify({"id": media_id})
+
+    @app.get("/ig-graph/v21.0/<media_id>/insights")
+    def instagram_insights(media_id):
+        error = instagram_token_error()
+        if error:
+            return error
+        if media_id not in state.instagram_media:
+            return meta_error("(#100) Unsupported get request.", 100)
+        values = {"views": 2300, "likes": 150, "comments": 9, "shares": 7, "saved": 21}
+        metrics = request.args.get("metric", "").split(",")
+        return jsonify({"data": [{"name": name, "period": "lifetime", "values": [{"value": values[name]}],
+                                  "title": name.title(), "id": f"{media_id}/insights/{name}/lifetime"}
+                                 for name in metrics if name in values]})
+
     return app
+
+
+class MetaUploadHeaders(WSGIRequestHandler):
+    """Werkzeug drops headers with underscores; Meta's upload hosts read `file_size`, so keep it."""
+
+    def make_environ(self):
+        environ = super().make_environ()
+        if self.headers.get("file_size") is not None:
+            environ["HTTP_FILE_SIZE"] = self.headers["file_size"]
+        return environ
 
 
 class FakePlatformServer:
     def __init__(self):
         self.state = FakePlatforms()
-        self.server = make_server("127.0.0.1", 0, create_fake_app(self.state), threaded=True)
+        self.server = make_server("127.0.0.1", 0, create_fake_app(self.state), threaded=True,
+                                  request_handler=MetaUploadHeaders)
         self.state.base_url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
