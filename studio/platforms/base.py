@@ -213,6 +213,14 @@ class Platform:
         """(units a publish costs, units a day, the zone whose midnight resets it), or None."""
         return None
 
+    def composer_options(self, connection):
+        """The choices the composer offers for this account (platforms.options.Option)."""
+        return []
+
+    def option_problems(self, connection, values, assets, field_for):
+        """What this platform would refuse about the chosen options beyond the generic checks."""
+        return []
+
     def can_look_up(self, progress):
         """Whether the platform can tell us if an earlier attempt already made the post (some can
         only once they gave us an id for the publish in flight, kept in `progress`)."""

@@ -8,6 +8,7 @@ kept in the delivery's progress so a retry after a timeout does not make a secon
 from studio.platforms.base import Account, Platform, Published, Tokens
 from studio.platforms.errors import AuthError, PermanentError, RetryableError
 from studio.platforms.facebook import classify_meta
+from studio.platforms.options import Option
 
 FORMATS = {"auto": "Decide from the media", "reel": "Reel", "image": "Feed image", "carousel": "Carousel"}
 
@@ -74,6 +75,19 @@ class Instagram(Platform):
         progress.pop("container", None)
         permalink = self.get(self.graph(f"/{media_id}"), access_token, params={"fields": "permalink"}).get("permalink", "")
         return Published(str(media_id), permalink, {"id": media_id, "permalink": permalink})
+
+    def composer_options(self, connection):
+        return [Option("format", "Format", "select", tuple(FORMATS.items()), default="auto"),
+                Option("share_to_feed", "Show the reel in the feed too", "checkbox", default=True)]
+
+    def option_problems(self, connection, values, assets, field_for):
+        from studio.publishing.service import Problem
+
+        if not assets:
+            return [Problem("Instagram needs an image or a video", "media")]
+        if len(assets) > 10:
+            return [Problem(f"{len(assets)} items; an Instagram carousel takes at most 10", "media")]
+        return []
 
     def check_publishing_limit(self, access_token, user):
         """Instagram's own count of posts in the last 24 hours against its live limit."""

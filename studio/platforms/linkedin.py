@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from studio.platforms.base import Account, Platform, Published, check
 from studio.platforms.errors import AuthError, PermanentError, RetryableError
+from studio.platforms.options import Option
 
 
 class LinkedIn(Platform):
@@ -25,6 +26,23 @@ class LinkedIn(Platform):
             raise AuthError("LinkedIn tokens cannot be refreshed for this app; reconnect the account.")
         return super().refresh(access_token, refresh_token)
 
+    def authors(self, connection):
+        """Who may post through this connection: the member, and the organisations whose pages
+        they administer (kept on the connection as {"urn", "name"})."""
+        member = (f"urn:li:person:{connection.account_id}", f"Me ({connection.display_name or connection.username})")
+        pages = [(org["urn"], org["name"]) for org in (connection.details or {}).get("organizations", [])]
+        return [member, *pages]
+
+    def author_for(self, connection, chosen):
+        allowed = dict(self.authors(connection))
+        if chosen and chosen not in allowed:
+            raise PermanentError("This LinkedIn connection cannot post as that author any more; choose another.")
+        return chosen or self.authors(connection)[0][0]
+
+    def composer_options(self, connection):
+        return [Option("author", "Post as", "select", tuple(self.authors(connection)),
+                       default=self.authors(connection)[0][0])]
+
     def rest_headers(self):
         return {"LinkedIn-Version": self.config.get("LINKEDIN_VERSION") or "202510",
                 "X-Restli-Protocol-Version": "2.0.0"}
@@ -34,7 +52,7 @@ class LinkedIn(Platform):
 
     def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
         """Publishes as the member who connected (organisation pages arrive with per-platform options)."""
-        author = (connection.details or {}).get("author_urn") or f"urn:li:person:{connection.account_id}"
+        author = self.author_for(connection, (options or {}).get("author"))
         body = {"author": author, "commentary": text, "visibility": "PUBLIC", "lifecycleState": "PUBLISHED",
                 "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
                                  "thirdPartyDistributionChannels": []},

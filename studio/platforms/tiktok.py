@@ -7,8 +7,22 @@ Content-Range, then poll the publish status until TikTok says it is done. Photos
 (PULL_FROM_URL), which TikTok fetches from our signed link. The publish id is kept in the
 delivery's progress, so after a timeout the engine asks TikTok about that publish instead of
 posting twice."""
-from studio.platforms.base import Account, Platform, Published, Tokens, check, oauth_errors
-from studio.platforms.errors import AuthError, PermanentError, RetryableError, UncertainError
+from studio.platforms.base import (
+    Account,
+    Platform,
+    Published,
+    Tokens,
+    check,
+    oauth_errors,
+)
+from studio.platforms.errors import (
+    AuthError,
+    PermanentError,
+    PlatformError,
+    RetryableError,
+    UncertainError,
+)
+from studio.platforms.options import Option
 
 MB = 1024 * 1024
 PRIVACY_LEVELS = {"PUBLIC_TO_EVERYONE": "Everyone", "MUTUAL_FOLLOW_FRIENDS": "Friends",
@@ -95,6 +109,51 @@ class TikTok(Platform):
         """What this creator may post now: privacy levels, interaction settings, longest video."""
         return self.post(self.api("/post/publish/creator_info/query/"), access_token,
                          headers={"Content-Type": "application/json; charset=UTF-8"})
+
+    def cached_creator_info(self, connection, max_age_seconds=600):
+        """Creator info for the composer, asked at most every ten minutes ({} when TikTok cannot
+        be asked: the composer then offers every level and the publish checks again)."""
+        from studio.connections.service import fresh_access_token
+        from studio.database import utcnow
+        from studio.extensions import db
+
+        details = dict(connection.details or {})
+        cached = details.get("creator_info") or {}
+        if cached.get("at", 0) > utcnow().timestamp() - max_age_seconds or not self.configured:
+            return cached.get("info", {})
+        try:
+            info = self.creator_info(fresh_access_token(connection))
+        except PlatformError:
+            return cached.get("info", {})
+        details["creator_info"] = {"at": utcnow().timestamp(), "info": info}
+        connection.details = details
+        db.session.commit()
+        return info
+
+    def composer_options(self, connection):
+        info = self.cached_creator_info(connection)
+        levels = info.get("privacy_level_options") or list(PRIVACY_LEVELS)
+        return [
+            Option("privacy_level", "Who can watch", "select", tuple((level, PRIVACY_LEVELS.get(level, level)) for level in levels),
+                   hint="TikTok asks creators to choose this themselves each time."),
+            Option("mode", "Post", "select", (("direct", "Straight to the profile"), ("draft", "As a draft in the TikTok app")),
+                   default="direct"),
+            Option("allow_comments", "Allow comments", "checkbox", default=not info.get("comment_disabled", False)),
+        ]
+
+    def option_problems(self, connection, values, assets, field_for):
+        from studio.publishing.service import Problem
+
+        found = []
+        if values.get("mode") != "draft" and not values.get("privacy_level"):
+            found.append(Problem("TikTok: choose who can watch", field_for("privacy_level")))
+        longest = self.cached_creator_info(connection).get("max_video_post_duration_sec")
+        for asset in assets:
+            if asset.kind == "video" and longest and (asset.duration_seconds or 0) > longest:
+                found.append(Problem(f"“{asset.title}”: @{connection.username} can post videos up to {longest} s", "media"))
+        if len({asset.kind for asset in assets}) > 1:
+            found.append(Problem("TikTok takes one video or photos, not both", "media"))
+        return found
 
     def can_look_up(self, progress):
         return bool(progress and progress.get("publish_id"))

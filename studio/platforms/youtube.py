@@ -8,6 +8,7 @@ there. The session address is kept in the delivery's progress, so even a later a
 instead of uploading the file a second time."""
 from studio.platforms.base import Account, Platform, Published, check
 from studio.platforms.errors import PermanentError, RetryableError, UncertainError
+from studio.platforms.options import Option
 
 KIB = 1024
 CHUNK_UNIT = 256 * KIB  # Google requires every chunk but the last to be a multiple of this
@@ -84,6 +85,24 @@ class YouTube(Platform):
             video = self.upload_from(access_token, session, asset, offset)
         progress.pop("upload_url", None)
         return Published(video["id"], f"https://www.youtube.com/watch?v={video['id']}", video)
+
+    def composer_options(self, connection):
+        return [
+            Option("format", "Format", "select", (("video", "Video"), ("short", "Short (vertical, up to 3 min)")),
+                   default="video"),
+            Option("title", "Title", "text", max_length=100, hint="Empty: the message's first line."),
+            Option("privacy", "Visibility", "select", tuple(PRIVACY.items()), default="public"),
+            Option("made_for_kids", "Made for kids", "checkbox", default=False,
+                   hint="YouTube requires this answer for every video (COPPA)."),
+            Option("tags", "Tags", "text", max_length=500, hint="Separated by commas."),
+        ]
+
+    def option_problems(self, connection, values, assets, field_for):
+        from studio.publishing.service import Problem
+
+        if len(assets) != 1 or assets[0].kind != "video":
+            return [Problem("YouTube takes exactly one video per post", "media")]
+        return []
 
     def can_look_up(self, progress):
         return bool(progress and progress.get("upload_url"))

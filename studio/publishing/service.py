@@ -22,6 +22,8 @@ from studio.platforms.limits import (
     MEDIA_RULES,
     problems,
 )
+from studio.platforms.options import FORMAT_RULES, values_from
+from studio.platforms.options import problems_with as option_problems
 from studio.publishing import recurrence
 from studio.publishing.models import Delivery, Post, PostMedia
 from studio.publishing.status import refresh_post_status
@@ -44,6 +46,16 @@ def weighted_length(text, platform_key):
     return len(text)
 
 
+class Problem(str):
+    """Something a platform would refuse, in words for the user, and the form field it is about
+    (message, media, or one of an account's option fields) so the composer can show it there."""
+
+    def __new__(cls, text, field="message"):
+        problem = super().__new__(cls, text)
+        problem.field = field
+        return problem
+
+
 class Check(tuple):
     """(connection, problems) plus the preview: the text this account will get and its length."""
 
@@ -60,40 +72,69 @@ def media_count_problems(platform_key, assets):
     kinds = {asset.kind for asset in assets}
     name = get_platform(platform_key).name
     if len(kinds) > 1:
-        return [f"{name} takes images or a video, not both in one post"]
+        return [Problem(f"{name} takes images or a video, not both in one post", "media")]
     kind = kinds.pop()
     if len(assets) > rule[kind]:
-        return [f"{len(assets)} {kind}s; {name} takes at most {rule[kind]}"]
+        return [Problem(f"{len(assets)} {kind}s; {name} takes at most {rule[kind]}", "media")]
     return []
 
 
-def preflight(workspace, message, overrides, connections, assets):
+def media_problems(connection, assets, chosen_format):
+    """Each file against the platform's rules: the rule the chosen format names (a YouTube Short),
+    else any rule of the file's kind that it fits."""
+    found = []
+    rules = MEDIA_RULES.get(connection.platform, [])
+    named = FORMAT_RULES.get((connection.platform, chosen_format))
+    for asset in assets:
+        candidates = [rule for rule in rules if rule.kind == asset.kind and (named is None or rule.label == named)]
+        if candidates and all(problems(rule, asset) for rule in candidates):
+            found.append(Problem(f"“{asset.title}”: " + "; ".join(problems(candidates[0], asset)) +
+                                 (f" ({candidates[0].label})" if named else ""), "media"))
+        if asset.status != "ready":
+            found.append(Problem(f"“{asset.title}” is still {asset.status}", "media"))
+    return found
+
+
+def option_field(connection, name):
+    return f"option-{connection.id}-{name}"
+
+
+def preflight(workspace, message, overrides, connections, assets, options=None):
     """[(connection, [problems])]: what each platform would refuse, checked before scheduling.
-    Each entry also carries the preview (text, weighted length, limit)."""
+    Each entry also carries the preview (text, weighted length, limit). `options` holds each
+    account's platform choices by connection id (missing: the platform's defaults)."""
     report = []
     for connection in connections:
         text = (overrides or {}).get(str(connection.id)) or message
+        text_field = f"override-{connection.id}" if (overrides or {}).get(str(connection.id)) else "message"
+        platform = get_platform(connection.platform)
         found = []
         if connection.status != "active":
-            found.append(f"@{connection.username} needs reconnecting")
+            found.append(Problem(f"@{connection.username} needs reconnecting", "connections"))
         limit = CAPTION_LIMITS.get(connection.platform)
         length = weighted_length(text, connection.platform)
         if limit and length > limit:
-            found.append(f"{length:,} characters; {get_platform(connection.platform).name} allows {limit:,}")
+            found.append(Problem(f"{length:,} characters; {platform.name} allows {limit:,}", text_field))
         hashtags = len(HASHTAG.findall(text))
         if connection.platform in MAX_HASHTAGS and hashtags > MAX_HASHTAGS[connection.platform]:
-            found.append(f"{hashtags} hashtags; at most {MAX_HASHTAGS[connection.platform]}")
+            found.append(Problem(f"{hashtags} hashtags; at most {MAX_HASHTAGS[connection.platform]}", text_field))
         if not text.strip() and not assets:
-            found.append("nothing to post: write a message or add media")
+            found.append(Problem("nothing to post: write a message or add media", "message"))
         found.extend(media_count_problems(connection.platform, assets))
-        for asset in assets:
-            rules = [rule for rule in MEDIA_RULES.get(connection.platform, []) if rule.kind == asset.kind]
-            if rules and all(problems(rule, asset) for rule in rules):
-                found.append(f"“{asset.title}”: " + "; ".join(problems(rules[0], asset)))
-            if asset.status != "ready":
-                found.append(f"“{asset.title}” is still {asset.status}")
+        declared = platform.composer_options(connection)
+        values = (options or {}).get(str(connection.id)) or {o.name: o.default for o in declared}
+        found.extend(media_problems(connection, assets, values.get("format")))
+        found.extend(option_problems(connection.platform, declared, values, assets,
+                                     lambda name, c=connection: option_field(c, name)))
+        found.extend(platform.option_problems(connection, values, assets,
+                                              lambda name, c=connection: option_field(c, name)))
         report.append(Check(connection, found, text, length, limit))
     return report
+
+
+def chosen_options(form_data, connections):
+    """{connection id: {option: value}} from the composer's option fields."""
+    return {str(c.id): values_from(form_data, c, get_platform(c.platform).composer_options(c)) for c in connections}
 
 
 # ---- composing ---------------------------------------------------------------------------------

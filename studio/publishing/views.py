@@ -11,6 +11,14 @@ from wtforms import SelectChoice
 
 from studio.extensions import db
 from studio.library.models import MediaAsset
+from studio.platforms import all_platforms, get_platform
+from studio.platforms.limits import (
+    CAPTION_LIMITS,
+    MAX_HASHTAGS,
+    MEDIA_COUNT,
+    MEDIA_RULES,
+    describe_seconds,
+)
 from studio.publishing import metrics, recurrence, service
 from studio.publishing.forms import ComposeForm, EditForm, RescheduleForm, VersionForm
 from studio.publishing.models import (
@@ -58,27 +66,48 @@ def chosen(form):
     return connections, assets
 
 
+def option_fields(picked):
+    """[(connection, [Option])] for the accounts chosen, in the composer's order."""
+    return [(connection, get_platform(connection.platform).composer_options(connection)) for connection in picked]
+
+
+def attach_problems(form, report, field_errors):
+    """Put each problem next to the field it is about: the message, an account's own text, the
+    media, or one of an account's options."""
+    for connection, problems in report:
+        for problem in problems:
+            label = f"{get_platform(connection.platform).name} @{connection.username}: {problem}"
+            target = {"message": form.message, "media": form.media, "connections": form.connections}.get(problem.field)
+            if target is not None:
+                target.errors = list(target.errors) + [label]
+            else:
+                field_errors.setdefault(problem.field, []).append(str(problem))
+
+
 @bp.route("/posts/new", methods=["GET", "POST"])
 @requires_role("editor")
 def compose():
     form, connections = compose_form()
-    report = []
-    if request.method == "POST" and form.validate_on_submit():
+    report, field_errors, picked = [], {}, []
+    if request.method == "POST":
+        valid = form.validate_on_submit()  # the platforms' problems are shown with the form's own
         picked, assets = chosen(form)
         overrides = overrides_from(request.form, [c.id for c in picked])
-        report = service.preflight(g.workspace, form.message.data, overrides, picked, assets)
+        options = service.chosen_options(request.form, picked)
+        report = service.preflight(g.workspace, form.message.data or "", overrides, picked, assets, options)
         blocking = [problem for _, problems in report for problem in problems]
-        if not blocking or form.when.data == "draft":
+        if valid and (not blocking or form.when.data == "draft"):
             local = datetime.combine(form.date.data, form.time.data) if form.date.data and form.time.data else None
             repeat = (form.repeat.data, form.weekdays.data, form.cron.data or "", form.until.data, form.count.data)
             post = service.create_post(g.workspace, current_user, form.message.data, overrides, picked, assets,
-                                       form.when.data, local, viewer_zone(), repeat=repeat)
+                                       form.when.data, local, viewer_zone(), repeat=repeat, options=options)
             flash({"now": "Publishing now.", "draft": "Draft saved."}.get(form.when.data, "Scheduled."), "success")
             return go_to(url_for("posts.detail", post_id=post.id))
-        form.message.errors = list(form.message.errors) + ["Fix what the platforms would refuse (listed below) first."]
+        attach_problems(form, report, field_errors)
     status = 422 if request.method == "POST" else 200
     return page("posts/compose.html", status=status, form=form, connections=connections, report=report,
-                overrides=request.form if request.method == "POST" else {})
+                overrides=request.form if request.method == "POST" else {}, option_sets=option_fields(picked),
+                values=request.form, field_errors=field_errors)
 
 
 @bp.post("/posts/preflight")
@@ -89,8 +118,26 @@ def preflight():
     form.validate()
     picked, assets = chosen(form)
     report = service.preflight(g.workspace, form.message.data or "", overrides_from(request.form, [c.id for c in picked]),
-                               picked, assets)
+                               picked, assets, service.chosen_options(request.form, picked))
     return partial("posts/_preflight.html", report=report, message=form.message.data or "")
+
+
+@bp.get("/posts/rules")
+def rules():
+    """What each platform accepts: the same table the composer and the adapters use."""
+    platforms = [platform for platform in all_platforms() if platform.key != "sandbox"]
+    return page("posts/rules.html", platforms=platforms, captions=CAPTION_LIMITS, hashtags=MAX_HASHTAGS,
+                counts=MEDIA_COUNT, media=MEDIA_RULES, describe_seconds=describe_seconds)
+
+
+@bp.post("/posts/options")
+@requires_role("editor")
+def options():
+    """The chosen accounts' platform options, re-drawn when the choice of accounts changes."""
+    form, _ = compose_form()
+    form.validate()
+    picked, _ = chosen(form)
+    return partial("posts/_options.html", option_sets=option_fields(picked), values=request.form, field_errors={})
 
 
 # ---- lists and the post page -------------------------------------------------------------------
