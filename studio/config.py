@@ -78,7 +78,7 @@ def _platform_settings():
     for name, value in os.environ.items():
         prefix = name.split("_", 1)[0].lower()
         platform_setting = name.endswith(("_CLIENT_ID", "_CLIENT_SECRET", "_URL")) or name in (
-            "FACEBOOK_GRAPH_VERSION", "INSTAGRAM_GRAPH_VERSION", "LINKEDIN_VERSION", "YOUTUBE_DAILY_UNITS",
+            "FACEBOOK_GRAPH_VERSION", "INSTAGRAM_GRAPH_VERSION", "LINKEDIN_VERSION", "LINKEDIN_ORGANIZATION_PAGES", "YOUTUBE_DAILY_UNITS",
             "YOUTUBE_UPLOAD_UNITS", "YOUTUBE_CHUNK_BYTES", "TIKTOK_CHUNK_BYTES", "SANDBOX_DAILY_UNITS",
             "SANDBOX_POST_UNITS")
         if prefix in PLATFORM_KEYS and platform_setting:

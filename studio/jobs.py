@@ -1,4 +1,6 @@
 """Background jobs, registered on the shared APScheduler instance. Each job runs in an app context."""
+from datetime import datetime, timedelta, timezone
+
 from studio.extensions import scheduler
 
 
@@ -45,10 +47,10 @@ def extend_series(app):
 
 
 def sync_metrics(app):
-    from studio.publishing.metrics import sync_recent
+    from studio.publishing.metrics import sync_account_stats, sync_recent
 
     with app.app_context():
-        return sync_recent()
+        return sync_recent() + sync_account_stats()
 
 
 def register_jobs(app, target=None):
@@ -81,6 +83,8 @@ def register_engine_jobs(app, target=None, seconds=2):
     (target or scheduler).add_job(
         sync_metrics, "interval", minutes=15, args=[app], id="sync_metrics",
         replace_existing=True, coalesce=True, max_instances=1,
+        # First run shortly after start, so a fresh studio shows numbers without a 15-minute wait.
+        next_run_time=datetime.now(timezone.utc) + timedelta(seconds=20),
     )
 
 

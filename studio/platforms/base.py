@@ -233,6 +233,11 @@ class Platform:
         (an upload session, an id for the publish in flight); the engine saves it."""
         raise NotImplementedError
 
+    def fetch_account_stats(self, access_token, connection):
+        """{followers, following, posts} as the platform counts them (a key it lacks is left out),
+        or None where the platform offers this app no such numbers."""
+        return None
+
     def fetch_post_metrics(self, access_token, post_ids):
         """{post id: {views, likes, comments, shares, saves}} for posts on this platform."""
         return {}

@@ -9,6 +9,7 @@ from studio.platforms.base import (
     check,
 )
 from studio.platforms.errors import AuthError, PermanentError, RetryableError
+from studio.platforms.options import Option
 
 # Meta's error codes: these mean "slow down" even though they come with HTTP 400 or 403.
 RATE_LIMIT_CODES = {4, 17, 32, 613}
@@ -74,9 +75,15 @@ class Facebook(Platform):
     def classify(self, response):
         return classify_meta(response, self.name)
 
+    def composer_options(self, connection):
+        return [Option("format", "Format", "select", (("post", "Page post"), ("reel", "Reel (vertical video, 3–90 s)")),
+                       default="post")]
+
     def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
-        """A Page post: text (with a link) to the feed, a photo with its caption, or a video."""
+        """A Page post: text (with a link) to the feed, a photo with its caption, a video, or a reel."""
         page = f"{self.base['graph']}/{self.version}/{connection.account_id}"
+        if (options or {}).get("format") == "reel":
+            return self.publish_reel(access_token, page, text, media)
         if not media:
             data = self.post(f"{page}/feed", access_token, data={"message": text})
             return Published(data["id"], f"https://www.facebook.com/{data['id']}", data)
@@ -91,6 +98,47 @@ class Facebook(Platform):
             data = self.post(f"{video_host}/videos", access_token, data={"description": text},
                              files={"source": ("video", stream, asset.content_type)}, timeout=600)
         return Published(data["id"], f"https://www.facebook.com/{connection.account_id}/videos/{data['id']}", data)
+
+    def publish_reel(self, access_token, page, text, media):
+        """Reels: start an upload session, send the bytes to the upload host, finish with
+        video_state=PUBLISHED, then wait until Facebook has processed and published it."""
+        if len(media) != 1 or media[0].kind != "video":
+            raise PermanentError("A Facebook reel is one video.")
+        asset = media[0]
+        started = self.post(f"{page}/video_reels", access_token, data={"upload_phase": "start"})
+        with asset.open() as stream:
+            self.call("POST", started["upload_url"], data=stream, timeout=600, headers={
+                "Authorization": f"OAuth {access_token}", "offset": "0", "file_size": str(asset.size_bytes),
+                "Content-Length": str(asset.size_bytes)})
+        self.post(f"{page}/video_reels", access_token, data={
+            "upload_phase": "finish", "video_id": started["video_id"], "video_state": "PUBLISHED", "description": text})
+
+        def probe():
+            status = self.get(f"{self.base['graph']}/{self.version}/{started['video_id']}", access_token,
+                              params={"fields": "status"}).get("status", {})
+            if status.get("video_status") == "error":
+                raise PermanentError(f"Facebook could not process the reel: {status.get('error', 'error')}.")
+            done = status.get("publishing_phase", {}).get("status") == "complete"
+            return status if done else None
+
+        self.wait_until(probe, "the reel")
+        video_id = started["video_id"]
+        return Published(video_id, f"https://www.facebook.com/reel/{video_id}", {"id": video_id})
+
+    def fetch_post_metrics(self, access_token, post_ids):
+        numbers = {}
+        for post_id in post_ids:
+            data = self.get(f"{self.base['graph']}/{self.version}/{post_id}", access_token, params={
+                "fields": "shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"})
+            numbers[post_id] = {"likes": data.get("reactions", {}).get("summary", {}).get("total_count", 0),
+                                "comments": data.get("comments", {}).get("summary", {}).get("total_count", 0),
+                                "shares": data.get("shares", {}).get("count", 0)}
+        return numbers
+
+    def fetch_account_stats(self, access_token, connection):
+        data = self.get(f"{self.base['graph']}/{self.version}/{connection.account_id}", access_token,
+                        params={"fields": "followers_count,fan_count"})
+        return {"followers": data.get("followers_count", data.get("fan_count", 0))}
 
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['graph']}/{self.version}/me", access_token, params={"fields": "id,name"})

@@ -148,6 +148,11 @@ class Instagram(Platform):
                                  "saves": values.get("saved", 0)}
         return metrics
 
+    def fetch_account_stats(self, access_token, connection):
+        data = self.get(self.graph("/me"), access_token, params={"fields": "followers_count,follows_count,media_count"})
+        return {"followers": data.get("followers_count", 0), "following": data.get("follows_count", 0),
+                "posts": data.get("media_count", 0)}
+
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['graph']}/me", access_token,
                         params={"fields": "user_id,username,name,profile_picture_url,account_type,"

@@ -3,7 +3,6 @@ exist only for approved partners, so most connections must be renewed by reconne
 Publishing (Posts API): every call carries LinkedIn-Version and X-Restli-Protocol-Version; images
 are initialised then PUT, videos are PUT in the parts LinkedIn names and finalised with their
 ETags, then waited on until AVAILABLE; the post's id comes back in the x-restli-id header."""
-import time
 from urllib.parse import quote
 
 from studio.platforms.base import Account, Platform, Published, check
@@ -14,12 +13,21 @@ from studio.platforms.options import Option
 class LinkedIn(Platform):
     key = "linkedin"
     name = "LinkedIn"
-    scopes = ("openid", "profile", "w_member_social")
     uses_pkce = False  # LinkedIn allows PKCE only for native apps it has enabled
     urls = {"auth": "https://www.linkedin.com", "api": "https://api.linkedin.com"}
     endpoints = {"authorize": ("auth", "/oauth/v2/authorization"), "token": ("auth", "/oauth/v2/accessToken"),
                  "revoke": ("auth", "/oauth/v2/revoke")}
     docs = "https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow"
+
+    @property
+    def manages_pages(self):
+        """Posting as organisation pages needs LinkedIn's Community Management API approval."""
+        return str(self.config.get("LINKEDIN_ORGANIZATION_PAGES") or "").lower() in ("1", "true", "yes", "on")
+
+    @property
+    def scopes(self):
+        extra = ("w_organization_social", "r_organization_admin") if self.manages_pages else ()
+        return ("openid", "profile", "w_member_social", *extra)
 
     def refresh(self, access_token, refresh_token):
         if not refresh_token:
@@ -51,7 +59,7 @@ class LinkedIn(Platform):
         return self.send(method, f"{self.base['api']}/rest{path}", access_token, headers=self.rest_headers(), **kwargs)
 
     def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
-        """Publishes as the member who connected (organisation pages arrive with per-platform options)."""
+        """Publishes as the member who connected, or as a page they administer (the author option)."""
         author = self.author_for(connection, (options or {}).get("author"))
         body = {"author": author, "commentary": text, "visibility": "PUBLIC", "lifecycleState": "PUBLISHED",
                 "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
@@ -89,19 +97,39 @@ class LinkedIn(Platform):
         self.wait_until_available(access_token, value["video"])
         return value["video"]
 
-    def wait_until_available(self, access_token, urn, deadline_seconds=300):
-        deadline = time.monotonic() + deadline_seconds
-        while True:
+    def wait_until_available(self, access_token, urn):
+        def probe():
             status = check(self.rest("GET", f"/videos/{quote(urn, safe='')}", access_token), self.name).get("status")
-            if status == "AVAILABLE":
-                return
             if status == "PROCESSING_FAILED":
                 raise PermanentError("LinkedIn could not process the video.")
-            if time.monotonic() > deadline:
-                raise RetryableError("LinkedIn is still processing the video; trying again later.")
-            time.sleep(1)
+            return status if status == "AVAILABLE" else None
+
+        self.wait_until(probe, "the video")
+
+    def fetch_post_metrics(self, access_token, post_ids):
+        """Likes and comments from socialActions (LinkedIn shows views only to page admins' analytics)."""
+        metrics = {}
+        for urn in post_ids:
+            data = check(self.rest("GET", f"/socialActions/{quote(urn, safe='')}", access_token), self.name)
+            metrics[urn] = {"likes": data.get("likesSummary", {}).get("totalLikes", 0),
+                            "comments": data.get("commentsSummary", {}).get("aggregatedTotalComments", 0)}
+        return metrics
 
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['api']}/v2/userinfo", access_token)
+        extra = {"author_urn": f"urn:li:person:{data['sub']}"}
+        if self.manages_pages:
+            extra["organizations"] = self.administered_organizations(access_token)
         return Account(id=data["sub"], username=data.get("name", data["sub"]), display_name=data.get("name", ""),
-                       avatar_url=data.get("picture", ""), extra={"author_urn": f"urn:li:person:{data['sub']}"})
+                       avatar_url=data.get("picture", ""), extra=extra)
+
+    def administered_organizations(self, access_token):
+        """The pages this member administers: they may post as each of them."""
+        acls = check(self.rest("GET", "/organizationAcls", access_token, params={
+            "q": "roleAssignee", "role": "ADMINISTRATOR", "state": "APPROVED"}), self.name).get("elements", [])
+        pages = []
+        for acl in acls:
+            urn = acl["organization"]
+            page = check(self.rest("GET", f"/organizations/{urn.rsplit(':', 1)[1]}", access_token), self.name)
+            pages.append({"urn": urn, "name": page.get("localizedName") or urn})
+        return pages

@@ -81,6 +81,10 @@ class Sandbox(Platform):
             metrics[post_id] = {key: data.get(key, 0) for key in ("views", "likes", "comments", "shares", "saves")}
         return metrics
 
+    def fetch_account_stats(self, access_token, connection):
+        data = self.get(self.api("/me/stats"), access_token)
+        return {key: data.get(key, 0) for key in ("followers", "following", "posts")}
+
     def find_published(self, access_token, client_reference, progress=None):
         found = self.get(self.api("/posts"), access_token, params={"client_reference": client_reference})["data"]
         return Published(str(found[0]["id"]), found[0].get("url", ""), found[0]) if found else None

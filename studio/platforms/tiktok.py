@@ -261,6 +261,12 @@ class TikTok(Platform):
                                    "comments": video.get("comment_count", 0), "shares": video.get("share_count", 0)}
                 for video in data.get("videos", [])}
 
+    def fetch_account_stats(self, access_token, connection):
+        user = self.get(self.api("/user/info/"), access_token,
+                        params={"fields": "open_id,follower_count,following_count,likes_count,video_count"})["user"]
+        return {"followers": user.get("follower_count", 0), "following": user.get("following_count", 0),
+                "posts": user.get("video_count", 0)}
+
     def fetch_account(self, access_token):
         user = self.get(self.api("/user/info/"), access_token, params={
             "fields": "open_id,union_id,avatar_url,display_name,username,follower_count,following_count,video_count"})["user"]

@@ -68,6 +68,12 @@ class X(Platform):
             "saves": item["public_metrics"].get("bookmark_count", 0),
         } for item in data}
 
+    def fetch_account_stats(self, access_token, connection):
+        numbers = self.get(f"{self.base['api']}/2/users/me", access_token,
+                           params={"user.fields": "public_metrics"})["data"].get("public_metrics", {})
+        return {"followers": numbers.get("followers_count", 0), "following": numbers.get("following_count", 0),
+                "posts": numbers.get("tweet_count", 0)}
+
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['api']}/2/users/me", access_token,
                         params={"user.fields": "profile_image_url,public_metrics"})["data"]

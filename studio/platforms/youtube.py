@@ -193,6 +193,11 @@ class YouTube(Platform):
                              "saves": int(item["statistics"].get("favoriteCount", 0))}
                 for item in data.get("items", [])}
 
+    def fetch_account_stats(self, access_token, connection):
+        data = self.get(f"{self.base['api']}/youtube/v3/channels", access_token, params={"part": "statistics", "mine": "true"})
+        statistics = (data.get("items") or [{}])[0].get("statistics", {})
+        return {"followers": int(statistics.get("subscriberCount", 0)), "posts": int(statistics.get("videoCount", 0))}
+
     def fetch_account(self, access_token):
         data = self.get(f"{self.base['api']}/youtube/v3/channels", access_token,
                         params={"part": "snippet,statistics", "mine": "true"})

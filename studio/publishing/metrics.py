@@ -38,6 +38,25 @@ def sync(published_posts):
     return updated
 
 
+def sync_account_stats(connections=None):
+    """Followers, following and posts for each active account, kept on the connection."""
+    if connections is None:
+        connections = db.session.execute(
+            select(PlatformConnection).where(PlatformConnection.status == "active")).scalars().all()
+    updated = 0
+    for connection in connections:
+        try:
+            stats = get_platform(connection.platform).fetch_account_stats(fresh_access_token(connection), connection)
+        except PlatformError as error:
+            current_app.logger.warning("account stats for connection %s failed: %s", connection.id, error)
+            continue
+        if stats is not None:
+            connection.details = {**(connection.details or {}), "stats": stats, "stats_at": utcnow().isoformat()}
+            updated += 1
+    db.session.commit()
+    return updated
+
+
 def sync_recent(days=30, limit=500):
     """The job: posts published in the last month, least recently synced first."""
     items = db.session.execute(

@@ -6,7 +6,13 @@ from playwright.sync_api import expect
 
 from studio.extensions import db
 from studio.publishing.models import Post
-from tests.factories import PASSWORD, make_asset, make_connection, make_workspace, owner_of
+from tests.factories import (
+    PASSWORD,
+    make_asset,
+    make_connection,
+    make_workspace,
+    owner_of,
+)
 
 
 def test_platform_options_appear_for_the_chosen_account_and_rules_are_checked_live(live_server, page, app):

@@ -177,7 +177,8 @@ def create_fake_app(state):
             return jsonify({"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}), 401
         return jsonify({"data": {"id": "2244994945", "name": "Northwind Creators", "username": "northwind",
                                  "profile_image_url": "https://pbs.example/x.jpg",
-                                 "public_metrics": {"followers_count": 1520, "following_count": 80}}})
+                                 "public_metrics": {"followers_count": 1520, "following_count": 80,
+                                                    "tweet_count": 3021}}})
 
     # X media upload (v2): initialize, append segments in order, finalize, poll STATUS.
     @app.post("/x-api/2/media/upload/initialize")
@@ -369,6 +370,9 @@ def create_fake_app(state):
         if not linkedin_rest_ok():
             return jsonify({"message": "Missing version headers", "status": 426}), 426
         body = request.get_json()
+        if body["author"] not in ("urn:li:person:782bbtaQ", "urn:li:organization:5515715"):
+            return jsonify({"message": "Not enough permissions to post as this author", "status": 403,
+                            "serviceErrorCode": 100}), 403
         if len(body.get("commentary", "")) > 3000:
             return jsonify({"message": "commentary is too long", "status": 422}), 422
         media = (body.get("content") or {}).get("media", {}).get("id")
@@ -377,6 +381,31 @@ def create_fake_app(state):
         urn = f"urn:li:share:{7000000000000000000 + next(state.counter)}"
         state.linkedin_posts[urn] = body
         return "", 201, {"x-restli-id": urn}
+
+    @app.get("/linkedin-api/rest/organizationAcls")
+    def linkedin_organization_acls():
+        if not linkedin_rest_ok():
+            return jsonify({"message": "Missing version headers", "status": 426}), 426
+        if request.args.get("q") != "roleAssignee":
+            return jsonify({"message": "q must be roleAssignee", "status": 400}), 400
+        return jsonify({"paging": {"count": 10, "start": 0}, "elements": [
+            {"role": "ADMINISTRATOR", "state": "APPROVED", "organization": "urn:li:organization:5515715",
+             "roleAssignee": "urn:li:person:782bbtaQ"}]})
+
+    @app.get("/linkedin-api/rest/organizations/<org_id>")
+    def linkedin_organization(org_id):
+        if not linkedin_rest_ok():
+            return jsonify({"message": "Missing version headers", "status": 426}), 426
+        return jsonify({"id": int(org_id), "localizedName": "Northwind Kitchens", "vanityName": "northwind"})
+
+    @app.get("/linkedin-api/rest/socialActions/<path:urn>")
+    def linkedin_social_actions(urn):
+        if not linkedin_rest_ok():
+            return jsonify({"message": "Missing version headers", "status": 426}), 426
+        if urn not in state.linkedin_posts:
+            return jsonify({"message": "Not found", "status": 404}), 404
+        return jsonify({"target": urn, "likesSummary": {"totalLikes": 64, "likedByCurrentUser": False},
+                        "commentsSummary": {"aggregatedTotalComments": 6, "totalFirstLevelComments": 5}})
 
     @app.post("/linkedin/oauth/v2/revoke")
     def linkedin_revoke():
@@ -417,7 +446,8 @@ def create_fake_app(state):
                                                   "log_id": "x"}}), 401
         return jsonify({"data": {"user": {"open_id": "723f24d7-e717-40f8-a2b6-cb8464cd23b4", "union_id": "c9c60f44",
                                           "avatar_url": "https://p16.example/a.jpeg", "display_name": "Maya Cooks",
-                                          "username": "mayacooks"}},
+                                          "username": "mayacooks", "follower_count": 48200, "following_count": 310,
+                                          "likes_count": 912000, "video_count": 221}},
                         "error": {"code": "ok", "message": "", "log_id": "y"}})
 
     @app.post("/tiktok/v2/oauth/revoke/")
@@ -455,12 +485,13 @@ def create_fake_app(state):
         return jsonify({"access_token": access, "token_type": "bearer", "expires_in": 5183944})
 
     @app.get("/ig-graph/me")
+    @app.get("/ig-graph/v21.0/me")
     def instagram_me():
         if not bearer():
             return jsonify({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}}), 400
         return jsonify({"user_id": "17841400008460056", "username": "northwind.cooks", "name": "Northwind Cooks",
                         "profile_picture_url": "https://scontent.example/p.jpg", "account_type": "BUSINESS",
-                        "id": "7590130497722225"})
+                        "id": "7590130497722225", "followers_count": 9100, "follows_count": 240, "media_count": 388})
 
     # ---- Facebook Pages ---------------------------------------------------------------------
 
@@ -534,6 +565,55 @@ def create_fake_app(state):
         video_id = str(next(state.counter))
         state.facebook_posts[video_id] = {"description": request.form.get("description"), "bytes": len(video.read())}
         return jsonify({"id": video_id})
+
+    @app.post("/fb-graph/v21.0/<page_id>/video_reels")
+    def facebook_reels(page_id):
+        error = page_token_error()
+        if error:
+            return error
+        phase = request.form.get("upload_phase")
+        if phase == "start":
+            video_id = str(next(state.counter) + 900_000)
+            state.facebook_posts[video_id] = {"kind": "reel", "bytes": 0, "phase": "started", "polls": 0}
+            return jsonify({"video_id": video_id, "upload_url": f"{state.base_url}/fb-rupload/video-upload/v21.0/{video_id}"})
+        reel = state.facebook_posts.get(request.form.get("video_id", ""))
+        if phase != "finish" or reel is None or request.form.get("video_state") != "PUBLISHED":
+            return jsonify({"error": {"message": "(#100) Invalid upload_phase or video_id", "code": 100}}), 400
+        if not reel["bytes"]:
+            return jsonify({"error": {"message": "(#100) The video was not uploaded", "code": 100}}), 400
+        reel.update(phase="finished", description=request.form.get("description"))
+        return jsonify({"success": True})
+
+    @app.post("/fb-rupload/video-upload/v21.0/<video_id>")
+    def facebook_reel_upload(video_id):
+        reel = state.facebook_posts.get(video_id)
+        token = request.headers.get("Authorization", "").removeprefix("OAuth ")
+        body = request.get_data()
+        if reel is None or token not in state.tokens or int(request.headers.get("File-Size", -1)) != len(body):
+            return jsonify({"debug_info": {"type": "ProcessingFailedError", "message": "Invalid upload"}}), 400
+        reel["bytes"] = len(body)
+        return jsonify({"success": True})
+
+    @app.get("/fb-graph/v21.0/<object_id>")
+    def facebook_object(object_id):
+        error = page_token_error()
+        if error:
+            return error
+        if object_id in ("101", "202") and "followers_count" in request.args.get("fields", ""):
+            return jsonify({"id": object_id, "followers_count": 12800, "fan_count": 12650})
+        item = state.facebook_posts.get(object_id)
+        if item is None:
+            return jsonify({"error": {"message": "(#100) Unsupported get request.", "code": 100}}), 400
+        if request.args.get("fields") == "status":
+            item["polls"] += 1
+            done = item["phase"] == "finished" and item["polls"] >= 2
+            return jsonify({"id": object_id, "status": {
+                "video_status": "ready" if done else "processing",
+                "uploading_phase": {"status": "complete"},
+                "publishing_phase": {"status": "complete" if done else "in_progress"}}})
+        return jsonify({"id": object_id, "shares": {"count": 3},
+                        "reactions": {"data": [], "summary": {"total_count": 57}},
+                        "comments": {"data": [], "summary": {"total_count": 4}}})
 
     @app.delete("/fb-graph/v21.0/me/permissions")
     def facebook_revoke():

@@ -70,3 +70,48 @@ def test_meta_code_190_asks_for_reconnecting(page):
     [delivery] = post.deliveries
     assert delivery.status == "failed" and "code 190" in delivery.last_error and "Reconnect" in delivery.last_error
     assert connection.status == "expired"
+
+
+def test_a_reel_goes_through_start_upload_and_finish_then_waits_until_published(page):
+    fake, workspace, owner, connection = page
+    asset = make_stored_asset(workspace, "video", 120_000)
+    post = service.create_post(workspace, owner, "Plating in 20 seconds", {}, [connection], [asset], "now",
+                               options={str(connection.id): {"format": "reel"}})
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "published", delivery.last_error
+    reel = fake.facebook_posts[delivery.platform_post_id]
+    assert reel["bytes"] == 120_000 and reel["description"] == "Plating in 20 seconds" and reel["polls"] >= 2
+    assert delivery.platform_url == f"https://www.facebook.com/reel/{delivery.platform_post_id}"
+
+
+def test_a_validation_error_fails_with_metas_message(page):
+    fake, workspace, owner, connection = page
+    post = service.create_post(workspace, owner, "", {}, [connection], [], "now")
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "failed" and "(#100) Param message must be non-empty" in delivery.last_error
+    assert delivery.attempt_count == 1
+
+
+def test_server_errors_are_retried(page):
+    fake, workspace, owner, connection = page
+    post = service.create_post(workspace, owner, "Again", {}, [connection], [], "now")
+    fake.fail("/fb-graph/v21.0/101/feed", 500)
+    engine.run_until_idle()
+    [delivery] = post.deliveries
+    assert delivery.status == "published" and [a.outcome for a in delivery.attempts] == ["retryable", "published"]
+
+
+def test_numbers_come_from_the_post_object(page, app):
+    from studio.publishing import metrics
+    from studio.publishing.models import PublishedPost
+
+    fake, workspace, owner, connection = page
+    post = service.create_post(workspace, owner, "Count", {}, [connection], [], "now")
+    engine.run_once()
+    assert metrics.sync_recent() == 1
+    live = db.session.execute(db.select(PublishedPost)).scalar_one()
+    assert live.metrics == {"likes": 57, "comments": 4, "shares": 3}
+    html = app.test_client().log_in_as(owner).text(f"/w/{workspace.slug}/posts/{post.id}")
+    assert "<dt>Likes</dt><dd>57</dd>" in html

@@ -5,7 +5,9 @@ from datetime import timedelta
 import pytest
 
 from studio.database import utcnow
-from studio.publishing import engine, service
+from studio.extensions import db
+from studio.publishing import engine, metrics, service
+from studio.publishing.models import PublishedPost
 from tests.factories import make_connection, make_stored_asset, make_workspace, owner_of
 
 
@@ -14,7 +16,8 @@ def member(fake_platforms):
     workspace = make_workspace(name="Pros")
     access, _ = fake_platforms.issue("linkedin", refresh=False)
     connection = make_connection(workspace, "linkedin", account_id="782bbtaQ", username="Maya Ortiz", access_token=access,
-                                 refresh_token=None, details={"author_urn": "urn:li:person:782bbtaQ"},
+                                 refresh_token=None,
+                                 details={"organizations": [{"urn": "urn:li:organization:5515715", "name": "Northwind Kitchens"}]},
                                  expires_at=utcnow() + timedelta(days=60), scope="w_member_social")
     return fake_platforms, workspace, owner_of(workspace), connection
 
@@ -60,3 +63,73 @@ def test_an_expired_token_fails_with_reconnect_since_linkedin_cannot_refresh(mem
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "failed" and "Reconnect" in delivery.last_error
+
+
+def test_a_post_as_an_organisation_page_the_member_administers(member):
+    fake, workspace, owner, connection = member
+    post = service.create_post(workspace, owner, "We are hiring", {}, [connection], [], "now",
+                               options={str(connection.id): {"author": "urn:li:organization:5515715"}})
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "published"
+    assert fake.linkedin_posts[delivery.platform_post_id]["author"] == "urn:li:organization:5515715"
+
+
+def test_an_author_the_connection_does_not_hold_fails_without_calling_linkedin(member):
+    fake, workspace, owner, connection = member
+    post = service.create_post(workspace, owner, "Not ours", {}, [connection], [], "now",
+                               options={str(connection.id): {"author": "urn:li:organization:1"}})
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "failed" and "cannot post as that author" in delivery.last_error
+    assert not fake.calls_to("/linkedin-api/rest/posts")
+
+
+def test_connecting_with_page_access_lists_the_pages_administered(member, app):
+    fake, workspace, owner, connection = member
+    app.config["LINKEDIN_ORGANIZATION_PAGES"] = "1"
+    from studio.platforms import get_platform
+
+    platform = get_platform("linkedin")
+    assert "w_organization_social" in platform.scopes
+    account = platform.fetch_account(connection.access_token)
+    assert account.extra["organizations"] == [{"urn": "urn:li:organization:5515715", "name": "Northwind Kitchens"}]
+
+
+def test_rate_limits_wait_and_retry(member):
+    fake, workspace, owner, connection = member
+    post = service.create_post(workspace, owner, "Busy", {}, [connection], [], "now")
+    fake.fail("/linkedin-api/rest/posts", 429)
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "pending" and "429" in delivery.last_error
+    engine.run_until_idle()
+    assert delivery.status == "published" and len(fake.linkedin_posts) == 1
+
+
+def test_a_validation_error_fails_with_linkedins_message(member):
+    fake, workspace, owner, connection = member
+    post = service.create_post(workspace, owner, "x" * 3100, {}, [connection], [], "now")
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "failed" and "commentary is too long" in delivery.last_error and delivery.attempt_count == 1
+
+
+def test_server_errors_are_retried(member):
+    fake, workspace, owner, connection = member
+    post = service.create_post(workspace, owner, "Again", {}, [connection], [], "now")
+    fake.fail("/linkedin-api/rest/posts", 500)
+    engine.run_until_idle()
+    [delivery] = post.deliveries
+    assert delivery.status == "published" and [a.outcome for a in delivery.attempts] == ["retryable", "published"]
+
+
+def test_numbers_come_from_social_actions(member, app):
+    fake, workspace, owner, connection = member
+    post = service.create_post(workspace, owner, "Count", {}, [connection], [], "now")
+    engine.run_once()
+    assert metrics.sync_recent() == 1
+    live = db.session.execute(db.select(PublishedPost)).scalar_one()
+    assert live.metrics == {"likes": 64, "comments": 6}
+    page = app.test_client().log_in_as(owner).text(f"/w/{workspace.slug}/posts/{post.id}")
+    assert "<dt>Likes</dt><dd>64</dd>" in page
