@@ -76,6 +76,9 @@ def register_blueprints(app):
     from studio.connections.views import callbacks as connection_callbacks_bp
     from studio.library.views import bp as library_bp
     from studio.library.views import links as media_links_bp
+    from studio.portal.staff_views import clients as clients_bp
+    from studio.portal.staff_views import inbox as inbox_bp
+    from studio.portal.views import bp as portal_bp
     from studio.publishing.views import bp as posts_bp
     from studio.publishing.views import feeds as calendar_feeds_bp
     from studio.sandbox.views import bp as sandbox_bp
@@ -89,6 +92,9 @@ def register_blueprints(app):
     app.register_blueprint(media_links_bp)
     app.register_blueprint(posts_bp)
     app.register_blueprint(calendar_feeds_bp)
+    app.register_blueprint(clients_bp)
+    app.register_blueprint(inbox_bp)
+    app.register_blueprint(portal_bp)
 
 
 def register_web(app):
@@ -112,13 +118,17 @@ def register_web(app):
         """What the base layout needs, fetched only when a whole page renders (not for fragments):
         the user's workspaces for the switcher and the one the navigation points into."""
         if "navigation" not in g:
-            memberships, current = [], g.get("workspace")
-            if current_user.is_authenticated:
+            memberships, current, portal = [], g.get("workspace"), g.get("portal_client")
+            if current_user.is_authenticated and portal is None:
                 memberships = memberships_of(current_user)
                 if current is None:
                     by_id = {m.workspace_id: m.workspace for m in memberships}
                     current = by_id.get(current_user.last_workspace_id) or next(iter(by_id.values()), None)
-            g.navigation = {"memberships": memberships, "workspace": current}
+                if current is None:  # a client with no team of their own: their portal is home
+                    from studio.portal.service import clients_of_user
+
+                    portal = next(iter(clients_of_user(current_user)), None)
+            g.navigation = {"memberships": memberships, "workspace": None if portal else current, "portal": portal}
         return g.navigation
 
     @app.context_processor

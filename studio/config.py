@@ -148,6 +148,12 @@ def load_config(instance_path):
         "VIDEO_MAX_BYTES": _int("VIDEO_MAX_MB", 2048) * 1024 * 1024,
         "IMAGE_MAX_BYTES": _int("IMAGE_MAX_MB", 20) * 1024 * 1024,
         "MEDIA_LINK_SECONDS": _int("MEDIA_LINK_SECONDS", 3600),
+        # The client portal.
+        "ATTACHMENT_MAX_BYTES": _int("ATTACHMENT_MAX_MB", 25) * 1024 * 1024,
+        "PORTAL_INVITE_DAYS": _int("PORTAL_INVITE_DAYS", 7),
+        # Messages sent within this many seconds of the first unsent one go out as one e-mail.
+        "MESSAGE_EMAIL_BATCH_SECONDS": _int("MESSAGE_EMAIL_BATCH_SECONDS", 120),
+        "PORTAL_POLL_SECONDS": _int("PORTAL_POLL_SECONDS", 5),
         # Delete a file once every post that uses it has published (metadata and thumbnail stay).
         "ZERO_STORAGE": _bool(os.environ.get("ZERO_STORAGE"), default=False),
         "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "local"),

@@ -53,6 +53,20 @@ def sync_metrics(app):
         return sync_recent() + sync_account_stats()
 
 
+def send_message_emails(app):
+    from studio.portal.service import send_message_emails
+
+    with app.app_context():
+        return send_message_emails()
+
+
+def send_weekly_summaries(app):
+    from studio.portal.service import send_weekly_summaries
+
+    with app.app_context():
+        return send_weekly_summaries()
+
+
 def register_jobs(app, target=None):
     target = target or scheduler
     target.add_job(
@@ -85,6 +99,15 @@ def register_engine_jobs(app, target=None, seconds=2):
         replace_existing=True, coalesce=True, max_instances=1,
         # First run shortly after start, so a fresh studio shows numbers without a 15-minute wait.
         next_run_time=datetime.now(timezone.utc) + timedelta(seconds=20),
+    )
+    # New-message e-mails go out in batches: the job sends what has waited out the batching window.
+    (target or scheduler).add_job(
+        send_message_emails, "interval", seconds=30, args=[app], id="send_message_emails",
+        replace_existing=True, coalesce=True, max_instances=1,
+    )
+    (target or scheduler).add_job(
+        send_weekly_summaries, "cron", day_of_week="mon", hour=8, minute=0, timezone="UTC", args=[app],
+        id="send_weekly_summaries", replace_existing=True, coalesce=True, max_instances=1,
     )
 
 

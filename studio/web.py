@@ -107,12 +107,18 @@ def public_base_url():
     return "http://127.0.0.1:5000"
 
 
+def path_for(endpoint, **values):
+    """The path of a page, also from a job or a service with no request (for links kept in rows)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
 def external_url(endpoint, **values):
     """An absolute link for e-mails: on PUBLIC_URL when set, so a forged Host header cannot steer it."""
     base = current_app.config.get("PUBLIC_URL")
     if not has_request_context():  # a job or the engine: no request to take a host from
-        base = public_base_url()
-        return base + current_app.url_map.bind(urlsplit(base).netloc).build(endpoint, values)
+        return public_base_url() + path_for(endpoint, **values)
     if base:
         return base + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)

@@ -115,3 +115,23 @@ def make_stored_asset(workspace, kind, size, content_type=None):
     asset = make_asset(workspace, kind=kind, content_type=content_type, size_bytes=size)
     storage().save(asset.storage_key, io.BytesIO(bytes(range(256)) * (size // 256) + b"\x00" * (size % 256)))
     return asset
+
+
+def make_client(workspace, name=None, with_login=True, **fields):
+    """A client of `workspace`; with a portal log-in (a User linked to it) unless told otherwise."""
+    from studio.portal.service import create_client
+
+    number = next(_numbers)
+    client = create_client(workspace, name or f"Client {number}", f"client{number}@example.com", **fields)
+    if with_login:
+        user = make_user(name=client.name, email=client.email)
+        client.user_id, client.status = user.id, "active"
+        db.session.commit()
+    return client
+
+
+def upload(content, filename):
+    """A file for a multipart form field."""
+    import io
+
+    return (io.BytesIO(content), filename)

@@ -24,6 +24,8 @@ class User(UserMixin, db.Model):
         ForeignKey("workspaces.id", ondelete="SET NULL")
     )
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the person proved the address by opening a link e-mailed to it.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(

@@ -46,6 +46,10 @@ def refused_link(refusal, kind):
 def workspace_home(user):
     workspace = service.home_workspace(user)
     if workspace is None:
+        from studio.portal.service import clients_of_user
+
+        if clients_of_user(user):  # a client of an agency lands in their portal
+            return url_for("portal.home")
         return url_for("accounts.new_workspace")
     return url_for("workspaces.dashboard", ws=workspace.slug)
 

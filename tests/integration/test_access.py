@@ -31,6 +31,7 @@ PUBLIC_ENDPOINTS = {
     "accounts.forgot_password",
     "accounts.reset_password",
     "accounts.invitation",
+    "portal.invitation",
     # The sandbox platform's OAuth endpoints and public post pages, as on a real platform.
     "sandbox.authorize",
     "sandbox.token",
@@ -107,7 +108,25 @@ def make_connection_things(workspace):
         storage().save(key, io.BytesIO(b"bytes of " + key.encode()))
     post = create_post(workspace, owner, "Hello", {}, [connection], [], "draft")
     return {"connection_id": connection.id, "link_id": link.id, "pending_id": pending.id, "asset_id": asset.id,
-            "post_id": post.id, "delivery_id": post.deliveries[0].id}
+            "post_id": post.id, "delivery_id": post.deliveries[0].id, **make_portal_things(workspace, owner)}
+
+
+def make_portal_things(workspace, owner):
+    """A client with a thread (and a file in it) and a deliverable, for the portal's staff routes."""
+    from studio.portal.models import Message, PortalFile
+    from studio.portal.service import create_client, create_deliverable, start_thread
+
+    client = create_client(workspace, "Client", f"client@{workspace.slug}.example")
+    thread = start_thread(client, owner, False, "Welcome", "Hello there")
+    deliverable = create_deliverable(client, owner, "Brand guide", 1, "Here it is")
+    key = f"{workspace.id}/portal/file"
+    storage().save(key, io.BytesIO(b"%PDF-1.4 a pdf"))
+    portal_file = PortalFile(workspace_id=workspace.id, client_id=client.id, storage_key=key,
+                             message_id=db.session.query(Message.id).filter_by(thread_id=thread.id).scalar(),
+                             filename="guide.pdf", content_type="application/pdf", size_bytes=14)
+    db.session.add(portal_file)
+    db.session.commit()
+    return {"client_id": client.id, "thread_id": thread.id, "deliverable_id": deliverable.id, "file_id": portal_file.id}
 
 
 def call(client, method, url, htmx=False):

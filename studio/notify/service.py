@@ -1,0 +1,46 @@
+"""In-app notifications: made by the features that have news, listed, read one by one or all."""
+from sqlalchemy import func, select, update
+
+from studio.database import utcnow
+from studio.extensions import db
+from studio.notify.models import Notification
+
+PAGE_SIZE = 50
+
+
+def notify(user_id, kind, title, message="", action_url=None, workspace_id=None, client_id=None):
+    notification = Notification(user_id=user_id, type=kind, title=title[:200], message=message, action_url=action_url,
+                                workspace_id=workspace_id, client_id=client_id)
+    db.session.add(notification)
+    db.session.commit()
+    return notification
+
+
+def _scope(user_id, client_id):
+    return (Notification.user_id == user_id, Notification.client_id == client_id)
+
+
+def notifications_for(user_id, client_id, unread_only=False, page=1):
+    query = select(Notification).where(*_scope(user_id, client_id))
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return db.session.execute(query.order_by(Notification.created_at.desc(), Notification.id.desc())
+                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+
+
+def unread_count(user_id, client_id):
+    return db.session.execute(select(func.count()).select_from(Notification).where(
+        *_scope(user_id, client_id), Notification.read_at.is_(None))).scalar_one()
+
+
+def mark_read(notification):
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.commit()
+
+
+def mark_all_read(user_id, client_id):
+    changed = db.session.execute(update(Notification).where(*_scope(user_id, client_id), Notification.read_at.is_(None))
+                                 .values(read_at=utcnow())).rowcount
+    db.session.commit()
+    return changed

@@ -1,0 +1,170 @@
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from studio.database import UTCDateTime, utcnow
+from studio.extensions import db
+
+CLIENT_STATUSES = ("invited", "active", "paused", "completed", "archived")
+THREAD_STATES = ("open", "resolved")
+
+
+class Client(db.Model):
+    """A client of an agency workspace (a creator in its 8-month program). Their portal log-in is
+    a `User`, linked once they accept the invitation."""
+
+    __tablename__ = "clients"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "email"),
+        Index("ix_clients_workspace_id_name", "workspace_id", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254))
+    niche: Mapped[str] = mapped_column(String(80), default="")
+    program_start: Mapped[date | None]
+    current_month: Mapped[int] = mapped_column(default=1)  # 1 to 8
+    status: Mapped[str] = mapped_column(String(12), default="invited")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user = relationship("User")
+    workspace = relationship("Workspace")
+
+
+class PortalInvite(db.Model):
+    """An e-mailed link to the portal: single use, expires, only its hash is stored."""
+
+    __tablename__ = "portal_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_count: Mapped[int] = mapped_column(default=1)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship()
+
+    @property
+    def is_pending(self):
+        return self.accepted_at is None and self.revoked_at is None
+
+
+class Thread(db.Model):
+    """A conversation between one client and the agency's team. Each side's last-read time gives
+    read receipts and unread counts; the last message's time, author side and opening words are
+    kept here so an inbox of thousands of threads is one query."""
+
+    __tablename__ = "threads"
+    __table_args__ = (
+        Index("ix_threads_workspace_id_last_message_at", "workspace_id", "last_message_at"),
+        Index("ix_threads_client_id_last_message_at", "client_id", "last_message_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    deliverable_id: Mapped[int | None] = mapped_column(ForeignKey("deliverables.id", ondelete="SET NULL"))
+    subject: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(10), default="open")
+    message_count: Mapped[int] = mapped_column(default=0)
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_preview: Mapped[str] = mapped_column(String(200), default="")
+    last_from_client: Mapped[bool] = mapped_column(default=False)
+    last_client_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_staff_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    client_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    staff_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship()
+    deliverable = relationship("Deliverable")
+
+    @property
+    def unread_for_staff(self):
+        return bool(self.last_client_message_at and (self.staff_read_at is None
+                                                     or self.last_client_message_at > self.staff_read_at))
+
+    @property
+    def unread_for_client(self):
+        return bool(self.last_staff_message_at and (self.client_read_at is None
+                                                    or self.last_staff_message_at > self.client_read_at))
+
+
+class Message(db.Model):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_thread_id_id", "thread_id", "id"),
+        # The e-mail job looks for messages nobody has been told about yet.
+        Index("ix_messages_emailed_at_created_at", "emailed_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    from_client: Mapped[bool] = mapped_column(default=False)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set once the other side was e-mailed about it (or chose not to be): batching reads this.
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    thread: Mapped[Thread] = relationship()
+    sender = relationship("User")
+    files: Mapped[list["PortalFile"]] = relationship(order_by="PortalFile.id", viewonly=True)
+
+
+class Deliverable(db.Model):
+    """Work the agency hands a client for a program month: text and files, then reviewed."""
+
+    __tablename__ = "deliverables"
+    __table_args__ = (Index("ix_deliverables_client_id_published_at", "client_id", "published_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    program_month: Mapped[int] = mapped_column(default=1)
+    body: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship()
+    files: Mapped[list["PortalFile"]] = relationship(order_by="PortalFile.id", viewonly=True)
+
+    @property
+    def status(self):
+        if self.reviewed_at:
+            return "reviewed"
+        if self.published_at:
+            return "opened" if self.opened_at else "new"
+        return "draft"
+
+
+class PortalFile(db.Model):
+    """A file attached to a message or a deliverable, kept by the library's storage service."""
+
+    __tablename__ = "portal_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    deliverable_id: Mapped[int | None] = mapped_column(ForeignKey("deliverables.id", ondelete="CASCADE"), index=True)
+    storage_key: Mapped[str] = mapped_column(String(255))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(80))
+    size_bytes: Mapped[int] = mapped_column(db.BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,461 @@
+"""The portal's rules: clients, invitations, threads and messages, deliverables, and the e-mails
+that tell the other side what is new (batched, and only as each person's preferences allow)."""
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from studio.accounts.models import Membership, User
+from studio.accounts.service import (
+    AccountError,
+    LinkRefused,
+    create_user,
+    normalize_email,
+)
+from studio.database import utcnow
+from studio.extensions import db
+from studio.library.service import store_file
+from studio.library.storage import storage
+from studio.notify import service as notify
+from studio.portal.files import check_attachment
+from studio.portal.models import (
+    Client,
+    Deliverable,
+    Message,
+    PortalFile,
+    PortalInvite,
+    Thread,
+)
+from studio.web import path_for
+
+PAGE_SIZE = 50
+STAFF_ROLES = ("owner", "admin", "editor")
+EMAIL_PREFERENCES = {"new_message": True, "new_deliverable": True, "milestone_reminder": True, "weekly_summary": False}
+
+
+class PortalError(Exception):
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+def wants_email(user, kind):
+    """Whether `user` wants e-mail about `kind` (new_message, new_deliverable, …)."""
+    return bool({**EMAIL_PREFERENCES, **(user.notification_prefs or {})}.get(kind))
+
+
+def email_preferences(user):
+    return {**EMAIL_PREFERENCES, **(user.notification_prefs or {})}
+
+
+def set_email_preferences(user, values):
+    user.notification_prefs = {**(user.notification_prefs or {}), **{k: bool(values.get(k)) for k in EMAIL_PREFERENCES}}
+    db.session.commit()
+
+
+# ---- clients -----------------------------------------------------------------------------------
+
+
+def create_client(workspace, name, email, niche="", program_start=None, current_month=1):
+    email = normalize_email(email)
+    exists = db.session.execute(select(Client.id).where(Client.workspace_id == workspace.id, Client.email == email)).first()
+    if exists:
+        raise PortalError("A client with this e-mail already exists in this workspace.", field="email")
+    client = Client(workspace_id=workspace.id, name=name.strip(), email=email, niche=(niche or "").strip(),
+                    program_start=program_start, current_month=current_month or 1, status="invited")
+    db.session.add(client)
+    db.session.commit()
+    return client
+
+
+def update_client(client, name, niche, program_start, current_month, status):
+    client.name, client.niche, client.program_start = name.strip(), (niche or "").strip(), program_start
+    client.current_month, client.status = current_month, status
+    db.session.commit()
+
+
+def clients_query(workspace, q="", status="", niche=""):
+    query = select(Client).where(Client.workspace_id == workspace.id)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(Client.name).like(like), Client.email.like(like)))
+    if status:
+        query = query.where(Client.status == status)
+    if niche:
+        query = query.where(Client.niche == niche)
+    return query
+
+
+def clients_page(workspace, q="", status="", niche="", page=1):
+    query = clients_query(workspace, q, status, niche)
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(query.order_by(Client.name, Client.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    return rows, total
+
+
+def niches(workspace):
+    return [n for (n,) in db.session.execute(
+        select(Client.niche).where(Client.workspace_id == workspace.id, Client.niche != "").distinct().order_by(Client.niche))]
+
+
+def clients_of_user(user):
+    """The portals a person may open: every client record their log-in is linked to."""
+    return db.session.execute(
+        select(Client).where(Client.user_id == user.id).options(joinedload(Client.workspace)).order_by(Client.id)
+    ).scalars().all()
+
+
+# ---- invitations -------------------------------------------------------------------------------
+
+
+def _hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_client(client, inviter):
+    """A fresh portal invitation and its token; any earlier pending link for this client stops
+    working (the third value says whether there was one)."""
+    if client.user_id:
+        raise PortalError(f"{client.name} already has a portal log-in.")
+    now = utcnow()
+    replaced = db.session.execute(update(PortalInvite).where(
+        PortalInvite.client_id == client.id, PortalInvite.accepted_at.is_(None), PortalInvite.revoked_at.is_(None))
+        .values(revoked_at=now)).rowcount
+    token = secrets.token_urlsafe(32)
+    invite = PortalInvite(workspace_id=client.workspace_id, client_id=client.id, email=client.email, token_hash=_hash(token),
+                          invited_by_id=inviter.id, expires_at=now + timedelta(days=current_app.config["PORTAL_INVITE_DAYS"]))
+    db.session.add(invite)
+    db.session.commit()
+    return invite, token, replaced > 0
+
+
+def latest_invite(client):
+    return db.session.execute(select(PortalInvite).where(PortalInvite.client_id == client.id)
+                              .order_by(PortalInvite.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def revoke_invite(client):
+    changed = db.session.execute(update(PortalInvite).where(
+        PortalInvite.client_id == client.id, PortalInvite.accepted_at.is_(None), PortalInvite.revoked_at.is_(None))
+        .values(revoked_at=utcnow())).rowcount
+    db.session.commit()
+    return changed
+
+
+def invite_for_token(token):
+    invite = db.session.execute(select(PortalInvite).where(PortalInvite.token_hash == _hash(token or ""))
+                                .options(joinedload(PortalInvite.client).joinedload(Client.workspace))).scalar_one_or_none()
+    if invite is None:
+        raise LinkRefused("invalid", "This portal link is not valid. It may have been replaced by a newer one: "
+                                     "use the latest e-mail, or ask your agency to send it again.")
+    if invite.revoked_at:
+        raise LinkRefused("revoked", "This portal invitation was withdrawn. Ask your agency for a new one.")
+    if invite.accepted_at:
+        raise LinkRefused("used", "This portal invitation was already used. Log in to open your portal.")
+    if invite.expires_at < utcnow():
+        raise LinkRefused("expired", "This portal invitation has expired. Ask your agency to send it again.")
+    return invite
+
+
+def accept_invite(invite, user):
+    """Link the client to `user`, whose e-mail the link has just proved."""
+    if normalize_email(user.email) != invite.email:
+        raise AccountError(f"This invitation is for {invite.email}. Log out and open it with that account.")
+    claimed = db.session.execute(update(PortalInvite).where(PortalInvite.id == invite.id, PortalInvite.accepted_at.is_(None))
+                                 .values(accepted_at=utcnow())).rowcount
+    if claimed != 1:  # two tabs racing: the link works once
+        db.session.rollback()
+        raise LinkRefused("used", "This portal invitation was already used. Log in to open your portal.")
+    client = db.session.get(Client, invite.client_id)
+    client.user_id, client.status = user.id, "active"
+    user.email_verified_at = user.email_verified_at or utcnow()
+    db.session.commit()
+    return client
+
+
+def sign_up_client(invite, name, password, timezone="UTC"):
+    user = create_user(invite.email, name, password, timezone)
+    return user, accept_invite(invite, user)
+
+
+# ---- files -------------------------------------------------------------------------------------
+
+
+def store_attachments(client, uploads, message=None, deliverable=None):
+    """Check every upload first (nothing is kept if one is refused), then store them all."""
+    checked = [(upload, *check_attachment(upload.stream.name, upload.filename)) for upload in uploads]
+    saved = []
+    for upload, content_type, size in checked:
+        key = f"{client.workspace_id}/portal/{uuid.uuid4().hex}"
+        store_file(key, upload.stream.name)
+        saved.append(PortalFile(workspace_id=client.workspace_id, client_id=client.id, storage_key=key,
+                                filename=(upload.filename or "file").rsplit("/", 1)[-1][:255], content_type=content_type,
+                                size_bytes=size, message_id=message.id if message else None,
+                                deliverable_id=deliverable.id if deliverable else None))
+    db.session.add_all(saved)
+    return saved
+
+
+def open_file(portal_file):
+    return storage().open(portal_file.storage_key)
+
+
+# ---- threads and messages ----------------------------------------------------------------------
+
+
+def start_thread(client, author, from_client, subject, body, uploads=(), deliverable=None):
+    thread = Thread(workspace_id=client.workspace_id, client_id=client.id, subject=subject.strip()[:200],
+                    deliverable_id=deliverable.id if deliverable else None, state="open")
+    db.session.add(thread)
+    db.session.flush()
+    add_message(thread, author, from_client, body, uploads)
+    return thread
+
+
+def add_message(thread, author, from_client, body, uploads=()):
+    """A message in `thread`; files are checked before anything is written."""
+    from studio.portal.files import AttachmentRefused
+
+    client = thread.client
+    try:
+        for upload in uploads:
+            check_attachment(upload.stream.name, upload.filename)
+    except AttachmentRefused as refusal:
+        db.session.rollback()
+        raise PortalError(str(refusal), field="files") from refusal
+    now = utcnow()
+    message = Message(workspace_id=thread.workspace_id, thread_id=thread.id, sender_id=author.id, from_client=from_client,
+                      body=body.strip(), created_at=now)
+    db.session.add(message)
+    db.session.flush()
+    store_attachments(client, uploads, message=message)
+    thread.message_count += 1
+    thread.last_message_at, thread.last_from_client = now, from_client
+    thread.last_preview = " ".join(body.split())[:200] or "(attachment)"
+    if from_client:
+        thread.last_client_message_at, thread.client_read_at = now, now
+        thread.state = "open"  # a client writing again reopens the conversation
+    else:
+        thread.last_staff_message_at, thread.staff_read_at = now, now
+        if client.user_id:
+            notify.notify(client.user_id, "NEW_MESSAGE", f"New message: {thread.subject}", thread.last_preview,
+                          path_for("portal.thread", client_id=client.id, thread_id=thread.id),
+                          workspace_id=thread.workspace_id, client_id=client.id)
+    db.session.commit()
+    return message
+
+
+def mark_read(thread, by_client):
+    """Read receipts: the side's last-seen time moves to now."""
+    if by_client:
+        thread.client_read_at = utcnow()
+    else:
+        thread.staff_read_at = utcnow()
+    db.session.commit()
+
+
+def set_state(thread, state):
+    thread.state = state
+    db.session.commit()
+
+
+def staff_inbox(workspace, unread=False, client_id=None, state="", q="", page=1):
+    """Threads across every client, newest first: one query for the page, one for the count."""
+    query = select(Thread).where(Thread.workspace_id == workspace.id)
+    if unread:
+        query = query.where(Thread.last_client_message_at.is_not(None),
+                            or_(Thread.staff_read_at.is_(None), Thread.last_client_message_at > Thread.staff_read_at))
+    if client_id:
+        query = query.where(Thread.client_id == client_id)
+    if state:
+        query = query.where(Thread.state == state)
+    if q:
+        like = f"%{q.lower()}%"
+        matching = select(Message.thread_id).where(Message.workspace_id == workspace.id, func.lower(Message.body).like(like))
+        query = query.where(or_(func.lower(Thread.subject).like(like), Thread.id.in_(matching)))
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(query.options(joinedload(Thread.client))
+                              .order_by(Thread.last_message_at.desc(), Thread.id.desc())
+                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    return rows, total
+
+
+def client_threads(client):
+    return db.session.execute(select(Thread).where(Thread.client_id == client.id)
+                              .order_by(Thread.last_message_at.desc(), Thread.id.desc()).limit(200)).scalars().all()
+
+
+def thread_messages(thread, after_id=None, limit=PAGE_SIZE):
+    """The latest messages of a thread, oldest first (or those after `after_id`, for live updates)."""
+    query = select(Message).where(Message.thread_id == thread.id).options(selectinload(Message.files),
+                                                                           joinedload(Message.sender))
+    if after_id:
+        return db.session.execute(query.where(Message.id > after_id).order_by(Message.id)).scalars().all()
+    latest = db.session.execute(query.order_by(Message.id.desc()).limit(limit)).scalars().all()
+    return list(reversed(latest))
+
+
+def staff_unread_count(workspace):
+    return db.session.execute(select(func.count()).select_from(Thread).where(
+        Thread.workspace_id == workspace.id, Thread.last_client_message_at.is_not(None),
+        or_(Thread.staff_read_at.is_(None), Thread.last_client_message_at > Thread.staff_read_at))).scalar_one()
+
+
+def client_unread_count(client):
+    return db.session.execute(select(func.count()).select_from(Thread).where(
+        Thread.client_id == client.id, Thread.last_staff_message_at.is_not(None),
+        or_(Thread.client_read_at.is_(None), Thread.last_staff_message_at > Thread.client_read_at))).scalar_one()
+
+
+# ---- deliverables ------------------------------------------------------------------------------
+
+
+def create_deliverable(client, author, title, program_month, body, uploads=(), publish=True):
+    from studio.portal.files import AttachmentRefused
+
+    try:
+        for upload in uploads:
+            check_attachment(upload.stream.name, upload.filename)
+    except AttachmentRefused as refusal:
+        raise PortalError(str(refusal), field="files") from refusal
+    deliverable = Deliverable(workspace_id=client.workspace_id, client_id=client.id, created_by_id=author.id,
+                              title=title.strip(), program_month=program_month, body=body.strip())
+    db.session.add(deliverable)
+    db.session.flush()
+    store_attachments(client, uploads, deliverable=deliverable)
+    db.session.commit()
+    if publish:
+        publish_deliverable(deliverable)
+    return deliverable
+
+
+def publish_deliverable(deliverable):
+    """The client sees it, gets a notification, and an e-mail if they want one."""
+    from studio.notify.mail import MailError, send_mail
+    from studio.web import external_url
+
+    if deliverable.published_at:
+        return
+    deliverable.published_at = utcnow()
+    client = deliverable.client
+    db.session.commit()
+    if not client.user_id:
+        return
+    link = path_for("portal.deliverable", client_id=client.id, deliverable_id=deliverable.id)
+    notification = notify.notify(client.user_id, "NEW_DELIVERABLE", f"New deliverable: {deliverable.title}",
+                                 f"Month {deliverable.program_month}", link, workspace_id=client.workspace_id,
+                                 client_id=client.id)
+    if wants_email(client.user, "new_deliverable"):
+        try:
+            send_mail(client.email, f"New from {client.workspace.name}: {deliverable.title}", "portal_deliverable",
+                      client=client, deliverable=deliverable,
+                      link=external_url("portal.deliverable", client_id=client.id, deliverable_id=deliverable.id))
+            notification.emailed_at = utcnow()
+            db.session.commit()
+        except MailError as error:
+            current_app.logger.warning("deliverable e-mail to client %s failed: %s", client.id, error)
+
+
+def client_deliverables(client, published_only=True):
+    query = select(Deliverable).where(Deliverable.client_id == client.id).options(selectinload(Deliverable.files))
+    if published_only:
+        query = query.where(Deliverable.published_at.is_not(None))
+    return db.session.execute(query.order_by(Deliverable.program_month.desc(), Deliverable.id.desc())).scalars().all()
+
+
+def mark_opened(deliverable):
+    if deliverable.opened_at is None:
+        deliverable.opened_at = utcnow()
+        db.session.commit()
+
+
+def mark_reviewed(deliverable):
+    deliverable.opened_at = deliverable.opened_at or utcnow()
+    deliverable.reviewed_at = deliverable.reviewed_at or utcnow()
+    db.session.commit()
+
+
+# ---- e-mail about new messages -----------------------------------------------------------------
+
+
+def staff_recipients(workspace_id):
+    return db.session.execute(select(User).join(Membership, Membership.user_id == User.id).where(
+        Membership.workspace_id == workspace_id, Membership.role.in_(STAFF_ROLES))).scalars().all()
+
+
+def send_message_emails(now=None):
+    """Tell the other side about new messages, one e-mail per thread and direction for everything
+    sent within the batching window (two minutes from the first unsent message). Returns e-mails sent."""
+    from studio.notify.mail import MailError, send_mail
+    from studio.web import external_url
+
+    now = now or utcnow()
+    window = timedelta(seconds=current_app.config["MESSAGE_EMAIL_BATCH_SECONDS"])
+    ripe = db.session.execute(
+        select(Message.thread_id, Message.from_client).where(Message.emailed_at.is_(None))
+        .group_by(Message.thread_id, Message.from_client).having(func.min(Message.created_at) <= now - window)
+    ).all()
+    sent = 0
+    for thread_id, from_client in ripe:
+        batch = db.session.execute(select(Message).where(
+            Message.thread_id == thread_id, Message.from_client == from_client, Message.emailed_at.is_(None),
+            Message.created_at <= now).order_by(Message.id)).scalars().all()
+        # Claim the batch: a second worker running at once finds nothing left to send.
+        claimed = db.session.execute(update(Message).where(Message.id.in_([m.id for m in batch]), Message.emailed_at.is_(None))
+                                     .values(emailed_at=now)).rowcount
+        db.session.commit()
+        if not batch or claimed != len(batch):
+            continue
+        thread = db.session.get(Thread, thread_id)
+        client = thread.client
+        if from_client:
+            recipients = [user for user in staff_recipients(thread.workspace_id)
+                          if user.id not in {m.sender_id for m in batch}]
+            read_at = thread.staff_read_at
+            link = external_url("inbox.thread", ws=client.workspace.slug, thread_id=thread.id)
+        else:
+            recipients = [client.user] if client.user_id else []
+            read_at = thread.client_read_at
+            link = external_url("portal.thread", client_id=client.id, thread_id=thread.id)
+        if read_at and read_at >= batch[-1].created_at:
+            continue  # they have already read it all
+        for user in recipients:
+            if not wants_email(user, "new_message"):
+                continue
+            try:
+                send_mail(user.email, f"{len(batch)} new message{'s' if len(batch) > 1 else ''}: {thread.subject}",
+                          "portal_messages", thread=thread, client=client, messages=batch, link=link, recipient=user)
+                sent += 1
+            except MailError as error:
+                current_app.logger.warning("message e-mail to %s failed: %s", user.email, error)
+    return sent
+
+
+def send_weekly_summaries(now=None):
+    """Monday's e-mail for clients who asked for it: unread threads, new deliverables, notifications."""
+    from studio.notify.mail import MailError, send_mail
+    from studio.web import external_url
+
+    now = now or utcnow()
+    since = now - timedelta(days=7)
+    sent = 0
+    for client in db.session.execute(select(Client).where(Client.user_id.is_not(None), Client.status == "active")
+                                     .options(joinedload(Client.user), joinedload(Client.workspace))).scalars():
+        if not wants_email(client.user, "weekly_summary"):
+            continue
+        deliverables = db.session.execute(select(Deliverable).where(
+            Deliverable.client_id == client.id, Deliverable.published_at >= since)).scalars().all()
+        unread = client_unread_count(client)
+        notifications = notify.unread_count(client.user_id, client.id)
+        try:
+            send_mail(client.email, f"Your week with {client.workspace.name}", "portal_weekly", client=client,
+                      deliverables=deliverables, unread=unread, notifications=notifications,
+                      link=external_url("portal.inbox", client_id=client.id))
+            sent += 1
+        except MailError as error:
+            current_app.logger.warning("weekly summary to client %s failed: %s", client.id, error)
+    return sent

@@ -1,0 +1,263 @@
+"""The agency's side: clients (list, page, invitation, deliverables) and the inbox across them."""
+from flask import abort, current_app, flash, g, request, url_for
+from flask_login import current_user
+
+from studio.notify.mail import MailError, send_mail
+from studio.portal import service
+from studio.portal.forms import (
+    ClientForm,
+    DeliverableForm,
+    EditClientForm,
+    MessageForm,
+    NewThreadForm,
+    ThreadStateForm,
+)
+from studio.portal.models import (
+    CLIENT_STATUSES,
+    Client,
+    Deliverable,
+    PortalFile,
+    Thread,
+)
+from studio.portal.views import serve_portal_file
+from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
+from studio.web import external_url, go_to, page, partial
+
+clients = workspace_blueprint("clients", __name__, "/clients")
+inbox = workspace_blueprint("inbox", __name__, "/inbox")
+
+
+def page_number():
+    return max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
+
+
+# ---- clients -----------------------------------------------------------------------------------
+
+
+def client_filters():
+    status = request.args.get("status", "")
+    return {"q": request.args.get("q", "").strip()[:100], "status": status if status in CLIENT_STATUSES else "",
+            "niche": request.args.get("niche", "").strip()[:80]}
+
+
+def clients_page(form=None, status=200):
+    filters = client_filters()
+    number = page_number()
+    rows, total = service.clients_page(g.workspace, page=number, **filters)
+    return page("clients/index.html", status=status, clients=rows, total=total, filters=filters, page_number=number,
+                niches=service.niches(g.workspace), form=form or ClientForm(formdata=None), statuses=CLIENT_STATUSES,
+                per_page=service.PAGE_SIZE)
+
+
+@clients.get("", endpoint="index")
+def clients_home():
+    return clients_page()
+
+
+@clients.post("")
+@requires_role("editor")
+def create():
+    form = ClientForm()
+    if form.validate_on_submit():
+        try:
+            client = service.create_client(g.workspace, form.name.data, form.email.data, form.niche.data,
+                                           form.program_start.data, form.current_month.data)
+        except service.PortalError as error:
+            form.email.errors = list(form.email.errors) + [str(error)]
+        else:
+            flash(f"{client.name} added. Invite them to the portal when you are ready.", "success")
+            return go_to(url_for("clients.detail", client_id=client.id))
+    return clients_page(form=form, status=422)
+
+
+def client_page(client, status=200, **forms):
+    threads = service.client_threads(client)
+    deliverables = service.client_deliverables(client, published_only=False)
+    return page("clients/detail.html", status=status, client=client, threads=threads, deliverables=deliverables,
+                invite=service.latest_invite(client),
+                edit_form=forms.get("edit_form") or EditClientForm(formdata=None, obj=client),
+                deliverable_form=forms.get("deliverable_form") or DeliverableForm(formdata=None,
+                                                                                  program_month=client.current_month),
+                thread_form=forms.get("thread_form") or NewThreadForm(formdata=None))
+
+
+@clients.get("/<int:client_id>")
+def detail(client_id):
+    return client_page(scoped_get_or_404(Client, client_id))
+
+
+@clients.post("/<int:client_id>/edit")
+@requires_role("editor")
+def edit(client_id):
+    client = scoped_get_or_404(Client, client_id)
+    form = EditClientForm()
+    if form.validate_on_submit():
+        service.update_client(client, form.name.data, form.niche.data, form.program_start.data, form.current_month.data,
+                              form.status.data)
+        flash("Saved.", "success")
+        return go_to(url_for("clients.detail", client_id=client.id))
+    return client_page(client, status=422, edit_form=form)
+
+
+@clients.post("/<int:client_id>/invite")
+@requires_role("editor")
+def invite(client_id):
+    client = scoped_get_or_404(Client, client_id)
+    try:
+        _, token, replaced = service.invite_client(client, current_user)
+    except service.PortalError as error:
+        flash(str(error), "error")
+        return go_to(url_for("clients.detail", client_id=client.id))
+    try:
+        send_mail(client.email, f"{g.workspace.name} invited you to your client portal", "portal_invitation",
+                  client=client, workspace=g.workspace, inviter=current_user,
+                  link=external_url("portal.invitation", token=token), days=current_app.config["PORTAL_INVITE_DAYS"])
+    except MailError as error:
+        current_app.logger.warning("portal invitation to %s failed: %s", client.email, error)
+        flash("The invitation is saved, but the e-mail could not be sent. Try Resend in a moment.", "warning")
+    else:
+        flash(f"Portal invitation sent to {client.email}." + (" The earlier link no longer works." if replaced else ""),
+              "success")
+    return go_to(url_for("clients.detail", client_id=client.id))
+
+
+@clients.post("/<int:client_id>/invite/revoke")
+@requires_role("editor")
+def revoke_invite(client_id):
+    client = scoped_get_or_404(Client, client_id)
+    if service.revoke_invite(client):
+        flash(f"The invitation for {client.email} was withdrawn.", "success")
+    return go_to(url_for("clients.detail", client_id=client.id))
+
+
+@clients.post("/<int:client_id>/deliverables")
+@requires_role("editor")
+def add_deliverable(client_id):
+    client = scoped_get_or_404(Client, client_id)
+    form = DeliverableForm()
+    if form.validate_on_submit():
+        try:
+            deliverable = service.create_deliverable(client, current_user, form.title.data, form.program_month.data,
+                                                     form.body.data or "", request.files.getlist(form.files.name))
+        except service.PortalError as error:
+            form.files.errors = list(form.files.errors) + [str(error)]
+        else:
+            flash(f"“{deliverable.title}” is published to {client.name}.", "success")
+            return go_to(url_for("clients.detail", client_id=client.id))
+    return client_page(client, status=422, deliverable_form=form)
+
+
+@clients.post("/<int:client_id>/threads")
+@requires_role("editor")
+def start_thread(client_id):
+    client = scoped_get_or_404(Client, client_id)
+    form = NewThreadForm()
+    if form.validate_on_submit():
+        try:
+            thread = service.start_thread(client, current_user, False, form.subject.data, form.body.data,
+                                          request.files.getlist(form.files.name))
+        except service.PortalError as error:
+            form.files.errors = list(form.files.errors) + [str(error)]
+        else:
+            return go_to(url_for("inbox.thread", thread_id=thread.id))
+    return client_page(client, status=422, thread_form=form)
+
+
+@clients.get("/<int:client_id>/files/<int:file_id>")
+def file(client_id, file_id):
+    portal_file = scoped_get_or_404(PortalFile, file_id)
+    if portal_file.client_id != client_id:
+        abort(404)
+    return serve_portal_file(portal_file)
+
+
+@clients.get("/<int:client_id>/deliverables/<int:deliverable_id>")
+def deliverable(client_id, deliverable_id):
+    item = scoped_get_or_404(Deliverable, deliverable_id)
+    if item.client_id != client_id:
+        abort(404)
+    return page("clients/deliverable.html", deliverable=item, client=item.client)
+
+
+# ---- the inbox ---------------------------------------------------------------------------------
+
+
+def inbox_filters():
+    state = request.args.get("state", "")
+    return {"unread": request.args.get("unread") == "1", "client_id": request.args.get("client", type=int),
+            "state": state if state in ("open", "resolved") else "", "q": request.args.get("q", "").strip()[:100]}
+
+
+@inbox.get("", endpoint="index")
+def inbox_home():
+    filters = inbox_filters()
+    number = page_number()
+    threads, total = service.staff_inbox(g.workspace, page=number, **filters)
+    client_choices, _ = service.clients_page(g.workspace)
+    return page("inbox/index.html", threads=threads, total=total, filters=filters, page_number=number,
+                per_page=service.PAGE_SIZE, client_choices=client_choices)
+
+
+@inbox.get("/badge")
+def badge():
+    """The unread count in the navigation, polled so it changes without a reload."""
+    return partial("inbox/_badge.html", unread=service.staff_unread_count(g.workspace))
+
+
+def thread_page(thread, form=None, status=200):
+    messages = service.thread_messages(thread)
+    return page("inbox/thread.html", status=status, thread=thread, messages=messages, form=form or MessageForm(formdata=None),
+                state_form=ThreadStateForm(formdata=None, state=thread.state), side="staff")
+
+
+@inbox.get("/<int:thread_id>")
+def thread(thread_id):
+    item = scoped_get_or_404(Thread, thread_id)
+    response = thread_page(item)
+    service.mark_read(item, by_client=False)
+    return response
+
+
+@inbox.get("/<int:thread_id>/messages")
+def new_messages(thread_id):
+    item = scoped_get_or_404(Thread, thread_id)
+    messages = service.thread_messages(item, after_id=request.args.get("after", 0, type=int))
+    if messages:
+        service.mark_read(item, by_client=False)
+    return partial("inbox/_new_messages.html", thread=item, messages=messages, side="staff",
+                   after=messages[-1].id if messages else request.args.get("after", 0, type=int))
+
+
+@inbox.post("/<int:thread_id>/reply")
+@requires_role("editor")
+def reply(thread_id):
+    item = scoped_get_or_404(Thread, thread_id)
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            service.add_message(item, current_user, False, form.body.data, request.files.getlist(form.files.name))
+        except service.PortalError as error:
+            form.files.errors = list(form.files.errors) + [str(error)]
+        else:
+            return go_to(url_for("inbox.thread", thread_id=item.id))
+    return thread_page(item, form=form, status=422)
+
+
+@inbox.post("/<int:thread_id>/state")
+@requires_role("editor")
+def set_state(thread_id):
+    item = scoped_get_or_404(Thread, thread_id)
+    form = ThreadStateForm()
+    if form.validate_on_submit():
+        service.set_state(item, form.state.data)
+        flash("Marked resolved." if form.state.data == "resolved" else "Reopened.", "success")
+    return go_to(url_for("inbox.thread", thread_id=item.id))
+
+
+@inbox.get("/<int:thread_id>/files/<int:file_id>")
+def file_in_thread(thread_id, file_id):
+    item = scoped_get_or_404(Thread, thread_id)
+    portal_file = scoped_get_or_404(PortalFile, file_id)
+    if portal_file.client_id != item.client_id:
+        abort(404)
+    return serve_portal_file(portal_file)

@@ -1,0 +1,349 @@
+"""The client portal as its two sides use it: staff invite a client, who sets a password and
+writes; messages, files, deliverables and notifications stay with their own client; e-mails about
+new messages are batched and respect each person's choices."""
+import re
+from datetime import timedelta
+
+import pytest
+
+from studio.database import utcnow
+from studio.extensions import db
+from studio.notify.models import Notification
+from studio.portal import service
+from studio.portal.models import Client, Message, PortalFile, PortalInvite, Thread
+from tests.factories import PASSWORD, add_member, make_client, make_workspace, owner_of, upload
+from tests.helpers import errors_next_to
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def agency():
+    workspace = make_workspace(name="Launch Agency")
+    return workspace, owner_of(workspace)
+
+
+def invite(app, workspace, owner, client):
+    staff = app.test_client().log_in_as(owner)
+    response = staff.submit(f"/w/{workspace.slug}/clients/{client.id}/invite")
+    assert response.status_code == 303
+    return staff
+
+
+# ---- invitations -------------------------------------------------------------------------------
+
+
+def test_an_invited_client_sets_a_password_verifies_the_email_and_lands_in_the_portal(app, agency, outbox):
+    workspace, owner = agency
+    staff = app.test_client().log_in_as(owner)
+    response = staff.submit(f"/w/{workspace.slug}/clients", {"name": "Rosa Diaz", "email": "Rosa@Example.com",
+                                                             "niche": "Fitness", "current_month": "2"})
+    client = db.session.query(Client).one()
+    assert response.status_code == 303 and client.email == "rosa@example.com" and client.status == "invited"
+    staff.submit(f"/w/{workspace.slug}/clients/{client.id}/invite")
+    [mail] = outbox.to("rosa@example.com")
+    assert "Launch Agency invited you to your client portal" in mail["Subject"]
+    link = outbox.last_link_to("rosa@example.com")
+    path = link.removeprefix("http://localhost")
+    visitor = app.test_client()
+    assert "Set password and open my portal" in visitor.text(path)
+    weak = visitor.submit(path, {"name": "Rosa", "password": "short"})
+    assert weak.status_code == 422 and errors_next_to(weak.get_data(as_text=True), "password")
+    done = visitor.submit(path, {"name": "Rosa Diaz", "password": PASSWORD})
+    assert done.status_code == 303 and done.headers["Location"] == f"/portal/c/{client.id}/inbox"
+    db.session.refresh(client)
+    assert client.status == "active" and client.user.email_verified_at is not None
+    page = visitor.text(f"/portal/c/{client.id}/inbox")
+    assert 'aria-label="Portal"' in page and "Deliverables" in page and "Notifications" in page
+    assert 'aria-label="Workspace"' not in page, "a client sees the portal, not the agency's workspace"
+    assert visitor.get("/").headers["Location"] == "/portal"
+
+
+def link_for(outbox, address):
+    return outbox.last_link_to(address).removeprefix("http://localhost")
+
+
+def test_expired_reused_revoked_and_tampered_links_are_refused_with_a_clear_page(app, agency, outbox):
+    workspace, owner = agency
+    client = make_client(workspace, with_login=False)
+    staff = invite(app, workspace, owner, client)
+    first = link_for(outbox, client.email)
+    staff.submit(f"/w/{workspace.slug}/clients/{client.id}/invite")  # Resend: the first link dies
+    second = link_for(outbox, client.email)
+    visitor = app.test_client()
+    response = visitor.get(first)
+    assert response.status_code == 410 and "This invitation was withdrawn" in response.get_data(as_text=True)
+    tampered = visitor.get(second[:-3] + "abc")
+    assert tampered.status_code == 400 and "This link is not valid" in tampered.get_data(as_text=True)
+    db.session.query(PortalInvite).filter_by(accepted_at=None, revoked_at=None).update({"expires_at": utcnow() - timedelta(minutes=1)})
+    db.session.commit()
+    expired = visitor.get(second)
+    assert expired.status_code == 410 and "This link has expired" in expired.get_data(as_text=True)
+
+    staff.submit(f"/w/{workspace.slug}/clients/{client.id}/invite")
+    third = link_for(outbox, client.email)
+    assert visitor.submit(third, {"name": "Client", "password": PASSWORD}).status_code == 303
+    reused = app.test_client().get(third)
+    assert reused.status_code == 410 and "This link was already used" in reused.get_data(as_text=True)
+
+    other = make_client(workspace, with_login=False)
+    staff = invite(app, workspace, owner, other)
+    link = link_for(outbox, other.email)
+    staff.submit(f"/w/{workspace.slug}/clients/{other.id}/invite/revoke")
+    revoked = app.test_client().get(link)
+    assert revoked.status_code == 410 and "withdrawn" in revoked.get_data(as_text=True)
+
+
+# ---- messages and files ------------------------------------------------------------------------
+
+
+def client_session(app, client):
+    return app.test_client().log_in_as(client.user)
+
+
+def test_a_client_writes_with_an_attachment_and_staff_see_it_unread_then_reply(app, agency):
+    workspace, owner = agency
+    client = make_client(workspace)
+    portal = client_session(app, client)
+    response = portal.submit(f"/portal/c/{client.id}/threads", {"subject": "Launch plan", "body": "See the brief attached",
+                                                                "files": [upload(PDF, "brief.pdf")]})
+    thread = db.session.query(Thread).one()
+    assert response.status_code == 303 and response.headers["Location"] == f"/portal/c/{client.id}/threads/{thread.id}"
+    staff = app.test_client().log_in_as(owner)
+    assert "1 unread" in staff.text(f"/w/{workspace.slug}/inbox/badge")
+    inbox = staff.text(f"/w/{workspace.slug}/inbox?unread=1")
+    assert "Launch plan" in inbox and client.name in inbox
+    page = staff.text(f"/w/{workspace.slug}/inbox/{thread.id}")
+    [attachment] = db.session.query(PortalFile).all()
+    assert "brief.pdf" in page
+    assert staff.get(f"/w/{workspace.slug}/inbox/{thread.id}/files/{attachment.id}").data == PDF
+    assert staff.text(f"/w/{workspace.slug}/inbox/badge").strip() == "", "opening the thread read it"
+    staff.submit(f"/w/{workspace.slug}/inbox/{thread.id}/reply", {"body": "Looks great, two notes inside."})
+    assert "1 unread" in portal.text(f"/portal/c/{client.id}/badges")
+    page = portal.text(f"/portal/c/{client.id}/threads/{thread.id}")
+    assert "Looks great, two notes inside." in page
+    [notification] = db.session.query(Notification).filter_by(user_id=client.user_id).all()
+    assert notification.type == "NEW_MESSAGE" and notification.action_url == f"/portal/c/{client.id}/threads/{thread.id}"
+    # Read receipts: the client's own message shows when the team saw it.
+    portal.submit(f"/portal/c/{client.id}/threads/{thread.id}/reply", {"body": "Thanks!"})
+    staff.text(f"/w/{workspace.slug}/inbox/{thread.id}")
+    assert "Seen " in portal.text(f"/portal/c/{client.id}/threads/{thread.id}")
+
+
+def test_live_updates_bring_only_new_messages(app, agency):
+    workspace, owner = agency
+    client = make_client(workspace)
+    thread = service.start_thread(client, owner, False, "Hello", "First")
+    first = db.session.query(Message).one()
+    service.add_message(thread, client.user, True, "Second")
+    staff = app.test_client().log_in_as(owner)
+    html = staff.htmx_get(f"/w/{workspace.slug}/inbox/{thread.id}/messages?after={first.id}").get_data(as_text=True)
+    assert "Second" in html and "First" not in html
+    assert re.search(r'id="poller"[^>]*hx-swap-oob="true"', html.replace("\n", " "))
+
+
+@pytest.mark.parametrize("content, filename, reason", [
+    (b"MZ\x90\x00" + b"\x00" * 60, "setup.exe", "is a program; programs cannot be attached"),
+    (b"\x7fELF" + b"\x00" * 60, "report.pdf", "is a program; programs cannot be attached"),
+    (PDF, "photo.jpg", "photo.jpg is named as a JPEG image but its content is not"),
+    (PNG, "notes.txt", "notes.txt is named as a text file but its content is not"),
+    (b"<html><script>alert(1)</script></html>", "page.html", ".html files cannot be attached"),
+])
+def test_dangerous_attachments_are_refused_and_nothing_is_kept(app, agency, content, filename, reason):
+    workspace, owner = agency
+    client = make_client(workspace)
+    portal = client_session(app, client)
+    response = portal.submit(f"/portal/c/{client.id}/threads", {"subject": "Files", "body": "Here",
+                                                                "files": [upload(content, filename)]})
+    assert response.status_code == 422
+    assert any(reason in error for error in errors_next_to(response.get_data(as_text=True), "files"))
+    assert db.session.query(Thread).count() == 0 and db.session.query(PortalFile).count() == 0
+
+
+def test_an_attachment_over_the_limit_is_refused(app, agency):
+    app.config["ATTACHMENT_MAX_BYTES"] = 1024
+    workspace, owner = agency
+    client = make_client(workspace)
+    thread = service.start_thread(client, owner, False, "Big", "Send it")
+    response = client_session(app, client).submit(f"/portal/c/{client.id}/threads/{thread.id}/reply", {
+        "body": "Here", "files": [upload(PDF + b" " * 2000, "big.pdf")]})
+    assert response.status_code == 422
+    assert "big.pdf is 2 KB; attachments may be up to 1 KB." in errors_next_to(response.get_data(as_text=True), "files")
+    assert db.session.query(Message).count() == 1
+
+
+def test_script_in_a_message_is_shown_as_text(app, agency):
+    workspace, owner = agency
+    client = make_client(workspace)
+    thread = service.start_thread(client, client.user, True, "<img src=x onerror=alert(1)>", "<script>alert('x')</script>")
+    for html in (app.test_client().log_in_as(owner).text(f"/w/{workspace.slug}/inbox/{thread.id}"),
+                 client_session(app, client).text(f"/portal/c/{client.id}/threads/{thread.id}"),
+                 app.test_client().log_in_as(owner).text(f"/w/{workspace.slug}/inbox")):
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html or "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+# ---- who sees what -----------------------------------------------------------------------------
+
+
+def test_a_client_never_reaches_another_clients_things(app, agency):
+    workspace, owner = agency
+    mine, theirs = make_client(workspace), make_client(workspace)
+    thread = service.start_thread(theirs, owner, False, "Private", "For them only")
+    service.add_message(thread, theirs.user, True, "Reply", [])
+    deliverable = service.create_deliverable(theirs, owner, "Their plan", 1, "Secret")
+    portal_file = PortalFile(workspace_id=workspace.id, client_id=theirs.id, deliverable_id=deliverable.id,
+                             storage_key="x", filename="plan.pdf", content_type="application/pdf")
+    db.session.add(portal_file)
+    db.session.commit()
+    notification = db.session.query(Notification).filter_by(user_id=theirs.user_id).first()
+    portal = client_session(app, mine)
+    for url in (f"/portal/c/{mine.id}/threads/{thread.id}", f"/portal/c/{mine.id}/threads/{thread.id}/messages",
+                f"/portal/c/{mine.id}/deliverables/{deliverable.id}", f"/portal/c/{mine.id}/files/{portal_file.id}",
+                f"/portal/c/{mine.id}/notifications/{notification.id}",
+                f"/portal/c/{theirs.id}/inbox", f"/portal/c/{theirs.id}/deliverables", f"/portal/c/{theirs.id}/notifications"):
+        assert portal.get(url).status_code == 404, url
+    for url in (f"/portal/c/{mine.id}/threads/{thread.id}/reply", f"/portal/c/{mine.id}/deliverables/{deliverable.id}/reviewed",
+                f"/portal/c/{theirs.id}/threads"):
+        assert portal.submit(url, {"body": "x", "subject": "x"}).status_code == 404, url
+    assert "Private" not in portal.text(f"/portal/c/{mine.id}/inbox")
+    assert "Their plan" not in portal.text(f"/portal/c/{mine.id}/deliverables")
+    # A client is not a member of the agency: its workspace pages are not theirs.
+    assert portal.get(f"/w/{workspace.slug}/inbox").status_code == 404
+    assert portal.get(f"/w/{workspace.slug}/clients/{theirs.id}").status_code == 404
+
+
+def test_staff_of_another_workspace_see_none_of_it(app, agency):
+    workspace, owner = agency
+    client = make_client(workspace)
+    thread = service.start_thread(client, owner, False, "Hello", "Hi")
+    stranger = owner_of(make_workspace(name="Other Agency"))
+    other = app.test_client().log_in_as(stranger)
+    assert other.get(f"/w/{workspace.slug}/inbox/{thread.id}").status_code == 404
+    assert other.get(f"/portal/c/{client.id}/inbox").status_code == 404
+    other_workspace = make_workspace(owner=stranger, name="Other Two")
+    assert other.get(f"/w/{other_workspace.slug}/inbox/{thread.id}").status_code == 404
+    assert other.get(f"/w/{other_workspace.slug}/clients/{client.id}").status_code == 404
+
+
+# ---- e-mail about messages ---------------------------------------------------------------------
+
+
+def test_three_messages_within_two_minutes_make_one_email(app, agency, outbox):
+    workspace, owner = agency
+    editor = add_member(workspace, "editor")
+    add_member(workspace, "viewer")  # viewers are not the team that answers
+    db.session.commit()
+    client = make_client(workspace)
+    thread = service.start_thread(client, client.user, True, "Question", "One")
+    start = utcnow()
+    service.add_message(thread, client.user, True, "Two")
+    service.add_message(thread, client.user, True, "Three")
+    assert service.send_message_emails(now=start + timedelta(seconds=90)) == 0, "still inside the window"
+    assert service.send_message_emails(now=start + timedelta(seconds=125)) == 2
+    for person in (owner, editor):
+        [mail] = outbox.to(person.email)
+        assert mail["Subject"] == "3 new messages: Question"
+        text = mail.get_body(preferencelist=("plain",)).get_content()
+        assert "One" in text and "Two" in text and "Three" in text
+    assert service.send_message_emails(now=start + timedelta(minutes=10)) == 0, "each message is told once"
+    assert len(outbox.messages()) == 2
+
+
+def test_a_client_who_turned_message_emails_off_gets_none(app, agency, outbox):
+    workspace, owner = agency
+    client = make_client(workspace)
+    portal = client_session(app, client)
+    response = portal.submit(f"/portal/c/{client.id}/settings", {"new_deliverable": "y"})
+    assert response.status_code == 303
+    assert service.email_preferences(client.user)["new_message"] is False
+    thread = service.start_thread(client, owner, False, "Update", "One")
+    service.add_message(thread, owner, False, "Two")
+    service.add_message(thread, owner, False, "Three")
+    assert service.send_message_emails(now=utcnow() + timedelta(minutes=3)) == 0
+    assert outbox.to(client.email) == []
+    assert db.session.query(Message).filter(Message.emailed_at.is_(None)).count() == 0
+
+
+def test_nobody_is_emailed_about_messages_they_already_read(app, agency, outbox):
+    workspace, owner = agency
+    client = make_client(workspace)
+    thread = service.start_thread(client, owner, False, "Quick one", "Are you there?")
+    client_session(app, client).text(f"/portal/c/{client.id}/threads/{thread.id}")
+    assert service.send_message_emails(now=utcnow() + timedelta(minutes=3)) == 0
+
+
+# ---- deliverables and notifications ------------------------------------------------------------
+
+
+def test_a_deliverable_is_published_notified_opened_reviewed_and_replied_to(app, agency, outbox):
+    workspace, owner = agency
+    client = make_client(workspace)
+    staff = app.test_client().log_in_as(owner)
+    response = staff.submit(f"/w/{workspace.slug}/clients/{client.id}/deliverables", {
+        "title": "Month 1 content plan", "program_month": "1", "body": "Twelve posts, three pillars.",
+        "files": [upload(PDF, "plan.pdf")]})
+    assert response.status_code == 303
+    [mail] = outbox.to(client.email)
+    assert mail["Subject"] == "New from Launch Agency: Month 1 content plan"
+    portal = client_session(app, client)
+    assert "1 unread" in portal.text(f"/portal/c/{client.id}/badges")
+    notifications = portal.text(f"/portal/c/{client.id}/notifications")
+    assert "New deliverable: Month 1 content plan" in notifications
+    [notification] = db.session.query(Notification).all()
+    opened = portal.get(f"/portal/c/{client.id}/notifications/{notification.id}")
+    deliverable_url = opened.headers["Location"]
+    page = portal.text(deliverable_url)
+    assert "Twelve posts, three pillars." in page and "plan.pdf" in page
+    assert "opened" in staff.text(f"/w/{workspace.slug}/clients/{client.id}")
+    assert portal.submit(deliverable_url + "/reviewed").status_code == 303
+    assert "reviewed" in staff.text(f"/w/{workspace.slug}/clients/{client.id}")
+    portal.submit(deliverable_url + "/reply", {"subject": "About “Month 1 content plan”", "body": "Can we swap week 2?"})
+    thread = db.session.query(Thread).one()
+    assert thread.deliverable.title == "Month 1 content plan"
+    assert "Month 1 content plan" in staff.text(f"/w/{workspace.slug}/inbox/{thread.id}")
+
+
+def test_notifications_can_be_marked_read_all_at_once(app, agency):
+    workspace, owner = agency
+    client = make_client(workspace)
+    for number in range(3):
+        service.start_thread(client, owner, False, f"Topic {number}", "Hello")
+    portal = client_session(app, client)
+    assert "3 unread" in portal.text(f"/portal/c/{client.id}/badges")
+    portal.submit(f"/portal/c/{client.id}/notifications/read")
+    assert "No unread notifications." in portal.text(f"/portal/c/{client.id}/notifications?unread=1")
+
+
+def test_the_weekly_summary_goes_to_clients_who_asked_for_it(app, agency, outbox):
+    workspace, owner = agency
+    keen, quiet = make_client(workspace), make_client(workspace)
+    service.set_email_preferences(keen.user, {"weekly_summary": True, "new_message": True})
+    service.create_deliverable(keen, owner, "Hooks that work", 2, "Ten hooks")
+    assert service.send_weekly_summaries() == 1
+    [mail] = outbox.to(keen.email)
+    assert "Hooks that work" in mail.get_body(preferencelist=("plain",)).get_content()
+    assert [m for m in outbox.to(quiet.email) if "Your week" in m["Subject"]] == []
+
+
+def test_the_staff_inbox_filters_by_client_state_unread_and_search(app, agency):
+    workspace, owner = agency
+    rosa, theo = make_client(workspace, name="Rosa"), make_client(workspace, name="Theo")
+    a = service.start_thread(rosa, rosa.user, True, "Logo feedback", "The blue is too dark")
+    service.start_thread(theo, owner, False, "Invoice", "Attached")
+    b = service.start_thread(theo, theo.user, True, "Filming day", "Can we move it?")
+    service.set_state(b, "resolved")
+    staff = app.test_client().log_in_as(owner)
+    base = f"/w/{workspace.slug}/inbox"
+
+    def subjects(query):
+        return re.findall(r'<span class="subject">(?:<span class="dot"[^>]*></span>)?([^<]+)</span>', staff.text(base + query))
+
+    assert subjects("") == ["Filming day", "Invoice", "Logo feedback"]
+    assert subjects(f"?client={theo.id}") == ["Filming day", "Invoice"]
+    assert subjects("?state=resolved") == ["Filming day"]
+    assert subjects("?unread=1") == ["Filming day", "Logo feedback"]
+    assert subjects("?q=too+dark") == ["Logo feedback"], "search reads message text too"
+    staff.text(f"{base}/{a.id}")
+    assert subjects("?unread=1") == ["Filming day"]
