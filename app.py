@@ -26,7 +26,8 @@ def main():
         app.config["SANDBOX_BASE_URL"] = f"http://{host}:{port}"  # the studio calls its own sandbox here
     start_scheduler(app)
     print(f"\n  Studio is running at http://{host}:{port}/")
-    print(f"  Demo log-in: {DEMO_EMAIL} / {DEMO_PASSWORD}\n", flush=True)
+    print(f"  Demo log-in: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    print(f"  A client's portal: rosa@example.com / {DEMO_PASSWORD}\n", flush=True)
     app.run(host=host, port=port, threaded=True)
 
 

@@ -25,6 +25,7 @@ def seed_demo_command():
     else:
         click.echo("Demo data already present; nothing changed.")
     click.echo(f"Demo log-in: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    click.echo(f"A client's portal: rosa@example.com / {DEMO_PASSWORD}")
 
 
 @studio_cli.command("create-user")

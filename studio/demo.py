@@ -33,6 +33,7 @@ def seed_demo():
     db.session.commit()
     seed_library(northwind)
     seed_posts(northwind)
+    seed_portal(northwind)
     return True
 
 
@@ -179,4 +180,94 @@ def seed_posts(workspace):
         service.create_post(workspace, owner, text, {}, [kitchen], media, "schedule",
                             (now + timedelta(days=days_ahead)).replace(hour=hour), zone)
     service.create_post(workspace, owner, "Idea: a series on knife care?", {}, [kitchen], [], "draft")
+    db.session.commit()
+
+
+CLIENTS = [
+    # (name, e-mail, niche, month, status, has a portal log-in)
+    ("Rosa Diaz", "rosa@example.com", "Fitness", 3, "active", True),
+    ("Amara Okafor", "amara@example.com", "Beauty", 6, "active", True),
+    ("Theo Park", "theo@example.com", "Travel", 1, "invited", False),
+    ("Lucas Meyer", "lucas@example.com", "Gaming", 4, "paused", False),
+]
+DEMO_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def seed_portal(workspace):
+    """Clients in Northwind's creator program: portal log-ins for two of them (same demo password),
+    a pending invitation, conversations with unread messages, deliverables and notifications."""
+    import io
+    import uuid
+
+    from studio.library.storage import storage
+    from studio.portal import service as portal
+    from studio.portal.models import PortalFile, PortalInvite
+
+    owner = next(m.user for m in workspace.memberships if m.role == "owner")
+    jordan = next(m.user for m in workspace.memberships if m.user.email == "jordan@example.com")
+    today = utcnow().date()
+    clients = {}
+    for name, email, niche, month, status, has_login in CLIENTS:
+        client = portal.create_client(workspace, name, email, niche, today - timedelta(days=30 * (month - 1) + 5), month)
+        if has_login:
+            user = service.create_user(email, name, DEMO_PASSWORD, timezone="America/Chicago")
+            user.email_verified_at = utcnow()
+            client.user_id = user.id
+        client.status = status
+        clients[name.split()[0]] = client
+    db.session.commit()
+    db.session.add(PortalInvite(workspace_id=workspace.id, client_id=clients["Theo"].id, email=clients["Theo"].email,
+                                token_hash=secrets.token_hex(32), invited_by_id=owner.id,
+                                expires_at=utcnow() + timedelta(days=5)))
+    rosa, amara = clients["Rosa"], clients["Amara"]
+
+    guide = portal.create_deliverable(rosa, owner, "Brand voice guide", 1, "How Rosa sounds: direct, warm, no jargon.\n"
+                                      "Three pillars: strength, routine, food.", publish=True)
+    portal.mark_reviewed(guide)
+    plan = portal.create_deliverable(rosa, jordan, "Month 3 content calendar", 3,
+                                     "Twelve posts across TikTok and Instagram. Week 2 is the gym-tour series.")
+    key = f"{workspace.id}/portal/{uuid.uuid4().hex}"
+    storage().save(key, io.BytesIO(DEMO_PDF))
+    db.session.add(PortalFile(workspace_id=workspace.id, client_id=rosa.id, deliverable_id=plan.id, storage_key=key,
+                              filename="month-3-calendar.pdf", content_type="application/pdf", size_bytes=len(DEMO_PDF)))
+    portal.create_deliverable(amara, owner, "Sponsorship rate card", 5, "Rates for Q1, with three package tiers.")
+
+    thread = portal.start_thread(rosa, owner, False, "Month 3 content plan", "Hi Rosa! The calendar for month 3 is up. "
+                                 "Have a look and tell us what you would change.", deliverable=plan)
+    portal.add_message(thread, rosa.user, True, "Love it. Could we move the gym tour to week 3? I travel in week 2.")
+    portal.add_message(thread, rosa.user, True, "Also: can we add one recipe post?")
+    done = portal.start_thread(rosa, rosa.user, True, "Filming day logistics", "What should I bring on Thursday?")
+    portal.add_message(done, jordan, False, "Two outfits, your own water bottle, and the blue mat. See you at 10.")
+    portal.set_state(done, "resolved")
+    portal.start_thread(amara, jordan, False, "Brand deal question", "Glowline asked about a 3-video package. "
+                        "Are you open to skincare brands this quarter?")
+    backdate_portal(workspace)
+
+
+def backdate_portal(workspace):
+    """Spread the demo conversations over the past days, as real ones would be, and mark them as
+    already e-mailed so nobody gets a pile of e-mails about the demo."""
+    from studio.notify.models import Notification
+    from studio.portal.models import Deliverable, Message, Thread
+
+    now = utcnow()
+    threads = db.session.execute(db.select(Thread).where(Thread.workspace_id == workspace.id).order_by(Thread.id)).scalars()
+    for age_days, thread in zip((2, 6, 1), threads):
+        messages = db.session.execute(db.select(Message).where(Message.thread_id == thread.id).order_by(Message.id)).scalars().all()
+        start = now - timedelta(days=age_days, hours=3)
+        for number, message in enumerate(messages):
+            message.created_at = message.emailed_at = start + timedelta(hours=5 * number)
+        thread.created_at, thread.last_message_at = messages[0].created_at, messages[-1].created_at
+        for field, from_client in (("last_client_message_at", True), ("last_staff_message_at", False)):
+            times = [m.created_at for m in messages if m.from_client == from_client]
+            setattr(thread, field, times[-1] if times else None)
+        thread.client_read_at = thread.last_client_message_at
+        thread.staff_read_at = thread.last_staff_message_at
+    for age_days, deliverable in zip((40, 3, 9), db.session.execute(db.select(Deliverable).where(
+            Deliverable.workspace_id == workspace.id).order_by(Deliverable.id)).scalars()):
+        deliverable.created_at = deliverable.published_at = now - timedelta(days=age_days)
+        if deliverable.reviewed_at:
+            deliverable.opened_at = deliverable.reviewed_at = deliverable.published_at + timedelta(days=1)
+    for notification in db.session.execute(db.select(Notification).where(Notification.workspace_id == workspace.id)).scalars():
+        notification.created_at = now - timedelta(days=1)
     db.session.commit()

@@ -126,6 +126,10 @@ def external_url(endpoint, **values):
 
 def send_to_login():
     """Anonymous access: a page redirect, or for htmx a full-page HX-Redirect (never a swapped form)."""
+    if is_htmx() and request.headers.get("HX-Trigger", "").startswith("poll"):
+        # A background poll (badges, new messages) must not carry the user off a half-written
+        # form: it stops (htmx ends polling on 286), and their next action goes to log in.
+        return make_response("", 286)
     if is_htmx():
         # The htmx request's own URL is a fragment; come back to the page the user was on.
         current = urlsplit(request.headers.get("HX-Current-URL", ""))

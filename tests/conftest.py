@@ -188,3 +188,34 @@ def fake_platforms(app):
         app.config["PUBLISH_BACKOFF_SECONDS"] = 0
         app.config["PUBLISH_POLL_SECONDS"] = 0
         yield fake
+
+
+# ---- a real SMTP server on loopback ------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp_server(app):
+    """aiosmtpd on a free loopback port, with the app sending to it; `.messages` holds what arrived."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    class Inbox(Message):
+        def __init__(self):
+            super().__init__()
+            self.messages = []
+
+        def handle_message(self, message):
+            self.messages.append(message)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    inbox.port = port
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{port}"
+    yield inbox
+    controller.stop()

@@ -44,3 +44,10 @@ def mark_all_read(user_id, client_id):
                                  .values(read_at=utcnow())).rowcount
     db.session.commit()
     return changed
+
+
+def mark_read_about(user_id, client_id, action_url):
+    """Reading the thing itself reads the notifications that point at it."""
+    db.session.execute(update(Notification).where(*_scope(user_id, client_id), Notification.read_at.is_(None),
+                                                  Notification.action_url == action_url).values(read_at=utcnow()))
+    db.session.commit()

@@ -97,6 +97,12 @@ def clients_page(workspace, q="", status="", niche="", page=1):
     return rows, total
 
 
+def client_choices(workspace, limit=2000):
+    """(id, name) of the workspace's clients, for filter menus."""
+    return db.session.execute(select(Client.id, Client.name).where(Client.workspace_id == workspace.id)
+                              .order_by(Client.name).limit(limit)).all()
+
+
 def niches(workspace):
     return [n for (n,) in db.session.execute(
         select(Client.niche).where(Client.workspace_id == workspace.id, Client.niche != "").distinct().order_by(Client.niche))]

@@ -193,7 +193,7 @@ def inbox_home():
     filters = inbox_filters()
     number = page_number()
     threads, total = service.staff_inbox(g.workspace, page=number, **filters)
-    client_choices, _ = service.clients_page(g.workspace)
+    client_choices = service.client_choices(g.workspace)
     return page("inbox/index.html", threads=threads, total=total, filters=filters, page_number=number,
                 per_page=service.PAGE_SIZE, client_choices=client_choices)
 

@@ -166,6 +166,7 @@ def thread(client_id, thread_id):
     item = own(Thread, thread_id)
     response = thread_page(item)
     service.mark_read(item, by_client=True)
+    notify.mark_read_about(current_user.id, item.client_id, request.path)
     return response
 
 
@@ -176,6 +177,7 @@ def new_messages(client_id, thread_id):
     messages = service.thread_messages(item, after_id=after)
     if messages:
         service.mark_read(item, by_client=True)
+        notify.mark_read_about(current_user.id, item.client_id, url_for("portal.thread", thread_id=item.id))
     return partial("inbox/_new_messages.html", thread=item, messages=messages, side="client",
                    after=messages[-1].id if messages else after)
 
@@ -218,6 +220,7 @@ def published(deliverable_id):
 def deliverable(client_id, deliverable_id, form=None, status=200):
     item = published(deliverable_id)
     service.mark_opened(item)
+    notify.mark_read_about(current_user.id, item.client_id, url_for("portal.deliverable", deliverable_id=item.id))
     return page("portal/deliverable.html", status=status, deliverable=item,
                 form=form or NewThreadForm(formdata=None, subject=f"About “{item.title}”"))
 

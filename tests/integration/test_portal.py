@@ -347,3 +347,12 @@ def test_the_staff_inbox_filters_by_client_state_unread_and_search(app, agency):
     assert subjects("?q=too+dark") == ["Logo feedback"], "search reads message text too"
     staff.text(f"{base}/{a.id}")
     assert subjects("?unread=1") == ["Filming day"]
+
+
+def test_a_background_poll_after_the_session_ended_stops_quietly(app, agency):
+    workspace, owner = agency
+    response = app.test_client().get(f"/w/{workspace.slug}/inbox/badge",
+                                      headers={"HX-Request": "true", "HX-Trigger": "poll-inbox-badge"})
+    assert response.status_code == 286 and "HX-Redirect" not in response.headers, "no one is carried off their page"
+    response = app.test_client().get(f"/w/{workspace.slug}/inbox/badge", headers={"HX-Request": "true"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")
