@@ -48,7 +48,8 @@ def init_extensions(app):
 
     app.extensions["studio_keyring"] = load_keyring(app.config, app.instance_path)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True,
+                     include_object=include_in_migrations)
     csrf.init_app(app)
     oauth.init_app(app)
     login_manager.init_app(app)
@@ -69,9 +70,16 @@ def init_extensions(app):
     init_sandbox_server(app)
 
 
+def include_in_migrations(obj, name, type_, reflected, compare_to):
+    """The full-text search index is the database's own (SQLite FTS5 tables, PostgreSQL expression
+    indexes) and is made by hand in its migration; autogenerate must not try to drop it."""
+    return not (name or "").startswith(("community_search", "ix_fts_"))
+
+
 def register_blueprints(app):
     from studio.accounts.views import bp as accounts_bp
     from studio.accounts.workspace_views import bp as workspaces_bp
+    from studio.community.views import bp as community_bp
     from studio.connections.views import bp as connections_bp
     from studio.connections.views import callbacks as connection_callbacks_bp
     from studio.library.views import bp as library_bp
@@ -95,6 +103,7 @@ def register_blueprints(app):
     app.register_blueprint(clients_bp)
     app.register_blueprint(inbox_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(community_bp)
 
 
 def register_web(app):

@@ -86,6 +86,16 @@ def _platform_settings():
     return settings
 
 
+def _weights(value):
+    """"topic=5,reply=2" -> {"topic": 5, "reply": 2}."""
+    weights = {}
+    for part in value.split(","):
+        if "=" in part:
+            name, number = part.split("=", 1)
+            weights[name.strip()] = int(number)
+    return weights
+
+
 def _public_url(env):
     """The address e-mailed links point at. Production must name it: taking it from the request's
     Host header would let anyone who can send a request steer reset links to their own host."""
@@ -154,6 +164,10 @@ def load_config(instance_path):
         # Messages sent within this many seconds of the first unsent one go out as one e-mail.
         "MESSAGE_EMAIL_BATCH_SECONDS": _int("MESSAGE_EMAIL_BATCH_SECONDS", 120),
         "PORTAL_POLL_SECONDS": _int("PORTAL_POLL_SECONDS", 5),
+        # The community: points per thing done, and posting limits per 10 minutes.
+        "COMMUNITY_POINTS": _weights(os.environ.get("COMMUNITY_POINTS", "topic=5,reply=2,like=1,solved=10")),
+        "COMMUNITY_RATE_LIMITS": {"new": {"topics": 3, "replies": 10, "links": 2},
+                                  "member": {"topics": 10, "replies": 40, "links": 10}},
         # Delete a file once every post that uses it has published (metadata and thumbnail stay).
         "ZERO_STORAGE": _bool(os.environ.get("ZERO_STORAGE"), default=False),
         "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "local"),

@@ -67,6 +67,13 @@ def send_weekly_summaries(app):
         return send_weekly_summaries()
 
 
+def send_event_reminders(app):
+    from studio.community.service import send_event_reminders
+
+    with app.app_context():
+        return send_event_reminders()
+
+
 def register_jobs(app, target=None):
     target = target or scheduler
     target.add_job(
@@ -103,6 +110,10 @@ def register_engine_jobs(app, target=None, seconds=2):
     # New-message e-mails go out in batches: the job sends what has waited out the batching window.
     (target or scheduler).add_job(
         send_message_emails, "interval", seconds=30, args=[app], id="send_message_emails",
+        replace_existing=True, coalesce=True, max_instances=1,
+    )
+    (target or scheduler).add_job(
+        send_event_reminders, "interval", minutes=5, args=[app], id="send_event_reminders",
         replace_existing=True, coalesce=True, max_instances=1,
     )
     (target or scheduler).add_job(

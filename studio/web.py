@@ -111,7 +111,8 @@ def path_for(endpoint, **values):
     """The path of a page, also from a job or a service with no request (for links kept in rows)."""
     if has_request_context():
         return url_for(endpoint, **values)
-    return current_app.url_map.bind("localhost").build(endpoint, values)
+    anchor = values.pop("_anchor", None)
+    return current_app.url_map.bind("localhost").build(endpoint, values) + (f"#{anchor}" if anchor else "")
 
 
 def external_url(endpoint, **values):

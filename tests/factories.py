@@ -135,3 +135,13 @@ def upload(content, filename):
     import io
 
     return (io.BytesIO(content), filename)
+
+
+def make_channel(workspace, name="General", type_="GENERAL", archived=False):
+    from studio.community.service import create_channel
+
+    channel = create_channel(workspace, name, type_)
+    if archived:
+        channel.is_archived = True
+        db.session.commit()
+    return channel

@@ -125,3 +125,15 @@ class HttpBrowser:
         response = self.submit(page, {"email": email, "password": password})
         assert response.status_code == 200 and "/w/" in response.url, response.text[:500]
         return response
+
+
+def wait_in_page(page, script, timeout=10.0):
+    """Poll a JavaScript expression until it is truthy. (Playwright's wait_for_function polls by
+    eval, which the studio's Content-Security-Policy rightly forbids.)"""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {script}")
+        time.sleep(0.05)

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from studio.jobs import register_media_job
 from tests.factories import PASSWORD, make_workspace, owner_of
+from tests.helpers import wait_in_page
 from tests.media import make_video
 
 
@@ -40,7 +41,7 @@ def test_upload_a_vertical_video_and_watch_it_become_ready(live_server, page, me
     page.get_by_role("button", name="Upload", exact=True).click()
     progress = page.locator(".upload-progress progress")
     expect(progress).to_be_visible()
-    page.wait_for_function("document.querySelector('.upload-progress progress').value > 0")
+    wait_in_page(page, "document.querySelector('.upload-progress progress').value > 0")
     seen = page.evaluate("document.querySelector('.upload-progress progress').value")
     assert 0 < seen <= 100
 
@@ -52,5 +53,5 @@ def test_upload_a_vertical_video_and_watch_it_become_ready(live_server, page, me
     expect(card.locator(".aspect")).to_have_text("9:16")
     assert page.url == url_before
     # The thumbnail really loads (an image answer, not an error page).
-    page.wait_for_function("(() => { const img = document.querySelector('.media-card img');"
-                           " return img.complete && img.naturalWidth > 0; })()")
+    wait_in_page(page, "(() => { const img = document.querySelector('.media-card img');"
+                       " return img.complete && img.naturalWidth > 0; })()")

@@ -11,7 +11,14 @@ from studio.extensions import db
 from studio.notify.models import Notification
 from studio.portal import service
 from studio.portal.models import Client, Message, PortalFile, PortalInvite, Thread
-from tests.factories import PASSWORD, add_member, make_client, make_workspace, owner_of, upload
+from tests.factories import (
+    PASSWORD,
+    add_member,
+    make_client,
+    make_workspace,
+    owner_of,
+    upload,
+)
 from tests.helpers import errors_next_to
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

@@ -1,0 +1,84 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    MultipleFileField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional
+
+from studio.accounts.forms import ONE_LINE, TIMEZONES
+from studio.community.models import CHANNEL_TYPES, EVENT_TYPES, TOPIC_TYPES
+
+TOPIC_LABELS = {"TEXT": "Discussion", "QUESTION": "Question", "WIN": "Win", "RESOURCE": "Resource", "EVENT": "Event"}
+
+
+class TopicForm(FlaskForm):
+    type = SelectField("Kind", choices=[SelectChoice(t, TOPIC_LABELS[t]) for t in TOPIC_TYPES], default="TEXT")
+    title = StringField("Title", validators=[InputRequired("Give your post a title."), Length(min=3, max=200), ONE_LINE])
+    body = TextAreaField("Post", description="Markdown works: **bold**, _italic_, lists, links, `code`. Mention with @username.",
+                         validators=[InputRequired("Write something."), Length(max=20_000)])
+    files = MultipleFileField("Attach files")
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField("Reply", validators=[InputRequired("Write a reply."), Length(max=10_000)])
+    parent_id = IntegerField(validators=[Optional()])
+
+
+class EditForm(FlaskForm):
+    title = StringField("Title", validators=[Optional(), Length(min=3, max=200), ONE_LINE])
+    body = TextAreaField("Text", validators=[InputRequired("The text cannot be empty."), Length(max=20_000)])
+
+
+class ReportForm(FlaskForm):
+    reason = StringField("Why should a moderator look at this?", validators=[InputRequired("Say what is wrong."),
+                                                                             Length(max=500), ONE_LINE])
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField("Message", validators=[InputRequired("Write a message."), Length(max=5_000)])
+
+
+class ProfileForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired("Choose a username."), Length(min=2, max=30)])
+    bio = TextAreaField("Bio", validators=[Length(max=1_000)])
+    location = StringField("Location", validators=[Optional(), Length(max=80), ONE_LINE])
+    links = TextAreaField("Links", description="One address per line (up to 5).", validators=[Length(max=1_500)])
+    allow_dms = BooleanField("Let members send me direct messages")
+    email_notifications = BooleanField("E-mail me about mentions and replies")
+
+    def validate_links(self, field):
+        from wtforms.validators import ValidationError
+
+        links = [line.strip() for line in (field.data or "").splitlines() if line.strip()]
+        if len(links) > 5:
+            raise ValidationError("At most 5 links.")
+        for link in links:
+            if not link.startswith(("https://", "http://")) or " " in link or len(link) > 300:
+                raise ValidationError(f"“{link[:60]}” is not a web address (http:// or https://).")
+
+
+class EventForm(FlaskForm):
+    title = StringField("Title", validators=[InputRequired("Give the event a title."), Length(max=200), ONE_LINE])
+    type = SelectField("Kind", choices=[SelectChoice(t, t.title()) for t in EVENT_TYPES])
+    description = TextAreaField("Description", validators=[Length(max=10_000)])
+    date = DateField("Date", validators=[InputRequired("Choose a date.")])
+    starts_time = TimeField("Starts", validators=[InputRequired("Choose a start time.")])
+    ends_time = TimeField("Ends", validators=[InputRequired("Choose an end time.")])
+    timezone = SelectField("Time zone", choices=[SelectChoice(z, z) for z in TIMEZONES])
+    meeting_url = StringField("Meeting link", description="Shown only to members who are going.",
+                              validators=[Optional(), URL(message="Enter a web address."), Length(max=500)])
+    capacity = IntegerField("Places", description="Leave empty for no limit.",
+                            validators=[Optional(), NumberRange(min=1, max=100_000)])
+
+
+class ChannelForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired("Name the channel."), Length(max=80), ONE_LINE])
+    type = SelectField("Kind", choices=[SelectChoice(t, t.title()) for t in CHANNEL_TYPES], default="GENERAL")
+    description = StringField("Description", validators=[Optional(), Length(max=300), ONE_LINE])

@@ -1,0 +1,379 @@
+"""The community as members use it: posting where the rules allow, Markdown made safe, nested
+replies, likes and bookmarks, solved questions, mentions, hidden posts, reports, search, direct
+messages, events with capacity, profiles, points, badges and anti-spam."""
+import re
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+
+from studio.community import service
+from studio.community.models import EventRSVP, Like, MemberProfile, Topic
+from studio.database import utcnow
+from studio.extensions import db
+from studio.notify.models import Notification
+from tests.factories import (
+    add_member,
+    make_channel,
+    make_client,
+    make_workspace,
+    owner_of,
+)
+
+
+@pytest.fixture
+def community():
+    workspace = make_workspace(name="Creators Club")
+    owner = owner_of(workspace)
+    general = make_channel(workspace, "General")
+    alice, bob = make_client(workspace, name="Alice Moon"), make_client(workspace, name="Bob Stone")
+    for person in (owner, alice.user, bob.user):
+        service.profile_for(workspace, person)
+    return workspace, owner, general, alice.user, bob.user
+
+
+def base(workspace):
+    return f"/community/{workspace.slug}"
+
+
+def test_every_page_renders_for_a_member_and_a_moderator(app, community):
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "QUESTION", "How do I film B-roll?", "Any **tips**?")
+    reply = service.add_reply(workspace, topic, bob, "member", "Use a gimbal.")
+    event = service.create_event(workspace, owner, "Hot seat", "Bring a question", "HOTSEAT", datetime(2030, 1, 5, 18),
+                                 datetime(2030, 1, 5, 19), "Europe/Berlin", "https://meet.example/x", 10)
+    service.send_dm(workspace, alice, bob, "Hi Bob")
+    service.report(workspace, bob, "Off topic", topic=topic)
+    pages = ["/", f"/ch/{general.slug}", f"/ch/{general.slug}/new", f"/t/{topic.id}", f"/t/{topic.id}/edit",
+             f"/t/{topic.id}/report", "/search?q=gimbal", "/bookmarks", "/leaderboard?period=all",
+             "/notifications", "/u/alice_moon", "/profile", "/messages", "/messages/bob_stone", "/events",
+             f"/events/{event.id}", f"/events/{event.id}.ics"]
+    alice_client = app.test_client().log_in_as(alice)
+    for path in pages:
+        response = alice_client.get(base(workspace) + path)
+        assert response.status_code == 200, (path, response.status_code)
+    moderator = app.test_client().log_in_as(owner)
+    for path in ("/moderation", "/events/new", f"/t/{topic.id}", f"/r/{reply.id}/edit"):
+        assert moderator.get(base(workspace) + path).status_code == 200, path
+    assert alice_client.get(base(workspace) + "/moderation").status_code == 403
+    assert 'aria-label="Portal"' in alice_client.text(base(workspace) + "/"), "a client keeps the portal's navigation"
+    assert 'aria-label="Workspace"' in moderator.text(base(workspace) + "/")
+
+
+def test_markdown_is_rendered_and_made_safe(app, community):
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Formatting",
+                                 "**bold** <script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)>")
+    assert "<strong>bold</strong>" in topic.body_html
+    assert "<script" not in topic.body_html and 'href="javascript' not in topic.body_html and "<img" not in topic.body_html
+    assert "&lt;script&gt;" in topic.body_html
+
+
+def test_announcements_take_posts_from_the_team_only_and_archived_channels_none(app, community):
+    workspace, owner, general, alice, bob = community
+    news = make_channel(workspace, "News", "ANNOUNCEMENT")
+    old = make_channel(workspace, "Old", archived=True)
+    client = app.test_client().log_in_as(alice)
+    response = client.submit(f"{base(workspace)}/ch/{news.slug}/new", {"type": "TEXT", "title": "Hello all", "body": "Hi"})
+    assert response.status_code == 422 and "Only the team posts in announcement channels" in response.get_data(as_text=True)
+    response = client.submit(f"{base(workspace)}/ch/{old.slug}/new", {"type": "TEXT", "title": "Hello all", "body": "Hi"})
+    assert response.status_code == 422 and "This channel is archived" in response.get_data(as_text=True)
+    assert db.session.query(Topic).count() == 0
+    team = app.test_client().log_in_as(owner)
+    assert team.submit(f"{base(workspace)}/ch/{news.slug}/new", {"type": "TEXT", "title": "Welcome", "body": "Hi all"}).status_code == 303
+    announcement = db.session.query(Topic).one()
+    assert client.submit(f"{base(workspace)}/t/{announcement.id}/reply", {"body": "Thanks!"}).status_code == 303, \
+        "members reply to announcements"
+    with pytest.raises(service.Refused, match="archived"):
+        service.create_topic(workspace, owner, "moderator", old, "TEXT", "Revive", "No")
+
+
+def test_hidden_posts_are_invisible_to_other_members_but_not_to_the_author_or_moderators(app, community):
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Oops, wrong place", "Hiding this")
+    service.set_hidden(topic, alice, "member", True)
+    url = f"{base(workspace)}/t/{topic.id}"
+    assert app.test_client().log_in_as(bob).get(url).status_code == 404
+    assert "Oops, wrong place" not in app.test_client().log_in_as(bob).text(f"{base(workspace)}/ch/{general.slug}")
+    assert service.search(workspace, "hiding", bob, "member") == []
+    assert app.test_client().log_in_as(alice).get(url).status_code == 200
+    assert "hidden from members" in app.test_client().log_in_as(owner).text(url)
+    with pytest.raises(service.Refused):
+        service.set_hidden(topic, bob, "member", False)
+
+
+def test_direct_messages_respect_the_recipients_choice(app, community):
+    workspace, owner, general, alice, bob = community
+    bob_profile = service.profile_for(workspace, bob)
+    bob_profile.allow_dms = False
+    db.session.commit()
+    response = app.test_client().log_in_as(alice).submit(f"{base(workspace)}/messages/{bob_profile.username}", {"body": "Hey"})
+    assert response.status_code == 422
+    assert f"@{bob_profile.username} does not accept direct messages." in response.get_data(as_text=True)
+    bob_profile.allow_dms = True
+    db.session.commit()
+    assert app.test_client().log_in_as(alice).submit(f"{base(workspace)}/messages/{bob_profile.username}",
+                                                     {"body": "Hey **Bob**"}).status_code == 303
+    [(conversation, other, unread, username)] = service.conversations(workspace, bob)
+    assert other.id == alice.id and unread == 1 and username == "alice_moon"
+    page = app.test_client().log_in_as(bob).text(f"{base(workspace)}/messages/alice_moon")
+    assert "<strong>Bob</strong>" in page
+    assert service.conversations(workspace, bob)[0][2] == 0, "reading the conversation reads it"
+
+
+def test_an_event_with_two_places_takes_two_and_refuses_the_third(app, community):
+    workspace, owner, general, alice, bob = community
+    carol = make_client(workspace, name="Carol").user
+    event = service.create_event(workspace, owner, "Coworking", "", "COWORKING", datetime(2030, 3, 1, 10),
+                                 datetime(2030, 3, 1, 12), "America/New_York", "https://meet.example/cowork", 2)
+    url = f"{base(workspace)}/events/{event.id}"
+    for person in (alice, bob):
+        client = app.test_client().log_in_as(person)
+        client.submit(f"{url}/rsvp", {"status": "GOING"})
+        assert "https://meet.example/cowork" in client.text(url), "the link shows to those going"
+    third = app.test_client().log_in_as(carol)
+    third.submit(f"{url}/rsvp", {"status": "GOING"})
+    page = third.text(url)
+    assert "“Coworking” is full: all 2 places are taken." in page
+    assert "https://meet.example/cowork" not in page, "and stays hidden from those not going"
+    db.session.refresh(event)
+    assert event.going_count == 2 and db.session.query(EventRSVP).filter_by(status="GOING").count() == 2
+    app.test_client().log_in_as(bob).submit(f"{url}/rsvp", {"status": "NOT_GOING"})
+    third.submit(f"{url}/rsvp", {"status": "GOING"})
+    db.session.refresh(event)
+    assert event.going_count == 2 and service.rsvp_of(event, carol).status == "GOING"
+
+
+def test_event_times_show_in_the_viewers_zone_and_the_ics_carries_the_events_zone(app, community):
+    workspace, owner, general, alice, bob = community
+    alice.timezone = "Asia/Tokyo"
+    db.session.commit()
+    event = service.create_event(workspace, owner, "Panel", "", "PANEL", datetime(2030, 6, 1, 18), datetime(2030, 6, 1, 19),
+                                 "Europe/Berlin", "", None)
+    client = app.test_client().log_in_as(alice)
+    assert "2 Jun 2030, 01:00" in client.text(f"{base(workspace)}/events/{event.id}")
+    ics = client.get(f"{base(workspace)}/events/{event.id}.ics").get_data(as_text=True)
+    assert "DTSTART;TZID=Europe/Berlin:20300601T180000" in ics and "SUMMARY:Panel" in ics
+
+
+def test_event_reminders_reach_those_going_once(app, community):
+    workspace, owner, general, alice, bob = community
+    soon = datetime.now() + timedelta(minutes=30)
+    event = service.create_event(workspace, owner, "Coaching", "", "COACHING", soon, soon + timedelta(hours=1),
+                                 "UTC", "", None)
+    service.rsvp(event, alice, "GOING")
+    service.rsvp(event, bob, "NOT_GOING")
+    assert service.send_event_reminders() == 1
+    assert service.send_event_reminders() == 0
+    [notice] = db.session.query(Notification).filter_by(type="EVENT_REMINDER").all()
+    assert notice.user_id == alice.id
+
+
+def test_solved_questions_points_badges_and_leaderboard(app, community):
+    workspace, owner, general, alice, bob = community
+    question = service.create_topic(workspace, alice, "member", general, "QUESTION", "Best mic?", "Under $100")
+    answer = service.add_reply(workspace, question, bob, "member", "The Rode PodMic.")
+    with pytest.raises(service.Refused, match="Only the person who asked"):
+        service.mark_helpful(workspace, question, answer, bob, "member")
+    service.mark_helpful(workspace, question, answer, alice, "member")
+    service.set_like(workspace, alice, True, reply=answer)
+    db.session.refresh(question)
+    assert question.is_solved
+    profiles = {p.user_id: p for p in db.session.query(MemberProfile).all()}
+    assert profiles[alice.id].points == 5 and profiles[bob.id].points == 2 + 10 + 1
+    assert {b["key"] for b in profiles[alice.id].badges} == {"first-post"}
+    assert {b["key"] for b in profiles[bob.id].badges} == {"helpful"}
+    assert service.leaderboard(workspace, "week") == [("bob_stone", 13), ("alice_moon", 5)]
+    assert service.leaderboard(workspace, "all")[0] == ("bob_stone", 13)
+    page = app.test_client().log_in_as(bob).text(f"{base(workspace)}/t/{question.id}")
+    assert "✓ solved" in page and "✓ helpful answer" in page
+
+
+def test_likes_toggle_once_per_member_and_not_on_your_own_post(app, community):
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Hello", "First post")
+    client = app.test_client().log_in_as(bob)
+    html = client.submit(f"{base(workspace)}/t/{topic.id}/like", {"liked": "1"}, htmx=True).get_data(as_text=True)
+    assert 'aria-pressed="true"' in html and '<span class="like-count">1</span>' in html
+    assert 'name="liked" value="0"' in html, "the button now offers to unlike"
+    html = client.submit(f"{base(workspace)}/t/{topic.id}/like", {"liked": "1"}, htmx=True).get_data(as_text=True)
+    assert '<span class="like-count">1</span>' in html, "a second click of the same button changes nothing"
+    html = client.submit(f"{base(workspace)}/t/{topic.id}/like", {"liked": "0"}, htmx=True).get_data(as_text=True)
+    assert 'aria-pressed="false"' in html and '<span class="like-count">0</span>' in html
+    with pytest.raises(service.Refused):
+        service.set_like(workspace, alice, True, topic=topic)
+    assert db.session.query(Like).count() == 0
+
+
+def test_two_concurrent_likes_by_one_member_count_once(app, community):
+    """Two requests at the same moment, each in its own connection: the database's unique
+    constraint lets one row in, and only that request adds to the count."""
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Race", "Like me twice")
+    ids = (workspace.id, topic.id, bob.id)
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def like_once():
+        with app.app_context():
+            from studio.accounts.models import User, Workspace
+
+            space, item, person = db.session.get(Workspace, ids[0]), db.session.get(Topic, ids[1]), db.session.get(User, ids[2])
+            start.wait()
+            outcomes.append(service.set_like(space, person, True, topic=item))
+            db.session.remove()
+
+    workers = [threading.Thread(target=like_once) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    db.session.expire_all()
+    assert [liked for liked, _ in outcomes] == [True, True]
+    assert db.session.query(Like).filter_by(topic_id=topic.id).count() == 1
+    assert db.session.get(Topic, topic.id).like_count == 1
+    assert db.session.get(MemberProfile, service.profile_for(workspace, alice).id).points == 5 + 1, "one point, not two"
+
+
+def test_mentions_notify_and_link_to_the_member(app, community):
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "QUESTION", "Lighting?", "Ring light or softbox?")
+    reply = service.add_reply(workspace, topic, bob, "member", "Softbox, @alice_moon, and ask @nobody_here")
+    assert f'<a href="/community/{workspace.slug}/u/alice_moon"' in reply.body_html and "@nobody_here" in reply.body_html
+    [notice] = db.session.query(Notification).filter_by(type="MENTION").all()
+    assert notice.user_id == alice.id and notice.action_url.endswith(f"/t/{topic.id}#reply-{reply.id}")
+
+
+def test_nested_replies_show_as_a_thread(app, community):
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Thread", "Start")
+    first = service.add_reply(workspace, topic, bob, "member", "Level one")
+    service.add_reply(workspace, topic, alice, "member", "Level two", parent=first)
+    roots, _, _ = service.thread(topic, alice, "member")
+    assert [r.body for r in roots] == ["Level one"] and [c.body for c in roots[0].children] == ["Level two"]
+    html = app.test_client().log_in_as(alice).text(f"{base(workspace)}/t/{topic.id}")
+    assert re.search(r'id="children-%d">\s*<article class="reply depth-1' % first.id, html)
+
+
+def test_an_inline_reply_arrives_with_the_counter_out_of_band(app, community):
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Inline", "Start")
+    first = service.add_reply(workspace, topic, bob, "member", "Top")
+    html = app.test_client().log_in_as(alice).submit(f"{base(workspace)}/t/{topic.id}/reply",
+                                                     {"body": "Nested answer", "parent_id": first.id}, htmx=True).get_data(as_text=True)
+    assert f'hx-swap-oob="beforeend:#children-{first.id}"' in html and "Nested answer" in html
+    assert '<span id="reply-count" hx-swap-oob="true">2 replies</span>' in html
+
+
+def test_edits_keep_a_short_history(app, community):
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Draft", "Version one")
+    client = app.test_client().log_in_as(alice)
+    client.submit(f"{base(workspace)}/t/{topic.id}/edit", {"title": "Final", "body": "Version two"})
+    page = client.text(f"{base(workspace)}/t/{topic.id}")
+    assert "Version two" in page and "Edit history (1)" in page and "Version one" in page
+    assert app.test_client().log_in_as(bob).get(f"{base(workspace)}/t/{topic.id}/edit").status_code == 403
+
+
+def test_reports_reach_the_moderation_queue_and_hiding_resolves_them(app, community):
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Buy followers cheap", "Spam")
+    app.test_client().log_in_as(bob).submit(f"{base(workspace)}/t/{topic.id}/report", {"reason": "Spam"})
+    team = app.test_client().log_in_as(owner)
+    queue = team.text(f"{base(workspace)}/moderation")
+    assert "Spam" in queue
+    [report] = service.open_reports(workspace)
+    team.submit(f"{base(workspace)}/moderation/{report.id}", {"action": "hide"})
+    db.session.refresh(topic)
+    assert topic.is_hidden and service.open_reports(workspace) == []
+
+
+def test_search_finds_posts_and_replies(app, community):
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "QUESTION", "Editing software", "Which editor for reels?")
+    service.add_reply(workspace, topic, bob, "member", "CapCut is quick for vertical edits.")
+    results = service.search(workspace, "capcut vertical", alice, "member")
+    assert [(r["kind"], r["topic"].id) for r in results] == [("reply", topic.id)]
+    assert service.search(workspace, "editor", alice, "member")[0]["topic"].id == topic.id
+    other = make_workspace(name="Elsewhere")
+    assert service.search(other, "capcut", owner, "moderator") == [], "one community's posts stay in it"
+    page = app.test_client().log_in_as(alice).text(f"{base(workspace)}/search?q=capcut")
+    assert "1 result for “capcut”" in page
+
+
+def test_unread_markers_follow_what_a_member_has_read(app, community):
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Fresh", "News")
+    assert service.unread_by_channel(workspace, bob, "member") == {general.id: 1}
+    assert service.unread_by_channel(workspace, alice, "member") == {}, "your own post is read"
+    app.test_client().log_in_as(bob).text(f"{base(workspace)}/t/{topic.id}")
+    assert service.unread_by_channel(workspace, bob, "member") == {}
+    service.add_reply(workspace, topic, alice, "member", "Update!")
+    assert service.unread_by_channel(workspace, bob, "member") == {general.id: 1}, "a new reply makes it new again"
+    db.session.refresh(topic)
+    assert topic.view_count == 1
+
+
+def test_the_feed_loads_more_as_you_scroll(app, community):
+    workspace, owner, general, alice, bob = community
+    for number in range(30):
+        topic = service.create_topic(workspace, owner, "moderator", general, "TEXT", f"Topic {number:02d}", f"Body {number}")
+        topic.last_activity_at = utcnow() - timedelta(minutes=number)
+    db.session.commit()
+    client = app.test_client().log_in_as(alice)
+    page = client.text(f"{base(workspace)}/ch/{general.slug}")
+    assert page.count('class="topic-row') == 25 and 'hx-trigger="revealed"' in page
+    cursor = re.search(r'before=([^"&]+)"', page).group(1)
+    more = client.htmx_get(f"{base(workspace)}/ch/{general.slug}?before={cursor}").get_data(as_text=True)
+    assert more.count('class="topic-row') == 5 and "Topic 29" in more and "revealed" not in more
+
+
+def test_new_members_get_stricter_limits_and_nobody_posts_the_same_text_twice(app, community):
+    workspace, owner, general, alice, bob = community
+    links = " ".join(f"https://example.com/{n}" for n in range(3))
+    with pytest.raises(service.Refused, match="New members can include at most 2 links"):
+        service.create_topic(workspace, alice, "member", general, "TEXT", "My links", links)
+    service.create_topic(workspace, alice, "member", general, "TEXT", "One", "Same words here")
+    with pytest.raises(service.Refused, match="You posted this same text a few minutes ago"):
+        service.create_topic(workspace, alice, "member", general, "TEXT", "Two", "same   WORDS here")
+    service.create_topic(workspace, alice, "member", general, "TEXT", "Three", "Different")
+    service.create_topic(workspace, alice, "member", general, "TEXT", "Four", "Also different")
+    with pytest.raises(service.Refused, match="You can start 3 topics every 10 minutes"):
+        service.create_topic(workspace, alice, "member", general, "TEXT", "Five", "Yet another")
+    service.create_topic(workspace, owner, "moderator", general, "TEXT", "Team links", links)  # the team is not limited
+    bob_profile = service.profile_for(workspace, bob)
+    bob_profile.created_at = utcnow() - timedelta(days=30)  # an established member may post more links
+    db.session.commit()
+    service.create_topic(workspace, bob, "member", general, "TEXT", "My links", links)
+
+
+def test_profiles_have_unique_usernames_and_safe_bios(app, community):
+    workspace, owner, general, alice, bob = community
+    client = app.test_client().log_in_as(alice)
+    taken = client.submit(f"{base(workspace)}/profile", {"username": "bob_stone", "bio": "", "links": ""})
+    assert taken.status_code == 422 and "@bob_stone is taken." in taken.get_data(as_text=True)
+    bad = client.submit(f"{base(workspace)}/profile", {"username": "alice", "links": "javascript:alert(1)"})
+    assert bad.status_code == 422 and "is not a web address" in bad.get_data(as_text=True)
+    ok = client.submit(f"{base(workspace)}/profile", {"username": "alice", "bio": "I film *food*.<script>x</script>",
+                                                      "location": "Lisbon", "links": "https://alice.example", "allow_dms": "y"})
+    assert ok.status_code == 303
+    page = client.text(f"{base(workspace)}/u/alice")
+    assert "<em>food</em>" in page and "<script>x" not in page and "Lisbon" in page
+
+
+def test_outsiders_and_other_communities_see_nothing(app, community):
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Members only", "Inside")
+    stranger = owner_of(make_workspace(name="Strangers"))
+    client = app.test_client().log_in_as(stranger)
+    for path in ("/", f"/t/{topic.id}", f"/ch/{general.slug}", "/search?q=inside"):
+        assert client.get(base(workspace) + path).status_code == 404, path
+    other = make_workspace(owner=stranger, name="Stranger Club")
+    other_channel = make_channel(other, "General")
+    assert client.get(f"/community/{other.slug}/t/{topic.id}").status_code == 404
+    assert other_channel.id != general.id
+    viewer = add_member(workspace, "viewer")
+    db.session.commit()
+    assert app.test_client().log_in_as(viewer).get(base(workspace) + f"/t/{topic.id}").status_code == 200
+
+
