@@ -83,9 +83,18 @@ def go_to(url):
     (`HX-Redirect`), so the navigation, title and address all follow; a plain one gets a 303."""
     if is_htmx():
         response = make_response("", 204)
-        response.headers["HX-Redirect"] = url
+        if "#" in url and same_page(url, request.headers.get("HX-Current-URL", "")):
+            # A browser told to go where it already is, give or take a #fragment, only scrolls.
+            response.headers["HX-Refresh"] = "true"
+        else:
+            response.headers["HX-Redirect"] = url
         return response
     return redirect(url, code=303)
+
+
+def same_page(url, current):
+    target, here = urlsplit(url), urlsplit(current)
+    return (target.path, target.query) == (here.path, here.query)
 
 
 def safe_next_url(target, fallback):
