@@ -144,7 +144,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_topics'))
     )
     with op.batch_alter_table('topics', schema=None) as batch_op:
-        batch_op.create_index('ix_topics_channel_id_pinned_activity', ['channel_id', 'is_pinned', 'last_activity_at'], unique=False)
+        batch_op.create_index('ix_topics_channel_id_pinned_activity', ['channel_id', 'is_pinned', 'last_activity_at', 'id'], unique=False)
+        batch_op.create_index('ix_topics_workspace_id_last_activity_at', ['workspace_id', 'last_activity_at'], unique=False)
         batch_op.create_index('ix_topics_workspace_id_author_id_created_at', ['workspace_id', 'author_id', 'created_at'], unique=False)
 
     op.create_table('bookmarks',
@@ -387,7 +388,8 @@ def create_search_index():
     """Full-text search over topics and replies: an FTS5 table on SQLite (kept in step by the
     community service), expression GIN indexes on PostgreSQL (kept in step by the database)."""
     if op.get_bind().dialect.name == "sqlite":
-        op.execute("CREATE VIRTUAL TABLE community_search USING fts5(title, body, kind UNINDEXED, ref_id UNINDEXED, "
+        # `scope` holds one token per community (ws<id>), so a search reads only that community's postings.
+        op.execute("CREATE VIRTUAL TABLE community_search USING fts5(title, body, scope, kind UNINDEXED, ref_id UNINDEXED, "
                    "topic_id UNINDEXED, workspace_id UNINDEXED, tokenize = 'porter unicode61')")
     else:
         op.execute("CREATE INDEX ix_fts_topics ON topics USING gin (to_tsvector('english', title || ' ' || body))")

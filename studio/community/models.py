@@ -55,8 +55,9 @@ class Topic(db.Model):
     """The seeds' CommunityPost: the opening post of a thread, in Markdown with its sanitised HTML."""
 
     __tablename__ = "topics"
-    __table_args__ = (Index("ix_topics_channel_id_pinned_activity", "channel_id", "is_pinned", "last_activity_at"),
-                      Index("ix_topics_workspace_id_author_id_created_at", "workspace_id", "author_id", "created_at"))
+    __table_args__ = (Index("ix_topics_channel_id_pinned_activity", "channel_id", "is_pinned", "last_activity_at", "id"),
+                      Index("ix_topics_workspace_id_author_id_created_at", "workspace_id", "author_id", "created_at"),
+                      Index("ix_topics_workspace_id_last_activity_at", "workspace_id", "last_activity_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))

@@ -36,6 +36,7 @@ from studio.web import path_for
 
 MODERATOR_ROLES = ("owner", "admin", "editor")
 FEED_PAGE = 25
+UNREAD_WINDOW_DAYS = 7
 NEW_MEMBER_DAYS = 7
 BADGES = {
     "first-post": ("First post", "Started a first topic"),
@@ -517,13 +518,14 @@ def feed(channel, user, role, before=None):
     return rows[:FEED_PAGE], len(rows) > FEED_PAGE
 
 
-def unread_by_channel(workspace, user, role):
-    """{channel id: topics with activity this member has not read}."""
+def unread_by_channel(workspace, user, role, days=UNREAD_WINDOW_DAYS):
+    """{channel id: topics with activity in the last `days` this member has not read}. Like
+    Discourse's "new", the window keeps this a short index range however old the community."""
     read = aliased(TopicRead)
     rows = db.session.execute(
         select(Topic.channel_id, func.count()).outerjoin(read, and_(read.topic_id == Topic.id, read.user_id == user.id))
-        .where(Topic.workspace_id == workspace.id, visible(Topic, user, role),
-               or_(read.read_at.is_(None), Topic.last_activity_at > read.read_at))
+        .where(Topic.workspace_id == workspace.id, Topic.last_activity_at > utcnow() - timedelta(days=days),
+               visible(Topic, user, role), or_(read.read_at.is_(None), Topic.last_activity_at > read.read_at))
         .group_by(Topic.channel_id)).all()
     return dict(rows)
 
@@ -593,22 +595,25 @@ def index(workspace, kind, ref_id, topic_id, title, body):
     if db.engine.dialect.name != "sqlite":
         return
     db.session.execute(text("DELETE FROM community_search WHERE kind = :kind AND ref_id = :ref"), {"kind": kind, "ref": ref_id})
-    db.session.execute(text("INSERT INTO community_search (title, body, kind, ref_id, topic_id, workspace_id) "
-                            "VALUES (:title, :body, :kind, :ref, :topic, :ws)"),
-                       {"title": title, "body": body, "kind": kind, "ref": ref_id, "topic": topic_id, "ws": workspace.id})
+    db.session.execute(text("INSERT INTO community_search (title, body, scope, kind, ref_id, topic_id, workspace_id) "
+                            "VALUES (:title, :body, :scope, :kind, :ref, :topic, :ws)"),
+                       {"title": title, "body": body, "scope": f"ws{workspace.id}", "kind": kind, "ref": ref_id,
+                        "topic": topic_id, "ws": workspace.id})
 
 
 def search(workspace, query, user, role, limit=30):
-    """Topics and replies matching `query`, best first: SQLite FTS5 or PostgreSQL full-text search
-    behind one function. Hidden posts are left out for those who may not see them."""
+    """Topics and replies matching every word of `query`, newest first: SQLite FTS5 or PostgreSQL
+    full-text search behind one function. Hidden posts are left out for those who may not see them."""
     words = re.findall(r"\w+", query or "", re.UNICODE)[:12]
     if not words:
         return []
     if db.engine.dialect.name == "sqlite":
-        match = " ".join(f'"{word}"' for word in words)
+        # Every word must match, within this community's scope; newest first, which FTS5 reads
+        # straight off its index (ranking every match of a common word would read them all).
+        match = f'scope:ws{workspace.id} AND {{title body}}: ({" ".join(chr(34) + word + chr(34) for word in words)})'
         hits = db.session.execute(text(
-            "SELECT kind, ref_id FROM community_search WHERE community_search MATCH :q AND workspace_id = :ws "
-            "ORDER BY rank LIMIT :limit"), {"q": match, "ws": workspace.id, "limit": limit * 2}).all()
+            "SELECT kind, ref_id FROM community_search WHERE community_search MATCH :q ORDER BY rowid DESC LIMIT :limit"),
+            {"q": match, "limit": limit * 2}).all()
     else:
         tsquery = func.plainto_tsquery("english", " ".join(words))
         topic_doc = func.to_tsvector("english", Topic.title + " " + Topic.body)
@@ -620,7 +625,7 @@ def search(workspace, query, user, role, limit=30):
                             func.ts_rank(reply_doc, tsquery).label("rank")).where(
             Reply.workspace_id == workspace.id, reply_doc.op("@@")(tsquery))
         union = topic_hits.union_all(reply_hits).subquery()
-        hits = db.session.execute(select(union.c.kind, union.c.ref).order_by(union.c.rank.desc()).limit(limit * 2)).all()
+        hits = db.session.execute(select(union.c.kind, union.c.ref).order_by(union.c.ref.desc()).limit(limit * 2)).all()
     topic_ids = [ref for kind, ref in hits if kind == "topic"]
     reply_ids = [ref for kind, ref in hits if kind == "reply"]
     topics = {t.id: t for t in db.session.execute(select(Topic).where(Topic.id.in_(topic_ids or [-1]),
