@@ -34,6 +34,7 @@ def seed_demo():
     seed_library(northwind)
     seed_posts(northwind)
     seed_portal(northwind)
+    seed_community(northwind)
     return True
 
 
@@ -270,4 +271,67 @@ def backdate_portal(workspace):
             deliverable.opened_at = deliverable.reviewed_at = deliverable.published_at + timedelta(days=1)
     for notification in db.session.execute(db.select(Notification).where(Notification.workspace_id == workspace.id)).scalars():
         notification.created_at = now - timedelta(days=1)
+    db.session.commit()
+
+
+def seed_community(workspace):
+    """Northwind's community: channels of every kind (one archived), an announcement, a question
+    answered with a mention and marked helpful, a win with likes, an event with RSVPs, direct
+    messages, profiles with bios, points and badges."""
+    from studio.community import service as community
+    from studio.community.models import Topic
+
+    people = {m.user.email.split("@")[0]: m.user for m in workspace.memberships}
+    from studio.portal.models import Client
+
+    for client in db.session.execute(db.select(Client).where(Client.workspace_id == workspace.id,
+                                                             Client.user_id.is_not(None))).scalars():
+        people[client.email.split("@")[0]] = client.user
+    maya, jordan, rosa, amara = people["maya"], people["jordan"], people["rosa"], people["amara"]
+    for person, bio in ((maya, "Founder of **Northwind Creators**. Food, film and far too much coffee."),
+                        (rosa, "Fitness creator. 5am workouts, honest reviews."),
+                        (amara, "Beauty & skincare. Ask me about lighting for close-ups."),
+                        (jordan, "Producer at Northwind. I answer the hard questions.")):
+        profile = community.profile_for(workspace, person)
+        community.update_profile(profile, profile.username, bio, "", [], True, True)
+    channels = {name: community.create_channel(workspace, name, kind, description) for name, kind, description in (
+        ("Announcements", "ANNOUNCEMENT", "News from the Northwind team"),
+        ("General", "GENERAL", "Say hello, share what you are working on"),
+        ("Questions", "QA", "Ask the community; mark the answer that helped"),
+        ("Month 3 cohort", "MONTH", "For creators in month 3 of the program"),
+        ("Resources", "RESOURCES", "Templates, guides and tools"),
+        ("Spring 2026 cohort", "GENERAL", "An earlier cohort, kept for reference"))}
+    channels["Spring 2026 cohort"].is_archived = True
+    db.session.commit()
+    community.create_topic(workspace, maya, "moderator", channels["Announcements"], "TEXT", "Welcome to the community!",
+                           "This is where Northwind creators help each other.\n\n- Ask in **Questions**\n"
+                           "- Share wins in **General**\n- Coaching calls are under *Events*")
+    question = community.create_topic(workspace, rosa, "member", channels["Questions"], "QUESTION",
+                                      "Ring light or softbox for a small kitchen?",
+                                      "I film at 5am with one window. Ring light makes my eyes look odd. Ideas?")
+    answer = community.add_reply(workspace, question, amara, "member",
+                                 "Softbox at 45 degrees, @rosa_diaz. The ring light's catchlight is what looks odd.")
+    community.add_reply(workspace, question, rosa, "member", "Trying it tomorrow, thank you!", parent=answer)
+    community.mark_helpful(workspace, question, answer, rosa, "member")
+    win = community.create_topic(workspace, amara, "member", channels["General"], "WIN", "10k followers on TikTok!",
+                                 "Six months in. The hook workshop changed everything.")
+    for person in (maya, rosa, jordan):
+        community.set_like(workspace, person, True, topic=win)
+    community.set_like(workspace, rosa, True, reply=answer)
+    community.create_topic(workspace, jordan, "moderator", channels["Resources"], "RESOURCE", "Hook templates (month 3)",
+                           "Twelve hooks that worked for our creators this quarter. Copy, adapt, test.")
+    start = (datetime.now(ZoneInfo(maya.timezone)) + timedelta(days=3)).replace(hour=10, minute=0, second=0,
+                                                                                microsecond=0, tzinfo=None)
+    call = community.create_event(workspace, maya, "Monthly coaching call", "Bring one video you want feedback on.",
+                                  "COACHING", start, start + timedelta(hours=1), maya.timezone,
+                                  "https://meet.example.com/northwind-coaching", 20)
+    for person in (maya, rosa):
+        community.rsvp(call, person, "GOING")
+    community.rsvp(call, amara, "MAYBE")
+    community.send_dm(workspace, amara, rosa, "Loved your morning routine reel! Want to collab on a skincare + workout video?")
+    community.send_dm(workspace, rosa, amara, "Yes! Next week?")
+    # Spread the posts over the last days, as a real community's would be.
+    for age, topic in enumerate(db.session.execute(db.select(Topic).where(Topic.workspace_id == workspace.id)
+                                                   .order_by(Topic.id.desc())).scalars()):
+        topic.created_at = topic.last_activity_at = utcnow() - timedelta(hours=9 * age + 2)
     db.session.commit()

@@ -401,6 +401,8 @@ def mark_helpful(workspace, topic, reply, user, role):
         raise Refused("Only the person who asked, or a moderator, can mark the helpful answer.")
     if reply.topic_id != topic.id:
         raise Refused("That reply belongs to another topic.")
+    if reply.author_id == topic.author_id:
+        raise Refused("The helpful answer is someone else's reply.")
     if reply.is_helpful:
         return
     previous = db.session.execute(select(Reply).where(Reply.topic_id == topic.id, Reply.is_helpful.is_(True))).scalar_one_or_none()
