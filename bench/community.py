@@ -13,7 +13,6 @@ The last line reads:
 """
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -23,8 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import event, insert, select, text  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
+from bench.timing import measure  # noqa: E402
 from studio import create_app  # noqa: E402
 from studio.accounts.models import Membership, User  # noqa: E402
 from studio.accounts.service import create_workspace  # noqa: E402
@@ -32,7 +32,6 @@ from studio.community.models import Channel, Like, MemberProfile, Reply, Topic, 
 from studio.database import utcnow  # noqa: E402
 from studio.extensions import db  # noqa: E402
 
-REPEATS = 25
 WORDS = [f"{stem}{suffix}" for stem in ("light", "reel", "hook", "edit", "film", "brand", "story", "mic", "pitch", "niche",
                                          "trend", "audio", "caption", "thumbnail", "collab", "sponsor", "growth", "post",
                                          "script", "camera") for suffix in ("", "s", "ing", "er", "ed")]
@@ -119,31 +118,6 @@ def build(database_url, folder):
         print(f"filled in {time.perf_counter() - started:.0f} s", flush=True)
         readers = {size: db.session.get(User, values[1]).get_id() for size, values in spaces.items()}
         return app, spaces, readers
-
-
-def measure(app, user_id, url):
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = user_id
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def count(*args):
-        statements.append(1)
-
-    response = client.get(url)  # warm up
-    assert response.status_code == 200, (url, response.status_code)
-    timings = []
-    for _ in range(REPEATS):
-        statements.clear()
-        event.listen(engine, "before_cursor_execute", count)
-        start = time.perf_counter()
-        response = client.get(url)
-        timings.append((time.perf_counter() - start) * 1000)
-        event.remove(engine, "before_cursor_execute", count)
-        assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(timings), len(statements)
 
 
 def deep_cursor(app, channel_id, rows_down):

@@ -12,7 +12,6 @@ count for both workspaces):
     threads=5000 messages=100000 inbox_p50_ms=X thread_p50_ms=Y queries_per_page=Q
 """
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -22,8 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import event, insert, select  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
+from bench.timing import measure  # noqa: E402
 from studio import create_app  # noqa: E402
 from studio.accounts.models import User  # noqa: E402
 from studio.accounts.service import create_workspace  # noqa: E402
@@ -31,7 +31,6 @@ from studio.database import utcnow  # noqa: E402
 from studio.extensions import db  # noqa: E402
 from studio.portal.models import Client, Message, Thread  # noqa: E402
 
-REPEATS = 25
 MESSAGES_PER_THREAD = 20
 
 
@@ -85,30 +84,6 @@ def build(database_url, folder):
         small_threads = fill(small, owner, clients=2, threads_per_client=5)
         print(f"filled {len(big_threads):,} + {len(small_threads)} threads in {time.perf_counter() - started:.1f} s")
         return app, owner.get_id(), {"big": (big.slug, big_threads), "small": (small.slug, small_threads)}
-
-
-def measure(app, user_id, url):
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = user_id
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def count(*args):
-        statements.append(1)
-
-    assert client.get(url).status_code == 200  # warm up
-    timings = []
-    for _ in range(REPEATS):
-        statements.clear()
-        event.listen(engine, "before_cursor_execute", count)
-        start = time.perf_counter()
-        response = client.get(url)
-        timings.append((time.perf_counter() - start) * 1000)
-        event.remove(engine, "before_cursor_execute", count)
-        assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(timings), len(statements)
 
 
 def main():

@@ -137,3 +137,14 @@ def wait_in_page(page, script, timeout=10.0):
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout} s: {script}")
         time.sleep(0.05)
+
+
+def publish_now(workspace, owner, connection, text, media, **options):
+    """Create a post due now for one account with its platform options, and run the engine until
+    it has nothing left to do; returns the delivery."""
+    from studio.publishing import engine, service
+
+    post = service.create_post(workspace, owner, text, {}, [connection], media, "now", options={str(connection.id): options})
+    engine.run_until_idle()
+    [delivery] = post.deliveries
+    return delivery

@@ -10,6 +10,7 @@ from studio.extensions import db
 from studio.publishing import engine, metrics, service
 from studio.publishing.models import PublishedPost
 from tests.factories import make_connection, make_stored_asset, make_workspace, owner_of
+from tests.helpers import publish_now
 
 
 @pytest.fixture
@@ -21,14 +22,6 @@ def account(fake_platforms, live_server, app):
                                  access_token=access, refresh_token=None, expires_at=utcnow() + timedelta(days=50),
                                  scope="instagram_business_content_publish")
     return fake_platforms, workspace, owner_of(workspace), connection
-
-
-def publish_now(workspace, owner, connection, text, media, **options):
-    post = service.create_post(workspace, owner, text, {}, [connection], media, "now",
-                               options={str(connection.id): options})
-    engine.run_until_idle()
-    [delivery] = post.deliveries
-    return delivery
 
 
 def test_an_image_is_fetched_by_instagram_from_a_signed_link_then_published(account):

@@ -9,6 +9,7 @@ from studio.extensions import db
 from studio.publishing import engine, metrics, service
 from studio.publishing.models import PublishedPost
 from tests.factories import make_connection, make_stored_asset, make_workspace, owner_of
+from tests.helpers import publish_now
 
 MB = 1024 * 1024
 
@@ -21,14 +22,6 @@ def creator(fake_platforms, app):
     connection = make_connection(workspace, "tiktok", account_id="723f24d7", username="mayacooks", access_token=access,
                                  refresh_token=refresh, expires_at=utcnow() + timedelta(hours=2), scope="video.publish")
     return fake_platforms, workspace, owner_of(workspace), connection
-
-
-def publish_now(workspace, owner, connection, text, media, **options):
-    post = service.create_post(workspace, owner, text, {}, [connection], media, "now",
-                               options={str(connection.id): options})
-    engine.run_until_idle()
-    [delivery] = post.deliveries
-    return delivery
 
 
 def test_a_video_is_posted_directly_in_ordered_chunks(creator):

@@ -10,6 +10,7 @@ from studio.extensions import db
 from studio.publishing import engine, metrics, quota, service
 from studio.publishing.models import PublishedPost
 from tests.factories import make_connection, make_stored_asset, make_workspace, owner_of
+from tests.helpers import publish_now
 
 KIB = 256 * 1024  # one upload unit
 
@@ -23,14 +24,6 @@ def channel(fake_platforms, app):
                                  access_token=access, refresh_token=refresh, expires_at=utcnow() + timedelta(hours=1),
                                  scope="https://www.googleapis.com/auth/youtube.upload")
     return fake_platforms, workspace, owner_of(workspace), connection
-
-
-def publish_now(workspace, owner, connection, text, media, **options):
-    post = service.create_post(workspace, owner, text, {}, [connection], media, "now",
-                               options={str(connection.id): options})
-    engine.run_until_idle()
-    [delivery] = post.deliveries
-    return delivery
 
 
 def units_spent_today():
