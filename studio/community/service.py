@@ -279,6 +279,20 @@ def notify_mentions(workspace, author, source, title, url):
     for profile in profiles:
         if profile.user_id != author.id:
             notify.notify(profile.user_id, "MENTION", f"{author.name} mentioned you", title, url, workspace_id=workspace.id)
+            if profile.email_notifications:
+                email_mention(workspace, author, profile, source, title, url)
+
+
+def email_mention(workspace, author, profile, source, title, url):
+    from studio.notify.mail import MailError, send_mail
+    from studio.web import public_base_url
+
+    try:
+        send_mail(profile.user.email, f"{author.name} mentioned you in “{title}”", "community_mention",
+                  workspace=workspace, author=author, profile=profile, excerpt=source[:600], title=title,
+                  link=public_base_url() + url)
+    except MailError as error:
+        current_app.logger.warning("mention e-mail to %s failed: %s", profile.user.email, error)
 
 
 # ---- topics and replies ------------------------------------------------------------------------
@@ -724,7 +738,14 @@ def conversations(workspace, user):
 
 
 def unread_dm_count(workspace, user):
-    return sum(row[2] for row in conversations(workspace, user))
+    """Messages from others this member has not read yet, in one query."""
+    read_at = func.coalesce(
+        db.case((Conversation.user_a_id == user.id, Conversation.a_read_at), else_=Conversation.b_read_at),
+        datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC")))
+    return db.session.execute(
+        select(func.count()).select_from(DirectMessage).join(Conversation, Conversation.id == DirectMessage.conversation_id)
+        .where(Conversation.workspace_id == workspace.id, or_(Conversation.user_a_id == user.id, Conversation.user_b_id == user.id),
+               DirectMessage.sender_id != user.id, DirectMessage.created_at > read_at)).scalar_one()
 
 
 def conversation_messages(conversation, limit=200):

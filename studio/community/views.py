@@ -67,6 +67,13 @@ def require_member():
     return None
 
 
+@bp.app_context_processor
+def community_helpers():
+    def unread_dm_count():
+        return service.unread_dm_count(g.space, current_user) if g.get("space") is not None else 0
+    return {"unread_dm_count": unread_dm_count}
+
+
 def moderators_only(view):
     @wraps(view)
     def wrapped(*args, **kwargs):

@@ -116,6 +116,8 @@ def test_direct_messages_respect_the_recipients_choice(app, community):
                                                      {"body": "Hey **Bob**"}).status_code == 303
     [(conversation, other, unread, username)] = service.conversations(workspace, bob)
     assert other.id == alice.id and unread == 1 and username == "alice_moon"
+    assert service.unread_dm_count(workspace, bob) == 1 and service.unread_dm_count(workspace, alice) == 0
+    assert '1 unread' in app.test_client().log_in_as(bob).text(f"{base(workspace)}/")
     page = app.test_client().log_in_as(bob).text(f"{base(workspace)}/messages/alice_moon")
     assert "<strong>Bob</strong>" in page
     assert service.conversations(workspace, bob)[0][2] == 0, "reading the conversation reads it"
@@ -235,13 +237,21 @@ def test_two_concurrent_likes_by_one_member_count_once(app, community):
     assert db.session.get(MemberProfile, service.profile_for(workspace, alice).id).points == 5 + 1, "one point, not two"
 
 
-def test_mentions_notify_and_link_to_the_member(app, community):
+def test_mentions_notify_and_link_to_the_member(app, community, outbox):
     workspace, owner, general, alice, bob = community
     topic = service.create_topic(workspace, alice, "member", general, "QUESTION", "Lighting?", "Ring light or softbox?")
     reply = service.add_reply(workspace, topic, bob, "member", "Softbox, @alice_moon, and ask @nobody_here")
     assert f'<a href="/community/{workspace.slug}/u/alice_moon"' in reply.body_html and "@nobody_here" in reply.body_html
     [notice] = db.session.query(Notification).filter_by(type="MENTION").all()
     assert notice.user_id == alice.id and notice.action_url.endswith(f"/t/{topic.id}#reply-{reply.id}")
+    [mail] = outbox.to(alice.email)
+    assert mail["Subject"] == "Bob Stone mentioned you in “Lighting?”"
+    profile = service.profile_for(workspace, alice)
+    profile.email_notifications = False
+    db.session.commit()
+    service.add_reply(workspace, topic, bob, "member", "Also @alice_moon, try bouncing light off a wall")
+    assert len(outbox.to(alice.email)) == 1, "no e-mail once she turned them off"
+    assert db.session.query(Notification).filter_by(type="MENTION").count() == 2, "the in-app one still comes"
 
 
 def test_nested_replies_show_as_a_thread(app, community):
