@@ -387,3 +387,27 @@ def test_outsiders_and_other_communities_see_nothing(app, community):
     assert app.test_client().log_in_as(viewer).get(base(workspace) + f"/t/{topic.id}").status_code == 200
 
 
+
+
+def test_every_community_route_answers_404_to_people_outside_it(app, community):
+    """Walks the app's own route list: anything under /community/<space>/ is closed to a stranger,
+    whatever the method, so a route added later is checked without editing this test."""
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "QUESTION", "Private", "Members only")
+    reply = service.add_reply(workspace, topic, bob, "member", "Reply")
+    event = service.create_event(workspace, owner, "Call", "", "COACHING", datetime(2030, 1, 1, 9), datetime(2030, 1, 1, 10),
+                                 "UTC", "", None)
+    report = service.report(workspace, bob, "Check", topic=topic)
+    values = {"space": workspace.slug, "slug": general.slug, "topic_id": topic.id, "reply_id": reply.id,
+              "event_id": event.id, "report_id": report.id, "username": "alice_moon", "file_id": 1, "notification_id": 1}
+    stranger = app.test_client().log_in_as(owner_of(make_workspace(name="Outsiders")))
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("community."):
+            continue
+        url = rule.build({name: values[name] for name in rule.arguments})[1]
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            response = stranger.open(url, method=method, data={"csrf_token": stranger.csrf_token()})
+            assert response.status_code == 404, (method, url, response.status_code)
+            checked += 1
+    assert checked >= 35
