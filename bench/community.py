@@ -102,6 +102,16 @@ def fill(workspace, owner, topics, replies_per_topic, members):
     return reader, channel_ids, topic_ids
 
 
+def analyze():
+    """Fresh planner statistics, as a database that has been running a while would have."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE"))
+    else:
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+
+
 def build(database_url, folder):
     app = create_app({"INSTANCE_PATH": str(folder), "SECRET_KEY": "bench" * 10, "SCHEDULER_ENABLED": False,
                       "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False})
@@ -113,8 +123,8 @@ def build(database_url, folder):
         started = time.perf_counter()
         spaces = {"big": (big.slug, *fill(big, owner, 100_000, 10, 1000)),
                   "small": (small.slug, *fill(small, owner, 10, 1, 10))}
-        if db.engine.dialect.name == "sqlite":
-            db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        analyze()
         print(f"filled in {time.perf_counter() - started:.0f} s", flush=True)
         readers = {size: db.session.get(User, values[1]).get_id() for size, values in spaces.items()}
         return app, spaces, readers

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
 from bench.timing import measure  # noqa: E402
 from studio import create_app  # noqa: E402
@@ -70,6 +70,16 @@ def fill(workspace, owner, clients, threads_per_client):
     return thread_ids
 
 
+def analyze():
+    """Fresh planner statistics, as a database that has been running a while would have."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE"))
+    else:
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+
+
 def build(database_url, folder):
     app = create_app({"INSTANCE_PATH": str(folder), "SECRET_KEY": "bench" * 10, "SCHEDULER_ENABLED": False,
                       "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False})
@@ -82,6 +92,7 @@ def build(database_url, folder):
         started = time.perf_counter()
         big_threads = fill(big, owner, clients=500, threads_per_client=10)
         small_threads = fill(small, owner, clients=2, threads_per_client=5)
+        analyze()
         print(f"filled {len(big_threads):,} + {len(small_threads)} threads in {time.perf_counter() - started:.1f} s")
         return app, owner.get_id(), {"big": (big.slug, big_threads), "small": (small.slug, small_threads)}
 

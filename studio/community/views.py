@@ -113,13 +113,14 @@ def channel_by_slug(slug):
 
 
 def refused(error, form=None):
-    """A rule said no: beside the field it is about when there is one, else as a message."""
+    """A rule said no: beside the field it is about, else at the top of the form, else as a message."""
     field = getattr(form, error.field, None) if form is not None and error.field else None
     if field is not None:
         field.errors = list(field.errors) + [str(error)]
-        return True
-    flash(str(error), "error")
-    return False
+    elif form is not None:
+        form.form_errors = [*getattr(form, "form_errors", []), str(error)]
+    else:
+        flash(str(error), "error")
 
 
 # ---- home and channels -------------------------------------------------------------------------
@@ -187,14 +188,14 @@ def new_topic(slug):
             topic = service.create_topic(g.space, current_user, g.role, item, form.type.data, form.title.data,
                                          form.body.data, request.files.getlist(form.files.name))
         except service.Refused as error:
-            refused(error, form) or form.form_errors.append(str(error))
+            refused(error, form)
         else:
             return go_to(url_for("community.topic", topic_id=topic.id))
     elif request.method == "GET":
         try:
             service.check_may_post(item, g.role)
         except service.Refused as error:
-            form.form_errors.append(str(error))
+            refused(error, form)
     return show_form("community/new_topic.html", form, channel=item)
 
 
