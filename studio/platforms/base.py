@@ -273,7 +273,21 @@ class Platform:
 
     def call(self, method, url, access_token=None, headers=None, **kwargs):
         """Send a request and return its JSON, or raise the right PlatformError."""
-        return self.classify(self.send(method, url, access_token, headers, **kwargs))
+        response = self.send(method, url, access_token, headers, **kwargs)
+        self.note_load(response)
+        return self.classify(response)
+
+    # When the platform says we are near its limit, the engine holds the account's next publish
+    # until this moment instead of running into a 429 (see `note_load`).
+    pause_until = None
+
+    def note_load(self, response):
+        """Read how close we are to the platform's limits from its headers, where it says."""
+
+    def pause(self, seconds, reason):
+        moment = datetime.now(timezone.utc) + timedelta(seconds=max(1, seconds))
+        if self.pause_until is None or moment > self.pause_until[0]:
+            self.pause_until = (moment, reason)
 
     def classify(self, response):
         """Data from a response, or the PlatformError its status says; platforms with their own

@@ -1,5 +1,7 @@
 """Facebook Pages (Graph API). The code buys a user token, traded for a 60-day one; the Pages the
 user manages come with Page tokens of their own, and the user picks which Pages to connect."""
+import json
+
 from studio.platforms.base import (
     Account,
     Connectable,
@@ -14,6 +16,34 @@ from studio.platforms.options import Option
 # Meta's error codes: these mean "slow down" even though they come with HTTP 400 or 403.
 RATE_LIMIT_CODES = {4, 17, 32, 613}
 INVALID_TOKEN_CODES = {190, 102}
+
+
+USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
+
+
+def meta_usage(response):
+    """(highest usage percentage, minutes until access is regained) from Meta's usage headers."""
+    highest, wait = 0, 0
+    for header in USAGE_HEADERS:
+        try:
+            value = json.loads(response.headers.get(header) or "{}")
+        except ValueError:
+            continue
+        entries = [entry for group in value.values() for entry in group] if header.endswith("Case-Usage") else [value]
+        for entry in entries:
+            if isinstance(entry, dict):
+                highest = max([highest] + [v for k, v in entry.items() if k in ("call_count", "total_time", "total_cputime")
+                                           and isinstance(v, (int, float))])
+                wait = max(wait, entry.get("estimated_time_to_regain_access") or 0)
+    return highest, wait
+
+
+def note_meta_load(platform, response):
+    """Meta asks apps to slow down once a usage header passes 90 %."""
+    highest, wait_minutes = meta_usage(response)
+    if highest >= 90:
+        platform.pause(60 * (wait_minutes or 10), f"{platform.name} reports {highest}% of its rate limit used; "
+                                                  "holding further posts to this account for a while.")
 
 
 def classify_meta(response, name):
@@ -74,6 +104,9 @@ class Facebook(Platform):
 
     def classify(self, response):
         return classify_meta(response, self.name)
+
+    def note_load(self, response):
+        note_meta_load(self, response)
 
     def composer_options(self, connection):
         return [Option("format", "Format", "select", (("post", "Page post"), ("reel", "Reel (vertical video, 3–90 s)")),

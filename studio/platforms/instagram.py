@@ -7,7 +7,7 @@ a carousel of child containers), wait until it is FINISHED, then publish it. The
 kept in the delivery's progress so a retry after a timeout does not make a second one."""
 from studio.platforms.base import Account, Platform, Published, Tokens
 from studio.platforms.errors import AuthError, PermanentError, RetryableError
-from studio.platforms.facebook import classify_meta
+from studio.platforms.facebook import classify_meta, note_meta_load
 from studio.platforms.options import Option
 
 FORMATS = {"auto": "Decide from the media", "reel": "Reel", "image": "Feed image", "carousel": "Carousel"}
@@ -60,6 +60,9 @@ class Instagram(Platform):
 
     def classify(self, response):
         return classify_meta(response, self.name)
+
+    def note_load(self, response):
+        note_meta_load(self, response)
 
     def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
         options, progress = options or {}, progress if progress is not None else {}

@@ -57,6 +57,13 @@ class X(Platform):
             error = info.get("error", {})
             raise PermanentError(f"X could not process the media: {error.get('message') or error.get('name') or 'failed'}")
 
+    def note_load(self, response):
+        """X counts calls per endpoint and window: at zero left, wait for the window's reset."""
+        if response.status_code < 400 and response.headers.get("x-rate-limit-remaining") == "0":
+            reset = response.headers.get("x-rate-limit-reset", "")
+            seconds = int(reset) - time.time() if reset.isdigit() else 900
+            self.pause(seconds, "X's rate limit for this account is used up until its window resets.")
+
     def fetch_post_metrics(self, access_token, post_ids):
         data = self.get(f"{self.base['api']}/2/tweets", access_token,
                         params={"ids": ",".join(post_ids), "tweet.fields": "public_metrics"}).get("data", [])

@@ -11,7 +11,7 @@ import random
 import socket
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
@@ -147,9 +147,15 @@ def attempt(delivery, now, progress):
     text = delivery.post.text_for(connection.id)
 
     def publish(token):
-        return platform.publish(token, text, media, delivery.client_reference, connection=connection,
-                                options=dict(delivery.options or {}), progress=progress)
+        try:
+            return platform.publish(token, text, media, delivery.client_reference, connection=connection,
+                                    options=dict(delivery.options or {}), progress=progress)
+        finally:
+            remember_pause(connection, platform)
 
+    paused = paused_until(connection)
+    if paused is not None:
+        return Outcome("quota", message=paused[1], until=paused[0])
     try:
         token = fresh_access_token(connection)
         if delivery.needs_lookup:
@@ -185,6 +191,24 @@ def attempt(delivery, now, progress):
 
 OUTCOME_LOG = {"published": "published", "recovered": "recovered", "retry": "retryable", "quota": "quota",
                "unconfirmed": "unconfirmed"}
+
+
+def paused_until(connection):
+    """(moment, reason) while the platform asked us to hold this account's posts, else None."""
+    held = (connection.details or {}).get("paused_until")
+    if not held:
+        return None
+    moment = datetime.fromisoformat(held["until"])
+    return (moment, held["reason"]) if moment > utcnow() else None
+
+
+def remember_pause(connection, platform):
+    """Keep what the platform said about its limits, so the next publish to this account waits."""
+    if platform.pause_until is None:
+        return
+    moment, reason = platform.pause_until
+    connection.details = {**(connection.details or {}), "paused_until": {"until": moment.isoformat(), "reason": reason}}
+    db.session.commit()
 
 
 def charge_quota(platform, delivery, progress, now):

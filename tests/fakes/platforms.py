@@ -58,6 +58,7 @@ class FakePlatforms:
     instagram_containers: dict = field(default_factory=dict)
     instagram_media: dict = field(default_factory=dict)
     instagram_quota_usage: int = 0
+    load_headers: dict = field(default_factory=dict)  # path -> headers that report how close to a limit we are
     counter: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def fail(self, path, status, times=1, body=None):
@@ -95,6 +96,11 @@ def oauth_error(error, description, status=400):
 
 def create_fake_app(state):
     app = Flask("fake_platforms")
+
+    @app.after_request
+    def report_load(response):
+        response.headers.update(state.load_headers.get(request.path, {}))
+        return response
 
     @app.before_request
     def record_and_fail():

@@ -115,3 +115,19 @@ def test_numbers_come_from_the_post_object(page, app):
     assert live.metrics == {"likes": 57, "comments": 4, "shares": 3}
     html = app.test_client().log_in_as(owner).text(f"/w/{workspace.slug}/posts/{post.id}")
     assert "<dt>Likes</dt><dd>57</dd>" in html
+
+
+def test_usage_over_90_percent_holds_the_next_post(page):
+    fake, workspace, owner, connection = page
+    fake.load_headers["/fb-graph/v21.0/101/feed"] = {
+        "X-Business-Use-Case-Usage": '{"101": [{"type": "pages", "call_count": 93, "total_cputime": 20, "total_time": 30, '
+                                     '"estimated_time_to_regain_access": 7}]}'}
+    first = service.create_post(workspace, owner, "Busy page", {}, [connection], [], "now")
+    engine.run_once()
+    assert first.deliveries[0].status == "published"
+    second = service.create_post(workspace, owner, "Later please", {}, [connection], [], "now")
+    engine.run_once()
+    [delivery] = second.deliveries
+    assert delivery.status == "pending" and "93% of its rate limit used" in delivery.last_error
+    assert timedelta(minutes=6) < delivery.next_attempt_at - utcnow() <= timedelta(minutes=7)
+    assert len(fake.calls_to("/fb-graph/v21.0/101/feed")) == 1

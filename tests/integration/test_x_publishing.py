@@ -98,3 +98,21 @@ def test_the_composer_refuses_a_fifth_image_on_x(x_account, app):
     response = client.submit(f"/w/{workspace.slug}/posts/new", {
         "connections": [connection.id], "message": "Five", "media": [i.id for i in images], "when": "now"})
     assert response.status_code == 422 and "5 images; X takes at most 4" in response.get_data(as_text=True)
+
+
+def test_an_exhausted_rate_window_holds_the_next_post_until_it_resets(x_account):
+    import time
+
+    fake, workspace, owner, connection = x_account
+    reset = int(time.time()) + 600
+    fake.load_headers["/x-api/2/tweets"] = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0",
+                                           "x-rate-limit-reset": str(reset)}
+    first = service.create_post(workspace, owner, "Last call in this window", {}, [connection], [], "now")
+    engine.run_once()
+    assert first.deliveries[0].status == "published"
+    second = service.create_post(workspace, owner, "Too soon", {}, [connection], [], "now")
+    engine.run_once()
+    [delivery] = second.deliveries
+    assert delivery.status == "pending" and "rate limit for this account is used up" in delivery.last_error
+    assert abs(delivery.next_attempt_at.timestamp() - reset) < 5 and delivery.attempt_count == 0
+    assert len(fake.tweets) == 1, "X was not asked again before the window reset"
