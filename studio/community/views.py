@@ -196,7 +196,8 @@ def new_topic(slug):
             service.check_may_post(item, g.role)
         except service.Refused as error:
             refused(error, form)
-    return show_form("community/new_topic.html", form, channel=item)
+    status = 422 if request.method == "POST" else 200
+    return page("community/new_topic.html", status=status, form=form, channel=item)
 
 
 # ---- a topic -----------------------------------------------------------------------------------
@@ -220,7 +221,9 @@ def topic(topic_id):
     item = visible_topic(topic_id)
     last_read = service.open_topic(item, current_user)
     db.session.refresh(item)
-    return page("community/topic.html", last_read=last_read, **topic_context(item))
+    # Without JavaScript, a reply's Reply link lands here with ?parent=: the form answers that reply.
+    parent = visible_reply(request.args.get("parent", type=int)) if request.args.get("parent") else None
+    return page("community/topic.html", last_read=last_read, parent=parent, **topic_context(item))
 
 
 @bp.get("/t/<int:topic_id>/reply-form")

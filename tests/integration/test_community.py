@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from studio.community import service
-from studio.community.models import EventRSVP, Like, MemberProfile, Topic
+from studio.community.models import EventRSVP, Like, MemberProfile, Reply, Topic
 from studio.database import utcnow
 from studio.extensions import db
 from studio.notify.models import Notification
@@ -411,3 +411,14 @@ def test_every_community_route_answers_404_to_people_outside_it(app, community):
             assert response.status_code == 404, (method, url, response.status_code)
             checked += 1
     assert checked >= 35
+
+
+def test_without_javascript_a_replys_reply_link_opens_a_form_that_answers_it(app, community):
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "No JS", "Plain HTML please")
+    first = service.add_reply(workspace, topic, bob, "member", "First")
+    client = app.test_client().log_in_as(alice)
+    page = client.text(f"{base(workspace)}/t/{topic.id}?parent={first.id}")
+    assert f'<input type="hidden" name="parent_id" value="{first.id}">' in page
+    assert client.submit(f"{base(workspace)}/t/{topic.id}/reply", {"body": "Answer", "parent_id": first.id}).status_code == 303
+    assert db.session.query(Reply).filter_by(parent_id=first.id).one().body == "Answer"
