@@ -269,8 +269,15 @@ def backdate_portal(workspace):
         deliverable.created_at = deliverable.published_at = now - timedelta(days=age_days)
         if deliverable.reviewed_at:
             deliverable.opened_at = deliverable.reviewed_at = deliverable.published_at + timedelta(days=1)
+    # What the clients have already seen is read: threads they read, deliverables they reviewed.
+    read_paths = {f"/threads/{t.id}" for t in db.session.execute(db.select(Thread).where(
+        Thread.workspace_id == workspace.id)).scalars() if not t.unread_for_client}
+    read_paths |= {f"/deliverables/{d.id}" for d in db.session.execute(db.select(Deliverable).where(
+        Deliverable.workspace_id == workspace.id, Deliverable.reviewed_at.is_not(None))).scalars()}
     for notification in db.session.execute(db.select(Notification).where(Notification.workspace_id == workspace.id)).scalars():
         notification.created_at = now - timedelta(days=1)
+        if any((notification.action_url or "").endswith(path) for path in read_paths):
+            notification.read_at = now
     db.session.commit()
 
 
@@ -320,6 +327,17 @@ def seed_community(workspace):
     community.set_like(workspace, rosa, True, reply=answer)
     community.create_topic(workspace, jordan, "moderator", channels["Resources"], "RESOURCE", "Hook templates (month 3)",
                            "Twelve hooks that worked for our creators this quarter. Copy, adapt, test.")
+    weekly = community.create_topic(workspace, jordan, "moderator", channels["General"], "TEXT",
+                                    "Weekly thread: what are you posting this week?",
+                                    "Drop your plan below. One line is enough; we will cheer you on.")
+    community.add_reply(workspace, weekly, rosa, "member", "Three gym-tour shorts and a recipe post (thanks @amara_okafor!)")
+    community.add_reply(workspace, weekly, amara, "member", "A GRWM with the new serum, and a Q&A live on Friday.")
+    community.create_topic(workspace, amara, "member", channels["General"], "TEXT", "Looking for collab partners",
+                           "Anyone in **fitness** or **food** up for a crossover video this month?")
+    community.create_topic(workspace, rosa, "member", channels["Month 3 cohort"], "QUESTION",
+                           "How long should a month 3 reel be?", "Mine are 45 s and retention drops at 20 s. Cut harder?")
+    community.create_topic(workspace, maya, "moderator", channels["Announcements"], "TEXT", "Office hours move to Thursdays",
+                           "From next week, office hours are Thursdays at 4 pm Pacific.")
     start = (datetime.now(ZoneInfo(maya.timezone)) + timedelta(days=3)).replace(hour=10, minute=0, second=0,
                                                                                 microsecond=0, tzinfo=None)
     call = community.create_event(workspace, maya, "Monthly coaching call", "Bring one video you want feedback on.",
