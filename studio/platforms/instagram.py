@@ -6,7 +6,7 @@ Instagram fetches from our signed link; a reel whose bytes we send to the resuma
 a carousel of child containers), wait until it is FINISHED, then publish it. The container id is
 kept in the delivery's progress so a retry after a timeout does not make a second one."""
 from studio.platforms.base import Account, Platform, Published, Tokens
-from studio.platforms.errors import AuthError, PermanentError, RetryableError
+from studio.platforms.errors import AuthError, PermanentError, RetryableError, UncertainError
 from studio.platforms.facebook import classify_meta, note_meta_load
 from studio.platforms.options import Option
 
@@ -72,12 +72,42 @@ class Instagram(Platform):
         self.check_publishing_limit(access_token, user)
         container = progress.get("container") or self.make_container(access_token, user, text, media,
                                                                        chosen_format(options, media), options)
-        progress["container"] = container
+        progress.update(container=container, user=user, caption=text)
         self.wait_for_container(access_token, container)
-        media_id = self.post(self.graph(f"/{user}/media_publish"), access_token, data={"creation_id": container})["id"]
+        try:
+            media_id = self.post(self.graph(f"/{user}/media_publish"), access_token, data={"creation_id": container})["id"]
+        except UncertainError:
+            raise
+        except RetryableError as error:
+            # The publish may have happened before the error: the next attempt asks the container.
+            raise UncertainError(str(error), error.status, error.payload) from error
+        return self.published(access_token, media_id, progress)
+
+    def published(self, access_token, media_id, progress):
         progress.pop("container", None)
         permalink = self.get(self.graph(f"/{media_id}"), access_token, params={"fields": "permalink"}).get("permalink", "")
         return Published(str(media_id), permalink, {"id": media_id, "permalink": permalink})
+
+    def can_look_up(self, progress):
+        return bool(progress and progress.get("container"))
+
+    def find_published(self, access_token, client_reference, progress=None):
+        """After an uncertain publish: a container still FINISHED was not published (publish it
+        again); one PUBLISHED is found among the account's newest media by its caption."""
+        status = self.get(self.graph(f"/{progress['container']}"), access_token,
+                          params={"fields": "status_code,status"}).get("status_code")
+        if status in ("ERROR", "EXPIRED"):
+            progress.pop("container", None)  # start afresh with a new container
+            return None
+        if status != "PUBLISHED":
+            return None
+        recent = self.get(self.graph(f"/{progress['user']}/media"), access_token,
+                          params={"fields": "id,caption,timestamp", "limit": 10}).get("data", [])
+        match = next((item for item in recent if (item.get("caption") or "") == progress.get("caption", "")), None)
+        if match is None:
+            raise PermanentError("Instagram says the post was published, but it is not among the account's newest posts; "
+                                 "check the account.")
+        return self.published(access_token, match["id"], progress)
 
     def composer_options(self, connection):
         return [Option("format", "Format", "select", tuple(FORMATS.items()), default="auto"),

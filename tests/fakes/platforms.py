@@ -927,7 +927,18 @@ def create_fake_app(state):
         kind = "reel" if record["kind"] == "REELS" else "p"
         state.instagram_media[media_id] = {"container": record, "permalink": f"https://www.instagram.com/{kind}/C{media_id[-6:]}/"}
         state.instagram_quota_usage += 1
+        if state.failures.pop("ig-publish-then-fail", None):  # it went out, but the answer is lost
+            return jsonify({"error": {"message": "An unknown error occurred", "code": 1, "is_transient": False}}), 500
         return jsonify({"id": media_id})
+
+    @app.get("/ig-graph/v21.0/<user>/media")
+    def instagram_media_list(user):
+        error = instagram_token_error()
+        if error:
+            return error
+        items = [{"id": media_id, "caption": item["container"]["caption"], "timestamp": "2026-11-22T10:00:00+0000"}
+                 for media_id, item in reversed(list(state.instagram_media.items())) if item["container"]["user"] == user]
+        return jsonify({"data": items[: int(request.args.get("limit", 25))], "paging": {}})
 
     @app.get("/ig-graph/v21.0/<media_id>/insights")
     def instagram_insights(media_id):

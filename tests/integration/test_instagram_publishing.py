@@ -111,3 +111,19 @@ def test_numbers_come_from_media_insights(account, app):
     assert live.metrics == {"views": 2300, "likes": 150, "comments": 9, "shares": 7, "saves": 21}
     page = app.test_client().log_in_as(owner).text(f"/w/{workspace.slug}/posts/{delivery.post_id}")
     assert "<dt>Saves</dt><dd>21</dd>" in page
+
+
+def test_a_publish_whose_answer_was_lost_is_found_not_repeated(account):
+    fake, workspace, owner, connection = account
+    fake.failures["ig-publish-then-fail"] = True
+    post = service.create_post(workspace, owner, "Did it go out?", {}, [connection],
+                               [make_stored_asset(workspace, "image", 3000)], "now")
+    engine.run_once()
+    [delivery] = post.deliveries
+    assert delivery.status == "pending" and delivery.needs_lookup, "a lost answer is uncertain, not a failure"
+    delivery.next_attempt_at = utcnow()
+    db.session.commit()
+    engine.run_until_idle()
+    assert delivery.status == "published" and delivery.attempts[-1].outcome == "recovered"
+    assert len(fake.instagram_media) == 1 and delivery.platform_post_id in fake.instagram_media
+    assert len(fake.calls_to("/ig-graph/v21.0/17841400008460056/media_publish")) == 1, "never published twice"
