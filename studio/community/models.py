@@ -71,6 +71,8 @@ class Topic(db.Model):
     is_pinned: Mapped[bool] = mapped_column(default=False)
     is_solved: Mapped[bool] = mapped_column(default=False)
     is_hidden: Mapped[bool] = mapped_column(default=False)
+    # Whoever hid it: an author may show again what they hid, not what a moderator hid.
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     like_count: Mapped[int] = mapped_column(default=0)
     reply_count: Mapped[int] = mapped_column(default=0)
     view_count: Mapped[int] = mapped_column(default=0)
@@ -78,7 +80,7 @@ class Topic(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    author = relationship("User")
+    author = relationship("User", foreign_keys=[author_id])
     channel: Mapped[Channel] = relationship()
 
 
@@ -98,10 +100,12 @@ class Reply(db.Model):
     like_count: Mapped[int] = mapped_column(default=0)
     is_helpful: Mapped[bool] = mapped_column(default=False)
     is_hidden: Mapped[bool] = mapped_column(default=False)
+    # Whoever hid it: an author may show again what they hid, not what a moderator hid.
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    author = relationship("User")
+    author = relationship("User", foreign_keys=[author_id])
     topic: Mapped[Topic] = relationship()
 
 

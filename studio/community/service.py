@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, literal, or_, select, text, update
+from sqlalchemy import and_, delete, func, literal, literal_column, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -150,7 +150,12 @@ def channels(workspace):
 
 
 def create_channel(workspace, name, type_, description="", icon=""):
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:70] or "channel"
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:70] or "channel"
+    taken = set(db.session.execute(select(Channel.slug).where(Channel.workspace_id == workspace.id)).scalars())
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
     channel = Channel(workspace_id=workspace.id, name=name.strip(), slug=slug, type=type_, description=description,
                       icon=icon, position=len(channels(workspace)))
     db.session.add(channel)
@@ -234,9 +239,10 @@ def check_badges(workspace, user_id):
         Reply.workspace_id == workspace.id, Reply.author_id == user_id)).scalar_one()
     helpful = db.session.execute(select(func.count()).select_from(Reply).where(
         Reply.workspace_id == workspace.id, Reply.author_id == user_id, Reply.is_helpful.is_(True))).scalar_one()
-    likes = db.session.execute(select(func.count()).select_from(PointsEntry).where(
-        PointsEntry.workspace_id == workspace.id, PointsEntry.user_id == user_id, PointsEntry.reason == "like",
-        PointsEntry.points > 0)).scalar_one()
+    likes = db.session.execute(select(func.coalesce(func.sum(Topic.like_count), 0)).where(
+        Topic.workspace_id == workspace.id, Topic.author_id == user_id)).scalar_one() + db.session.execute(
+        select(func.coalesce(func.sum(Reply.like_count), 0)).where(
+            Reply.workspace_id == workspace.id, Reply.author_id == user_id)).scalar_one()
     earned = {"first-post": topics >= 1, "conversation-starter": topics >= 10, "helpful": helpful >= 1,
               "popular": likes >= 10, "regular": replies >= 25}
     new = [key for key, met in earned.items() if met and key not in have]
@@ -277,7 +283,7 @@ def notify_mentions(workspace, author, source, title, url):
     profiles = db.session.execute(select(MemberProfile).where(MemberProfile.workspace_id == workspace.id,
                                                               func.lower(MemberProfile.username).in_(names))).scalars().all()
     for profile in profiles:
-        if profile.user_id != author.id:
+        if profile.user_id != author.id and community_role(workspace, profile.user) is not None:
             notify.notify(profile.user_id, "MENTION", f"{author.name} mentioned you", title, url, workspace_id=workspace.id)
             if profile.email_notifications:
                 email_mention(workspace, author, profile, source, title, url)
@@ -353,7 +359,7 @@ def add_reply(workspace, topic, author, role, body, parent=None):
     db.session.execute(update(Topic).where(Topic.id == topic.id).values(reply_count=Topic.reply_count + 1,
                                                                           last_activity_at=now))
     award(workspace.id, author.id, "reply")
-    index(workspace, "reply", reply.id, topic.id, topic.title, body)
+    index(workspace, "reply", reply.id, topic.id, "", body)
     mark_topic_read(topic, author)
     db.session.commit()
     url = path_for("community.topic", space=workspace.slug, topic_id=topic.id, _anchor=f"reply-{reply.id}")
@@ -376,6 +382,12 @@ def may_edit(item, user, role):
 def edit(workspace, item, user, role, body, title=None):
     if not may_edit(item, user, role):
         raise Refused("Only the author or a moderator can edit this.")
+    if role != "moderator":
+        profile = profile_for(workspace, user)
+        limit = current_app.config["COMMUNITY_RATE_LIMITS"]["new" if is_new_member(profile) else "member"]["links"]
+        if count_links(body) > limit:
+            raise Refused(f"{'New members' if is_new_member(profile) else 'Members'} can include at most {limit} links "
+                          "in a post.", "body")
     if body == item.body and (title is None or title == getattr(item, "title", None)):
         return
     db.session.add(Edit(topic_id=item.id if isinstance(item, Topic) else None,
@@ -385,7 +397,7 @@ def edit(workspace, item, user, role, body, title=None):
         item.title = title.strip() if title else item.title
         index(workspace, "topic", item.id, item.id, item.title, body)
     else:
-        index(workspace, "reply", item.id, item.topic_id, item.topic.title, body)
+        index(workspace, "reply", item.id, item.topic_id, "", body)
     db.session.commit()
 
 
@@ -396,9 +408,13 @@ def edit_history(item, limit=5):
 
 
 def set_hidden(item, user, role, hidden):
+    """Authors hide their own posts and may show them again; what a moderator hid, only a
+    moderator shows again."""
     if not may_edit(item, user, role):
         raise Refused("Only the author or a moderator can hide this.")
-    item.is_hidden = hidden
+    if not hidden and role != "moderator" and item.hidden_by_id != user.id:
+        raise Refused("A moderator hid this; only a moderator can show it again.")
+    item.is_hidden, item.hidden_by_id = hidden, user.id if hidden else None
     db.session.commit()
 
 
@@ -474,9 +490,10 @@ def toggle_bookmark(workspace, user, topic):
     return not removed
 
 
-def bookmarks(workspace, user):
+def bookmarks(workspace, user, role):
     return db.session.execute(select(Topic).join(Bookmark, Bookmark.topic_id == Topic.id)
-                              .where(Bookmark.user_id == user.id, Bookmark.workspace_id == workspace.id)
+                              .where(Bookmark.user_id == user.id, Bookmark.workspace_id == workspace.id,
+                                     visible(Topic, user, role))
                               .options(joinedload(Topic.channel)).order_by(Bookmark.id.desc()).limit(100)).scalars().all()
 
 
@@ -497,7 +514,7 @@ def open_reports(workspace):
 def resolve_report(report_row, moderator, action):
     if action == "hide":
         item = report_row.reply or report_row.topic
-        item.is_hidden = True
+        item.is_hidden, item.hidden_by_id = True, moderator.id
     report_row.status = "hidden" if action == "hide" else "dismissed"
     report_row.resolved_by_id = moderator.id
     db.session.commit()
@@ -631,17 +648,17 @@ def search(workspace, query, user, role, limit=30):
             "SELECT kind, ref_id FROM community_search WHERE community_search MATCH :q ORDER BY rowid DESC LIMIT :limit"),
             {"q": match, "limit": limit * 2}).all()
     else:
-        tsquery = func.plainto_tsquery("english", " ".join(words))
-        topic_doc = func.to_tsvector("english", Topic.title + " " + Topic.body)
-        reply_doc = func.to_tsvector("english", Reply.body)
-        topic_hits = select(literal("topic").label("kind"), Topic.id.label("ref"),
-                            func.ts_rank(topic_doc, tsquery).label("rank")).where(
+        # The same expressions as the GIN indexes (ix_fts_topics, ix_fts_replies), so they are used.
+        english = literal_column("'english'::regconfig")
+        tsquery = func.plainto_tsquery(english, " ".join(words))
+        topic_doc = func.to_tsvector(english, Topic.title.op("||")(literal_column("' '")).op("||")(Topic.body))
+        reply_doc = func.to_tsvector(english, Reply.body)
+        topic_hits = select(literal("topic").label("kind"), Topic.id.label("ref"), Topic.created_at.label("at")).where(
             Topic.workspace_id == workspace.id, topic_doc.op("@@")(tsquery))
-        reply_hits = select(literal("reply").label("kind"), Reply.id.label("ref"),
-                            func.ts_rank(reply_doc, tsquery).label("rank")).where(
+        reply_hits = select(literal("reply").label("kind"), Reply.id.label("ref"), Reply.created_at.label("at")).where(
             Reply.workspace_id == workspace.id, reply_doc.op("@@")(tsquery))
         union = topic_hits.union_all(reply_hits).subquery()
-        hits = db.session.execute(select(union.c.kind, union.c.ref).order_by(union.c.ref.desc()).limit(limit * 2)).all()
+        hits = db.session.execute(select(union.c.kind, union.c.ref).order_by(union.c.at.desc()).limit(limit * 2)).all()
     topic_ids = [ref for kind, ref in hits if kind == "topic"]
     reply_ids = [ref for kind, ref in hits if kind == "reply"]
     topics = {t.id: t for t in db.session.execute(select(Topic).where(Topic.id.in_(topic_ids or [-1]),
@@ -782,25 +799,48 @@ def rsvp_of(event, user):
 
 
 def rsvp(event, user, status):
-    """Going takes a seat only if one is free: the seat count moves in one conditional UPDATE, so
-    two people answering at once cannot both take the last seat."""
-    current = rsvp_of(event, user)
-    was_going = current is not None and current.status == "GOING"
-    if status == "GOING" and not was_going:
-        seat = db.session.execute(update(Event).where(Event.id == event.id, or_(Event.capacity.is_(None),
-                                                                                Event.going_count < Event.capacity))
-                                  .values(going_count=Event.going_count + 1)).rowcount
+    """Going takes a seat only if one is free. Every change is a conditional UPDATE, so two
+    answers at once cannot take two seats for one member, take the last seat twice, or give a
+    seat back twice."""
+    if event.ends_at < utcnow():
+        raise Refused("This event is over.")
+    if status == "GOING":
+        seat = db.session.execute(update(Event).where(Event.id == event.id, or_(
+            Event.capacity.is_(None), Event.going_count < Event.capacity)).values(going_count=Event.going_count + 1)).rowcount
         if not seat:
             db.session.rollback()
             raise Refused(f"“{event.title}” is full: all {event.capacity} places are taken. "
                           "Choose Maybe to hear if one frees up.")
-    elif was_going and status != "GOING":
-        db.session.execute(update(Event).where(Event.id == event.id).values(going_count=Event.going_count - 1))
-    if current is None:
-        db.session.add(EventRSVP(event_id=event.id, user_id=user.id, status=status))
+        if not set_rsvp(event, user, "GOING", unless="GOING"):  # already going: give the extra seat back
+            db.session.execute(update(Event).where(Event.id == event.id).values(going_count=Event.going_count - 1))
     else:
-        current.status = status
+        was_going = db.session.execute(update(EventRSVP).where(
+            EventRSVP.event_id == event.id, EventRSVP.user_id == user.id, EventRSVP.status == "GOING")
+            .values(status=status)).rowcount
+        if was_going:
+            db.session.execute(update(Event).where(Event.id == event.id).values(going_count=Event.going_count - 1))
+        else:
+            set_rsvp(event, user, status)
     db.session.commit()
+
+
+def set_rsvp(event, user, status, unless=None):
+    """Write the member's answer; False when it already was `unless` (nothing changed)."""
+    query = update(EventRSVP).where(EventRSVP.event_id == event.id, EventRSVP.user_id == user.id)
+    if unless:
+        query = query.where(EventRSVP.status != unless)
+    if db.session.execute(query.values(status=status)).rowcount:
+        return True
+    exists = db.session.execute(select(EventRSVP.id).where(EventRSVP.event_id == event.id,
+                                                           EventRSVP.user_id == user.id)).first()
+    if exists:
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(EventRSVP(event_id=event.id, user_id=user.id, status=status))
+    except IntegrityError:  # the member's other answer made the row a moment ago
+        return set_rsvp(event, user, status, unless)
+    return True
 
 
 def attendees(event):

@@ -158,9 +158,12 @@ def archive_channel(slug):
 def parse_cursor(value):
     try:
         pinned, moment, topic_id = value.split("_")
-        return pinned == "1", datetime.fromisoformat(moment), int(topic_id)
+        moment = datetime.fromisoformat(moment)
     except (ValueError, AttributeError):
         return None
+    if moment.tzinfo is None or not topic_id.isdigit():
+        return None  # not a cursor this page made
+    return pinned == "1", moment, int(topic_id)
 
 
 def cursor_of(topic):
@@ -317,10 +320,13 @@ def edit_reply(reply_id):
 
 
 def moderate(action):
+    """Run a moderation action; a refusal is shown as a message. True when it was done."""
     try:
         action()
     except service.Refused as error:
         flash(str(error), "error")
+        return False
+    return True
 
 
 @bp.post("/t/<int:topic_id>/hide")
@@ -355,8 +361,8 @@ def helpful(reply_id):
     topic = item.topic
     if not (g.role == "moderator" or topic.author_id == current_user.id):
         abort(403)
-    moderate(lambda: service.mark_helpful(g.space, topic, item, current_user, g.role))
-    flash("Marked as the helpful answer: the topic shows solved.", "success")
+    if moderate(lambda: service.mark_helpful(g.space, topic, item, current_user, g.role)):
+        flash("Marked as the helpful answer: the topic shows solved.", "success")
     return go_to(url_for("community.topic", topic_id=topic.id, _anchor=f"reply-{item.id}"))
 
 
@@ -400,7 +406,7 @@ def search():
 
 @bp.get("/bookmarks")
 def bookmarks():
-    return page("community/bookmarks.html", topics=service.bookmarks(g.space, current_user))
+    return page("community/bookmarks.html", topics=service.bookmarks(g.space, current_user, g.role))
 
 
 @bp.get("/leaderboard")

@@ -111,7 +111,8 @@ def niches(workspace):
 def clients_of_user(user):
     """The portals a person may open: every client record their log-in is linked to."""
     return db.session.execute(
-        select(Client).where(Client.user_id == user.id).options(joinedload(Client.workspace)).order_by(Client.id)
+        select(Client).where(Client.user_id == user.id, Client.status != "archived")
+        .options(joinedload(Client.workspace)).order_by(Client.id)
     ).scalars().all()
 
 
@@ -239,7 +240,7 @@ def add_message(thread, author, from_client, body, uploads=()):
     db.session.add(message)
     db.session.flush()
     store_attachments(client, uploads, message=message)
-    thread.message_count += 1
+    db.session.execute(update(Thread).where(Thread.id == thread.id).values(message_count=Thread.message_count + 1))
     thread.last_message_at, thread.last_from_client = now, from_client
     thread.last_preview = " ".join(body.split())[:200] or "(attachment)"
     if from_client:
@@ -410,11 +411,14 @@ def send_message_emails(now=None):
         batch = db.session.execute(select(Message).where(
             Message.thread_id == thread_id, Message.from_client == from_client, Message.emailed_at.is_(None),
             Message.created_at <= now).order_by(Message.id)).scalars().all()
-        # Claim the batch: a second worker running at once finds nothing left to send.
-        claimed = db.session.execute(update(Message).where(Message.id.in_([m.id for m in batch]), Message.emailed_at.is_(None))
-                                     .values(emailed_at=now)).rowcount
+        # Claim the batch with a mark of this run's own: a second worker running at once finds
+        # nothing left to send, and each sends exactly what it claimed.
+        mark, ids = utcnow(), [m.id for m in batch]
+        db.session.execute(update(Message).where(Message.id.in_(ids), Message.emailed_at.is_(None)).values(emailed_at=mark))
         db.session.commit()
-        if not batch or claimed != len(batch):
+        batch = db.session.execute(select(Message).where(Message.id.in_(ids), Message.emailed_at == mark)
+                                   .order_by(Message.id)).scalars().all()
+        if not batch:
             continue
         thread = db.session.get(Thread, thread_id)
         client = thread.client
@@ -429,6 +433,7 @@ def send_message_emails(now=None):
             link = external_url("portal.thread", client_id=client.id, thread_id=thread.id)
         if read_at and read_at >= batch[-1].created_at:
             continue  # they have already read it all
+        failed = False
         for user in recipients:
             if not wants_email(user, "new_message"):
                 continue
@@ -438,6 +443,10 @@ def send_message_emails(now=None):
                 sent += 1
             except MailError as error:
                 current_app.logger.warning("message e-mail to %s failed: %s", user.email, error)
+                failed = True
+        if failed:  # the mail server is down: the next run tries the batch again
+            db.session.execute(update(Message).where(Message.id.in_([m.id for m in batch])).values(emailed_at=None))
+            db.session.commit()
     return sent
 
 

@@ -102,7 +102,8 @@ def load_client(endpoint, values):
     client_id = (values or {}).get("client_id")
     if client_id is None or not current_user.is_authenticated:
         return
-    client = db.session.execute(select(Client).where(Client.id == client_id, Client.user_id == current_user.id)).scalar_one_or_none()
+    client = db.session.execute(select(Client).where(Client.id == client_id, Client.user_id == current_user.id,
+                                                     Client.status != "archived")).scalar_one_or_none()
     if client is None:
         abort(404)
     g.portal_client = client

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from studio.community import service
-from studio.community.models import EventRSVP, Like, MemberProfile, Reply, Topic
+from studio.community.models import Event, EventRSVP, Like, MemberProfile, Reply, Topic
 from studio.database import utcnow
 from studio.extensions import db
 from studio.notify.models import Notification
@@ -422,3 +422,66 @@ def test_without_javascript_a_replys_reply_link_opens_a_form_that_answers_it(app
     assert f'<input type="hidden" name="parent_id" value="{first.id}">' in page
     assert client.submit(f"{base(workspace)}/t/{topic.id}/reply", {"body": "Answer", "parent_id": first.id}).status_code == 303
     assert db.session.query(Reply).filter_by(parent_id=first.id).one().body == "Answer"
+
+
+def test_review_fixes_hold(app, community):
+    """What a second pair of eyes found, kept fixed."""
+    workspace, owner, general, alice, bob = community
+    topic = service.create_topic(workspace, alice, "member", general, "QUESTION", "Kiwi lighting", "About kiwi smoothies")
+    filler = service.add_reply(workspace, topic, bob, "member", "Unrelated words")
+    # A moderator's hide stays until a moderator lifts it.
+    service.set_hidden(topic, owner, "moderator", True)
+    with pytest.raises(service.Refused, match="only a moderator can show it again"):
+        service.set_hidden(topic, alice, "member", False)
+    # Hidden topics do not show among other members' bookmarks.
+    service.toggle_bookmark(workspace, bob, topic)
+    assert service.bookmarks(workspace, bob, "member") == [] and service.bookmarks(workspace, owner, "moderator") == []
+    service.set_hidden(topic, owner, "moderator", False)
+    assert [t.id for t in service.bookmarks(workspace, bob, "member")] == [topic.id]
+    # A word of a topic's title does not make every reply match.
+    assert [r["kind"] for r in service.search(workspace, "kiwi", alice, "member")] == ["topic"]
+    assert filler.id not in [r["reply"].id for r in service.search(workspace, "kiwi", alice, "member") if r["reply"]]
+    # A cursor this page did not make is ignored, not a server error.
+    client = app.test_client().log_in_as(alice)
+    assert client.get(f"{base(workspace)}/ch/{general.slug}?before=0_2030-01-01T00:00:00_5").status_code == 200
+    # Two channels with the same name get distinct addresses.
+    assert service.create_channel(workspace, "General!", "GENERAL").slug == "general-2"
+    # Liking and unliking does not earn the popular badge.
+    for _ in range(11):
+        service.set_like(workspace, alice, True, reply=filler)
+        service.set_like(workspace, alice, False, reply=filler)
+    assert "popular" not in {b["key"] for b in service.profile_for(workspace, bob).badges or []}
+    # Edits keep to the link limit; past events take no answers.
+    with pytest.raises(service.Refused, match="at most 2 links"):
+        service.edit(workspace, topic, alice, "member", "https://a.example https://b.example https://c.example")
+    past = service.create_event(workspace, owner, "Old", "", "PANEL", datetime(2020, 1, 1, 9), datetime(2020, 1, 1, 10), "UTC",
+                                "https://meet.example/old", None)
+    with pytest.raises(service.Refused, match="This event is over"):
+        service.rsvp(past, bob, "GOING")
+
+
+def test_answering_going_twice_at_once_takes_one_seat(app, community):
+    workspace, owner, general, alice, bob = community
+    event = service.create_event(workspace, owner, "Race", "", "MEETUP", datetime(2030, 2, 1, 9), datetime(2030, 2, 1, 10),
+                                 "UTC", "", 5)
+    service.rsvp(event, bob, "MAYBE")
+    ids = (event.id, bob.id)
+    start = threading.Barrier(2)
+
+    def going():
+        with app.app_context():
+            from studio.accounts.models import User
+
+            item, person = db.session.get(Event, ids[0]), db.session.get(User, ids[1])
+            start.wait()
+            service.rsvp(item, person, "GOING")
+            db.session.remove()
+
+    workers = [threading.Thread(target=going) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).going_count == 1
+    assert db.session.query(EventRSVP).filter_by(event_id=event.id, status="GOING").count() == 1

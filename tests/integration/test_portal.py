@@ -363,3 +363,25 @@ def test_a_background_poll_after_the_session_ended_stops_quietly(app, agency):
     assert response.status_code == 286 and "HX-Redirect" not in response.headers, "no one is carried off their page"
     response = app.test_client().get(f"/w/{workspace.slug}/inbox/badge", headers={"HX-Request": "true"})
     assert response.status_code == 401 and response.headers["HX-Redirect"].startswith("/login")
+
+
+def test_a_message_email_that_could_not_be_sent_is_tried_again(app, agency, outbox):
+    workspace, owner = agency
+    client = make_client(workspace)
+    service.start_thread(client, owner, False, "Update", "News for you")
+    app.config["MAIL_URL"] = "smtp://127.0.0.1:9"  # nothing listens there
+    later = utcnow() + timedelta(minutes=3)
+    assert service.send_message_emails(now=later) == 0
+    app.config["MAIL_URL"] = "outbox"
+    assert service.send_message_emails(now=later) == 1
+    assert outbox.to(client.email)[0]["Subject"] == "1 new message: Update"
+
+
+def test_an_archived_client_loses_the_portal(app, agency):
+    workspace, owner = agency
+    client = make_client(workspace)
+    portal = client_session(app, client)
+    assert portal.get(f"/portal/c/{client.id}/inbox").status_code == 200
+    client.status = "archived"
+    db.session.commit()
+    assert portal.get(f"/portal/c/{client.id}/inbox").status_code == 404
