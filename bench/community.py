@@ -21,11 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
-from bench.timing import measure  # noqa: E402
-from studio import create_app  # noqa: E402
+from bench.timing import analyze, bench_app, measure  # noqa: E402
 from studio.accounts.models import Membership, User  # noqa: E402
 from studio.accounts.service import create_workspace  # noqa: E402
 from studio.community.models import Channel, Like, MemberProfile, Reply, Topic, TopicRead  # noqa: E402
@@ -102,21 +100,9 @@ def fill(workspace, owner, topics, replies_per_topic, members):
     return reader, channel_ids, topic_ids
 
 
-def analyze():
-    """Fresh planner statistics, as a database that has been running a while would have."""
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("ANALYZE"))
-    else:
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
-
-
 def build(database_url, folder):
-    app = create_app({"INSTANCE_PATH": str(folder), "SECRET_KEY": "bench" * 10, "SCHEDULER_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False})
+    app = bench_app(database_url, folder)
     with app.app_context():
-        upgrade()
         owner = User(email=f"owner-{time.time_ns()}@example.com", name="Owner", password_hash="x")
         db.session.add(owner)
         big, small = create_workspace(owner, "Big community"), create_workspace(owner, "Small community")

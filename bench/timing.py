@@ -1,9 +1,12 @@
-"""What the page benchmarks share: time a page as a logged-in user and count its SQL statements."""
+"""What the page benchmarks share: an app on a database of their own, fresh statistics, and a page
+timed as a logged-in user with its SQL statements counted."""
 import statistics
 import time
 
-from sqlalchemy import event
+from flask_migrate import upgrade
+from sqlalchemy import event, text
 
+from studio import create_app
 from studio.extensions import db
 
 
@@ -31,3 +34,22 @@ def measure(app, user_id, url, repeats=25, headers=None):
         event.remove(engine, "before_cursor_execute", count)
         assert response.status_code == 200, (url, response.status_code)
     return statistics.median(timings), len(statements)
+
+
+def bench_app(database_url, folder):
+    """The studio on `database_url`, migrated, with no background jobs."""
+    app = create_app({"INSTANCE_PATH": str(folder), "SECRET_KEY": "bench" * 10, "SCHEDULER_ENABLED": False,
+                      "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def analyze():
+    """Fresh planner statistics, as a database that has been running a while would have."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE"))
+    else:
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
