@@ -6,7 +6,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, literal, literal_column, or_, select, text, update
+from sqlalchemy import (
+    and_,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -58,23 +68,20 @@ class Refused(Exception):
 # ---- who is in the community -------------------------------------------------------------------
 
 
+def role_for(workspace_role):
+    """The community part of a workspace role: its owners, admins and editors moderate."""
+    return "moderator" if workspace_role in MODERATOR_ROLES else "member"
+
+
 def community_role(workspace, user):
     """"moderator" for the team that runs it, "member" for its viewers and clients, else None."""
     role = db.session.execute(select(Membership.role).where(Membership.workspace_id == workspace.id,
                                                             Membership.user_id == user.id)).scalar_one_or_none()
     if role is not None:
-        return "moderator" if role in MODERATOR_ROLES else "member"
+        return role_for(role)
     client = db.session.execute(select(Client.id).where(Client.workspace_id == workspace.id, Client.user_id == user.id,
                                                         Client.status != "archived")).first()
     return "member" if client else None
-
-
-def communities_of(user):
-    """Workspaces whose community this person belongs to, through a client record."""
-    from studio.accounts.models import Workspace
-
-    return db.session.execute(select(Workspace).join(Client, Client.workspace_id == Workspace.id)
-                              .where(Client.user_id == user.id).order_by(Workspace.name)).scalars().all()
 
 
 def username_from(name):
@@ -308,12 +315,13 @@ def create_topic(workspace, author, role, channel, type_, title, body, uploads=(
     check_may_post(channel, role)
     profile = profile_for(workspace, author)
     digest = check_spam(workspace, author, profile, body, "topic", role)
+    checked = checked_uploads(uploads)
     now = utcnow()
     topic = Topic(workspace_id=workspace.id, channel_id=channel.id, author_id=author.id, type=type_, title=title.strip(),
                   body=body, body_html=render(workspace, body), body_hash=digest, last_activity_at=now, created_at=now)
     db.session.add(topic)
     db.session.flush()
-    store_files(workspace, topic, uploads)
+    store_files(workspace, topic, checked)
     award(workspace.id, author.id, "topic")
     index(workspace, "topic", topic.id, topic.id, topic.title, body)
     mark_topic_read(topic, author)
@@ -324,25 +332,22 @@ def create_topic(workspace, author, role, channel, type_, title, body, uploads=(
     return topic
 
 
-def store_files(workspace, topic, uploads):
-    import uuid
-
+def store_files(workspace, topic, checked):
     from studio.community.models import CommunityFile
-    from studio.library.service import store_file
-    from studio.portal.files import AttachmentRefused, check_attachment
+    from studio.portal.files import store_upload
 
-    checked = []
-    for upload in uploads:
-        try:
-            checked.append((upload, *check_attachment(upload.stream.name, upload.filename)))
-        except AttachmentRefused as refusal:
-            db.session.rollback()
-            raise Refused(str(refusal), "files") from refusal
-    for upload, content_type, size in checked:
-        key = f"{workspace.id}/community/{uuid.uuid4().hex}"
-        store_file(key, upload.stream.name)
-        db.session.add(CommunityFile(workspace_id=workspace.id, topic_id=topic.id, storage_key=key, content_type=content_type,
-                                     filename=(upload.filename or "file").rsplit("/", 1)[-1][:255], size_bytes=size))
+    db.session.add_all([CommunityFile(workspace_id=workspace.id, topic_id=topic.id, filename=upload.filename,
+                                      storage_key=store_upload(workspace.id, "community", upload),
+                                      content_type=upload.content_type, size_bytes=upload.size) for upload in checked])
+
+
+def checked_uploads(uploads):
+    from studio.portal.files import AttachmentRefused, check_uploads
+
+    try:
+        return check_uploads(uploads)
+    except AttachmentRefused as refusal:
+        raise Refused(str(refusal), "files") from refusal
 
 
 def add_reply(workspace, topic, author, role, body, parent=None):

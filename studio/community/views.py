@@ -6,6 +6,7 @@ from functools import wraps
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from studio.accounts.models import User, Workspace
 from studio.community import service
@@ -24,7 +25,6 @@ from studio.community.models import Channel, CommunityFile, Event, Reply, Report
 from studio.database import utcnow
 from studio.extensions import db
 from studio.notify import service as notify
-from studio.notify.models import Notification
 from studio.web import external_url, go_to, page, partial, safe_next_url, show_form
 
 bp = Blueprint("community", __name__, url_prefix="/community/<space>")
@@ -47,23 +47,24 @@ def require_member():
         from studio.web import send_to_login
 
         return send_to_login()
-    workspace = db.session.execute(select(Workspace).where(Workspace.slug == g.space_slug)).scalar_one_or_none()
-    role = service.community_role(workspace, current_user) if workspace else None
-    if role is None:
-        abort(404)
-    g.space, g.role = workspace, role
-    g.profile = service.profile_for(workspace, current_user)
-    # The navigation follows who is visiting: the team's workspace menu, or the client's portal.
+    # Who is visiting decides the role and the navigation: the team (its workspace menu) or a
+    # client (their portal's menu). One query for each, whatever the page.
+    from studio.portal.models import Client
     from studio.security.access import load_membership
 
-    membership = load_membership(current_user.id, workspace.slug)
+    membership = load_membership(current_user.id, g.space_slug)
     if membership is not None:
+        workspace, role = membership.workspace, service.role_for(membership.role)
         g.workspace, g.membership = workspace, membership
     else:
-        from studio.portal.models import Client
-
-        g.portal_client = db.session.execute(select(Client).where(
-            Client.workspace_id == workspace.id, Client.user_id == current_user.id)).scalar_one_or_none()
+        client = db.session.execute(select(Client).join(Workspace, Workspace.id == Client.workspace_id).where(
+            Workspace.slug == g.space_slug, Client.user_id == current_user.id, Client.status != "archived")
+            .options(joinedload(Client.workspace))).scalar_one_or_none()
+        if client is None:
+            abort(404)
+        workspace, role, g.portal_client = client.workspace, "member", client
+    g.space, g.role = workspace, role
+    g.profile = service.profile_for(workspace, current_user)
     return None
 
 
@@ -332,19 +333,21 @@ def moderate(action):
 @bp.post("/t/<int:topic_id>/hide")
 def hide_topic(topic_id):
     item = visible_topic(topic_id)
-    if not service.may_edit(item, current_user, g.role):
-        abort(403)
-    moderate(lambda: service.set_hidden(item, current_user, g.role, not item.is_hidden))
-    return go_to(url_for("community.topic", topic_id=item.id))
+    return toggle_hidden(item, item.id)
 
 
 @bp.post("/r/<int:reply_id>/hide")
 def hide_reply(reply_id):
     item = visible_reply(reply_id)
+    return toggle_hidden(item, item.topic_id)
+
+
+def toggle_hidden(item, topic_id):
+    """Hide a topic or reply, or show it again (authors and moderators; see service.set_hidden)."""
     if not service.may_edit(item, current_user, g.role):
         abort(403)
     moderate(lambda: service.set_hidden(item, current_user, g.role, not item.is_hidden))
-    return go_to(url_for("community.topic", topic_id=item.topic_id))
+    return go_to(url_for("community.topic", topic_id=topic_id))
 
 
 @bp.post("/t/<int:topic_id>/pin")
@@ -423,12 +426,9 @@ def notifications():
 
 @bp.get("/notifications/<int:notification_id>")
 def open_notification(notification_id):
-    item = db.session.execute(select(Notification).where(Notification.id == notification_id,
-                                                         Notification.user_id == current_user.id,
-                                                         Notification.workspace_id == g.space.id)).scalar_one_or_none()
+    item = notify.open_notification(current_user.id, notification_id, workspace_id=g.space.id, client_id=None)
     if item is None:
         abort(404)
-    notify.mark_read(item)
     return redirect(safe_next_url(item.action_url, url_for("community.notifications")))
 
 

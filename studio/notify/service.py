@@ -33,6 +33,17 @@ def unread_count(user_id, client_id):
         *_scope(user_id, client_id), Notification.read_at.is_(None))).scalar_one()
 
 
+def open_notification(user_id, notification_id, **scope):
+    """One of the person's notifications within `scope` (a client's portal, a community), marked
+    read; None when it is not theirs there."""
+    notification = db.session.execute(select(Notification).where(
+        Notification.id == notification_id, Notification.user_id == user_id,
+        *(getattr(Notification, name) == value for name, value in scope.items()))).scalar_one_or_none()
+    if notification is not None:
+        mark_read(notification)
+    return notification
+
+
 def mark_read(notification):
     if notification.read_at is None:
         notification.read_at = utcnow()

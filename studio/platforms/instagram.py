@@ -6,7 +6,12 @@ Instagram fetches from our signed link; a reel whose bytes we send to the resuma
 a carousel of child containers), wait until it is FINISHED, then publish it. The container id is
 kept in the delivery's progress so a retry after a timeout does not make a second one."""
 from studio.platforms.base import Account, Platform, Published, Tokens
-from studio.platforms.errors import AuthError, PermanentError, RetryableError, UncertainError
+from studio.platforms.errors import (
+    AuthError,
+    PermanentError,
+    RetryableError,
+    UncertainError,
+)
 from studio.platforms.facebook import classify_meta, note_meta_load
 from studio.platforms.options import Option
 

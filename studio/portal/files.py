@@ -2,13 +2,15 @@
 the name says it is, of a kind we accept, and under the size limit. Executables and scripts are
 refused whatever they are called."""
 import os
+import uuid
 import zipfile
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from flask import current_app
 
 from studio.library.probe import sniff
-from studio.library.service import describe_bytes
+from studio.library.service import describe_bytes, store_file
 
 # Extension -> (content type, what people call it).
 ACCEPTED = {
@@ -82,3 +84,27 @@ def check_attachment(path, filename):
     if found != expected and not plain_text:
         raise AttachmentRefused(f"{name} is named as {described} but its content is not; it was not attached.")
     return expected, size
+
+
+@dataclass
+class CheckedUpload:
+    path: str
+    filename: str
+    content_type: str
+    size: int
+
+
+def check_uploads(uploads):
+    """Every upload checked before any is kept: [CheckedUpload], or AttachmentRefused for the first bad one."""
+    checked = []
+    for upload in uploads:
+        content_type, size = check_attachment(upload.stream.name, upload.filename)
+        checked.append(CheckedUpload(upload.stream.name, PurePath(upload.filename or "file").name[:255], content_type, size))
+    return checked
+
+
+def store_upload(workspace_id, area, checked):
+    """Keep a checked upload in storage under the workspace; returns its storage key."""
+    key = f"{workspace_id}/{area}/{uuid.uuid4().hex}"
+    store_file(key, checked.path)
+    return key

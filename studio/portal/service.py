@@ -2,7 +2,6 @@
 that tell the other side what is new (batched, and only as each person's preferences allow)."""
 import hashlib
 import secrets
-import uuid
 from datetime import timedelta
 
 from flask import current_app
@@ -18,10 +17,8 @@ from studio.accounts.service import (
 )
 from studio.database import utcnow
 from studio.extensions import db
-from studio.library.service import store_file
-from studio.library.storage import storage
 from studio.notify import service as notify
-from studio.portal.files import check_attachment
+from studio.portal.files import AttachmentRefused, check_uploads, store_upload
 from studio.portal.models import (
     Client,
     Deliverable,
@@ -192,54 +189,49 @@ def sign_up_client(invite, name, password, timezone="UTC"):
 # ---- files -------------------------------------------------------------------------------------
 
 
-def store_attachments(client, uploads, message=None, deliverable=None):
-    """Check every upload first (nothing is kept if one is refused), then store them all."""
-    checked = [(upload, *check_attachment(upload.stream.name, upload.filename)) for upload in uploads]
-    saved = []
-    for upload, content_type, size in checked:
-        key = f"{client.workspace_id}/portal/{uuid.uuid4().hex}"
-        store_file(key, upload.stream.name)
-        saved.append(PortalFile(workspace_id=client.workspace_id, client_id=client.id, storage_key=key,
-                                filename=(upload.filename or "file").rsplit("/", 1)[-1][:255], content_type=content_type,
-                                size_bytes=size, message_id=message.id if message else None,
-                                deliverable_id=deliverable.id if deliverable else None))
-    db.session.add_all(saved)
-    return saved
+def checked_uploads(uploads):
+    try:
+        return check_uploads(uploads)
+    except AttachmentRefused as refusal:
+        raise PortalError(str(refusal), field="files") from refusal
 
 
-def open_file(portal_file):
-    return storage().open(portal_file.storage_key)
+def store_attachments(client, checked, message=None, deliverable=None):
+    """Keep already checked uploads and attach them to a message or a deliverable."""
+    db.session.add_all([
+        PortalFile(workspace_id=client.workspace_id, client_id=client.id,
+                   storage_key=store_upload(client.workspace_id, "portal", upload), filename=upload.filename,
+                   content_type=upload.content_type, size_bytes=upload.size, message_id=message.id if message else None,
+                   deliverable_id=deliverable.id if deliverable else None)
+        for upload in checked])
 
 
 # ---- threads and messages ----------------------------------------------------------------------
 
 
 def start_thread(client, author, from_client, subject, body, uploads=(), deliverable=None):
+    checked = checked_uploads(uploads)  # a refused file leaves nothing behind, not even the thread
     thread = Thread(workspace_id=client.workspace_id, client_id=client.id, subject=subject.strip()[:200],
                     deliverable_id=deliverable.id if deliverable else None, state="open")
     db.session.add(thread)
     db.session.flush()
-    add_message(thread, author, from_client, body, uploads)
+    write_message(thread, author, from_client, body, checked)
     return thread
 
 
 def add_message(thread, author, from_client, body, uploads=()):
     """A message in `thread`; files are checked before anything is written."""
-    from studio.portal.files import AttachmentRefused
+    return write_message(thread, author, from_client, body, checked_uploads(uploads))
 
+
+def write_message(thread, author, from_client, body, checked):
     client = thread.client
-    try:
-        for upload in uploads:
-            check_attachment(upload.stream.name, upload.filename)
-    except AttachmentRefused as refusal:
-        db.session.rollback()
-        raise PortalError(str(refusal), field="files") from refusal
     now = utcnow()
     message = Message(workspace_id=thread.workspace_id, thread_id=thread.id, sender_id=author.id, from_client=from_client,
                       body=body.strip(), created_at=now)
     db.session.add(message)
     db.session.flush()
-    store_attachments(client, uploads, message=message)
+    store_attachments(client, checked, message=message)
     db.session.execute(update(Thread).where(Thread.id == thread.id).values(message_count=Thread.message_count + 1))
     thread.last_message_at, thread.last_from_client = now, from_client
     thread.last_preview = " ".join(body.split())[:200] or "(attachment)"
@@ -322,18 +314,12 @@ def client_unread_count(client):
 
 
 def create_deliverable(client, author, title, program_month, body, uploads=(), publish=True):
-    from studio.portal.files import AttachmentRefused
-
-    try:
-        for upload in uploads:
-            check_attachment(upload.stream.name, upload.filename)
-    except AttachmentRefused as refusal:
-        raise PortalError(str(refusal), field="files") from refusal
+    checked = checked_uploads(uploads)
     deliverable = Deliverable(workspace_id=client.workspace_id, client_id=client.id, created_by_id=author.id,
                               title=title.strip(), program_month=program_month, body=body.strip())
     db.session.add(deliverable)
     db.session.flush()
-    store_attachments(client, uploads, deliverable=deliverable)
+    store_attachments(client, checked, deliverable=deliverable)
     db.session.commit()
     if publish:
         publish_deliverable(deliverable)

@@ -10,7 +10,6 @@ from studio.accounts.service import AccountError, LinkRefused, find_user_by_emai
 from studio.extensions import db
 from studio.library.storage import LocalStorage, storage
 from studio.notify import service as notify
-from studio.notify.models import Notification
 from studio.portal import service
 from studio.portal.forms import EmailPreferencesForm, MessageForm, NewThreadForm
 from studio.portal.models import Client, Deliverable, PortalFile, Thread
@@ -258,12 +257,9 @@ def notifications(client_id):
 
 @bp.get("/c/<int:client_id>/notifications/<int:notification_id>")
 def open_notification(client_id, notification_id):
-    item = db.session.execute(select(Notification).where(
-        Notification.id == notification_id, Notification.user_id == current_user.id,
-        Notification.client_id == g.portal_client.id)).scalar_one_or_none()
+    item = notify.open_notification(current_user.id, notification_id, client_id=g.portal_client.id)
     if item is None:
         abort(404)
-    notify.mark_read(item)
     return redirect(safe_next_url(item.action_url, url_for("portal.notifications")))
 
 
