@@ -470,7 +470,8 @@ def profile(username):
 def edit_profile():
     mine = g.profile
     if request.method == "GET":
-        form = ProfileForm(obj=mine, links="\n".join(mine.links or []))
+        form = ProfileForm(obj=mine)
+        form.links.data = "\n".join(mine.links or [])  # the column holds a list; the box, one address a line
     else:
         form = ProfileForm()
     if form.validate_on_submit():

@@ -1,0 +1,65 @@
+"""A member's own pages in the community: editing the profile, liking, and the navigation."""
+import pytest
+
+from studio.community import service
+from studio.community.models import MemberProfile
+from studio.extensions import db
+from tests.factories import make_channel, make_client, make_workspace, owner_of
+
+
+@pytest.fixture
+def club():
+    workspace = make_workspace(name="Makers Club")
+    owner = owner_of(workspace)
+    general = make_channel(workspace, "General")
+    alice, bob = make_client(workspace, name="Alice Moon"), make_client(workspace, name="Bob Stone")
+    for person in (owner, alice.user, bob.user):
+        service.profile_for(workspace, person)
+    return workspace, owner, general, alice.user, bob.user
+
+
+def base(workspace):
+    return f"/community/{workspace.slug}"
+
+
+def profile_form_values(page):
+    """What the edit-profile form would send back unchanged, read from its page."""
+    import html
+    import re
+
+    textarea = re.search(r'<textarea[^>]*name="links"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    bio = re.search(r'<textarea[^>]*name="bio"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    username = re.search(r'name="username"[^>]*value="([^"]*)"|value="([^"]*)"[^>]*name="username"', page)
+    return {"username": username.group(1) or username.group(2), "bio": html.unescape(bio.strip()),
+            "links": html.unescape(textarea.strip()),
+            "location": "", "allow_dms": "y"}
+
+
+def test_a_member_without_links_saves_her_profile_as_it_is(app, club):
+    workspace, owner, general, alice, bob = club
+    member = app.test_client().log_in_as(alice)
+
+    page = member.text(base(workspace) + "/profile")
+    values = profile_form_values(page)
+    assert values["links"] == "", "the Links box starts empty, not with []"
+    assert "[]" not in page
+
+    values["bio"] = "I film recipes."
+    response = member.submit(base(workspace) + "/profile", values)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    profile = db.session.get(MemberProfile, service.profile_for(workspace, alice).id)
+    assert profile.bio == "I film recipes." and profile.links == []
+
+
+def test_a_member_sees_her_links_one_per_line_and_keeps_them(app, club):
+    workspace, owner, general, alice, bob = club
+    member = app.test_client().log_in_as(alice)
+    service.update_profile(service.profile_for(workspace, alice), "alice_moon", "", "",
+                           ["https://alice.example", "https://video.example/alice"], True, True)
+
+    values = profile_form_values(member.text(base(workspace) + "/profile"))
+    assert values["links"].splitlines() == ["https://alice.example", "https://video.example/alice"]
+    assert member.submit(base(workspace) + "/profile", values).status_code == 303
+    profile = service.profile_for(workspace, alice)
+    db.session.refresh(profile)
+    assert profile.links == ["https://alice.example", "https://video.example/alice"]
