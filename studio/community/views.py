@@ -279,7 +279,8 @@ def like_response(set_like, kind, item):
         flash(str(error), "error")
         liked, count = False, item.like_count
     if request.headers.get("HX-Request"):
-        return partial("community/_like.html", kind=kind, item_id=item.id, liked=liked, count=count)
+        return partial("community/_like.html", kind=kind, item_id=item.id, liked=liked, count=count,
+                       own=item.author_id == current_user.id)
     topic_id = item.id if kind == "topic" else item.topic_id
     return go_to(url_for("community.topic", topic_id=topic_id))
 

@@ -63,3 +63,34 @@ def test_a_member_sees_her_links_one_per_line_and_keeps_them(app, club):
     profile = service.profile_for(workspace, alice)
     db.session.refresh(profile)
     assert profile.links == ["https://alice.example", "https://video.example/alice"]
+
+
+def test_a_member_sees_likes_on_her_own_reply_without_a_like_button(app, club):
+    workspace, owner, general, alice, bob = club
+    topic = service.create_topic(workspace, bob, "member", general, "QUESTION", "Best light for food?", "Window or LED?")
+    mine = service.add_reply(workspace, topic, alice, "member", "A north window.")
+    service.set_like(workspace, bob, True, reply=mine)
+    member = app.test_client().log_in_as(alice)
+
+    page = member.text(f"{base(workspace)}/t/{topic.id}")
+    own_reply = page.split(f'id="reply-{mine.id}"', 1)[1]
+    assert f'action="{base(workspace)}/r/{mine.id}/like"' not in page, "no button that would do nothing"
+    assert "your post" in own_reply.split("</article>", 1)[0] and '<span class="like-count">1</span>' in own_reply
+    assert f'action="{base(workspace)}/t/{topic.id}/like"' in page, "Bob's question can still be liked"
+
+    # A stale page's button (or a hand-made request) says why instead of doing nothing.
+    answer = member.submit(f"{base(workspace)}/r/{mine.id}/like", {"liked": "1"}, htmx=True)
+    assert "your post" in answer.get_data(as_text=True)
+    refused = member.submit(f"{base(workspace)}/r/{mine.id}/like", {"liked": "1"})
+    assert "You cannot like your own post." in member.text(refused.headers["Location"])
+    assert service.current_count(type(mine), mine.id) == 1
+
+
+def test_the_profile_tab_is_current_only_on_the_members_own_profile(app, club):
+    workspace, owner, general, alice, bob = club
+    member = app.test_client().log_in_as(alice)
+    tab = f'href="{base(workspace)}/u/alice_moon" aria-current="page"'
+
+    assert tab in member.text(f"{base(workspace)}/u/alice_moon")
+    bobs = member.text(f"{base(workspace)}/u/bob_stone")
+    assert tab not in bobs and 'aria-current="page"' not in bobs.split('aria-label="Community"', 1)[1].split("</nav>", 1)[0]
