@@ -6,6 +6,7 @@ import json
 import secrets
 import time
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from flask import current_app
 from sqlalchemy import select
@@ -49,8 +50,9 @@ def connections_of(workspace):
 # ---- the authorization flow ----------------------------------------------------------------------
 
 
-def start_authorization(platform_key, workspace, redirect_uri, reconnect_id=None):
-    """The platform's authorize URL and the flow record to keep until the callback."""
+def start_authorization(platform_key, workspace, redirect_uri, reconnect_id=None, login_hint=None):
+    """The platform's authorize URL and the flow record to keep until the callback. `login_hint`
+    (Reconnect's account) is passed where the platform takes one, to start its sign-in there."""
     platform = get_platform(platform_key)
     if not platform.configured:
         raise ConnectError(f"{platform.name} is not configured on this studio yet.")
@@ -58,7 +60,10 @@ def start_authorization(platform_key, workspace, redirect_uri, reconnect_id=None
     verifier = secrets.token_urlsafe(64) if platform.uses_pkce else None
     flow = {"platform": platform_key, "workspace_id": workspace.id, "slug": workspace.slug, "verifier": verifier,
             "reconnect_id": reconnect_id, "started": int(time.time())}
-    return platform.authorization_url(redirect_uri, state, verifier), state, flow
+    url = platform.authorization_url(redirect_uri, state, verifier)
+    if login_hint and platform.login_hint_param:
+        url += ("&" if "?" in url else "?") + urlencode({platform.login_hint_param: login_hint})
+    return url, state, flow
 
 
 def flow_is_fresh(flow):

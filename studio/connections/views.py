@@ -52,9 +52,10 @@ def index():
     return connections_page()
 
 
-def begin(platform_key, reconnect_id=None):
+def begin(platform_key, reconnect_id=None, login_hint=None):
     try:
-        url, state, flow = service.start_authorization(platform_key, g.workspace, redirect_uri(platform_key), reconnect_id)
+        url, state, flow = service.start_authorization(platform_key, g.workspace, redirect_uri(platform_key), reconnect_id,
+                                                       login_hint)
     except service.ConnectError as error:
         return connections_changed(str(error), "error")
     flows = dict(session.get("oauth_flows", {}))
@@ -74,7 +75,7 @@ def connect(platform):
 @requires_role("editor")
 def reconnect(connection_id):
     connection = scoped_get_or_404(PlatformConnection, connection_id)
-    return begin(connection.platform, connection.id)
+    return begin(connection.platform, connection.id, connection.username)
 
 
 @bp.post("/connections/<int:connection_id>/refresh")

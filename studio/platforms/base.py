@@ -96,6 +96,7 @@ class Platform:
     endpoints: dict = {}
     can_refresh = True
     picks_accounts = False  # the user chooses which of the returned accounts to connect
+    login_hint_param = None  # the authorize parameter that names the account to sign in as (Reconnect fills it)
     docs = ""
 
     def __init__(self, config):

@@ -22,6 +22,7 @@ class Sandbox(Platform):
     endpoints = {"authorize": ("base", "/sandbox/oauth/authorize"), "token": ("base", "/sandbox/oauth/token"),
                  "revoke": ("base", "/sandbox/oauth/revoke")}
     docs = "/sandbox/"
+    login_hint_param = "login_hint"  # the consent page starts with the handle being reconnected
 
     def __init__(self, config):
         super().__init__(config)

@@ -66,7 +66,8 @@ def authorize():
             # The client is known and its redirect URI checked: the error goes back to it (RFC 6749 4.1.2.1).
             return server.handle_error_response(request, error)
         return page("sandbox/oauth_error.html", error=error, status=400)
-    form = ConsentForm()
+    # Reconnect names the account (login_hint), so the consent page starts with its handle.
+    form = ConsentForm(handle=request.args.get("login_hint", "")[:40] or None)
     scopes = (grant.request.payload.scope or "").split()
     if request.method == "POST" and form.deny.data:
         return server.create_authorization_response(grant_user=None, grant=grant)

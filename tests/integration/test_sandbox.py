@@ -316,3 +316,20 @@ def test_bad_api_input_gets_a_json_error_not_a_crash(api):
                        ("/posts", {"text": "x", "client_reference": {"a": 1}}), ("/posts", {"text": ""})]:
         response = api.post(f"{api.base}{path}", json=body, timeout=10)
         assert response.status_code == 400 and response.json()["error"]["message"], (path, body)
+
+
+def test_reconnect_opens_the_consent_page_with_the_cards_handle_filled_in(maker):
+    workspace, browser = maker
+    connect_sandbox(browser, workspace, "maya_cooks")
+    [connection] = connections()
+    page = browser.get(f"/w/{workspace.slug}/connections")
+    started = browser.submit(page, action=f"/w/{workspace.slug}/connections/{connection.id}/reconnect",
+                             allow_redirects=False)
+    consent = browser.get(started.headers["Location"])
+    handle_input = re.search(r'<input[^>]*name="handle"[^>]*>', consent.text).group(0)
+    assert 'value="maya_cooks"' in handle_input
+
+    # Allow, as the page stands, renews the same card.
+    response = browser.submit(consent, {"handle": "maya_cooks", "allow": "Allow"})
+    assert response.status_code == 200 and "Connected Sandbox account @maya_cooks" in response.text
+    assert [(c.id, c.username) for c in connections()] == [(connection.id, "maya_cooks")]
