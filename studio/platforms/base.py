@@ -234,6 +234,10 @@ class Platform:
         (an upload session, an id for the publish in flight); the engine saves it."""
         raise NotImplementedError
 
+    def post_url(self, platform_post_id, stored_url):
+        """The address to show for a published post: the one the platform gave, as a rule."""
+        return stored_url
+
     def fetch_account_stats(self, access_token, connection):
         """{followers, following, posts} as the platform counts them (a key it lacks is left out),
         or None where the platform offers this app no such numbers."""

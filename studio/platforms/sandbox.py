@@ -46,6 +46,20 @@ class Sandbox(Platform):
             return request.host_url.rstrip("/") + "/sandbox/oauth/authorize"
         return self.endpoint("authorize")
 
+    def post_url(self, platform_post_id, stored_url):
+        """Worked out when shown, not kept: a sandbox served by this studio has its posts wherever
+        the studio is reached now (PUBLIC_URL, else this request's host), which need not be where
+        it was when the post was made (the demo is seeded before the server knows its port)."""
+        if not platform_post_id:
+            return stored_url
+        if self.enabled and has_request_context():
+            from studio.web import public_base_url
+
+            base = public_base_url()
+        else:
+            base = self.endpoint("authorize").removesuffix("/sandbox/oauth/authorize")
+        return f"{base}/sandbox/p/{platform_post_id}"
+
     supports_lookup = True
 
     def quota(self):

@@ -100,6 +100,11 @@ class Delivery(db.Model):
 
     post: Mapped[Post] = relationship(back_populates="deliveries")
     connection = relationship("PlatformConnection")
+
+    @property
+    def link(self):
+        """The published post's address, worked out when shown (see Platform.post_url)."""
+        return post_link(self.platform, self.platform_post_id, self.platform_url)
     attempts: Mapped[list["PublishAttempt"]] = relationship(cascade="all, delete-orphan", order_by="PublishAttempt.id")
 
 
@@ -136,6 +141,18 @@ class PublishedPost(db.Model):
     metrics: Mapped[dict] = mapped_column(db.JSON, default=dict)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def link(self):
+        return post_link(self.platform, self.platform_post_id, self.url)
+
+
+def post_link(platform_key, platform_post_id, stored_url):
+    if not stored_url:
+        return stored_url
+    from studio.platforms import PLATFORM_CLASSES, get_platform
+
+    return get_platform(platform_key).post_url(platform_post_id, stored_url) if platform_key in PLATFORM_CLASSES else stored_url
 
 
 class WorkerHeartbeat(db.Model):
