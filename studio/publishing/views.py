@@ -1,12 +1,15 @@
 """Compose, the posts list with what needs attention, a post's timeline, the month calendar, and
 the engine's status."""
 import calendar as month_math
+import hashlib
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, g, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
 from studio.extensions import db
@@ -25,9 +28,11 @@ from studio.publishing.models import (
     POST_STATUSES,
     Delivery,
     Post,
+    PostMedia,
     PublishedPost,
     WorkerHeartbeat,
 )
+from studio.publishing.status import derive_status
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
 from studio.web import go_to, page, partial, safe_next_url
 
@@ -147,12 +152,12 @@ def options():
 def index():
     upcoming = db.session.execute(
         select(Post).where(Post.workspace_id == g.workspace.id, Post.status.in_(("scheduled", "publishing")))
-        .order_by(Post.scheduled_at).limit(50)
+        .order_by(Post.scheduled_at).limit(50).options(selectinload(Post.deliveries))
     ).scalars().all()
     recent = db.session.execute(
         select(Post).where(Post.workspace_id == g.workspace.id,
                            Post.status.in_(("published", "partially_failed", "failed", "cancelled", "missed", "draft")))
-        .order_by(Post.updated_at.desc()).limit(30)
+        .order_by(Post.updated_at.desc()).limit(30).options(selectinload(Post.deliveries))
     ).scalars().all()
     return page("posts/index.html", upcoming=upcoming, recent=recent, attention=service.needing_attention(g.workspace),
                 zone=viewer_zone())
@@ -160,7 +165,7 @@ def index():
 
 @bp.get("/posts/<int:post_id>")
 def detail(post_id):
-    post = scoped_get_or_404(Post, post_id)
+    post = scoped_get_or_404(Post, post_id, *POST_PAGE_LOADS)
     local = service.local_time(post.scheduled_at, viewer_zone())
     form = RescheduleForm(formdata=None, version=post.version, date=local.date() if local else None,
                           time=local.time().replace(second=0, microsecond=0) if local else None)
@@ -363,3 +368,93 @@ def status():
     workers = db.session.execute(select(WorkerHeartbeat).order_by(WorkerHeartbeat.last_seen_at.desc()).limit(20)).scalars().all()
     return page("posts/status.html", workers=workers, oldest_due=service.oldest_due_age(),
                 attention=len(service.needing_attention(g.workspace)))
+
+
+# ---- pages that keep themselves current while posts publish ------------------------------------
+# A post's page, the posts list and the calendar poll while a post on them can still change on its
+# own (scheduled or publishing). Each poll sends what the page last showed as a short fingerprint:
+# unchanged answers 204 (htmx swaps nothing) after the same two queries every time; changed answers
+# the page's block, drawn by the page's own view, whose poller is gone once everything is final.
+
+LIVE_POLL_SECONDS = 3
+WATCHED_STATUSES = ("scheduled", "publishing")
+POST_PAGE_LOADS = (
+    selectinload(Post.deliveries).selectinload(Delivery.attempts),
+    selectinload(Post.deliveries).joinedload(Delivery.connection),
+    selectinload(Post.media).joinedload(PostMedia.asset),
+)
+
+
+bp.add_app_template_global(LIVE_POLL_SECONDS, "live_poll_seconds")
+
+
+def fingerprint(parts):
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+class PostState(NamedTuple):
+    status: str  # derived from the deliveries: "publishing" as soon as a worker has claimed one
+    changeable: bool  # the text and the time can still be changed (nothing has started)
+    cancellable: bool  # something is left to cancel
+    seen: str | None  # the fingerprint a poll compares; None once nothing can change on its own
+
+
+@bp.app_template_global()
+def post_state(post):
+    deliveries = post.deliveries
+    status = derive_status(post)
+    started = any(d.attempt_count or d.status not in ("pending", "cancelled", "missed") for d in deliveries)
+    changeable = status in ("draft", "scheduled", "missed") and not started
+    cancellable = changeable or (status == "publishing" and any(d.status in ("pending", "missed") for d in deliveries))
+    seen = None
+    if status in WATCHED_STATUSES:
+        seen = fingerprint((post.status, post.version, [(d.id, d.status, d.attempt_count, d.next_attempt_at,
+                                                         d.platform_url, d.last_error) for d in deliveries]))
+    return PostState(status, changeable, cancellable, seen)
+
+
+@bp.app_template_global()
+def posts_watch(posts):
+    """The posts of a list or calendar that can still change on their own, and their fingerprint:
+    {"posts": "3,7", "seen": "…"}, or None when there is nothing to watch."""
+    watched = sorted((post for post in posts if post.status in WATCHED_STATUSES), key=lambda post: post.id)
+    if not watched:
+        return None
+    return {"posts": ",".join(str(post.id) for post in watched), "seen": rows_fingerprint(watched)}
+
+
+def rows_fingerprint(posts):
+    return fingerprint([(post.id, post.status, post.version) for post in posts])
+
+
+def unchanged_rows():
+    """True when the posts a list or calendar watches still look as it showed them (one query)."""
+    ids = [int(part) for part in request.args.get("posts", "").split(",") if part.isdigit()][:200]
+    posts = db.session.execute(select(Post).where(Post.workspace_id == g.workspace.id, Post.id.in_(ids))
+                               .order_by(Post.id)).scalars().all()
+    return len(posts) == len(ids) and rows_fingerprint(posts) == request.args.get("seen")
+
+
+def nothing_new():
+    return Response(status=204)
+
+
+@bp.get("/posts/<int:post_id>/live")
+def live_detail(post_id):
+    """The post page's poll: 204 while nothing changed, else the page's block drawn anew."""
+    post = scoped_get_or_404(Post, post_id)
+    seen = post_state(post).seen
+    if seen is not None and seen == request.args.get("seen"):
+        return nothing_new()
+    db.session.expire_all()  # drawn afresh, with everything the page shows loaded at once
+    return detail(post_id)
+
+
+@bp.get("/posts/live")
+def live_index():
+    return nothing_new() if unchanged_rows() else index()
+
+
+@bp.get("/calendar/live")
+def live_month():
+    return nothing_new() if unchanged_rows() else month()

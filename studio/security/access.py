@@ -71,10 +71,11 @@ def requires_role(minimum):
     return decorator
 
 
-def scoped_get_or_404(model, object_id):
-    """A row of the current workspace by id; any other workspace's row answers 404."""
+def scoped_get_or_404(model, object_id, *options):
+    """A row of the current workspace by id; any other workspace's row answers 404. `options` are
+    loader options (what a page shows of the row's relations, loaded with it)."""
     row = db.session.execute(
-        select(model).where(model.id == object_id, model.workspace_id == g.workspace.id)
+        select(model).where(model.id == object_id, model.workspace_id == g.workspace.id).options(*options)
     ).scalar_one_or_none()
     if row is None:
         abort(404)
