@@ -110,7 +110,8 @@ def preflight(workspace, message, overrides, connections, assets, options=None):
         platform = get_platform(connection.platform)
         found = []
         if connection.status != "active":
-            found.append(Problem(f"@{connection.username} needs reconnecting", "connections"))
+            found.append(Problem("needs reconnecting before it can publish: reconnect it on Connections, or leave "
+                                 "it out (a draft may keep it)", "connections"))
         limit = CAPTION_LIMITS.get(connection.platform)
         length = weighted_length(text, connection.platform)
         if limit and length > limit:

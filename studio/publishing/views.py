@@ -54,7 +54,8 @@ def compose_form():
         select(MediaAsset).where(MediaAsset.workspace_id == g.workspace.id, MediaAsset.status == "ready")
         .order_by(MediaAsset.created_at.desc()).limit(60)
     ).scalars().all()
-    form.connections.choices = [SelectChoice(c.id, f"{c.display_name or c.username} · {c.platform} @{c.username}")
+    form.connections.choices = [SelectChoice(c.id, f"{c.display_name or c.username} · {c.platform} @{c.username}"
+                                             + ("" if c.status == "active" else " · needs reconnecting"))
                                 for c in connections]
     form.media.choices = [SelectChoice(a.id, f"{a.title} ({a.kind}{', ' + a.aspect_ratio if a.aspect_ratio else ''})")
                           for a in assets]
