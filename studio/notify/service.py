@@ -1,5 +1,5 @@
 """In-app notifications: made by the features that have news, listed, read one by one or all."""
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from studio.database import utcnow
 from studio.extensions import db
@@ -28,9 +28,13 @@ def notifications_for(user_id, client_id, unread_only=False, page=1):
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
 
 
-def unread_count(user_id, client_id):
-    return db.session.execute(select(func.count()).select_from(Notification).where(
-        *_scope(user_id, client_id), Notification.read_at.is_(None))).scalar_one()
+def unread_count(user_id, client_id, except_about=None):
+    """Unread notifications; those about `except_about` (the page the person has open, which reads
+    them as it shows what they are about) are not counted."""
+    query = select(func.count()).select_from(Notification).where(*_scope(user_id, client_id), Notification.read_at.is_(None))
+    if except_about:
+        query = query.where(or_(Notification.action_url.is_(None), Notification.action_url != except_about))
+    return db.session.execute(query).scalar_one()
 
 
 def open_notification(user_id, notification_id, **scope):

@@ -298,16 +298,20 @@ def thread_messages(thread, after_id=None, limit=PAGE_SIZE):
     return list(reversed(latest))
 
 
-def staff_unread_count(workspace):
+def staff_unread_count(workspace, except_thread_id=None):
+    """Threads with news for the team; the thread open on the page asking (`except_thread_id`)
+    is read there as its messages arrive, so it is not counted."""
     return db.session.execute(select(func.count()).select_from(Thread).where(
         Thread.workspace_id == workspace.id, Thread.last_client_message_at.is_not(None),
-        or_(Thread.staff_read_at.is_(None), Thread.last_client_message_at > Thread.staff_read_at))).scalar_one()
+        or_(Thread.staff_read_at.is_(None), Thread.last_client_message_at > Thread.staff_read_at),
+        Thread.id != (except_thread_id or 0))).scalar_one()
 
 
-def client_unread_count(client):
+def client_unread_count(client, except_thread_id=None):
     return db.session.execute(select(func.count()).select_from(Thread).where(
         Thread.client_id == client.id, Thread.last_staff_message_at.is_not(None),
-        or_(Thread.client_read_at.is_(None), Thread.last_staff_message_at > Thread.client_read_at))).scalar_one()
+        or_(Thread.client_read_at.is_(None), Thread.last_staff_message_at > Thread.client_read_at),
+        Thread.id != (except_thread_id or 0))).scalar_one()
 
 
 # ---- deliverables ------------------------------------------------------------------------------

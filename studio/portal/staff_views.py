@@ -19,7 +19,7 @@ from studio.portal.models import (
     PortalFile,
     Thread,
 )
-from studio.portal.views import serve_portal_file
+from studio.portal.views import serve_portal_file, thread_in_view
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
 from studio.web import external_url, go_to, page, partial
 
@@ -201,7 +201,8 @@ def inbox_home():
 @inbox.get("/badge")
 def badge():
     """The unread count in the navigation, polled so it changes without a reload."""
-    return partial("inbox/_badge.html", unread=service.staff_unread_count(g.workspace))
+    return partial("inbox/_badge.html",
+                   unread=service.staff_unread_count(g.workspace, except_thread_id=thread_in_view("inbox.thread")))
 
 
 def thread_page(thread, form=None, status=200):

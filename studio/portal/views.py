@@ -1,9 +1,12 @@
 """The client's side: the invitation link, then their own portal (inbox, deliverables,
 notifications, settings). Every page is reached through a client record linked to the person
 logged in; anyone else's id answers 404."""
-from flask import Blueprint, abort, flash, g, redirect, request, send_file, url_for
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_file, url_for
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
 from studio.accounts.forms import InvitedSignupForm
 from studio.accounts.service import AccountError, LinkRefused, find_user_by_email
@@ -58,7 +61,7 @@ def invitation(token):
     form = InvitedSignupForm(invite.email)
     if form.validate_on_submit():
         try:
-            user, client = service.sign_up_client(invite, form.name.data, form.password.data)
+            user, client = service.sign_up_client(invite, form.name.data, form.password.data, form.timezone.data)
         except LinkRefused as refusal:
             return refused(refusal)
         login_user(user)
@@ -129,11 +132,31 @@ def home():
     return page("portal/choose.html", clients=clients)
 
 
+def page_in_view():
+    """(endpoint, values, path) of the page a background poll came from (htmx sends its address),
+    or (None, {}, None)."""
+    path = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    try:
+        endpoint, values = current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        return None, {}, None
+    return endpoint, values, path
+
+
+def thread_in_view(endpoint):
+    """The thread shown by the page a poll came from, if it is an `endpoint` page: it reads its own
+    new messages as they arrive, so the badges must not count them meanwhile."""
+    shown, values, _ = page_in_view()
+    return values.get("thread_id") if shown == endpoint else None
+
+
 @bp.get("/c/<int:client_id>/badges")
 def badges(client_id):
     client = g.portal_client
-    return partial("portal/_badges.html", inbox_unread=service.client_unread_count(client),
-                   notifications_unread=notify.unread_count(current_user.id, client.id))
+    endpoint, values, path = page_in_view()
+    reading = values.get("thread_id") if endpoint == "portal.thread" else None
+    return partial("portal/_badges.html", inbox_unread=service.client_unread_count(client, except_thread_id=reading),
+                   notifications_unread=notify.unread_count(current_user.id, client.id, except_about=path))
 
 
 @bp.get("/c/<int:client_id>/inbox")
