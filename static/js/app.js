@@ -27,6 +27,22 @@
     form.querySelector(".upload-progress").hidden = true;
     if (event.detail.successful) form.reset();
   });
+  // Sign-up: the Time zone starts at the browser's own (Intl), once, where the page asks for it
+  // (data-browser-timezone); the person may change it, and without this script UTC stands.
+  function useBrowserTimezone(root) {
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (error) { return; }
+    var scope = root && root.querySelectorAll ? root : document;
+    scope.querySelectorAll("select[data-browser-timezone]").forEach(function (select) {
+      select.removeAttribute("data-browser-timezone");
+      for (var i = 0; i < select.options.length; i++) {
+        if (select.options[i].value === zone) { select.value = zone; return; }
+      }
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { useBrowserTimezone(document); });
+  else useBrowserTimezone(document);
+  document.addEventListener("htmx:load", function (event) { useBrowserTimezone(event.target); });
   // Calendar: drag a post to another day to move it there, at the same time of day. The server
   // checks the post's version, so a stale calendar cannot overwrite a newer change.
   var dragged = null;

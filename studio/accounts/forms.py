@@ -44,6 +44,21 @@ def name_field(label="Name"):
 
 
 PASSWORD_HINT = "At least 10 characters; not a common password, your name or your e-mail."
+ZONE_CHOICES = [SelectChoice(tz, tz.replace("_", " ")) for tz in TIMEZONES]
+
+
+class BrowserTimezoneForm(FlaskForm):
+    """A form whose Time zone starts at the browser's: the page's script reads Intl's zone into the
+    field (marked data-browser-timezone) the first time the form is shown; it stays changeable, and
+    without JavaScript the server's default (UTC) stands."""
+
+    timezone = SelectField("Time zone", choices=ZONE_CHOICES, default="UTC",
+                           description="Your browser's time zone; change it if it is not where you work.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_submitted():  # once submitted, the zone shown is the one chosen
+            self.timezone.render_kw = {"data-browser-timezone": ""}
 
 
 def check_strength(password, email, name):
@@ -58,7 +73,7 @@ def password_field(label="Password"):
     )
 
 
-class SignupForm(FlaskForm):
+class SignupForm(BrowserTimezoneForm):
     name = name_field("Your name")
     email = email_field()
     password = password_field()
@@ -67,7 +82,7 @@ class SignupForm(FlaskForm):
         check_strength(field.data, self.email.data, self.name.data)
 
 
-class InvitedSignupForm(FlaskForm):
+class InvitedSignupForm(BrowserTimezoneForm):
     """Sign-up through an invitation: the e-mail is the invitation's and is not typed."""
 
     name = name_field("Your name")
@@ -116,7 +131,7 @@ class ChangePasswordForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = name_field()
-    timezone = SelectField("Time zone", choices=[SelectChoice(tz, tz.replace("_", " ")) for tz in TIMEZONES])
+    timezone = SelectField("Time zone", choices=ZONE_CHOICES)
 
 
 class WorkspaceForm(FlaskForm):

@@ -58,9 +58,9 @@ def create_user(email, name, password, timezone="UTC"):
     return user
 
 
-def sign_up(name, email, password):
+def sign_up(name, email, password, timezone="UTC"):
     """A new account with a workspace of its own, named after the person."""
-    user = create_user(email, name, password)
+    user = create_user(email, name, password, timezone)
     workspace = create_workspace(user, f"{user.name.split()[0]}'s workspace")
     db.session.commit()
     return user, workspace
@@ -411,8 +411,8 @@ def accept_invitation(invitation, user):
     return membership
 
 
-def sign_up_invited(invitation, name, password):
+def sign_up_invited(invitation, name, password, timezone="UTC"):
     """An account made through an invitation joins that workspace instead of getting its own."""
-    user = create_user(invitation.email, name, password)
+    user = create_user(invitation.email, name, password, timezone)
     accept_invitation(invitation, user)
     return user

@@ -68,7 +68,7 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user, workspace = service.sign_up(form.name.data, form.email.data, form.password.data)
+            user, workspace = service.sign_up(form.name.data, form.email.data, form.password.data, form.timezone.data)
         except service.AccountError as error:
             field_error(form, error)
         else:
@@ -201,7 +201,7 @@ def invitation(token):
         return page("accounts/invitation.html", invite=invite, token=token, form=None, has_account=True)
     form = InvitedSignupForm(invite.email)
     if form.validate_on_submit():
-        user = service.sign_up_invited(invite, form.name.data, form.password.data)
+        user = service.sign_up_invited(invite, form.name.data, form.password.data, form.timezone.data)
         login_user(user)
         flash(f"Welcome to {invite.workspace.name}.", "success")
         return go_to(url_for("workspaces.dashboard", ws=invite.workspace.slug))
