@@ -759,20 +759,34 @@ def conversations(workspace, user):
     return rows
 
 
-def unread_dm_count(workspace, user):
-    """Messages from others this member has not read yet, in one query."""
+def unread_dm_count(workspace, user, except_conversation_id=None):
+    """Messages from others this member has not read yet, in one query. The conversation open on
+    the member's page (`except_conversation_id`) reads its messages as they arrive: not counted."""
     read_at = func.coalesce(
         db.case((Conversation.user_a_id == user.id, Conversation.a_read_at), else_=Conversation.b_read_at),
         datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC")))
     return db.session.execute(
         select(func.count()).select_from(DirectMessage).join(Conversation, Conversation.id == DirectMessage.conversation_id)
         .where(Conversation.workspace_id == workspace.id, or_(Conversation.user_a_id == user.id, Conversation.user_b_id == user.id),
-               DirectMessage.sender_id != user.id, DirectMessage.created_at > read_at)).scalar_one()
+               DirectMessage.sender_id != user.id, DirectMessage.created_at > read_at,
+               Conversation.id != (except_conversation_id or 0))).scalar_one()
 
 
-def conversation_messages(conversation, limit=200):
-    rows = db.session.execute(select(DirectMessage).where(DirectMessage.conversation_id == conversation.id)
-                              .options(joinedload(DirectMessage.sender)).order_by(DirectMessage.id.desc()).limit(limit)).scalars().all()
+def conversation_of(workspace, user, conversation_id):
+    """One of the member's own conversations in this community, or None."""
+    return db.session.execute(select(Conversation).where(
+        Conversation.id == conversation_id, Conversation.workspace_id == workspace.id,
+        or_(Conversation.user_a_id == user.id, Conversation.user_b_id == user.id))).scalar_one_or_none()
+
+
+def conversation_messages(conversation, limit=200, after_id=None):
+    """The latest `limit` messages, oldest first; with `after_id`, the first `limit` that came after it."""
+    query = select(DirectMessage).where(DirectMessage.conversation_id == conversation.id).options(
+        joinedload(DirectMessage.sender))
+    if after_id is not None:
+        return db.session.execute(query.where(DirectMessage.id > after_id).order_by(DirectMessage.id)
+                                  .limit(limit)).scalars().all()
+    rows = db.session.execute(query.order_by(DirectMessage.id.desc()).limit(limit)).scalars().all()
     return list(reversed(rows))
 
 

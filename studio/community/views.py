@@ -70,8 +70,10 @@ def require_member():
 
 @bp.app_context_processor
 def community_helpers():
-    def unread_dm_count():
-        return service.unread_dm_count(g.space, current_user) if g.get("space") is not None else 0
+    def unread_dm_count(except_conversation_id=None):
+        if g.get("space") is None:
+            return 0
+        return service.unread_dm_count(g.space, current_user, except_conversation_id)
     return {"unread_dm_count": unread_dm_count}
 
 
@@ -490,7 +492,30 @@ def edit_profile():
 
 @bp.get("/messages")
 def messages():
-    return page("community/messages.html", conversations=service.conversations(g.space, current_user))
+    """The member's conversations; polled (the list block alone) so new messages show up."""
+    return page("community/messages.html", block="conversations",
+                conversations=service.conversations(g.space, current_user))
+
+
+@bp.get("/badges/messages")
+def dm_badge():
+    """The unread count in the community menu, polled; `reading` is the conversation open on the
+    page, which reads its own new messages as they arrive."""
+    return partial("community/_dm_badge.html",
+                   unread_dms=service.unread_dm_count(g.space, current_user, request.args.get("reading", type=int)))
+
+
+@bp.get("/messages/c/<int:conversation_id>")
+def new_dms(conversation_id):
+    """The messages of an open conversation that came after `after`: they are read as they arrive."""
+    found = service.conversation_of(g.space, current_user, conversation_id)
+    if found is None:
+        abort(404)
+    after = request.args.get("after", 0, type=int)
+    items = service.conversation_messages(found, after_id=after)
+    if items:
+        service.mark_conversation_read(found, current_user)
+    return partial("community/_new_dms.html", conversation=found, items=items, after=items[-1].id if items else after)
 
 
 def member_by_username(username):
@@ -516,7 +541,8 @@ def conversation(username):
     if found:
         service.mark_conversation_read(found, current_user)
     status = 422 if form.errors else 200
-    return page("community/conversation.html", status=status, person=person, items=items, form=form)
+    return page("community/conversation.html", status=status, person=person, items=items, form=form,
+                conversation=found)
 
 
 # ---- events ------------------------------------------------------------------------------------

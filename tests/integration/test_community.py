@@ -399,7 +399,8 @@ def test_every_community_route_answers_404_to_people_outside_it(app, community):
                                  "UTC", "", None)
     report = service.report(workspace, bob, "Check", topic=topic)
     values = {"space": workspace.slug, "slug": general.slug, "topic_id": topic.id, "reply_id": reply.id,
-              "event_id": event.id, "report_id": report.id, "username": "alice_moon", "file_id": 1, "notification_id": 1}
+              "event_id": event.id, "report_id": report.id, "username": "alice_moon", "file_id": 1, "notification_id": 1,
+              "conversation_id": service.send_dm(workspace, alice, bob, "Hi")[0].id}
     stranger = app.test_client().log_in_as(owner_of(make_workspace(name="Outsiders")))
     checked = 0
     for rule in app.url_map.iter_rules():
