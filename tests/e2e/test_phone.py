@@ -1,0 +1,281 @@
+"""On a phone (390 x 844), each role's navigation folds behind a Menu button that opens it, and every
+page it leads to fits the screen: no sideways scrolling, even where people typed a very long word
+into a topic title, a name or a message."""
+import re
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from studio.community import service as community
+from studio.connections.models import SocialLink
+from studio.database import utcnow
+from studio.extensions import db
+from studio.portal import service as portal
+from studio.publishing import service as publishing
+from tests.factories import (PASSWORD, add_member, make_asset, make_channel, make_client, make_connection, make_user,
+                             make_workspace)
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 860}
+# What people really type sometimes: one word longer than a phone is wide.
+LONG = "Supercalifragilisticexpialidocious" + "Pneumonoultramicroscopic"
+
+
+def seed_studio():
+    """A workspace with the content a first week brings: posts on the calendar, a file, clients who
+    write, a community with a topic, replies, an event and direct messages. Long words everywhere."""
+    owner = make_user(name=f"Maya {LONG}")
+    workspace = make_workspace(owner=owner, name="Northwind Creators")
+    viewer = add_member(workspace, "viewer", make_user(name="Sam Carter"))
+    connection = make_connection(workspace, platform="sandbox", username="northwind_kitchen")
+    make_asset(workspace, title=f"Lemon pasta {LONG}.mp4")
+    db.session.add(SocialLink(workspace_id=workspace.id, label="Instagram", url=f"https://instagram.com/{LONG.lower()}", position=0))
+    local_now = utcnow().replace(tzinfo=None, second=0, microsecond=0)  # the owner's time zone is UTC
+    for hours_ahead, text in ((2, f"Market haul! {LONG} ramps are back."), (26, "Knife skills, part 3: the rolling cut."),
+                              (26, "Behind the scenes: prepping 40 covers."), (74, "Autumn menu drops Friday.")):
+        publishing.create_post(workspace, owner, text, {}, [connection], [], "schedule",
+                               local_now + timedelta(hours=hours_ahead), "UTC")
+    publishing.create_post(workspace, owner, f"Idea: a series on knife care? {LONG}", {}, [connection], [], "draft")
+
+    client = make_client(workspace, name=f"Rosa {LONG}")
+    member = make_client(workspace, name="Amara Okafor")
+    thread = portal.start_thread(client, client.user, True, f"Filming {LONG}", f"What should I bring? {LONG}{LONG}")
+    portal.add_message(thread, owner, False, "Two outfits and the blue mat. See you at 10.")
+    portal.create_deliverable(client, owner, f"Brand voice {LONG}", 1, f"How Rosa sounds: {LONG}.", publish=True)
+
+    channel = make_channel(workspace, f"Questions {LONG}", "QA")
+    topic = community.create_topic(workspace, client.user, "member", channel, "QUESTION", f"Ring light or {LONG}?",
+                                   f"I film at 5am with one window. {LONG}{LONG}")
+    community.add_reply(workspace, topic, member.user, "member", f"Softbox at 45 degrees. {LONG}{LONG}")
+    profile = community.profile_for(workspace, member.user)
+    community.update_profile(profile, profile.username, f"Beauty & skincare. {LONG}{LONG}", LONG, [], True, True)
+    start = local_now + timedelta(days=3)
+    community.create_event(workspace, owner, f"Coaching call {LONG}", f"Bring one video. {LONG}", "COACHING",
+                           start, start + timedelta(hours=1), "UTC", "https://meet.example.com/northwind", 20)
+    community.send_dm(workspace, member.user, client.user, f"Loved your reel! {LONG}{LONG}")
+    db.session.commit()
+    return {"owner": owner, "viewer": viewer, "client": client, "member": member, "workspace": workspace,
+            "topic": topic, "channel": channel, "thread": thread}
+
+
+def log_in(new_page, live_server, email, viewport=PHONE):
+    page = new_page()
+    page.set_viewport_size(viewport)
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("summary[aria-label='Your account']")).to_be_visible()
+    return page
+
+
+def overflow(page):
+    """How wide the document is, and the elements that stick out past the screen's right edge."""
+    return page.evaluate("""() => {
+        const width = document.documentElement.clientWidth;
+        const culprits = [];
+        for (const el of document.querySelectorAll('body *')) {
+            const box = el.getBoundingClientRect();
+            if (box.width && box.right > width + 1) {
+                culprits.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                              (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
+                              ' ' + Math.round(box.right) + 'px');
+            }
+        }
+        return {scrollWidth: document.documentElement.scrollWidth, culprits: culprits.slice(-4)};
+    }""")
+
+
+def nav_links(page, navigation):
+    """The addresses a navigation links to, collected from the page itself."""
+    return page.locator(navigation).evaluate_all("(nav) => nav.flatMap(n => [...n.querySelectorAll('a[href]')].map(a => a.href))")
+
+
+def check_menu(page, navigation, button):
+    """Below phone width the navigation's links are hidden until its menu button is pressed."""
+    links = page.locator(navigation).locator("a[href]")
+    assert links.count() > 0, f"{navigation} has no links"
+    for index in range(links.count()):
+        expect(links.nth(index)).to_be_hidden()
+    page.get_by_text(button, exact=True).click()
+    for index in range(links.count()):
+        expect(links.nth(index)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.get_by_text(button, exact=True).click()
+    expect(links.first).to_be_hidden()
+
+
+def walk(page, addresses, live_server):
+    """Open each address and note every page that is wider than the phone."""
+    too_wide, seen = [], set()
+    for address in addresses:
+        if address in seen or not address.startswith(live_server) or urlparse(address).path == "/logout":
+            continue
+        seen.add(address)
+        response = page.goto(address)
+        assert response.ok, f"{address} answered {response.status}"
+        page.wait_for_timeout(150)  # let htmx's load triggers (badges, feeds) settle
+        measured = overflow(page)
+        if measured["scrollWidth"] > PHONE["width"]:
+            too_wide.append((urlparse(address).path, measured["scrollWidth"], measured["culprits"]))
+    return too_wide, seen
+
+
+def setting_names_broken_mid_word(page):
+    """Where the Connections page wraps a setting name such as TIKTOK_CLIENT_ID: only after an underscore."""
+    return page.evaluate("""() => {
+        const bad = [];
+        for (const code of document.querySelectorAll('.platform-row .hint code')) {
+            const text = code.textContent;
+            if (!/^[A-Z0-9_]+$/.test(text)) continue;  // the redirect URI is an address, not a setting name
+            const node = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+            const tops = [];
+            while (node.nextNode()) {
+                for (let i = 0; i < node.currentNode.length; i++) {
+                    const range = document.createRange();
+                    range.setStart(node.currentNode, i);
+                    range.setEnd(node.currentNode, i + 1);
+                    tops.push([node.currentNode.data[i], Math.round(range.getBoundingClientRect().top)]);
+                }
+            }
+            for (let i = 1; i < tops.length; i++) {
+                if (tops[i][1] > tops[i - 1][1] && tops[i - 1][0] !== '_') {
+                    bad.push(text.slice(0, i) + ' | ' + text.slice(i));
+                }
+            }
+        }
+        return bad;
+    }""")
+
+
+def community_url(live_server, workspace, path=""):
+    return f"{live_server}/community/{workspace.slug}/{path}"
+
+
+@pytest.fixture
+def studio(app):
+    return seed_studio()
+
+
+def test_workspace_owner_on_a_phone(live_server, new_page, studio):
+    ws = studio["workspace"]
+    page = log_in(new_page, live_server, studio["owner"].email)
+    page.goto(f"{live_server}/w/{ws.slug}/calendar")
+    check_menu(page, "nav[aria-label=Workspace]", "Menu")
+    # The month calendar is a list of days with posts on a phone, each post readable.
+    first_post = page.locator(".cal-post").first
+    expect(first_post).to_be_visible()
+    assert first_post.bounding_box()["width"] > 250, "calendar posts use the phone's width"
+
+    addresses = nav_links(page, "header.topbar")
+    page.goto(community_url(live_server, ws))
+    check_menu(page, "nav[aria-label=Community]", "Community menu")
+    addresses += nav_links(page, "header.topbar, nav[aria-label=Community]")
+    addresses += [f"{live_server}/w/{ws.slug}/calendar?view=week", f"{live_server}/w/{ws.slug}/calendar?view=list",
+                  f"{live_server}/w/{ws.slug}/posts/new", f"{live_server}/w/{ws.slug}/clients/{studio['client'].id}",
+                  f"{live_server}/w/{ws.slug}/inbox/{studio['thread'].id}",
+                  community_url(live_server, ws, f"ch/{studio['channel'].slug}"),
+                  community_url(live_server, ws, f"t/{studio['topic'].id}")]
+    too_wide, seen = walk(page, addresses, live_server)
+    assert {"/w/" + ws.slug + "/" + part for part in ("", "calendar", "posts", "library/", "clients", "inbox", "connections",
+                                                      "members", "settings")} <= {urlparse(a).path for a in seen}
+
+    page.goto(f"{live_server}/w/{ws.slug}/connections")
+    assert page.locator(".platform-row .hint code").count() > 6, "unconfigured platforms list their settings"
+    assert setting_names_broken_mid_word(page) == []
+
+    # The composer's preview of a long word stays inside the screen too.
+    page.goto(f"{live_server}/w/{ws.slug}/posts/new")
+    page.get_by_role("checkbox", name=re.compile("northwind_kitchen")).check()
+    page.get_by_label("Message").fill(f"Listen: {LONG}{LONG}{LONG}")
+    expect(page.locator(".preview-text")).to_contain_text(LONG)
+    if overflow(page)["scrollWidth"] > PHONE["width"]:
+        too_wide.append(("composer preview", *overflow(page).values()))
+    # Posts: the list and a post's own page.
+    page.goto(f"{live_server}/w/{ws.slug}/posts")
+    page.locator("a", has_text="Market haul").first.click()
+    page.wait_for_load_state()
+    if overflow(page)["scrollWidth"] > PHONE["width"]:
+        too_wide.append(("post page", *overflow(page).values()))
+    assert not too_wide, "wider than the phone: " + "; ".join(map(str, too_wide))
+
+
+def test_workspace_viewer_on_a_phone(live_server, new_page, studio):
+    ws = studio["workspace"]
+    page = log_in(new_page, live_server, studio["viewer"].email)
+    page.goto(f"{live_server}/w/{ws.slug}/")
+    check_menu(page, "nav[aria-label=Workspace]", "Menu")
+    addresses = nav_links(page, "header.topbar")
+    page.goto(community_url(live_server, ws))
+    addresses += nav_links(page, "nav[aria-label=Community]")
+    too_wide, seen = walk(page, addresses, live_server)
+    assert len(seen) >= 10
+    assert not too_wide, "wider than the phone: " + "; ".join(map(str, too_wide))
+
+
+def test_portal_client_on_a_phone(live_server, new_page, studio):
+    client = studio["client"]
+    page = log_in(new_page, live_server, client.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Inbox")
+    check_menu(page, "nav[aria-label=Portal]", "Menu")
+    addresses = nav_links(page, "header.topbar")
+    addresses += [f"{live_server}/portal/c/{client.id}/threads/{studio['thread'].id}"]
+    page.goto(f"{live_server}/portal/c/{client.id}/deliverables")
+    addresses += page.locator("main a[href*='/deliverables/']").evaluate_all("(links) => links.map(a => a.href)")
+    too_wide, seen = walk(page, addresses, live_server)
+    assert {f"/portal/c/{client.id}/{part}" for part in ("inbox", "deliverables", "notifications", "settings")} <= \
+        {urlparse(a).path for a in seen}
+    assert not too_wide, "wider than the phone: " + "; ".join(map(str, too_wide))
+
+
+def test_community_member_on_a_phone(live_server, new_page, studio):
+    ws, member = studio["workspace"], studio["member"]
+    page = log_in(new_page, live_server, member.email)
+    page.goto(community_url(live_server, ws))
+    check_menu(page, "nav[aria-label=Community]", "Community menu")
+    # The community's home stacks its columns: channels first, then what is coming up.
+    channels = page.get_by_role("heading", name="Channels").bounding_box()
+    coming_up = page.get_by_role("heading", name="Coming up").bounding_box()
+    assert coming_up["y"] > channels["y"] and abs(coming_up["x"] - channels["x"]) < 5
+    addresses = nav_links(page, "nav[aria-label=Community]")
+    addresses += [community_url(live_server, ws, f"ch/{studio['channel'].slug}"),
+                  community_url(live_server, ws, f"t/{studio['topic'].id}"),
+                  community_url(live_server, ws, f"u/{community.profile_for(ws, studio['client'].user).username}"),
+                  community_url(live_server, ws, f"messages/{community.profile_for(ws, studio['client'].user).username}"),
+                  community_url(live_server, ws, f"ch/{studio['channel'].slug}/new"),
+                  community_url(live_server, ws, "search?q=Supercalifragilistic")]
+    page.goto(community_url(live_server, ws, "events"))
+    addresses += page.locator("main a[href*='/events/']").evaluate_all("(links) => links.map(a => a.href)")
+    too_wide, seen = walk(page, addresses, live_server)
+    assert len(seen) >= 12
+    assert not too_wide, "wider than the phone: " + "; ".join(map(str, too_wide))
+
+
+def test_desktop_keeps_its_navigation_open(live_server, new_page, studio):
+    """At 1280 px there is no menu button: the workspace and community links show in one line."""
+    ws = studio["workspace"]
+    page = log_in(new_page, live_server, studio["owner"].email, viewport=DESKTOP)
+    page.goto(community_url(live_server, ws))
+    for navigation in ("nav[aria-label=Workspace]", "nav[aria-label=Community]"):
+        links = page.locator(navigation).locator("a[href]")
+        for index in range(links.count()):
+            expect(links.nth(index)).to_be_visible()
+    expect(page.get_by_text("Menu", exact=True)).to_be_hidden()
+    expect(page.get_by_text("Community menu", exact=True)).to_be_hidden()
+    tops = {round(box["y"]) for box in page.locator("nav[aria-label=Workspace] a").evaluate_all(
+        "(links) => links.map(a => a.getBoundingClientRect().toJSON())")}
+    assert len(tops) == 1, "the workspace navigation fits one line"
+    assert page.evaluate("document.documentElement.scrollWidth") <= DESKTOP["width"]
+
+    # The community's search box and a file input look like the app's other fields and buttons.
+    field = page.locator("#community-q").evaluate("(el) => [getComputedStyle(el).borderRadius, getComputedStyle(el).paddingLeft]")
+    assert field == ["8px", "11.2px"]
+    page.goto(community_url(live_server, ws, f"ch/{studio['channel'].slug}/new"))
+    picker = page.locator("input[type=file]").first.evaluate(
+        "(el) => [getComputedStyle(el, '::file-selector-button').borderRadius, getComputedStyle(el, '::file-selector-button').fontWeight]")
+    assert picker == ["8px", "600"]
+
+    page.goto(f"{live_server}/w/{ws.slug}/connections")
+    assert setting_names_broken_mid_word(page) == []
