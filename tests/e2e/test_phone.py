@@ -57,7 +57,7 @@ def seed_studio():
     community.send_dm(workspace, member.user, client.user, f"Loved your reel! {LONG}{LONG}")
     db.session.commit()
     return {"owner": owner, "viewer": viewer, "client": client, "member": member, "workspace": workspace,
-            "topic": topic, "channel": channel, "thread": thread}
+            "topic": topic, "channel": channel, "thread": thread, "first_post_month": (local_now + timedelta(hours=2)).strftime("%Y-%m")}
 
 
 def log_in(new_page, live_server, email, viewport=PHONE):
@@ -162,7 +162,7 @@ def studio(app):
 def test_workspace_owner_on_a_phone(live_server, new_page, studio):
     ws = studio["workspace"]
     page = log_in(new_page, live_server, studio["owner"].email)
-    page.goto(f"{live_server}/w/{ws.slug}/calendar")
+    page.goto(f"{live_server}/w/{ws.slug}/calendar?month={studio['first_post_month']}")
     check_menu(page, "nav[aria-label=Workspace]", "Menu")
     # The month calendar is a list of days with posts on a phone, each post readable.
     first_post = page.locator(".cal-post").first
@@ -200,6 +200,22 @@ def test_workspace_owner_on_a_phone(live_server, new_page, studio):
     if overflow(page)["scrollWidth"] > PHONE["width"]:
         too_wide.append(("post page", *overflow(page).values()))
     assert not too_wide, "wider than the phone: " + "; ".join(map(str, too_wide))
+
+
+def test_the_menu_opens_without_javascript(live_server, browser, studio):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server}/login")
+        page.get_by_label("E-mail").fill(studio["viewer"].email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Northwind Creators")
+        check_menu(page, "nav[aria-label=Workspace]", "Menu")
+        page.goto(community_url(live_server, studio["workspace"]))
+        check_menu(page, "nav[aria-label=Community]", "Community menu")
+    finally:
+        context.close()
 
 
 def test_workspace_viewer_on_a_phone(live_server, new_page, studio):
