@@ -381,6 +381,7 @@ LIVE_POLL_SECONDS = 3
 WATCHED_STATUSES = ("scheduled", "publishing")
 POST_PAGE_LOADS = (
     selectinload(Post.deliveries).selectinload(Delivery.attempts),
+WATCH_LIMIT = 500  # posts one list or calendar poll watches at most
     selectinload(Post.deliveries).joinedload(Delivery.connection),
     selectinload(Post.media).joinedload(PostMedia.asset),
 )
@@ -418,7 +419,7 @@ def post_state(post):
 def posts_watch(posts):
     """The posts of a list or calendar that can still change on their own, and their fingerprint:
     {"posts": "3,7", "seen": "…"}, or None when there is nothing to watch."""
-    watched = sorted((post for post in posts if post.status in WATCHED_STATUSES), key=lambda post: post.id)
+    watched = sorted((post for post in posts if post.status in WATCHED_STATUSES), key=lambda post: post.id)[:WATCH_LIMIT]
     if not watched:
         return None
     return {"posts": ",".join(str(post.id) for post in watched), "seen": rows_fingerprint(watched)}
@@ -430,7 +431,7 @@ def rows_fingerprint(posts):
 
 def unchanged_rows():
     """True when the posts a list or calendar watches still look as it showed them (one query)."""
-    ids = [int(part) for part in request.args.get("posts", "").split(",") if part.isdigit()][:200]
+    ids = [int(part) for part in request.args.get("posts", "").split(",") if part.isdigit()][:WATCH_LIMIT]
     posts = db.session.execute(select(Post).where(Post.workspace_id == g.workspace.id, Post.id.in_(ids))
                                .order_by(Post.id)).scalars().all()
     return len(posts) == len(ids) and rows_fingerprint(posts) == request.args.get("seen")
