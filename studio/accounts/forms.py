@@ -26,9 +26,22 @@ TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
 def email_field(label="E-mail"):
     return EmailField(
         label,
-        validators=[InputRequired("Enter your e-mail address."), Length(max=254), Email("Enter a valid e-mail address.")],
+        validators=[InputRequired("Enter your e-mail address."), limit(254), Email("Enter a valid e-mail address.")],
         filters=[lambda value: value.strip().lower() if value else value],
     )
+
+
+def limit(most, least=0):
+    """A length limit that says itself: refused beside the field in these words, shown under the
+    field ("Up to N characters", macros/forms.html) and set as the input's maxlength."""
+    if least:
+        return Length(min=least, max=most, message=f"Use {least} to {most:,} characters.")
+    return Length(max=most, message=f"Use at most {most:,} characters.")
+
+
+def single_line_breaks(value):
+    """A browser counts a line break as one character against maxlength but sends it as two (CR LF)."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
 # Names go into e-mail headers and page titles: one line of printable text.
@@ -38,7 +51,7 @@ ONE_LINE = Regexp(r"^[^\x00-\x1f\x7f]*$", message="Use one line of text, without
 def name_field(label="Name"):
     return StringField(
         label,
-        validators=[InputRequired("Enter a name."), Length(max=120, message="Keep it under 120 characters."), ONE_LINE],
+        validators=[InputRequired("Enter a name."), limit(120), ONE_LINE],
         filters=[lambda value: value.strip() if value else value],
     )
 
@@ -69,7 +82,7 @@ def check_strength(password, email, name):
 
 def password_field(label="Password"):
     return PasswordField(
-        label, validators=[InputRequired("Choose a password."), Length(max=MAX_LENGTH)], description=PASSWORD_HINT
+        label, validators=[InputRequired("Choose a password."), limit(MAX_LENGTH)], description=PASSWORD_HINT
     )
 
 
@@ -98,7 +111,7 @@ class InvitedSignupForm(BrowserTimezoneForm):
 
 class LoginForm(FlaskForm):
     email = email_field()
-    password = PasswordField("Password", validators=[InputRequired("Enter your password.")])
+    password = PasswordField("Password", validators=[InputRequired("Enter your password."), limit(MAX_LENGTH)])
     remember = BooleanField("Keep me logged in on this device")
 
 
@@ -118,7 +131,8 @@ class ResetPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[InputRequired("Enter your current password.")])
+    current_password = PasswordField("Current password", validators=[InputRequired("Enter your current password."),
+                                                                     limit(MAX_LENGTH)])
     new_password = password_field("New password")
 
     def __init__(self, user, *args, **kwargs):
@@ -137,8 +151,7 @@ class ProfileForm(FlaskForm):
 class WorkspaceForm(FlaskForm):
     name = StringField(
         "Workspace name",
-        validators=[InputRequired("Name the workspace."), Length(min=2, max=120, message="Use 2 to 120 characters."),
-                    ONE_LINE],
+        validators=[InputRequired("Name the workspace."), limit(120, least=2), ONE_LINE],
         filters=[lambda value: value.strip() if value else value],
     )
 

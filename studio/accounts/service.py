@@ -61,7 +61,7 @@ def create_user(email, name, password, timezone="UTC"):
 def sign_up(name, email, password, timezone="UTC"):
     """A new account with a workspace of its own, named after the person."""
     user = create_user(email, name, password, timezone)
-    workspace = create_workspace(user, f"{user.name.split()[0]}'s workspace")
+    workspace = create_workspace(user, f"{user.name.split()[0][:100]}'s workspace")  # within the column's 120
     db.session.commit()
     return user, workspace
 

@@ -10,9 +10,9 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import URL, InputRequired, NumberRange, Optional
 
-from studio.accounts.forms import ONE_LINE, TIMEZONES
+from studio.accounts.forms import ONE_LINE, TIMEZONES, limit, single_line_breaks
 from studio.community.models import CHANNEL_TYPES, EVENT_TYPES, TOPIC_TYPES
 
 TOPIC_LABELS = {"TEXT": "Discussion", "QUESTION": "Question", "WIN": "Win", "RESOURCE": "Resource", "EVENT": "Event"}
@@ -20,36 +20,39 @@ TOPIC_LABELS = {"TEXT": "Discussion", "QUESTION": "Question", "WIN": "Win", "RES
 
 class TopicForm(FlaskForm):
     type = SelectField("Kind", choices=[SelectChoice(t, TOPIC_LABELS[t]) for t in TOPIC_TYPES], default="TEXT")
-    title = StringField("Title", validators=[InputRequired("Give your post a title."), Length(min=3, max=200), ONE_LINE])
+    title = StringField("Title", validators=[InputRequired("Give your post a title."), limit(200, least=3), ONE_LINE])
     body = TextAreaField("Post", description="Markdown works: **bold**, _italic_, lists, links, `code`. Mention with @username.",
-                         validators=[InputRequired("Write something."), Length(max=20_000)])
+                         validators=[InputRequired("Write something."), limit(20_000)], filters=[single_line_breaks])
     files = MultipleFileField("Attach files")
 
 
 class ReplyForm(FlaskForm):
-    body = TextAreaField("Reply", validators=[InputRequired("Write a reply."), Length(max=10_000)])
+    body = TextAreaField("Reply", validators=[InputRequired("Write a reply."), limit(10_000)], filters=[single_line_breaks])
     parent_id = IntegerField(validators=[Optional()])
 
 
 class EditForm(FlaskForm):
-    title = StringField("Title", validators=[Optional(), Length(min=3, max=200), ONE_LINE])
-    body = TextAreaField("Text", validators=[InputRequired("The text cannot be empty."), Length(max=20_000)])
+    title = StringField("Title", validators=[Optional(), limit(200, least=3), ONE_LINE])
+    body = TextAreaField("Text", validators=[InputRequired("The text cannot be empty."), limit(20_000)],
+                         filters=[single_line_breaks])
 
 
 class ReportForm(FlaskForm):
     reason = StringField("Why should a moderator look at this?", validators=[InputRequired("Say what is wrong."),
-                                                                             Length(max=500), ONE_LINE])
+                                                                             limit(500), ONE_LINE])
 
 
 class MessageForm(FlaskForm):
-    body = TextAreaField("Message", validators=[InputRequired("Write a message."), Length(max=5_000)])
+    body = TextAreaField("Message", validators=[InputRequired("Write a message."), limit(5_000)],
+                         filters=[single_line_breaks])
 
 
 class ProfileForm(FlaskForm):
-    username = StringField("Username", validators=[InputRequired("Choose a username."), Length(min=2, max=30)])
-    bio = TextAreaField("Bio", validators=[Length(max=1_000)])
-    location = StringField("Location", validators=[Optional(), Length(max=80), ONE_LINE])
-    links = TextAreaField("Links", description="One address per line (up to 5).", validators=[Length(max=1_500)])
+    username = StringField("Username", validators=[InputRequired("Choose a username."), limit(30, least=2)])
+    bio = TextAreaField("Bio", validators=[limit(1_000)], filters=[single_line_breaks])
+    location = StringField("Location", validators=[Optional(), limit(80), ONE_LINE])
+    links = TextAreaField("Links", description="One address per line (up to 5).", validators=[limit(1_500)],
+                          filters=[single_line_breaks])
     allow_dms = BooleanField("Let members send me direct messages")
     email_notifications = BooleanField("E-mail me about mentions and replies")
 
@@ -65,20 +68,20 @@ class ProfileForm(FlaskForm):
 
 
 class EventForm(FlaskForm):
-    title = StringField("Title", validators=[InputRequired("Give the event a title."), Length(max=200), ONE_LINE])
+    title = StringField("Title", validators=[InputRequired("Give the event a title."), limit(200), ONE_LINE])
     type = SelectField("Kind", choices=[SelectChoice(t, t.title()) for t in EVENT_TYPES])
-    description = TextAreaField("Description", validators=[Length(max=10_000)])
+    description = TextAreaField("Description", validators=[limit(10_000)], filters=[single_line_breaks])
     date = DateField("Date", validators=[InputRequired("Choose a date.")])
     starts_time = TimeField("Starts", validators=[InputRequired("Choose a start time.")])
     ends_time = TimeField("Ends", validators=[InputRequired("Choose an end time.")])
     timezone = SelectField("Time zone", choices=[SelectChoice(z, z) for z in TIMEZONES])
     meeting_url = StringField("Meeting link", description="Shown only to members who are going.",
-                              validators=[Optional(), URL(message="Enter a web address."), Length(max=500)])
+                              validators=[Optional(), URL(message="Enter a web address."), limit(500)])
     capacity = IntegerField("Places", description="Leave empty for no limit.",
                             validators=[Optional(), NumberRange(min=1, max=100_000)])
 
 
 class ChannelForm(FlaskForm):
-    name = StringField("Name", validators=[InputRequired("Name the channel."), Length(max=80), ONE_LINE])
+    name = StringField("Name", validators=[InputRequired("Name the channel."), limit(80), ONE_LINE])
     type = SelectField("Kind", choices=[SelectChoice(t, t.title()) for t in CHANNEL_TYPES], default="GENERAL")
-    description = StringField("Description", validators=[Optional(), Length(max=300), ONE_LINE])
+    description = StringField("Description", validators=[Optional(), limit(300), ONE_LINE])

@@ -22,7 +22,7 @@ class MemberProfile(db.Model):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     username: Mapped[str] = mapped_column(String(30))
-    bio: Mapped[str] = mapped_column(Text, default="")
+    bio: Mapped[str] = mapped_column(String(1000), default="")  # ProfileForm's limit
     bio_html: Mapped[str] = mapped_column(Text, default="")
     location: Mapped[str] = mapped_column(String(80), default="")
     links: Mapped[list] = mapped_column(db.JSON, default=list)

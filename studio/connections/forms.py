@@ -2,8 +2,10 @@ from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, URLField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from studio.accounts.forms import ONE_LINE, limit
 
 
 class PickAccountsForm(FlaskForm):
@@ -13,9 +15,9 @@ class PickAccountsForm(FlaskForm):
 
 
 class SocialLinkForm(FlaskForm):
-    label = StringField("Label", validators=[InputRequired("Name the link, e.g. Instagram."), Length(max=60)],
+    label = StringField("Label", validators=[InputRequired("Name the link, e.g. Instagram."), limit(60), ONE_LINE],
                         filters=[lambda v: v.strip() if v else v])
-    url = URLField("Address", validators=[InputRequired("Enter the profile's address."), Length(max=500)],
+    url = URLField("Address", validators=[InputRequired("Enter the profile's address."), limit(500)],
                    filters=[lambda v: v.strip() if v else v])
 
     def validate_url(self, field):

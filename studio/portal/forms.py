@@ -9,9 +9,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 
-from studio.accounts.forms import ONE_LINE, email_field, name_field
+from studio.accounts.forms import ONE_LINE, email_field, limit, name_field, single_line_breaks
 from studio.portal.models import CLIENT_STATUSES
 
 MONTHS = [SelectChoice(month, f"Month {month}") for month in range(1, 9)]
@@ -20,7 +20,7 @@ MONTHS = [SelectChoice(month, f"Month {month}") for month in range(1, 9)]
 class ClientForm(FlaskForm):
     name = name_field("Name")
     email = email_field("E-mail")
-    niche = StringField("Niche", validators=[Optional(), Length(max=80), ONE_LINE])
+    niche = StringField("Niche", validators=[Optional(), limit(80), ONE_LINE])
     program_start = DateField("Program start", validators=[Optional()])
     current_month = SelectField("Current month", choices=MONTHS, coerce=int, default=1)
 
@@ -31,19 +31,20 @@ class EditClientForm(ClientForm):
 
 
 class MessageForm(FlaskForm):
-    body = TextAreaField("Message", validators=[InputRequired("Write a message."), Length(max=20_000)])
+    body = TextAreaField("Message", validators=[InputRequired("Write a message."), limit(20_000)],
+                         filters=[single_line_breaks])
     files = MultipleFileField("Attach files")
 
 
 class NewThreadForm(MessageForm):
-    subject = StringField("Subject", validators=[InputRequired("Give the conversation a subject."), Length(max=200),
+    subject = StringField("Subject", validators=[InputRequired("Give the conversation a subject."), limit(200),
                                                  ONE_LINE])
 
 
 class DeliverableForm(FlaskForm):
-    title = StringField("Title", validators=[InputRequired("Give the deliverable a title."), Length(max=200), ONE_LINE])
+    title = StringField("Title", validators=[InputRequired("Give the deliverable a title."), limit(200), ONE_LINE])
     program_month = SelectField("Program month", choices=MONTHS, coerce=int, default=1)
-    body = TextAreaField("What it is", validators=[Length(max=50_000)])
+    body = TextAreaField("What it is", validators=[limit(50_000)], filters=[single_line_breaks])
     files = MultipleFileField("Files")
 
 

@@ -2,22 +2,23 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, SubmitField
 from wtforms.validators import (
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     Regexp,
     ValidationError,
 )
 
+from studio.accounts.forms import ONE_LINE, limit
+
 
 class ConsentForm(FlaskForm):
     handle = StringField(
         "Sandbox handle",
-        validators=[InputRequired("Choose a handle."),
+        validators=[InputRequired("Choose a handle."), limit(31),  # 30, and an @ in front if one likes
                     Regexp(r"^@?[A-Za-z0-9_]{2,30}$", message="2 to 30 letters, digits or underscores.")],
         description="The sandbox account to sign in as; a new handle creates the account.",
     )
-    display_name = StringField("Display name", validators=[Optional(), Length(max=80)])
+    display_name = StringField("Display name", validators=[Optional(), limit(80), ONE_LINE])
     allow = SubmitField("Allow")
     deny = SubmitField("Deny")
 
