@@ -152,6 +152,7 @@ def send_to_login():
 
 ERROR_TEXT = {
     400: ("Bad request", "The request could not be understood. Reload the page and try again."),
+    422: ("Not changed", "Check what you entered and try again."),
     403: ("Not allowed", "Your role in this workspace does not allow that."),
     404: ("Not found", "There is nothing here, or you do not have access to it."),
     405: ("Not allowed", "That action is not available here."),

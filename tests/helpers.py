@@ -2,7 +2,10 @@
 import email
 import email.policy
 import re
+from datetime import datetime, timezone
 from pathlib import Path
+
+import time_machine
 
 from flask.testing import FlaskClient
 
@@ -148,3 +151,11 @@ def publish_now(workspace, owner, connection, text, media, **options):
     engine.run_until_idle()
     [delivery] = post.deliveries
     return delivery
+
+
+def frozen_at(moment):
+    """Run a test as if it were `moment` ("2026-10-01 09:00", UTC), the clock ticking on from there.
+
+    A test that names calendar dates takes its "today" from here, so it reads the same next week and
+    next year. Use it as a decorator, or as a context manager whose `.shift(timedelta)` moves time on."""
+    return time_machine.travel(datetime.fromisoformat(moment).replace(tzinfo=timezone.utc), tick=True)

@@ -41,6 +41,7 @@ from studio.database import utcnow
 from studio.extensions import db
 from studio.notify import service as notify
 from studio.portal.models import Client
+from studio.schedule_rules import instant_has_passed
 from studio.security.sanitize import count_links, mentioned_usernames, render_markdown
 from studio.web import path_for
 
@@ -799,6 +800,8 @@ def create_event(workspace, author, title, description, type_, starts_local, end
     ends = ends_local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
     if ends <= starts:
         raise Refused("The end must be after the start.", "ends_time")
+    if instant_has_passed(starts):
+        raise Refused("That time has already passed. Choose a date and start time still to come.", "date")
     event = Event(workspace_id=workspace.id, created_by_id=author.id, title=title.strip(), description=description,
                   description_html=render(workspace, description), type=type_, starts_at=starts, ends_at=ends,
                   timezone=timezone, meeting_url=meeting_url.strip(), capacity=capacity or None)

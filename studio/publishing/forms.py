@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from studio.publishing.recurrence import WEEKDAYS, RecurrenceError, check
+from studio.schedule_rules import PAST_TIME, has_passed
 
 
 def checkboxes(label):
@@ -23,7 +24,18 @@ def checkboxes(label):
                                option_widget=CheckboxInput())
 
 
-class ComposeForm(FlaskForm):
+class ZonedForm(FlaskForm):
+    """A form whose date and time are wall-clock times in the person's zone (`zone=`)."""
+
+    def __init__(self, *args, zone="UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+
+    def time_has_passed(self):
+        return bool(self.date.data and self.time.data) and has_passed(self.date.data, self.time.data, self.zone)
+
+
+class ComposeForm(ZonedForm):
     connections = checkboxes("Publish to")
     message = TextAreaField("Message", validators=[Length(max=63206)])
     media = checkboxes("Media from the library")
@@ -63,13 +75,35 @@ class ComposeForm(FlaskForm):
         if self.when.data == "schedule" and not (self.date.data and self.time.data):
             self.date.errors = list(self.date.errors) + ["Choose the date and time to publish."]
             ok = False
+        elif self.when.data == "schedule" and self.time_has_passed():
+            self.date.errors = list(self.date.errors) + [PAST_TIME]
+            ok = False
+        return self.repeat_rule_is_sound() and ok
+
+    def repeat_rule_is_sound(self):
+        """A repeat rule that would silently do something else than it says is refused."""
+        ok = True
+        if self.repeat.data == "weekly" and not self.weekdays.data:
+            self.weekdays.errors = list(self.weekdays.errors) + ["Tick at least one day of the week."]
+            ok = False
+        if self.repeat.data and self.until.data and self.date.data and self.until.data < self.date.data:
+            self.until.errors = list(self.until.errors) + [
+                f"The series would end before it starts: choose {self.date.data:%-d %B %Y} or later."]
+            ok = False
         return ok
 
 
-class RescheduleForm(FlaskForm):
+class RescheduleForm(ZonedForm):
     version = HiddenField(validators=[InputRequired()])
     date = DateField("Date", validators=[InputRequired("Choose a date.")])
     time = TimeField("Time", validators=[InputRequired("Choose a time.")])
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if ok and self.time_has_passed():
+            self.date.errors = list(self.date.errors) + [PAST_TIME]
+            ok = False
+        return ok
 
 
 class VersionForm(FlaskForm):

@@ -27,6 +27,7 @@ from studio.platforms.options import problems_with as option_problems
 from studio.publishing import recurrence
 from studio.publishing.models import Delivery, Post, PostMedia
 from studio.publishing.status import refresh_post_status
+from studio.schedule_rules import PAST_TIME, instant_has_passed
 
 URL = re.compile(r"https?://\S+")
 HASHTAG = re.compile(r"(?<!\w)#\w+")
@@ -239,6 +240,8 @@ def update_post(post, version, message, overrides, scheduled_local, timezone):
 def schedule(post, version, scheduled_local, timezone):
     """Move a post to a new time (from the calendar or its page), or schedule a draft."""
     when = to_utc(scheduled_local, timezone)
+    if instant_has_passed(when):
+        raise PostError(PAST_TIME)
     lock_unstarted(post, version, status="pending", next_attempt_at=when)
     post.scheduled_at, post.timezone, post.status = when, timezone, "scheduled"
     db.session.commit()

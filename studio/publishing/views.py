@@ -34,7 +34,7 @@ from studio.publishing.models import (
 )
 from studio.publishing.status import derive_status
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
-from studio.web import go_to, page, partial, safe_next_url
+from studio.web import go_to, page, partial, render_error, safe_next_url, wants_fragment
 
 bp = workspace_blueprint("posts", __name__)
 feeds = Blueprint("calendar_feeds", __name__)
@@ -48,7 +48,7 @@ def viewer_zone():
 
 
 def compose_form():
-    form = ComposeForm()
+    form = ComposeForm(zone=viewer_zone())
     connections = service.workspace_connections(g.workspace)
     assets = db.session.execute(
         select(MediaAsset).where(MediaAsset.workspace_id == g.workspace.id, MediaAsset.status == "ready")
@@ -243,8 +243,10 @@ def duplicate(post_id):
 @requires_role("editor")
 def reschedule(post_id):
     post = scoped_get_or_404(Post, post_id)
-    form = RescheduleForm()
+    form = RescheduleForm(zone=viewer_zone())
     if not form.validate_on_submit():
+        if wants_fragment():  # dropped on a calendar day: the post stays where it was, with the reason
+            return render_error(422, " ".join(error for errors in form.errors.values() for error in errors))
         return page("posts/detail.html", status=422, post=post, form=form, zone=viewer_zone(), series=None,
                     upcoming=[], live={}, edit=EditForm(formdata=None, version=post.version, message=post.message))
     try:
@@ -379,9 +381,9 @@ def status():
 
 LIVE_POLL_SECONDS = 3
 WATCHED_STATUSES = ("scheduled", "publishing")
+WATCH_LIMIT = 500  # posts one list or calendar poll watches at most
 POST_PAGE_LOADS = (
     selectinload(Post.deliveries).selectinload(Delivery.attempts),
-WATCH_LIMIT = 500  # posts one list or calendar poll watches at most
     selectinload(Post.deliveries).joinedload(Delivery.connection),
     selectinload(Post.media).joinedload(PostMedia.asset),
 )

@@ -3,7 +3,7 @@ likes toggle in place, the mention arrives as a notification, and the asker mark
 helpful so the question shows solved. Then every known XSS vector, placed everywhere members
 write, is stored sanitised and runs nothing in a browser."""
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
 from playwright.sync_api import expect
@@ -115,8 +115,9 @@ def test_xss_vectors_everywhere_members_write_run_nothing(live_server, new_page,
         service.add_reply(workspace, discussion, owner, "moderator", f"Reply {number}: {vector}")
         service.send_dm(workspace, bob, alice, f"DM {number}: {vector}")
     service.update_profile(bob_profile, "bob_stone", "\n\n".join(VECTORS), "<script>alert(1)</script>", [], True, True)
+    next_month = datetime.utcnow().replace(microsecond=0) + timedelta(days=30)
     event = service.create_event(workspace, owner, "<script>alert(1)</script> Meetup", "\n\n".join(VECTORS), "MEETUP",
-                                 datetime(2030, 1, 1, 10), datetime(2030, 1, 1, 11), "UTC", "", None)
+                                 next_month, next_month + timedelta(hours=1), "UTC", "", None)
     stored = ([t.body_html for t in db.session.query(Topic)] + [r.body_html for r in db.session.query(Reply)]
               + [m.body_html for m in db.session.query(DirectMessage)]
               + [db.session.get(MemberProfile, bob_profile.id).bio_html, db.session.get(Event, event.id).description_html])

@@ -19,6 +19,7 @@ from tests.factories import (
     make_workspace,
     owner_of,
 )
+from tests.helpers import errors_next_to, frozen_at
 
 
 @pytest.fixture
@@ -36,6 +37,7 @@ def base(workspace):
     return f"/community/{workspace.slug}"
 
 
+@frozen_at("2029-12-01 09:00")
 def test_every_page_renders_for_a_member_and_a_moderator(app, community):
     workspace, owner, general, alice, bob = community
     topic = service.create_topic(workspace, alice, "member", general, "QUESTION", "How do I film B-roll?", "Any **tips**?")
@@ -123,6 +125,7 @@ def test_direct_messages_respect_the_recipients_choice(app, community):
     assert service.conversations(workspace, bob)[0][2] == 0, "reading the conversation reads it"
 
 
+@frozen_at("2029-12-01 09:00")
 def test_an_event_with_two_places_takes_two_and_refuses_the_third(app, community):
     workspace, owner, general, alice, bob = community
     carol = make_client(workspace, name="Carol").user
@@ -146,6 +149,7 @@ def test_an_event_with_two_places_takes_two_and_refuses_the_third(app, community
     assert event.going_count == 2 and service.rsvp_of(event, carol).status == "GOING"
 
 
+@frozen_at("2029-12-01 09:00")
 def test_event_times_show_in_the_viewers_zone_and_the_ics_carries_the_events_zone(app, community):
     workspace, owner, general, alice, bob = community
     alice.timezone = "Asia/Tokyo"
@@ -156,6 +160,17 @@ def test_event_times_show_in_the_viewers_zone_and_the_ics_carries_the_events_zon
     assert "2 Jun 2030, 01:00" in client.text(f"{base(workspace)}/events/{event.id}")
     ics = client.get(f"{base(workspace)}/events/{event.id}.ics").get_data(as_text=True)
     assert "DTSTART;TZID=Europe/Berlin:20300601T180000" in ics and "SUMMARY:Panel" in ics
+
+
+def test_an_event_in_the_past_is_refused_beside_its_date(app, community):
+    workspace, owner, general, alice, bob = community
+    last_week = (utcnow() - timedelta(days=7)).strftime("%Y-%m-%d")
+    response = app.test_client().log_in_as(owner).submit(f"{base(workspace)}/events/new", {
+        "title": "Missed it", "type": "PANEL", "date": last_week, "starts_time": "18:00", "ends_time": "19:00",
+        "timezone": "UTC"})
+    assert response.status_code == 422
+    assert errors_next_to(response.get_data(as_text=True), "date")[0].startswith("That time has already passed.")
+    assert db.session.query(Event).count() == 0
 
 
 def test_event_reminders_reach_those_going_once(app, community):
@@ -389,6 +404,7 @@ def test_outsiders_and_other_communities_see_nothing(app, community):
 
 
 
+@frozen_at("2029-12-01 09:00")
 def test_every_community_route_answers_404_to_people_outside_it(app, community):
     """Walks the app's own route list: anything under /community/<space>/ is closed to a stranger,
     whatever the method, so a route added later is checked without editing this test."""
@@ -455,12 +471,16 @@ def test_review_fixes_hold(app, community):
     # Edits keep to the link limit; past events take no answers.
     with pytest.raises(service.Refused, match="at most 2 links"):
         service.edit(workspace, topic, alice, "member", "https://a.example https://b.example https://c.example")
-    past = service.create_event(workspace, owner, "Old", "", "PANEL", datetime(2020, 1, 1, 9), datetime(2020, 1, 1, 10), "UTC",
+    tomorrow = utcnow().replace(tzinfo=None) + timedelta(days=1)
+    past = service.create_event(workspace, owner, "Old", "", "PANEL", tomorrow, tomorrow + timedelta(hours=1), "UTC",
                                 "https://meet.example/old", None)
+    past.starts_at, past.ends_at = utcnow() - timedelta(hours=2), utcnow() - timedelta(hours=1)  # time went by
+    db.session.commit()
     with pytest.raises(service.Refused, match="This event is over"):
         service.rsvp(past, bob, "GOING")
 
 
+@frozen_at("2029-12-01 09:00")
 def test_answering_going_twice_at_once_takes_one_seat(app, community):
     workspace, owner, general, alice, bob = community
     event = service.create_event(workspace, owner, "Race", "", "MEETUP", datetime(2030, 2, 1, 9), datetime(2030, 2, 1, 10),

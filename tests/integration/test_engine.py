@@ -19,6 +19,7 @@ from studio.publishing.models import Delivery, PublishAttempt, PublishedPost
 from studio.sandbox.models import SandboxPost
 from studio.sandbox.service import set_faults
 from tests.factories import make_sandbox_connection, make_workspace, owner_of
+from tests.helpers import frozen_at
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -218,6 +219,7 @@ def test_editing_or_cancelling_races_are_refused_plainly(studio):
     assert sorted(d.status for d in post.deliveries) == ["cancelled", "publishing"]
 
 
+@frozen_at("2026-03-01 09:00")
 def test_a_post_at_nine_in_berlin_after_a_dst_change_publishes_at_nine_berlin_time(studio):
     workspace, owner, connections = studio
     for day, utc_hour in (("2026-10-26", 8), ("2026-03-30", 7)):  # the days after autumn and spring changes

@@ -1,6 +1,7 @@
 """Makers compose, schedule, move and cancel posts, and see them on the calendar."""
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from studio.extensions import db
@@ -13,7 +14,7 @@ from tests.factories import (
     make_workspace,
     owner_of,
 )
-from tests.helpers import errors_next_to
+from tests.helpers import errors_next_to, frozen_at
 
 
 def setup(app, timezone="Europe/Berlin"):
@@ -26,6 +27,7 @@ def setup(app, timezone="Europe/Berlin"):
     return workspace, owner, (kitchen, street), app.test_client().log_in_as(owner)
 
 
+@frozen_at("2026-10-01 09:00")
 def test_compose_and_schedule_in_the_users_time_zone(app):
     workspace, owner, (kitchen, street), client = setup(app)
     response = client.submit(f"/w/{workspace.slug}/posts/new", {
@@ -73,6 +75,7 @@ def test_live_preflight_answers_with_a_fragment(app):
     assert '<span class="counter">2/5000</span>' in html and '<p class="preview-text">Hi</p>' in html
 
 
+@frozen_at("2026-11-30 09:00")
 def test_moving_a_post_with_a_stale_page_is_refused(app):
     workspace, owner, (kitchen, _), client = setup(app)
     post = service.create_post(workspace, owner, "Move me", {}, [kitchen], [], "schedule",
@@ -88,6 +91,7 @@ def test_moving_a_post_with_a_stale_page_is_refused(app):
     assert post.scheduled_at.day == 2
 
 
+@frozen_at("2026-11-30 09:00")
 def test_cancelling_a_scheduled_post(app):
     workspace, owner, (kitchen, street), client = setup(app)
     post = service.create_post(workspace, owner, "Never mind", {}, [kitchen, street], [], "schedule",
@@ -139,6 +143,7 @@ def test_the_status_page_shows_a_stalled_engine(app):
     assert db.session.execute(select(Delivery)).scalar_one().status == "pending"
 
 
+@frozen_at("2026-11-30 09:00")
 def test_editing_the_text_then_duplicating(app):
     workspace, owner, (kitchen, _), client = setup(app)
     post = service.create_post(workspace, owner, "Frist draft", {}, [kitchen], [], "schedule",
@@ -153,6 +158,7 @@ def test_editing_the_text_then_duplicating(app):
     assert copy.deliveries[0].next_attempt_at is None, "a draft is never due"
 
 
+@frozen_at("2026-11-30 09:00")
 def test_week_and_list_views_and_filters(app):
     workspace, owner, (kitchen, street), client = setup(app, timezone="UTC")
     service.create_post(workspace, owner, "Kitchen only", {}, [kitchen], [], "schedule", datetime(2026, 12, 2, 9, 0), "UTC")
@@ -187,6 +193,7 @@ def test_the_private_ical_feed_reads_back_with_a_real_parser(app):
     assert anonymous.get(f"/calendar/{old}.ics").status_code == 404
 
 
+@frozen_at("2026-03-01 09:00")
 def test_new_york_posts_keep_their_wall_clock_time_across_both_dst_changes(app):
     """9:00 in New York the days after the spring and autumn changes, on the calendar and in UTC."""
     workspace, owner, (kitchen, _), client = setup(app, timezone="America/New_York")
@@ -198,3 +205,34 @@ def test_new_york_posts_keep_their_wall_clock_time_across_both_dst_changes(app):
         calendar = client.text(f"/w/{workspace.slug}/calendar?month={day[:7]}")
         cell = calendar.split(f'data-date="{day}"')[1].split('role="gridcell"')[0]
         assert f"<time>09:00</time> Coffee {day}" in cell
+
+
+def test_a_time_that_has_passed_is_refused_beside_the_field_and_nothing_is_saved(app):
+    workspace, owner, (kitchen, _), client = setup(app, timezone="UTC")
+    last_month = datetime.utcnow() - timedelta(days=30)
+    response = client.submit(f"/w/{workspace.slug}/posts/new", {
+        "connections": [kitchen.id], "message": "Too late", "when": "schedule",
+        "date": last_month.strftime("%Y-%m-%d"), "time": "09:00"})
+    assert response.status_code == 422
+    assert errors_next_to(response.get_data(as_text=True), "date") == [
+        "That time has already passed. Choose a later time, or use “Post now”."]
+    assert db.session.execute(select(Post)).first() is None
+
+
+def test_moving_a_post_into_the_past_is_refused_on_its_page_and_on_the_calendar(app):
+    workspace, owner, (kitchen, _), client = setup(app, timezone="UTC")
+    tomorrow = datetime.utcnow().replace(microsecond=0) + timedelta(days=1)
+    post = service.create_post(workspace, owner, "Stay put", {}, [kitchen], [], "schedule", tomorrow, "UTC")
+    yesterday = (tomorrow - timedelta(days=2)).strftime("%Y-%m-%d")
+    on_its_page = client.submit(f"/w/{workspace.slug}/posts/{post.id}/reschedule",
+                                {"version": post.version, "date": yesterday, "time": "10:00"})
+    assert on_its_page.status_code == 422
+    assert errors_next_to(on_its_page.get_data(as_text=True), "date")[0].startswith("That time has already passed.")
+    dragged = client.submit(f"/w/{workspace.slug}/posts/{post.id}/reschedule",
+                            {"version": post.version, "date": yesterday, "time": "10:00", "back": "/calendar"}, htmx=True)
+    assert dragged.status_code == 422 and dragged.headers["HX-Retarget"] == "#flash"
+    assert "That time has already passed." in dragged.get_data(as_text=True), "the drop is refused with the reason"
+    db.session.expire_all()
+    assert post.scheduled_at == tomorrow.replace(tzinfo=post.scheduled_at.tzinfo) and post.version == 1
+    with pytest.raises(service.PostError, match="already passed"):
+        service.schedule(post, post.version, tomorrow - timedelta(days=2), "UTC")

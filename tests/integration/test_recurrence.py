@@ -1,6 +1,6 @@
 """Repeating posts: occurrences made ahead, on the wall clock of the post's zone, editable alone
 or all together, and stoppable."""
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -9,7 +9,7 @@ from studio.extensions import db
 from studio.publishing import recurrence, service
 from studio.publishing.models import Post
 from tests.factories import make_connection, make_workspace, owner_of
-from tests.helpers import errors_next_to
+from tests.helpers import errors_next_to, frozen_at
 
 
 def series_posts():
@@ -32,6 +32,7 @@ def test_nine_oclock_stays_nine_oclock_across_the_dst_change():
     assert [t.hour for t in times] == [7, 7, 7, 8, 8, 8], "UTC shifts on 25 October, the wall clock does not"
 
 
+@frozen_at("2026-11-30 09:00")
 def test_a_weekly_series_is_made_ahead_and_shown_on_the_calendar(app):
     workspace = make_workspace(name="Weekly Co")
     owner = owner_of(workspace)
@@ -52,6 +53,7 @@ def test_a_weekly_series_is_made_ahead_and_shown_on_the_calendar(app):
     assert recurrence.extend(posts[0]) == 0, "the count is reached"
 
 
+@frozen_at("2026-11-30 09:00")
 def test_a_bad_cron_line_is_explained_beside_the_field(app):
     workspace = make_workspace()
     connection = make_connection(workspace)
@@ -64,6 +66,7 @@ def test_a_bad_cron_line_is_explained_beside_the_field(app):
     assert series_posts() == []
 
 
+@frozen_at("2026-11-30 09:00")
 def test_edit_all_future_and_stop(app):
     workspace = make_workspace()
     owner = owner_of(workspace)
@@ -81,6 +84,7 @@ def test_edit_all_future_and_stop(app):
     assert {p.status for p in series_posts()} == {"cancelled"}, "every post still to come, the first one included"
 
 
+@frozen_at("2026-11-30 09:00")
 def test_occurrences_made_later_take_the_latest_text_and_a_series_is_never_extended_twice(app):
     workspace = make_workspace()
     owner = owner_of(workspace)
@@ -96,3 +100,22 @@ def test_occurrences_made_later_take_the_latest_text_and_a_series_is_never_exten
     latest = series_posts()[-1]
     assert latest.message == "New text" and len(series_posts()) > made
     assert recurrence.extend(first, horizon_days=120) == 0
+
+
+def test_a_repeat_rule_that_would_do_something_else_is_refused_beside_its_field(app):
+    workspace = make_workspace()
+    connection = make_connection(workspace)
+    client = app.test_client().log_in_as(owner_of(workspace))
+    start = date.today() + timedelta(days=7)
+    weekly_with_no_day = client.submit(f"/w/{workspace.slug}/posts/new", {
+        "connections": [connection.id], "message": "x", "when": "schedule", "date": start.isoformat(), "time": "12:00",
+        "repeat": "weekly"})
+    assert weekly_with_no_day.status_code == 422
+    assert errors_next_to(weekly_with_no_day.get_data(as_text=True), "weekdays") == ["Tick at least one day of the week."]
+    ends_before_it_starts = client.submit(f"/w/{workspace.slug}/posts/new", {
+        "connections": [connection.id], "message": "x", "when": "schedule", "date": start.isoformat(), "time": "12:00",
+        "repeat": "daily", "until": (start - timedelta(days=1)).isoformat()})
+    assert ends_before_it_starts.status_code == 422
+    [error] = errors_next_to(ends_before_it_starts.get_data(as_text=True), "until")
+    assert error.startswith("The series would end before it starts")
+    assert series_posts() == []
