@@ -82,3 +82,17 @@ def test_nobody_outside_a_conversation_can_poll_it(app, community):
     assert stranger.htmx_get(url).status_code == 404
     assert stranger.htmx_get(f"/community/{elsewhere.slug}/messages/c/{conversation.id}?after=0").status_code == 404
     assert db.session.get(Conversation, conversation.id) is not None
+
+
+def test_a_conversation_opened_before_its_first_message_still_receives_it(app, community):
+    workspace, alice, bob, _ = community
+    base = f"/community/{workspace.slug}"
+    bob_browser = app.test_client().log_in_as(bob)
+    page = bob_browser.text(f"{base}/messages/alice_moon")
+    assert "No messages yet." in page
+    poll = hx_get(page, "dm-live")
+    assert poll == f"{base}/messages/alice_moon" and 'hx-select="#dm-live"' in page
+    service.send_dm(workspace, alice, bob, "First hello")
+    arrived = bob_browser.htmx_get(poll).get_data(as_text=True)
+    assert "First hello" in arrived and hx_get(arrived, "poll-dms"), "from now on it polls like any conversation"
+    assert service.unread_dm_count(workspace, bob) == 0
