@@ -62,12 +62,28 @@ def migrate_to_head(database_url, instance_path):
         db.engine.dispose()
 
 
+def database_of_this_worker(url):
+    """With pytest-xdist each worker process gets a PostgreSQL database of its own beside the one
+    named (`studio_test_gw0`, …), made on first use; a run without workers uses the one named."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"{server.url.database}_{worker}"
+    with server.connect() as connection:
+        if not connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).scalar():
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    own = server.url.set(database=name).render_as_string(hide_password=False)
+    server.dispose()
+    return own
+
+
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
     """Once per run: a migrated database that each test starts from."""
     folder = tmp_path_factory.mktemp("template")
     if TEST_DATABASE_URL:
-        url = sqlalchemy_url(TEST_DATABASE_URL)
+        url = database_of_this_worker(sqlalchemy_url(TEST_DATABASE_URL))
         engine = sa.create_engine(url)
         with engine.begin() as connection:
             connection.execute(sa.text("DROP SCHEMA public CASCADE"))
