@@ -100,12 +100,12 @@ class Delivery(db.Model):
 
     post: Mapped[Post] = relationship(back_populates="deliveries")
     connection = relationship("PlatformConnection")
+    attempts: Mapped[list["PublishAttempt"]] = relationship(cascade="all, delete-orphan", order_by="PublishAttempt.id")
 
     @property
     def link(self):
         """The published post's address, worked out when shown (see Platform.post_url)."""
         return post_link(self.platform, self.platform_post_id, self.platform_url)
-    attempts: Mapped[list["PublishAttempt"]] = relationship(cascade="all, delete-orphan", order_by="PublishAttempt.id")
 
 
 class PublishAttempt(db.Model):
