@@ -150,6 +150,11 @@ def load_config(instance_path):
         "PUBLISH_MAX_ATTEMPTS": _int("PUBLISH_MAX_ATTEMPTS", 5),
         "PUBLISH_MISSED_AFTER_MINUTES": _int("PUBLISH_MISSED_AFTER_MINUTES", 360),
         "PUBLISH_TIMEOUT_SECONDS": _int("PUBLISH_TIMEOUT_SECONDS", 30),
+        # Deliveries one worker process publishes at the same time (threads, each with its session).
+        "PUBLISH_CONCURRENCY": _int("PUBLISH_CONCURRENCY", 8),
+        # After an answer that leaves it unknown whether a post was made, wait at least this long
+        # before looking it up: platforms' searches lag behind their creates.
+        "PUBLISH_LOOKUP_DELAY_SECONDS": _int("PUBLISH_LOOKUP_DELAY_SECONDS", 30),
         # How often to ask a platform whether uploaded media is processed, and for how long at most.
         "PUBLISH_POLL_SECONDS": _int("PUBLISH_POLL_SECONDS", 3),
         "PUBLISH_POLL_LIMIT_SECONDS": _int("PUBLISH_POLL_LIMIT_SECONDS", 600),

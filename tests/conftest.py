@@ -202,6 +202,7 @@ def fake_platforms(app):
     with FakePlatformServer() as fake:
         app.config.update(fake.config())
         app.config["PUBLISH_BACKOFF_SECONDS"] = 0
+        app.config["PUBLISH_LOOKUP_DELAY_SECONDS"] = 0
         app.config["PUBLISH_POLL_SECONDS"] = 0
         yield fake
 

@@ -276,11 +276,17 @@ class Platform:
     def post(self, url, access_token=None, **kwargs):
         return self.call("POST", url, access_token, **kwargs)
 
-    def call(self, method, url, access_token=None, headers=None, **kwargs):
-        """Send a request and return its JSON, or raise the right PlatformError."""
-        response = self.send(method, url, access_token, headers, **kwargs)
+    def call(self, method, url, access_token=None, headers=None, creates=False, **kwargs):
+        """Send a request and return its JSON, or raise the right PlatformError. `creates` marks the
+        call that makes the post: a server error from it does not prove that nothing was made."""
+        response = self.send(method, url, access_token, headers, creates=creates, **kwargs)
         self.note_load(response)
-        return self.classify(response)
+        try:
+            return self.classify(response)
+        except RetryableError as error:
+            if creates:
+                raise_if_post_may_exist(error, response)
+            raise
 
     # When the platform says we are near its limit, the engine holds the account's next publish
     # until this moment instead of running into a 429 (see `note_load`).
@@ -299,9 +305,15 @@ class Platform:
         error codes (Meta) refine this."""
         return check(response, self.name)
 
-    def send(self, method, url, access_token=None, headers=None, **kwargs):
+    # The engine sets this to a function called before every request of a publish (with `creates`):
+    # it keeps the delivery's lease, and stops the attempt before a call it no longer holds it for.
+    before_call = None
+
+    def send(self, method, url, access_token=None, headers=None, creates=False, **kwargs):
         """Send a request and return the response itself (for headers such as LinkedIn's ids);
         transport failures become PlatformErrors, HTTP errors are left to `check`."""
+        if self.before_call is not None:
+            self.before_call(creates)
         headers = dict(headers or {})
         if access_token:
             headers["Authorization"] = f"Bearer {access_token}"
@@ -319,8 +331,26 @@ class Platform:
             raise RetryableError(f"Could not reach {self.name}: {error.__class__.__name__}.") from error
 
 
-def check(response, platform_name):
-    """Turn an HTTP answer into data, or into the right PlatformError."""
+def raise_if_post_may_exist(error, response):
+    """A server error in answer to a create call may come after the post was made: that is
+    uncertain (look it up before any second create), not a plain retry."""
+    if response.status_code >= 500 and not isinstance(error, UncertainError):
+        raise UncertainError(f"{error} The post may have been made all the same.", error.status,
+                             error.payload) from error
+
+
+def check(response, platform_name, creates=False):
+    """Turn an HTTP answer into data, or into the right PlatformError (`creates`: the call that
+    makes the post, see raise_if_post_may_exist)."""
+    try:
+        return _check(response, platform_name)
+    except RetryableError as error:
+        if creates:
+            raise_if_post_may_exist(error, response)
+        raise
+
+
+def _check(response, platform_name):
     try:
         payload = response.json() if response.content else {}
     except ValueError:

@@ -118,17 +118,17 @@ class Facebook(Platform):
         if (options or {}).get("format") == "reel":
             return self.publish_reel(access_token, page, text, media)
         if not media:
-            data = self.post(f"{page}/feed", access_token, data={"message": text})
+            data = self.post(f"{page}/feed", access_token, data={"message": text}, creates=True)
             return Published(data["id"], f"https://www.facebook.com/{data['id']}", data)
         asset = media[0]
         with asset.open() as stream:
             if asset.kind == "image":
-                data = self.post(f"{page}/photos", access_token, data={"caption": text, "published": "true"},
+                data = self.post(f"{page}/photos", access_token, data={"caption": text, "published": "true"}, creates=True,
                                  files={"source": ("photo", stream, asset.content_type)})
                 post_id = data.get("post_id") or data["id"]
                 return Published(post_id, f"https://www.facebook.com/{post_id}", data)
             video_host = f"{self.base['video']}/{self.version}/{connection.account_id}"
-            data = self.post(f"{video_host}/videos", access_token, data={"description": text},
+            data = self.post(f"{video_host}/videos", access_token, data={"description": text}, creates=True,
                              files={"source": ("video", stream, asset.content_type)}, timeout=600)
         return Published(data["id"], f"https://www.facebook.com/{connection.account_id}/videos/{data['id']}", data)
 
@@ -143,7 +143,7 @@ class Facebook(Platform):
             self.call("POST", started["upload_url"], data=stream, timeout=600, headers={
                 "Authorization": f"OAuth {access_token}", "offset": "0", "file_size": str(asset.size_bytes),
                 "Content-Length": str(asset.size_bytes)})
-        self.post(f"{page}/video_reels", access_token, data={
+        self.post(f"{page}/video_reels", access_token, creates=True, data={
             "upload_phase": "finish", "video_id": started["video_id"], "video_state": "PUBLISHED", "description": text})
 
         def probe():

@@ -80,7 +80,8 @@ class Instagram(Platform):
         progress.update(container=container, user=user, caption=text)
         self.wait_for_container(access_token, container)
         try:
-            media_id = self.post(self.graph(f"/{user}/media_publish"), access_token, data={"creation_id": container})["id"]
+            media_id = self.post(self.graph(f"/{user}/media_publish"), access_token, data={"creation_id": container},
+                                 creates=True)["id"]
         except UncertainError:
             raise
         except RetryableError as error:

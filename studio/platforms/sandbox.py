@@ -74,7 +74,7 @@ class Sandbox(Platform):
     def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
         timeout = self.config.get("PUBLISH_TIMEOUT_SECONDS", 30)
         media_ids = [self.upload(access_token, asset, timeout) for asset in media]
-        data = self.post(self.api("/posts"), access_token, timeout=timeout,
+        data = self.post(self.api("/posts"), access_token, timeout=timeout, creates=True,
                          json={"text": text, "media_ids": media_ids, "client_reference": client_reference})
         return Published(str(data["id"]), data.get("url", ""), data)
 

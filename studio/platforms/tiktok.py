@@ -208,14 +208,15 @@ class TikTok(Platform):
         source = {"source": "FILE_UPLOAD", "video_size": asset.size_bytes, "chunk_size": chunk_size,
                   "total_chunk_count": count}
         if draft:
-            return self.post(self.api("/post/publish/inbox/video/init/"), access_token, json={"source_info": source})
-        return self.post(self.api("/post/publish/video/init/"), access_token,
+            return self.post(self.api("/post/publish/inbox/video/init/"), access_token, json={"source_info": source},
+                             creates=True)
+        return self.post(self.api("/post/publish/video/init/"), access_token, creates=True,
                          json={"post_info": post_info, "source_info": source})
 
     def start_photos(self, access_token, text, media, post_info, draft):
         from studio.library.service import signed_file_url
 
-        return self.post(self.api("/post/publish/content/init/"), access_token, json={
+        return self.post(self.api("/post/publish/content/init/"), access_token, creates=True, json={
             "media_type": "PHOTO", "post_mode": "MEDIA_UPLOAD" if draft else "DIRECT_POST",
             "post_info": {**post_info, "description": text, "title": text[:90]},
             "source_info": {"source": "PULL_FROM_URL", "photo_cover_index": 0,

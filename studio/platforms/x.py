@@ -27,7 +27,7 @@ class X(Platform):
         body = {"text": text}
         if media_ids:
             body["media"] = {"media_ids": media_ids}
-        data = self.post(f"{self.base['api']}/2/tweets", access_token, json=body)["data"]
+        data = self.post(f"{self.base['api']}/2/tweets", access_token, json=body, creates=True)["data"]
         return Published(data["id"], f"https://x.com/i/web/status/{data['id']}", data)
 
     def upload(self, access_token, asset):

@@ -150,7 +150,7 @@ class YouTube(Platform):
                 stream.seek(offset)
                 body = stream.read(chunk)
                 try:
-                    response = self.send("PUT", session, access_token, data=body, timeout=300, headers={
+                    response = self.send("PUT", session, access_token, data=body, timeout=300, creates=True, headers={
                         "Content-Length": str(len(body)), "Content-Type": asset.content_type,
                         "Content-Range": f"bytes {offset}-{offset + len(body) - 1}/{size}"})
                     if response.status_code >= 500:

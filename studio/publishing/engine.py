@@ -9,13 +9,17 @@ platform whether the post already exists, and where the platform cannot say, it 
 import os
 import random
 import socket
+import threading
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import aliased
 
+from studio.connections.models import PlatformConnection
 from studio.connections.service import (
     CannotRefresh,
     fresh_access_token,
@@ -32,6 +36,7 @@ from studio.platforms.errors import (
     UncertainError,
 )
 from studio.publishing import quota
+from studio.publishing.lease import LeaseKeeper, LeaseLost, Released
 from studio.publishing.models import (
     Delivery,
     PublishAttempt,
@@ -56,21 +61,48 @@ def due_condition(now):
     )
 
 
+def none_other_in_flight(now):
+    """No other delivery to the same account is being published right now. One publish at a time
+    per account keeps each platform's per-account limits (X's windows, Instagram's 24-hour cap)
+    true however many workers and threads run."""
+    other = aliased(Delivery)
+    return ~exists().where(other.connection_id == Delivery.connection_id, other.id != Delivery.id,
+                           other.status == "publishing", other.lease_expires_at >= now)
+
+
 def claim(worker, limit, now=None):
-    """Lease up to `limit` due deliveries to `worker`; returns their ids."""
+    """Lease up to `limit` due deliveries to `worker`, at most one per account; returns their ids."""
     now = now or utcnow()
+    if limit <= 0:
+        return []
     lease = now + timedelta(seconds=current_app.config["PUBLISH_LEASE_SECONDS"])
-    candidates = select(Delivery.id).where(due_condition(now)).order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
-    if db.engine.dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = db.session.execute(candidates).scalars().all()
+    rows = db.session.execute(
+        select(Delivery.id, Delivery.connection_id).where(due_condition(now), none_other_in_flight(now))
+        .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit * 4)
+    ).all()
+    accounts = {row.connection_id for row in rows if row.connection_id is not None}
+    if db.engine.dialect.name == "postgresql" and accounts:
+        # Two workers claiming at once must not each take a delivery of the same account: the
+        # account rows are locked until this claim commits (others skip them for now).
+        accounts = set(db.session.execute(
+            select(PlatformConnection.id).where(PlatformConnection.id.in_(accounts)).order_by(PlatformConnection.id)
+            .with_for_update(skip_locked=True)).scalars())
+    ids, taken = [], set()
+    for row in rows:
+        if row.connection_id is not None and (row.connection_id in taken or row.connection_id not in accounts):
+            continue
+        taken.add(row.connection_id)
+        ids.append(row.id)
+        if len(ids) == limit:
+            break
     claimed = []
     for delivery_id in ids:
-        # The same condition again in the UPDATE: on SQLite this is what makes the claim atomic.
+        # The same conditions again in the UPDATE: on SQLite this is what makes the claim atomic.
         result = db.session.execute(
-            update(Delivery).where(Delivery.id == delivery_id, due_condition(now))
+            update(Delivery).where(Delivery.id == delivery_id, due_condition(now), none_other_in_flight(now))
             .values(needs_lookup=Delivery.needs_lookup | (Delivery.status == "publishing"),
                     status="publishing", lease_owner=worker, lease_expires_at=lease)
+            .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:
             claimed.append(delivery_id)
@@ -85,15 +117,70 @@ def backoff_seconds(attempt, retry_after=None):
     return max(delay, retry_after or 0)
 
 
-def run_once(worker=None, limit=20, now=None):
-    """Claim and publish one batch; returns how many deliveries it handled. `now` lets a test
-    stand in for the clock."""
+# Set when the worker process is asked to stop (SIGTERM): nothing new is claimed, and attempts hand
+# their delivery back before their next platform call unless a create call already went out.
+stopping = threading.Event()
+
+
+def concurrency():
+    return max(1, int(current_app.config.get("PUBLISH_CONCURRENCY", 8)))
+
+
+class Publisher:
+    """Publishes up to PUBLISH_CONCURRENCY deliveries at once, each in a thread with its own app
+    context and database session. It claims only as many as it has free threads, so nothing it
+    holds waits in a queue while its lease runs."""
+
+    def __init__(self, worker, now=None):
+        self.app = current_app._get_current_object()
+        self.worker, self.now = worker, now
+        self.size = concurrency()
+        self.pool = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="publish")
+        self.running = set()
+
+    def start_what_is_due(self, limit=None):
+        if stopping.is_set():
+            return 0
+        free = min(self.size - len(self.running), limit if limit is not None else self.size)
+        ids = claim(self.worker, free, self.now)
+        for delivery_id in ids:
+            self.running.add(self.pool.submit(self.publish, delivery_id))
+        return len(ids)
+
+    def publish(self, delivery_id):
+        with self.app.app_context():
+            publish_delivery(delivery_id, self.worker, self.now)
+
+    def wait_for_one(self, timeout):
+        done, _ = wait(self.running, timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in done:
+            self.running.discard(future)
+            if future.exception() is not None:
+                current_app.logger.error("a publish thread failed", exc_info=future.exception())
+
+    def close(self):
+        while self.running:
+            self.wait_for_one(timeout=None)
+        self.pool.shutdown()
+
+
+def run_once(worker=None, limit=None, now=None):
+    """Claim one batch and publish it (at once, up to PUBLISH_CONCURRENCY); returns how many
+    deliveries it handled. `now` lets a test stand in for the clock."""
     worker = worker or worker_name()
-    ids = claim(worker, limit, now)
-    for delivery_id in ids:
-        publish_delivery(delivery_id, worker, now)
-    beat(worker, len(ids))
-    return len(ids)
+    if concurrency() == 1:
+        ids = [] if stopping.is_set() else claim(worker, limit or 20, now)
+        for delivery_id in ids:
+            publish_delivery(delivery_id, worker, now)
+        handled = len(ids)
+    else:
+        publisher = Publisher(worker, now)
+        try:
+            handled = publisher.start_what_is_due(limit)
+        finally:
+            publisher.close()
+    beat(worker, handled)
+    return handled
 
 
 @dataclass
@@ -122,25 +209,41 @@ def lease_is_mine(delivery_id, worker, renew=False):
 
 
 def publish_delivery(delivery_id, worker, now=None):
-    if not lease_is_mine(delivery_id, worker, renew=True):
+    config = current_app.config
+    keeper = LeaseKeeper(db.engine, delivery_id, worker, config["PUBLISH_LEASE_SECONDS"],
+                         config["PUBLISH_TIMEOUT_SECONDS"], stopping)
+    if not keeper.renew():
         return  # someone else holds it now
     started, clock = utcnow(), time.perf_counter()
     delivery = db.session.get(Delivery, delivery_id)
     progress = dict(delivery.progress or {})  # the adapter notes what a later attempt can resume
-    try:
-        outcome = attempt(delivery, now, progress)
-    except Exception as error:  # anything unforeseen still counts as a try and is retried later
-        db.session.rollback()
-        current_app.logger.exception("delivery %s failed unexpectedly", delivery_id)
-        outcome = Outcome("retry", error=RetryableError(f"Unexpected error: {error.__class__.__name__}: {error}"))
-    settle(delivery_id, worker, outcome, started, int((time.perf_counter() - clock) * 1000), progress)
+    with keeper:  # the lease is renewed in the background until the outcome is recorded
+        try:
+            outcome = attempt(delivery, now, progress, keeper)
+        except LeaseLost as error:
+            db.session.rollback()
+            outcome = Outcome("lost", message=str(error))
+        except Released as error:
+            db.session.rollback()
+            outcome = Outcome("released", message=str(error))
+        except Exception as error:  # anything unforeseen still counts as a try and is retried later
+            db.session.rollback()
+            current_app.logger.exception("delivery %s failed unexpectedly", delivery_id)
+            outcome = Outcome("retry", error=RetryableError(f"Unexpected error: {error.__class__.__name__}: {error}"),
+                              uncertain=keeper.create_sent)
+        if keeper.create_sent and outcome.kind in ("lost", "released"):
+            outcome.uncertain = True  # the create call went out: the post may exist
+        settle(delivery_id, worker, outcome, started, int((time.perf_counter() - clock) * 1000), progress)
 
 
-def attempt(delivery, now, progress):
+def attempt(delivery, now, progress, keeper=None):
     """Talk to the platform; returns what happened without recording it. `progress` is the
-    delivery's resumable state, which the adapter may update as it goes."""
+    delivery's resumable state, which the adapter may update as it goes; `keeper` holds the lease
+    and is asked before every platform call."""
     connection = delivery.connection
     platform = get_platform(delivery.platform)
+    if keeper is not None:
+        platform.before_call = keeper.before_call
     if connection is None:
         return Outcome("failed", message="The account was disconnected before this could publish.")
     media = [m.asset for m in delivery.post.media]
@@ -190,7 +293,7 @@ def attempt(delivery, now, progress):
 
 
 OUTCOME_LOG = {"published": "published", "recovered": "recovered", "retry": "retryable", "quota": "quota",
-               "unconfirmed": "unconfirmed"}
+               "unconfirmed": "unconfirmed", "lost": "lease_lost", "released": "released"}
 
 
 def paused_until(connection):
@@ -224,32 +327,56 @@ def charge_quota(platform, delivery, progress, now):
     return wait
 
 
+def attempt_log(delivery, outcome, worker, started, duration_ms, counted):
+    """The PublishAttempt row for one try: what it did and what the platform answered."""
+    error_text = outcome.message or (str(outcome.error) if outcome.error else None)
+    logged = OUTCOME_LOG.get(outcome.kind) or ("auth" if isinstance(outcome.error, AuthError) else "permanent")
+    payload = outcome.result.raw if outcome.result is not None else getattr(outcome.error, "payload", None)
+    return PublishAttempt(delivery_id=delivery.id, number=delivery.attempt_count + (0 if counted else 1),
+                          worker=worker, outcome=logged,
+                          error=error_text if outcome.kind not in ("published", "recovered") else None,
+                          response=payload if isinstance(payload, dict) else {}, started_at=started,
+                          duration_ms=duration_ms)
+
+
+def log_without_lease(delivery_id, worker, outcome, started, duration_ms):
+    """An attempt whose lease another worker took over changes nothing about the delivery (that
+    worker decides, looking the post up first), but what it did is still written down."""
+    delivery = db.session.get(Delivery, delivery_id)
+    db.session.refresh(delivery)
+    seen = outcome.message or (str(outcome.error) if outcome.error else outcome.kind)
+    if outcome.kind in ("published", "recovered") and outcome.result is not None:
+        seen = f"{outcome.kind} as {outcome.result.platform_post_id}"
+    lost = Outcome("lost", result=outcome.result, error=outcome.error,
+                   message=f"Lease lost to another worker, which decides from here ({seen}).")
+    db.session.add(attempt_log(delivery, lost, worker, started, duration_ms, counted=False))
+    db.session.commit()
+    current_app.logger.warning("delivery %s: lease lost to another worker after: %s", delivery_id, seen)
+
+
 def settle(delivery_id, worker, outcome, started, duration_ms, progress=None):
-    """Record an attempt's outcome, only if the lease is still ours."""
-    if not lease_is_mine(delivery_id, worker):
+    """Record an attempt's outcome, only if the lease is still ours (else only the attempt)."""
+    if outcome.kind == "lost" or not lease_is_mine(delivery_id, worker):
         db.session.rollback()
-        current_app.logger.warning("delivery %s: lease lost to another worker; its result is kept", delivery_id)
+        log_without_lease(delivery_id, worker, outcome, started, duration_ms)
         return
     delivery = db.session.get(Delivery, delivery_id)
     db.session.refresh(delivery)
     if progress is not None:
         delivery.progress = dict(progress)
-    counted = outcome.kind != "quota"
+    counted = outcome.kind not in ("quota", "released")
     if counted:
         delivery.attempt_count += 1
-    error_text = outcome.message or (str(outcome.error) if outcome.error else None)
-    logged = OUTCOME_LOG.get(outcome.kind) or ("auth" if isinstance(outcome.error, AuthError) else "permanent")
-    payload = outcome.result.raw if outcome.result is not None else getattr(outcome.error, "payload", None)
-    delivery.attempts.append(PublishAttempt(number=delivery.attempt_count + (0 if counted else 1), worker=worker,
-                                            outcome=logged, error=error_text if outcome.kind not in ("published", "recovered") else None,
-                                            response=payload if isinstance(payload, dict) else {},
-                                            started_at=started, duration_ms=duration_ms))
+    delivery.attempts.append(attempt_log(delivery, outcome, worker, started, duration_ms, counted))
     delivery.lease_owner = delivery.lease_expires_at = None
     needs_person = False
     if outcome.kind in ("published", "recovered"):
         record_published(delivery, outcome.result)
     elif outcome.kind == "quota":
         delivery.status, delivery.next_attempt_at, delivery.last_error = "pending", outcome.until, outcome.message
+    elif outcome.kind == "released":
+        delivery.status, delivery.next_attempt_at = "pending", utcnow()
+        delivery.needs_lookup = delivery.needs_lookup or outcome.uncertain
     elif outcome.kind == "retry":
         delivery.needs_lookup = delivery.needs_lookup or outcome.uncertain
         if delivery.attempt_count >= delivery.max_attempts:
@@ -258,8 +385,9 @@ def settle(delivery_id, worker, outcome, started, duration_ms, progress=None):
             needs_person = True
         else:
             delivery.status, delivery.last_error = "pending", str(outcome.error)
-            delivery.next_attempt_at = utcnow() + timedelta(
-                seconds=backoff_seconds(delivery.attempt_count, getattr(outcome.error, "retry_after", None)))
+            wait_at_least = current_app.config["PUBLISH_LOOKUP_DELAY_SECONDS"] if delivery.needs_lookup else None
+            delivery.next_attempt_at = utcnow() + timedelta(seconds=backoff_seconds(
+                delivery.attempt_count, max(getattr(outcome.error, "retry_after", None) or 0, wait_at_least or 0)))
     else:  # failed or unconfirmed
         delivery.status, delivery.last_error = outcome.kind, outcome.message
         delivery.needs_lookup = delivery.needs_lookup or outcome.uncertain
@@ -303,13 +431,29 @@ def beat(worker, handled):
     db.session.commit()
 
 
-def run_until_idle(worker=None, limit=20, max_seconds=None, now=None):
-    """Publish everything due now (for `flask studio worker --until-idle` and the benchmark)."""
+def run_until_idle(worker=None, limit=None, max_seconds=None, now=None):
+    """Publish everything due now, keeping PUBLISH_CONCURRENCY deliveries in flight (for the
+    scheduler's job, `flask studio worker --until-idle` and the benchmarks). Stops claiming after
+    `max_seconds` or when the worker is asked to stop, and returns once what it holds is done."""
+    worker = worker or worker_name()
     deadline = time.monotonic() + max_seconds if max_seconds else None
-    total = 0
-    while deadline is None or time.monotonic() < deadline:
-        handled = run_once(worker, limit, now)
-        total += handled
-        if not handled:
-            break
+    if concurrency() == 1:
+        total = 0
+        while deadline is None or time.monotonic() < deadline:
+            handled = run_once(worker, limit, now)
+            total += handled
+            if not handled:
+                break
+        return total
+    publisher, total = Publisher(worker, now), 0
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            total += publisher.start_what_is_due()
+            if not publisher.running:
+                break
+            publisher.wait_for_one(timeout=1.0)  # a free thread, or a second gone: look for more
+            beat(worker, 0)
+    finally:
+        publisher.close()
+    beat(worker, total)
     return total

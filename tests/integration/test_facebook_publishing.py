@@ -94,13 +94,17 @@ def test_a_validation_error_fails_with_metas_message(page):
     assert delivery.attempt_count == 1
 
 
-def test_server_errors_are_retried(page):
+def test_a_server_error_from_the_create_call_stops_unconfirmed_instead_of_posting_twice(page):
+    """Facebook keeps no idempotency key and offers no look-up: after a 5xx the post may exist, so the
+    engine never sends a second create; a person checks the account, then retries or cancels."""
     fake, workspace, owner, connection = page
     post = service.create_post(workspace, owner, "Again", {}, [connection], [], "now")
     fake.fail("/fb-graph/v21.0/101/feed", 500)
     engine.run_until_idle()
     [delivery] = post.deliveries
-    assert delivery.status == "published" and [a.outcome for a in delivery.attempts] == ["retryable", "published"]
+    assert delivery.status == "unconfirmed" and [a.outcome for a in delivery.attempts] == ["unconfirmed"]
+    assert "cannot tell whether the post was made" in delivery.last_error
+    assert len(fake.calls_to("/fb-graph/v21.0/101/feed")) == 1
 
 
 def test_numbers_come_from_the_post_object(page, app):

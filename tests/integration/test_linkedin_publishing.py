@@ -115,13 +115,17 @@ def test_a_validation_error_fails_with_linkedins_message(member):
     assert delivery.status == "failed" and "commentary is too long" in delivery.last_error and delivery.attempt_count == 1
 
 
-def test_server_errors_are_retried(member):
+def test_a_server_error_from_the_create_call_stops_unconfirmed_instead_of_posting_twice(member):
+    """LinkedIn keeps no idempotency key and offers no look-up: after a 5xx the post may exist, so the
+    engine never sends a second create; a person checks the account, then retries or cancels."""
     fake, workspace, owner, connection = member
     post = service.create_post(workspace, owner, "Again", {}, [connection], [], "now")
     fake.fail("/linkedin-api/rest/posts", 500)
     engine.run_until_idle()
     [delivery] = post.deliveries
-    assert delivery.status == "published" and [a.outcome for a in delivery.attempts] == ["retryable", "published"]
+    assert delivery.status == "unconfirmed" and [a.outcome for a in delivery.attempts] == ["unconfirmed"]
+    assert "cannot tell whether the post was made" in delivery.last_error
+    assert len(fake.calls_to("/linkedin-api/rest/posts")) == 1
 
 
 def test_numbers_come_from_social_actions(member, app):

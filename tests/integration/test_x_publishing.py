@@ -71,13 +71,17 @@ def test_a_validation_error_fails_at_once_with_xs_message(x_account):
     assert delivery.attempt_count == 1
 
 
-def test_server_errors_are_retried(x_account):
+def test_a_server_error_from_the_create_call_stops_unconfirmed_instead_of_posting_twice(x_account):
+    """X keeps no idempotency key and offers no look-up: after a 5xx the post may exist, so the
+    engine never sends a second create; a person checks the account, then retries or cancels."""
     fake, workspace, owner, connection = x_account
     post = service.create_post(workspace, owner, "Second time lucky", {}, [connection], [], "now")
     fake.fail("/x-api/2/tweets", 503)
     engine.run_until_idle()
     [delivery] = post.deliveries
-    assert delivery.status == "published" and [a.outcome for a in delivery.attempts] == ["retryable", "published"]
+    assert delivery.status == "unconfirmed" and [a.outcome for a in delivery.attempts] == ["unconfirmed"]
+    assert "cannot tell whether the post was made" in delivery.last_error
+    assert len(fake.calls_to("/x-api/2/tweets")) == 1
 
 
 def test_numbers_come_back_and_show_on_the_posts_page(x_account, app):
