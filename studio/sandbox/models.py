@@ -123,13 +123,16 @@ class SandboxMedia(db.Model):
 class SandboxPost(db.Model):
     __tablename__ = "sandbox_posts"
     # Like an idempotency key: a reference makes at most one post per account, even under races.
-    __table_args__ = (UniqueConstraint("account_id", "client_reference"),)
+    # Only the "no idempotency" fault makes more, each with the next duplicate_number.
+    __table_args__ = (UniqueConstraint("account_id", "client_reference", "duplicate_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("sandbox_accounts.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text, default="")
     media_ids: Mapped[list] = mapped_column(db.JSON, default=list)
     client_reference: Mapped[str | None] = mapped_column(String(120), index=True)
+    # 0 for the first post with its reference; 1, 2, … for the second posts "no idempotency" lets through.
+    duplicate_number: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     account: Mapped[SandboxAccount] = relationship()
@@ -144,5 +147,33 @@ class SandboxFaults(db.Model):
     error_rate: Mapped[float] = mapped_column(default=0.0)
     rate_limit_rate: Mapped[float] = mapped_column(default=0.0)
     retry_after_seconds: Mapped[int] = mapped_column(default=30)
-    latency_ms: Mapped[int] = mapped_column(default=0)
+    latency_ms: Mapped[int] = mapped_column(default=0)  # added to every call, whatever its endpoint
+    # Added to latency_ms on one kind of endpoint: creating a post, media upload (init, parts,
+    # finalize), the OAuth token endpoint, looking a post up by its reference.
+    create_latency_ms: Mapped[int] = mapped_column(default=0)
+    media_latency_ms: Mapped[int] = mapped_column(default=0)
+    token_latency_ms: Mapped[int] = mapped_column(default=0)
+    lookup_latency_ms: Mapped[int] = mapped_column(default=0)
+    # A create call that stores the post and then answers 500, or drops the connection unanswered.
+    error_after_create_rate: Mapped[float] = mapped_column(default=0.0)
+    drop_after_create_rate: Mapped[float] = mapped_column(default=0.0)
+    # As on X: a repeated client_reference makes a second post instead of returning the first.
+    no_idempotency: Mapped[bool] = mapped_column(default=False)
+    # The look-up endpoint does not see a post younger than this (an eventually consistent index).
+    lookup_lag_seconds: Mapped[float] = mapped_column(default=0.0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SandboxCall(db.Model):
+    """Every call the token endpoint and the API received, kept so tests and benchmarks can count
+    them ("no second create call reached the sandbox"). kind: token, revoke, create, media, lookup
+    or api; fault: what the sandbox did to the call, if anything (503, 429, 500 after create,
+    dropped after create)."""
+
+    __tablename__ = "sandbox_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), index=True)
+    client_reference: Mapped[str | None] = mapped_column(String(120), index=True)
+    fault: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,16 +1,18 @@
 """The sandbox platform's rules: accounts, faults, posts, chunked media and numbers that grow."""
 import random
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from studio.database import utcnow
 from studio.extensions import db
 from studio.sandbox.models import (
     SandboxAccount,
+    SandboxCall,
     SandboxFaults,
     SandboxMedia,
     SandboxPost,
@@ -85,27 +87,112 @@ def faults():
     return row
 
 
-def set_faults(error_rate, rate_limit_rate, retry_after_seconds, latency_ms):
+FAULT_DEFAULTS = {
+    "error_rate": 0.0, "rate_limit_rate": 0.0, "retry_after_seconds": 30, "latency_ms": 0,
+    "create_latency_ms": 0, "media_latency_ms": 0, "token_latency_ms": 0, "lookup_latency_ms": 0,
+    "error_after_create_rate": 0.0, "drop_after_create_rate": 0.0, "no_idempotency": False, "lookup_lag_seconds": 0.0,
+}
+LATENCY_OF_KIND = {"create": "create_latency_ms", "media": "media_latency_ms", "token": "token_latency_ms",
+                   "lookup": "lookup_latency_ms"}
+
+
+def set_faults(error_rate=None, rate_limit_rate=None, retry_after_seconds=None, latency_ms=None, *,
+               create_latency_ms=None, media_latency_ms=None, token_latency_ms=None, lookup_latency_ms=None,
+               error_after_create_rate=None, drop_after_create_rate=None, no_idempotency=None,
+               lookup_lag_seconds=None):
+    """Switch the named faults; those left out (None) keep their setting. Rates are 0..1."""
+    named = {key: value for key, value in locals().items() if key in FAULT_DEFAULTS and value is not None}
     row = faults()
-    row.error_rate = error_rate
-    row.rate_limit_rate = rate_limit_rate
-    row.retry_after_seconds = retry_after_seconds
-    row.latency_ms = latency_ms
+    for key, value in named.items():
+        setattr(row, key, value)
+    problem = fault_problem(row)
+    if problem:
+        db.session.rollback()
+        raise ValueError(problem)
     db.session.commit()
     return row
 
 
-def fault_to_inject():
-    """None, or (status, headers, message) for the fault this request should suffer."""
-    row = faults()
-    if row.latency_ms:
-        time.sleep(row.latency_ms / 1000)
-    roll = random.random()
-    if roll < row.error_rate:
-        return 503, {}, "The sandbox is having a bad moment (injected error)."
-    if roll < row.error_rate + row.rate_limit_rate:
-        return 429, {"Retry-After": str(row.retry_after_seconds)}, "Too many requests (injected rate limit)."
+def reset_faults():
+    """Every fault off: the sandbox behaves."""
+    return set_faults(**FAULT_DEFAULTS)
+
+
+def fault_problem(row):
+    for key in ("error_rate", "rate_limit_rate", "error_after_create_rate", "drop_after_create_rate"):
+        if not 0 <= getattr(row, key) <= 1:
+            return f"{key} must be between 0 and 1."
+    if row.error_rate + row.rate_limit_rate > 1:
+        return "error_rate and rate_limit_rate together cannot pass 1."
+    if row.error_after_create_rate + row.drop_after_create_rate > 1:
+        return "error_after_create_rate and drop_after_create_rate together cannot pass 1."
+    for key in ("latency_ms", *LATENCY_OF_KIND.values(), "lookup_lag_seconds"):
+        if getattr(row, key) < 0:
+            return f"{key} cannot be negative."
     return None
+
+
+def record_call(kind, client_reference=None):
+    """Note a call to the token endpoint or the API (committed with the fault it suffers)."""
+    call = SandboxCall(kind=kind, client_reference=client_reference)
+    db.session.add(call)
+    return call
+
+
+def fault_to_inject(kind="api", call=None):
+    """None, or (status, headers, message) for the fault this request should suffer, after the
+    latency set for all calls and for this kind of call. `call`, when given, is committed with it."""
+    row = faults()
+    delay_ms = row.latency_ms + (getattr(row, LATENCY_OF_KIND[kind]) if kind in LATENCY_OF_KIND else 0)
+    roll = random.random()
+    fault = None
+    if roll < row.error_rate:
+        fault = 503, {}, "The sandbox is having a bad moment (injected error)."
+    elif roll < row.error_rate + row.rate_limit_rate:
+        fault = 429, {"Retry-After": str(row.retry_after_seconds)}, "Too many requests (injected rate limit)."
+    if call is not None:
+        call.fault = str(fault[0]) if fault else None
+    db.session.commit()  # before sleeping: nothing is held while the call waits
+    if call is not None and random.random() < 0.001:
+        forget_old_calls()
+    if delay_ms:
+        time.sleep(delay_ms / 1000)
+    return fault
+
+
+def fault_after_create(call=None):
+    """None, "error" (answer 500) or "drop" (close the connection unanswered) for a create call
+    whose post is stored: the caller cannot tell whether the post was made."""
+    row = faults()
+    roll = random.random()
+    outcome = None
+    if roll < row.error_after_create_rate:
+        outcome = "error"
+    elif roll < row.error_after_create_rate + row.drop_after_create_rate:
+        outcome = "drop"
+    if outcome and call is not None:
+        call.fault = "500 after create" if outcome == "error" else "dropped after create"
+        db.session.commit()
+    return outcome
+
+
+def calls(kind=None, client_reference=None):
+    """The calls the sandbox received, oldest first, of one kind and/or for one reference."""
+    query = select(SandboxCall).order_by(SandboxCall.id)
+    if kind is not None:
+        query = query.where(SandboxCall.kind == kind)
+    if client_reference is not None:
+        query = query.where(SandboxCall.client_reference == client_reference)
+    return db.session.execute(query).scalars().all()
+
+
+def count_calls(kind=None, client_reference=None):
+    return len(calls(kind, client_reference))
+
+
+def forget_old_calls(older_than=timedelta(days=1)):
+    db.session.execute(delete(SandboxCall).where(SandboxCall.created_at < utcnow() - older_than))
+    db.session.commit()
 
 
 def issue_tokens(account, lifetime, client_id, scope="profile publish metrics"):
@@ -184,9 +271,12 @@ def finalize_upload(media):
     return media
 
 
-def create_post(account, text, media_ids, client_reference=None):
-    """A new post; with a client_reference already used, the existing post (no duplicate)."""
-    if client_reference:
+def create_post(account, text, media_ids, client_reference=None, idempotent=None):
+    """A new post; with a client_reference already used, the existing post (no duplicate) —
+    unless the "no idempotency" fault is on (or idempotent=False): then a second post, as on X."""
+    if idempotent is None:
+        idempotent = not faults().no_idempotency
+    if client_reference and idempotent:
         existing = find_post_by_reference(account, client_reference)
         if existing is not None:
             return existing
@@ -197,20 +287,44 @@ def create_post(account, text, media_ids, client_reference=None):
     for media_id in media_ids:
         if own_media(account, media_id).status != "ready":
             raise SandboxError(f"Media {media_id} is not finalized.", 409)
-    post = SandboxPost(account_id=account.id, text=text, media_ids=list(media_ids), client_reference=client_reference)
-    db.session.add(post)
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same reference arrived twice at once: the first one stands
-        db.session.rollback()
-        return find_post_by_reference(account, client_reference)
-    return post
+    account_id = account.id
+    for _ in range(10):
+        duplicate_number = 0
+        if client_reference and not idempotent:
+            duplicate_number = db.session.execute(
+                select(func.count()).where(SandboxPost.account_id == account_id,
+                                           SandboxPost.client_reference == client_reference)
+            ).scalar_one()
+        post = SandboxPost(account_id=account_id, text=text, media_ids=list(media_ids), client_reference=client_reference,
+                           duplicate_number=duplicate_number)
+        db.session.add(post)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            if idempotent:  # the same reference arrived twice at once: the first one stands
+                return find_post_by_reference(account, client_reference)
+            continue  # two duplicates at once took the same number: the loser takes the next
+        return post
+    raise SandboxError("Too many posts with this reference at once.", 409)
 
 
 def find_post_by_reference(account, client_reference):
+    """The first post made with this reference, or None."""
     return db.session.execute(
         select(SandboxPost).where(SandboxPost.account_id == account.id, SandboxPost.client_reference == client_reference)
+        .order_by(SandboxPost.id).limit(1)
     ).scalar_one_or_none()
+
+
+def posts_by_reference(account, client_reference, lag_seconds=0.0):
+    """What the look-up endpoint shows: every post with this reference (more than one only in
+    "no idempotency" mode), leaving out those younger than lag_seconds."""
+    query = select(SandboxPost).where(SandboxPost.account_id == account.id,
+                                      SandboxPost.client_reference == client_reference).order_by(SandboxPost.id)
+    if lag_seconds:
+        query = query.where(SandboxPost.created_at <= utcnow() - timedelta(seconds=lag_seconds))
+    return db.session.execute(query).scalars().all()
 
 
 def recent_posts(limit=20):

@@ -3,9 +3,12 @@
 The OAuth endpoints and API are called server to server, so they carry no CSRF token: they are
 authenticated by client credentials or bearer tokens instead. The consent page and the control
 panel are ordinary forms with CSRF."""
+import errno
+import socket
+
 from authlib.integrations.flask_oauth2 import current_token
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, abort, current_app, flash, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, request, url_for
 from flask_login import current_user, login_required
 
 from studio.extensions import csrf, db
@@ -32,11 +35,35 @@ def api_error(message, status, headers=None):
     return response
 
 
+CALL_KINDS = {"sandbox.token": "token", "sandbox.revoke": "revoke", "sandbox.api_create_post": "create",
+              "sandbox.api_media_init": "media", "sandbox.api_media_part": "media", "sandbox.api_media_finalize": "media",
+              "sandbox.api_find_posts": "lookup"}
+
+
+def call_kind(endpoint):
+    """token, revoke, create, media, lookup or api; None for pages that are not the API."""
+    if endpoint in CALL_KINDS:
+        return CALL_KINDS[endpoint]
+    return "api" if (endpoint or "").startswith("sandbox.api_") else None
+
+
+def reference_of_request(kind):
+    if kind == "create":
+        reference = (request.get_json(silent=True) or {}).get("client_reference") if request.is_json else None
+        return reference if isinstance(reference, str) else None
+    if kind == "lookup":
+        return request.args.get("client_reference")
+    return None
+
+
 @bp.before_request
 def inject_faults():
-    """The switchable faults hit the token endpoint and the API, as a real platform's outages would."""
-    if request.endpoint in API_ENDPOINTS or (request.endpoint or "").startswith("sandbox.api_"):
-        fault = service.fault_to_inject()
+    """The switchable faults hit the token endpoint and the API, as a real platform's outages would.
+    Each such call is noted (service.calls) so tests can count what reached the sandbox."""
+    kind = call_kind(request.endpoint)
+    if kind is not None:
+        g.sandbox_call = service.record_call(kind, reference_of_request(kind))
+        fault = service.fault_to_inject(kind, g.sandbox_call)
         if fault:
             status, headers, message = fault
             if request.endpoint in API_ENDPOINTS:  # OAuth endpoints answer in OAuth's error shape
@@ -172,15 +199,40 @@ def api_create_post():
         raise service.SandboxError("client_reference must be a string.")
     post = service.create_post(account(), str(data.get("text", "")), [whole_number(i, "media_ids") for i in media_ids],
                                reference)
+    # The post is stored; the answer may still be lost, so the caller cannot know it was made.
+    after = service.fault_after_create(g.get("sandbox_call"))
+    if after == "error":
+        return api_error("The sandbox failed after storing the post (injected error).", 500)
+    if after == "drop":
+        return dropped_connection()
     return jsonify(post_json(post)), 201
+
+
+def dropped_connection():
+    """A response that never arrives: the connection is shut and the server writes nothing, so
+    the caller sees its connection closed without an answer (requests: ConnectionError)."""
+    sock = request.environ.get("werkzeug.socket")
+
+    def nothing():
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        # Werkzeug's server takes a ConnectionError from the body as a dropped connection and sends nothing.
+        raise ConnectionResetError(errno.ECONNRESET, "The sandbox dropped the connection (injected fault).")
+        yield b""  # a generator, so this runs only when the server starts sending the body
+
+    return current_app.response_class(nothing(), status=200, mimetype="application/json")
 
 
 @bp.get("/api/v1/posts")
 @require_token("profile")
 def api_find_posts():
     """Look a post up by the client's own reference: how a caller checks a post before retrying."""
-    post = service.find_post_by_reference(account(), request.args.get("client_reference", ""))
-    return jsonify({"data": [post_json(post)] if post else []})
+    posts = service.posts_by_reference(account(), request.args.get("client_reference", ""),
+                                       lag_seconds=service.faults().lookup_lag_seconds)
+    return jsonify({"data": [post_json(post) for post in posts]})
 
 
 @bp.get("/api/v1/posts/<int:post_id>/metrics")
@@ -211,8 +263,13 @@ def operators_only():
 def panel():
     operators_only()
     row = service.faults()
-    form = FaultsForm(formdata=None, error_rate=int(row.error_rate * 100), rate_limit_rate=int(row.rate_limit_rate * 100),
-                      retry_after_seconds=row.retry_after_seconds, latency_ms=row.latency_ms)
+    form = FaultsForm(formdata=None, error_rate=round(row.error_rate * 100), rate_limit_rate=round(row.rate_limit_rate * 100),
+                      retry_after_seconds=row.retry_after_seconds, latency_ms=row.latency_ms,
+                      create_latency_ms=row.create_latency_ms, media_latency_ms=row.media_latency_ms,
+                      token_latency_ms=row.token_latency_ms, lookup_latency_ms=row.lookup_latency_ms,
+                      error_after_create_rate=round(row.error_after_create_rate * 100),
+                      drop_after_create_rate=round(row.drop_after_create_rate * 100),
+                      no_idempotency=row.no_idempotency, lookup_lag_seconds=round(row.lookup_lag_seconds))
     return panel_page(form)
 
 
@@ -228,7 +285,12 @@ def save_faults():
     if not form.validate_on_submit():
         return panel_page(form)
     service.set_faults(form.error_rate.data / 100, form.rate_limit_rate.data / 100,
-                       form.retry_after_seconds.data, form.latency_ms.data)
+                       form.retry_after_seconds.data, form.latency_ms.data,
+                       create_latency_ms=form.create_latency_ms.data, media_latency_ms=form.media_latency_ms.data,
+                       token_latency_ms=form.token_latency_ms.data, lookup_latency_ms=form.lookup_latency_ms.data,
+                       error_after_create_rate=form.error_after_create_rate.data / 100,
+                       drop_after_create_rate=form.drop_after_create_rate.data / 100,
+                       no_idempotency=form.no_idempotency.data, lookup_lag_seconds=form.lookup_lag_seconds.data)
     flash("Sandbox faults saved.", "success")
     return go_to(url_for("sandbox.panel"))
 

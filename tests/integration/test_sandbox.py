@@ -13,7 +13,7 @@ from studio.extensions import db
 from studio.platforms.errors import AuthError
 from studio.sandbox.models import SandboxToken
 from tests.factories import PASSWORD, make_workspace, owner_of
-from tests.helpers import HttpBrowser
+from tests.helpers import HttpBrowser, errors_next_to
 
 
 @pytest.fixture
@@ -333,3 +333,149 @@ def test_reconnect_opens_the_consent_page_with_the_cards_handle_filled_in(maker)
     response = browser.submit(consent, {"handle": "maya_cooks", "allow": "Allow"})
     assert response.status_code == 200 and "Connected Sandbox account @maya_cooks" in response.text
     assert [(c.id, c.username) for c in connections()] == [(connection.id, "maya_cooks")]
+
+
+# ---- fault switches for the publishing engine's worst days ---------------------------------------
+
+
+def test_a_create_can_store_the_post_and_then_answer_500(api):
+    from studio.sandbox.service import count_calls, set_faults
+
+    set_faults(error_after_create_rate=1.0)
+    failed = api.post(f"{api.base}/posts", json={"text": "Soup of the day", "client_reference": "delivery-7"}, timeout=10)
+    assert failed.status_code == 500 and "after storing the post" in failed.json()["error"]["message"]
+    found = api.get(f"{api.base}/posts", params={"client_reference": "delivery-7"}, timeout=10).json()["data"]
+    assert [p["text"] for p in found] == ["Soup of the day"], "the post was made although the answer was an error"
+    assert count_calls("create", "delivery-7") == 1 and count_calls("lookup", "delivery-7") == 1
+
+
+def test_a_create_can_store_the_post_and_then_drop_the_connection(api):
+    from studio.sandbox.service import calls, set_faults
+
+    set_faults(drop_after_create_rate=1.0)
+    with pytest.raises(requests.ConnectionError):
+        api.post(f"{api.base}/posts", json={"text": "Bread, fresh", "client_reference": "delivery-8"}, timeout=10)
+    assert [call.fault for call in calls("create", "delivery-8")] == ["dropped after create"]
+    set_faults(drop_after_create_rate=0.0)
+    found = api.get(f"{api.base}/posts", params={"client_reference": "delivery-8"}, timeout=10).json()["data"]
+    assert [p["text"] for p in found] == ["Bread, fresh"]
+    # The sandbox keeps serving after a dropped connection.
+    again = api.post(f"{api.base}/posts", json={"text": "Bread, fresh", "client_reference": "delivery-8"}, timeout=10)
+    assert again.status_code == 201 and again.json()["id"] == found[0]["id"]
+
+
+def test_without_idempotency_a_repeated_reference_makes_a_second_post_as_on_x(api):
+    from studio.sandbox.models import SandboxPost
+    from studio.sandbox.service import count_calls, set_faults
+
+    body = {"text": "Taco Tuesday", "client_reference": "delivery-9"}
+    first = api.post(f"{api.base}/posts", json=body, timeout=10).json()
+    set_faults(no_idempotency=True)
+    second = api.post(f"{api.base}/posts", json=body, timeout=10).json()
+    assert second["id"] != first["id"]
+    found = api.get(f"{api.base}/posts", params={"client_reference": "delivery-9"}, timeout=10).json()["data"]
+    assert [p["id"] for p in found] == [first["id"], second["id"]]
+    db.session.expire_all()
+    posts = db.session.execute(select(SandboxPost).where(SandboxPost.client_reference == "delivery-9")).scalars().all()
+    assert len(posts) == 2 and count_calls("create", "delivery-9") == 2
+
+
+def test_latency_can_be_set_per_endpoint(api, maker):
+    import time
+
+    from studio.sandbox.service import set_faults
+
+    def seconds(method, path, **kwargs):
+        started = time.monotonic()
+        response = api.request(method, f"{api.base}{path}", timeout=10, **kwargs)
+        assert response.status_code < 300, response.text
+        return time.monotonic() - started
+
+    set_faults(lookup_latency_ms=700)
+    assert seconds("GET", "/posts", params={"client_reference": "x"}) >= 0.7
+    assert seconds("GET", "/me") < 0.7
+    set_faults(lookup_latency_ms=0, create_latency_ms=700)
+    assert seconds("POST", "/posts", json={"text": "slow"}) >= 0.7
+    assert seconds("POST", "/media", json={"kind": "image", "mime_type": "image/png", "total_bytes": 3}) < 0.7
+    set_faults(create_latency_ms=0, media_latency_ms=700)
+    assert seconds("POST", "/media", json={"kind": "image", "mime_type": "image/png", "total_bytes": 3}) >= 0.7
+    set_faults(media_latency_ms=0, token_latency_ms=700)
+    assert seconds("GET", "/me") < 0.7
+    [connection] = connections()
+    started = time.monotonic()
+    service.refresh_connection(connection)
+    assert time.monotonic() - started >= 0.7 and connection.status == "active"
+    api.headers["Authorization"] = f"Bearer {connection.access_token}"  # the old one went with the refresh
+    # latency_ms still slows every call, and adds to an endpoint's own.
+    set_faults(token_latency_ms=0, latency_ms=300, lookup_latency_ms=400)
+    assert seconds("GET", "/me") >= 0.3
+    assert seconds("GET", "/posts", params={"client_reference": "x"}) >= 0.7
+
+
+def test_look_ups_can_lag_behind_creates(api):
+    from datetime import timedelta
+
+    from studio.database import utcnow
+    from studio.sandbox.models import SandboxPost
+    from studio.sandbox.service import set_faults
+
+    set_faults(lookup_lag_seconds=30)
+    created = api.post(f"{api.base}/posts", json={"text": "Just made", "client_reference": "delivery-10"}, timeout=10)
+    assert created.status_code == 201
+    look_up = {"client_reference": "delivery-10"}
+    assert api.get(f"{api.base}/posts", params=look_up, timeout=10).json()["data"] == []
+    # Half a minute later the index has caught up.
+    post = db.session.get(SandboxPost, created.json()["id"])
+    post.created_at = utcnow() - timedelta(seconds=31)
+    db.session.commit()
+    assert [p["id"] for p in api.get(f"{api.base}/posts", params=look_up, timeout=10).json()["data"]] == [post.id]
+    # A repeated create still answers with the post at once: only the look-up lags.
+    assert api.post(f"{api.base}/posts", json={"text": "x", "client_reference": "delivery-10"},
+                    timeout=10).json()["id"] == post.id
+
+
+def test_the_control_panel_switches_the_new_faults(client, app):
+    from studio.sandbox.service import faults
+
+    workspace = make_workspace(name="Ops")
+    client.log_in_as(owner_of(workspace))
+    assert "No idempotency" in client.text("/sandbox/")
+    settings = {"error_rate": "0", "rate_limit_rate": "0", "retry_after_seconds": "30", "latency_ms": "10",
+                "create_latency_ms": "1000", "media_latency_ms": "200", "token_latency_ms": "1000",
+                "lookup_latency_ms": "50", "error_after_create_rate": "25", "drop_after_create_rate": "10",
+                "no_idempotency": "y", "lookup_lag_seconds": "5"}
+    saved = client.submit("/sandbox/faults", settings, follow_redirects=True)
+    assert saved.status_code == 200 and "Sandbox faults saved." in saved.get_data(as_text=True)
+    row = faults()
+    assert (row.create_latency_ms, row.media_latency_ms, row.token_latency_ms, row.lookup_latency_ms) == (1000, 200, 1000, 50)
+    assert (row.error_after_create_rate, row.drop_after_create_rate) == (0.25, 0.10)
+    assert row.no_idempotency and row.lookup_lag_seconds == 5 and row.latency_ms == 10
+    assert '<input checked id="no_idempotency"' in client.text("/sandbox/"), "the panel shows the switch on"
+
+    refused = client.submit("/sandbox/faults", {**settings, "error_after_create_rate": "60", "drop_after_create_rate": "50",
+                                                "token_latency_ms": "-1", "lookup_lag_seconds": "7200"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert errors_next_to(html, "drop_after_create_rate") == [
+        "Errors and dropped connections after a create together cannot pass 100%."]
+    assert errors_next_to(html, "token_latency_ms") == ["Use 0 to 60,000 ms."]
+    assert errors_next_to(html, "lookup_lag_seconds") == ["Use 0 to 3,600 seconds."]
+    db.session.expire_all()
+    assert faults().drop_after_create_rate == 0.10, "nothing was saved"
+    # Unticked, the box turns idempotency back on.
+    client.submit("/sandbox/faults", {key: value for key, value in settings.items() if key != "no_idempotency"})
+    db.session.expire_all()
+    assert faults().no_idempotency is False
+
+
+def test_set_faults_refuses_rates_that_do_not_add_up(app):
+    from studio.sandbox.service import faults, reset_faults, set_faults
+
+    with pytest.raises(ValueError):
+        set_faults(error_after_create_rate=0.7, drop_after_create_rate=0.5)
+    with pytest.raises(ValueError):
+        set_faults(create_latency_ms=-5)
+    set_faults(no_idempotency=True, token_latency_ms=1000)
+    reset_faults()
+    row = faults()
+    assert not row.no_idempotency and row.token_latency_ms == 0 and row.error_after_create_rate == 0
