@@ -9,6 +9,7 @@ processes at once, then checks the sandbox: every delivery published once, none 
 Last line: deliveries=N published=P duplicates=D lost=L seconds=S rate=R/s
 """
 import argparse
+import contextlib
 import os
 import socket
 import subprocess
@@ -39,7 +40,7 @@ def environment(folder, database_url, port):
             "STUDIO_ENV": "development"}
 
 
-def prepare(env, deliveries):
+def prepare(env, deliveries, accounts=ACCOUNTS):
     """Schema, a workspace with sandbox accounts, and N deliveries due now (bulk inserted)."""
     subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
@@ -61,7 +62,7 @@ def prepare(env, deliveries):
         db.session.add(owner)
         workspace = create_workspace(owner, "Bench")
         db.session.commit()
-        connections = [make_sandbox_connection(workspace, f"bench_{time.time_ns()}_{n}") for n in range(ACCOUNTS)]
+        connections = [make_sandbox_connection(workspace, f"bench_{time.time_ns()}_{n}") for n in range(accounts)]
         for connection in connections:
             connection.expires_at = utcnow() + timedelta(days=1)
         db.session.commit()
@@ -73,10 +74,29 @@ def prepare(env, deliveries):
             db.session.add_all(posts)
             db.session.flush()
             db.session.add_all([Delivery(post_id=post.id, workspace_id=workspace.id, platform="sandbox",
-                                         connection_id=connections[post.id % ACCOUNTS].id, status="pending",
+                                         connection_id=connections[post.id % accounts].id, status="pending",
                                          next_attempt_at=now, max_attempts=5) for post in posts])
             db.session.commit()
         db.engine.dispose()
+
+
+@contextlib.contextmanager
+def serving(env, port):
+    """The studio (and so the sandbox) served on loopback in a child process while the block runs."""
+    server = subprocess.Popen(
+        [sys.executable, "-c", f"import app; app.app.run(host='127.0.0.1', port={port}, threaded=True)"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"http://127.0.0.1:{port}/login", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def count(env):
@@ -109,16 +129,7 @@ def main():
         port = free_port()
         env = environment(folder / "instance", database_url, port)
         prepare(env, options.deliveries)
-        server = subprocess.Popen(
-            [sys.executable, "-c", f"import app; app.app.run(host='127.0.0.1', port={port}, threaded=True)"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(100):
-                try:
-                    requests.get(f"http://127.0.0.1:{port}/login", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.1)
+        with serving(env, port):
             start = time.perf_counter()
             workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "studio", "worker", "--until-idle"],
                                         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -128,9 +139,6 @@ def main():
                 if worker.returncode != 0:
                     print(f"a worker failed: {err.strip().splitlines()[-1:]}", file=sys.stderr)
             seconds = time.perf_counter() - start
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
         total, published, duplicates, lost = count(env)
     print(f"database={database_url.split(':')[0]} workers={options.workers}")
     print(f"deliveries={total} published={published} duplicates={duplicates} lost={lost} "

@@ -87,14 +87,24 @@ def rotate_key_command():
 @click.option("--until-idle", is_flag=True, help="Publish everything due now, then exit (no other jobs).")
 @with_appcontext
 def worker_command(until_idle):
-    """Run the background jobs in this process until stopped (production)."""
+    """Run the background jobs in this process until stopped (production). SIGTERM (or Ctrl+C)
+    stops it cleanly: nothing new is claimed, and each delivery in hand is finished or handed back."""
+    import signal
+
     from studio import start_scheduler
+    from studio.extensions import scheduler
+    from studio.publishing import engine
 
     app = current_app._get_current_object()
-    if until_idle:
-        from studio.publishing.engine import run_until_idle
 
-        click.echo(f"Handled {run_until_idle()} deliveries.")
+    def stop(signum, frame):
+        engine.stopping.set()
+        if not until_idle:  # the publishing loop sees the flag itself; the idle loop below must be woken
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    if until_idle:
+        click.echo(f"Handled {engine.run_until_idle()} deliveries.")
         return
     app.config["SCHEDULER_ENABLED"] = True
     start_scheduler(app)
@@ -103,4 +113,6 @@ def worker_command(until_idle):
         while True:
             time.sleep(1)
     except KeyboardInterrupt:
-        pass
+        engine.stopping.set()
+        click.echo("Stopping: finishing or handing back the deliveries in hand…")
+        scheduler.shutdown(wait=True)

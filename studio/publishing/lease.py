@@ -89,7 +89,9 @@ class LeaseKeeper:
         """Called before each platform request of the attempt (Platform.before_call)."""
         if self.stopping.is_set() and not self.create_sent:
             raise Released("The worker is stopping; the delivery is handed back before its next call.")
-        if time.monotonic() + self.needed_for_call > self._held_until and not self.renew():
+        # Before a create call the lease is confirmed in the database whatever the clock says: the
+        # one call that must never go out twice never goes out on a lease another worker holds.
+        if (creates or time.monotonic() + self.needed_for_call > self._held_until) and not self.renew():
             self.lost = True
         if self.lost:
             raise LeaseLost("This worker's lease on the delivery ran out, so it stopped before its next call.")

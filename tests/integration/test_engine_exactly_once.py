@@ -1,0 +1,130 @@
+"""The engine publishes each delivery once even when uploads outlast a lease, when a create call
+fails after the post was made, and when a platform keeps no idempotency key (as X does): the
+sandbox counts every create call that reaches it. Runs on SQLite and on PostgreSQL."""
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from studio.extensions import db
+from studio.publishing import engine, service
+from studio.publishing.models import Delivery, PublishAttempt
+from studio.sandbox.models import SandboxPost
+from studio.sandbox.service import count_calls, reset_faults, set_faults
+from tests.factories import make_sandbox_connection, make_stored_asset, make_workspace, owner_of
+
+
+@pytest.fixture
+def studio(app, live_server):
+    app.config.update(PUBLISH_BACKOFF_SECONDS=0, PUBLISH_LOOKUP_DELAY_SECONDS=0, PUBLISH_TIMEOUT_SECONDS=5)
+    workspace = make_workspace(name="Exactly Once")
+    owner = owner_of(workspace)
+    yield workspace, owner, make_sandbox_connection(workspace, "kitchen_cam")
+    reset_faults()
+
+
+def posts_on_the_sandbox():
+    return db.session.execute(select(func.count()).select_from(SandboxPost)).scalar_one()
+
+
+def in_a_worker(app, name, until):
+    """A second worker process's loop, in a thread with its own app context and session."""
+    def loop():
+        with app.app_context():
+            while not until.is_set():
+                engine.run_once(name)
+                time.sleep(0.2)
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_an_upload_longer_than_the_lease_is_not_published_twice_by_a_second_worker(app, studio):
+    """Worker A uploads five images at 0.3 s a call (16 calls, ~5 s) under a 1.5 s lease while
+    worker B looks for work every 0.2 s. A's lease is renewed as it works, so B never takes the
+    delivery over; with no idempotency on the platform, a second create would be a second post."""
+    workspace, owner, account = studio
+    app.config["PUBLISH_LEASE_SECONDS"] = 1.5
+    images = [make_stored_asset(workspace, "image", 2048) for _ in range(5)]
+    post = service.create_post(workspace, owner, "Five photos from the market", {}, [account], images, "now")
+    set_faults(no_idempotency=True, media_latency_ms=300, create_latency_ms=300)
+    [claimed] = engine.claim("worker-a", 1)
+    done = threading.Event()
+    other = in_a_worker(app, "worker-b", done)
+    try:
+        engine.publish_delivery(claimed, "worker-a")
+    finally:
+        done.set()
+        other.join(timeout=10)
+    db.session.expire_all()
+    [delivery] = post.deliveries
+    assert delivery.status == "published"
+    assert count_calls("create") == 1 and posts_on_the_sandbox() == 1, "one create call, one post"
+    assert count_calls("media") == 15, "each image went up once: init, one part, finalize"
+    assert [(a.worker, a.outcome) for a in delivery.attempts] == [("worker-a", "published")]
+
+
+@pytest.mark.parametrize("fault", ["error_after_create_rate", "drop_after_create_rate"])
+def test_a_create_that_fails_after_the_post_was_made_is_looked_up_not_sent_again(app, studio, fault):
+    """The sandbox stores the post, then answers 500 or drops the connection. The engine does not
+    know whether the post exists, so it looks it up before anything else; it finds it."""
+    workspace, owner, account = studio
+    post = service.create_post(workspace, owner, "Did that go out?", {}, [account], [], "now")
+    set_faults(no_idempotency=True, **{fault: 1.0})
+    assert engine.run_once() == 1
+    [delivery] = post.deliveries
+    db.session.refresh(delivery)
+    assert delivery.status == "pending" and delivery.needs_lookup
+    set_faults(error_after_create_rate=0.0, drop_after_create_rate=0.0)
+    engine.run_until_idle()
+    db.session.expire_all()
+    assert delivery.status == "published"
+    assert [a.outcome for a in delivery.attempts] == ["retryable", "recovered"]
+    assert count_calls("create") == 1 and count_calls("lookup") == 1 and posts_on_the_sandbox() == 1
+    assert delivery.platform_post_id == str(db.session.execute(select(SandboxPost.id)).scalar_one())
+
+
+def test_the_look_up_waits_until_the_platform_can_see_the_post(app, studio):
+    """The sandbox's search lags 1 s behind its creates: a look-up right after the uncertain answer
+    would find nothing and post again. The engine waits PUBLISH_LOOKUP_DELAY_SECONDS first."""
+    workspace, owner, account = studio
+    app.config["PUBLISH_LOOKUP_DELAY_SECONDS"] = 2
+    post = service.create_post(workspace, owner, "Patience", {}, [account], [], "now")
+    set_faults(no_idempotency=True, error_after_create_rate=1.0, lookup_lag_seconds=1)
+    engine.run_once()
+    set_faults(error_after_create_rate=0.0)
+    assert engine.run_once() == 0, "not due again before the look-up delay"
+    time.sleep(2.1)
+    engine.run_until_idle()
+    db.session.expire_all()
+    [delivery] = post.deliveries
+    assert delivery.status == "published" and posts_on_the_sandbox() == 1 and count_calls("create") == 1
+
+
+def test_an_attempt_that_lost_its_lease_stops_before_its_next_call_and_is_logged(app, studio):
+    """Worker A is mid-upload when another worker takes the delivery over (its lease ran out while
+    the database was away, say): A makes no further call, creates nothing, and writes its attempt."""
+    workspace, owner, account = studio
+    app.config["PUBLISH_LEASE_SECONDS"] = 1.5
+    images = [make_stored_asset(workspace, "image", 2048) for _ in range(3)]
+    post = service.create_post(workspace, owner, "Taken over", {}, [account], images, "now")
+    [delivery] = post.deliveries
+    set_faults(media_latency_ms=300)
+
+    def take_over():
+        time.sleep(1.0)
+        with app.app_context():
+            db.session.execute(db.update(Delivery).where(Delivery.id == delivery.id).values(lease_owner="worker-b"))
+            db.session.commit()
+
+    thief = threading.Thread(target=take_over)
+    thief.start()
+    engine.run_once("worker-a")
+    thief.join()
+    db.session.expire_all()
+    assert count_calls("create") == 0 and posts_on_the_sandbox() == 0
+    assert count_calls("media") < 9, "it stopped before the rest of the upload"
+    [attempt] = db.session.execute(select(PublishAttempt)).scalars().all()
+    assert attempt.worker == "worker-a" and attempt.outcome == "lease_lost"
+    assert delivery.status == "publishing" and delivery.lease_owner == "worker-b", "worker B's to decide"
