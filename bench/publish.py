@@ -4,13 +4,21 @@ Starts the studio (which serves the sandbox) in a child process on loopback, fil
 with N due deliveries spread over a few sandbox accounts, runs K `flask studio worker --until-idle`
 processes at once, then checks the sandbox: every delivery published once, none twice, none lost.
 
-    .venv/bin/python bench/publish.py [--deliveries 10000] [--workers 4] [--database-url postgresql://...]
+With --faults the sandbox keeps no idempotency key (a repeated create is a second post, as on X),
+fails some creates after storing the post (500, or the connection dropped), answers some calls
+with 429 or 503, and its look-ups lag behind its creates; meanwhile a worker is killed with SIGKILL
+every few seconds and another started. Deliveries the engine could not prove either way end
+"unconfirmed" and are counted as such, not as lost.
 
-Last line: deliveries=N published=P duplicates=D lost=L seconds=S rate=R/s
+    .venv/bin/python bench/publish.py [--deliveries 10000] [--workers 4] [--database-url postgresql://...] [--faults]
+
+Last line: deliveries=N published=P unconfirmed=U duplicates=D lost=L seconds=S rate=R/s
 """
 import argparse
 import contextlib
 import os
+import random
+import signal
 import socket
 import subprocess
 import sys
@@ -100,20 +108,83 @@ def serving(env, port):
 
 
 def count(env):
+    """(total, published, unconfirmed, duplicates, lost) read from the deliveries and the sandbox."""
     from studio import create_app
     from studio.extensions import db
 
     app = create_app()
     with app.app_context():
-        published = db.session.execute(db.text("SELECT count(*) FROM deliveries WHERE status = 'published'")).scalar()
-        total = db.session.execute(db.text("SELECT count(*) FROM deliveries")).scalar()
-        posts = db.session.execute(db.text("SELECT count(*) FROM sandbox_posts")).scalar()
-        distinct = db.session.execute(db.text("SELECT count(DISTINCT client_reference) FROM sandbox_posts")).scalar()
-        matched = db.session.execute(db.text(
-            "SELECT count(*) FROM deliveries d JOIN sandbox_posts s ON s.client_reference = d.client_reference "
-            "WHERE d.status = 'published'")).scalar()
+        def number(sql):
+            return db.session.execute(db.text(sql)).scalar()
+
+        total = number("SELECT count(*) FROM deliveries")
+        published = number("SELECT count(*) FROM deliveries WHERE status = 'published'")
+        unconfirmed = number("SELECT count(*) FROM deliveries WHERE status = 'unconfirmed'")
+        # A second post with a reference the sandbox already holds is a duplicate.
+        duplicates = number("SELECT count(*) - count(DISTINCT client_reference) FROM sandbox_posts")
+        # Published deliveries whose post the sandbox does not hold, and deliveries that ended
+        # neither published nor unconfirmed (failed, or never finished), are lost.
+        unmatched = number("SELECT count(*) FROM deliveries d WHERE d.status = 'published' AND NOT EXISTS "
+                           "(SELECT 1 FROM sandbox_posts s WHERE s.client_reference = d.client_reference)")
+        unfinished = number("SELECT count(*) FROM deliveries WHERE status NOT IN ('published', 'unconfirmed')")
         db.engine.dispose()
-    return total, published, posts - distinct + (posts - matched if posts > matched else 0), total - matched
+    return total, published, unconfirmed, duplicates, unmatched + unfinished
+
+
+FAULTS = dict(no_idempotency=True, error_after_create_rate=0.05, drop_after_create_rate=0.03, error_rate=0.03,
+              rate_limit_rate=0.05, retry_after_seconds=1, latency_ms=20, lookup_lag_seconds=0.5)
+
+
+def switch_faults(on):
+    from studio import create_app
+    from studio.extensions import db
+    from studio.sandbox.service import reset_faults, set_faults
+
+    app = create_app()
+    with app.app_context():
+        set_faults(**FAULTS) if on else reset_faults()
+        db.engine.dispose()
+
+
+def unfinished_deliveries():
+    from studio import create_app
+    from studio.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        left = db.session.execute(db.text(
+            "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'publishing')")).scalar()
+        db.engine.dispose()
+    return left
+
+
+def start_worker(env):
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "studio", "worker", "--until-idle"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def run_with_kills(env, workers, kill_every=3.0, chaos_seconds=30.0):
+    """K workers; every few seconds one is killed with SIGKILL and another started, for a while;
+    then workers are started until nothing is left to do (retries and expired leases included)."""
+    running = [start_worker(env) for _ in range(workers)]
+    killed, chaos_ends = 0, time.monotonic() + chaos_seconds
+    while time.monotonic() < chaos_ends and any(worker.poll() is None for worker in running):
+        time.sleep(kill_every)
+        alive = [worker for worker in running if worker.poll() is None]
+        if alive:
+            victim = random.choice(alive)
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            killed += 1
+            running.append(start_worker(env))
+    for _ in range(200):
+        for worker in running:
+            worker.wait(timeout=3600)
+        if not unfinished_deliveries():
+            break
+        time.sleep(1)  # back-offs and the leases of killed workers run out
+        running = [start_worker(env) for _ in range(workers)]
+    return killed
 
 
 def main():
@@ -121,6 +192,7 @@ def main():
     parser.add_argument("--deliveries", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--faults", action="store_true", help="no idempotency, errors after create, 429s, SIGKILLs")
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="studio-publish-bench-") as folder:
@@ -128,20 +200,26 @@ def main():
         database_url = options.database_url or f"sqlite:///{folder}/bench.db"
         port = free_port()
         env = environment(folder / "instance", database_url, port)
+        if options.faults:  # killed workers' leases run out soon; look-ups wait out the sandbox's lag
+            env.update(PUBLISH_LEASE_SECONDS="3", PUBLISH_LOOKUP_DELAY_SECONDS="1", PUBLISH_TIMEOUT_SECONDS="5")
         prepare(env, options.deliveries)
+        switch_faults(options.faults)
+        killed = 0
         with serving(env, port):
             start = time.perf_counter()
-            workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "studio", "worker", "--until-idle"],
-                                        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                       for _ in range(options.workers)]
-            for worker in workers:
-                out, err = worker.communicate(timeout=3600)
-                if worker.returncode != 0:
-                    print(f"a worker failed: {err.strip().splitlines()[-1:]}", file=sys.stderr)
+            if options.faults:
+                killed = run_with_kills(env, options.workers)
+            else:
+                workers = [start_worker(env) for _ in range(options.workers)]
+                for worker in workers:
+                    _, err = worker.communicate(timeout=3600)
+                    if worker.returncode != 0:
+                        print(f"a worker failed: {err.strip().splitlines()[-1:]}", file=sys.stderr)
             seconds = time.perf_counter() - start
-        total, published, duplicates, lost = count(env)
-    print(f"database={database_url.split(':')[0]} workers={options.workers}")
-    print(f"deliveries={total} published={published} duplicates={duplicates} lost={lost} "
+        total, published, unconfirmed, duplicates, lost = count(env)
+    print(f"database={database_url.split(':')[0]} workers={options.workers} faults={'on' if options.faults else 'off'} "
+          f"workers_killed={killed}")
+    print(f"deliveries={total} published={published} unconfirmed={unconfirmed} duplicates={duplicates} lost={lost} "
           f"seconds={seconds:.1f} rate={published / seconds:.0f}/s")
 
 

@@ -93,10 +93,10 @@ def main():
             seconds = time.perf_counter() - started
             if worker.returncode != 0:
                 print(f"the worker failed: {worker.stderr.strip().splitlines()[-3:]}", file=sys.stderr)
-        total, published, duplicates, lost = count(env)
+        total, published, unconfirmed, duplicates, lost = count(env)
         late = lags()
     print(f"database={database_url.split(':')[0]} due_at={due:%H:%M:%S} worker_seconds={seconds:.1f} "
-          f"published={published}/{total} lag_mean_s={statistics.mean(late) if late else float('nan'):.1f}")
+          f"published={published}/{total} unconfirmed={unconfirmed} lag_mean_s={statistics.mean(late) if late else float('nan'):.1f}")
     print(f"posts={total} workers=1 concurrency={options.concurrency} latency_ms={options.latency_ms} "
           f"lag_p50_s={percentile(late, 0.5):.1f} lag_p99_s={percentile(late, 0.99):.1f} "
           f"duplicates={duplicates} lost={lost}")

@@ -211,7 +211,7 @@ def lease_is_mine(delivery_id, worker, renew=False):
 def publish_delivery(delivery_id, worker, now=None):
     config = current_app.config
     keeper = LeaseKeeper(db.engine, delivery_id, worker, config["PUBLISH_LEASE_SECONDS"],
-                         config["PUBLISH_TIMEOUT_SECONDS"], stopping)
+                         config["PUBLISH_TIMEOUT_SECONDS"], stopping, now)
     if not keeper.renew():
         return  # someone else holds it now
     started, clock = utcnow(), time.perf_counter()
@@ -367,7 +367,7 @@ def settle(delivery_id, worker, outcome, started, duration_ms, progress=None):
     counted = outcome.kind not in ("quota", "released")
     if counted:
         delivery.attempt_count += 1
-    delivery.attempts.append(attempt_log(delivery, outcome, worker, started, duration_ms, counted))
+    db.session.add(attempt_log(delivery, outcome, worker, started, duration_ms, counted))  # no need to load the others
     delivery.lease_owner = delivery.lease_expires_at = None
     needs_person = False
     if outcome.kind in ("published", "recovered"):

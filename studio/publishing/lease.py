@@ -31,8 +31,9 @@ class Released(Exception):
 class LeaseKeeper:
     """Keeps `worker`'s lease on one delivery while an attempt runs (use as a context manager)."""
 
-    def __init__(self, engine, delivery_id, worker, lease_seconds, call_seconds, stopping=None):
+    def __init__(self, engine, delivery_id, worker, lease_seconds, call_seconds, stopping=None, now=None):
         self.engine, self.delivery_id, self.worker = engine, delivery_id, worker
+        self.now = now  # a test's stand-in for the clock, as the claim had it
         self.lease_seconds = lease_seconds
         # A call may start only while the lease holds at least this much longer: the call's own
         # time limit, plus a margin for the clocks of different machines.
@@ -66,7 +67,7 @@ class LeaseKeeper:
                     held = connection.execute(
                         update(Delivery).where(Delivery.id == self.delivery_id, Delivery.lease_owner == self.worker,
                                                Delivery.status == "publishing")
-                        .values(lease_expires_at=utcnow() + timedelta(seconds=self.lease_seconds))
+                        .values(lease_expires_at=(self.now or utcnow()) + timedelta(seconds=self.lease_seconds))
                     ).rowcount == 1
             except Exception:  # the database is away for now: the lease runs down until it is back
                 log.warning("delivery %s: could not renew the lease", self.delivery_id, exc_info=True)

@@ -69,6 +69,7 @@ class Delivery(db.Model):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_in_flight", "connection_id", "status"),  # one publish at a time per account
         UniqueConstraint("post_id", "connection_id"),
     )
 
