@@ -4,12 +4,15 @@ Plain functions over the session; the views keep the in-progress authorization (
 verifier) in the user's session and hand it in here."""
 import json
 import secrets
+import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Text, select, type_coerce, update
 
 from studio.accounts.models import Membership, User, Workspace
 from studio.connections.models import PendingConnection, PlatformConnection, SocialLink
@@ -24,6 +27,11 @@ from studio.platforms.errors import (
     RetryableError,
 )
 from studio.web import public_base_url
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: refreshes there wait on a lock within the process only
+    fcntl = None
 
 FLOW_TTL_SECONDS = 15 * 60
 PENDING_TTL = timedelta(minutes=15)
@@ -143,17 +151,21 @@ def save_connection(workspace_id, platform_key, connectable, user):
 
 
 def apply_tokens(connection, tokens):
-    connection.access_token = tokens.access_token
+    for name, value in token_values(tokens).items():
+        setattr(connection, name, value)
+
+
+def token_values(tokens):
+    """The columns new tokens set, and the connection is active again."""
+    values = {"access_token": tokens.access_token, "expires_at": tokens.expires_at, "status": "active",
+              "last_error": None, "last_refreshed_at": utcnow()}
     if tokens.refresh_token:  # an empty value must never overwrite a working refresh token
-        connection.refresh_token = tokens.refresh_token
-    connection.expires_at = tokens.expires_at
+        values["refresh_token"] = tokens.refresh_token
     if tokens.refresh_expires_at:
-        connection.refresh_expires_at = tokens.refresh_expires_at
+        values["refresh_expires_at"] = tokens.refresh_expires_at
     if tokens.scope:
-        connection.scope = tokens.scope
-    connection.status = "active"
-    connection.last_error = None
-    connection.last_refreshed_at = utcnow()
+        values["scope"] = tokens.scope
+    return values
 
 
 # ---- choosing accounts (Facebook Pages) ----------------------------------------------------------
@@ -199,34 +211,164 @@ class CannotRefresh(Exception):
     pass
 
 
-def refresh_connection(connection):
-    """Refresh now. A refusal marks the connection expired (and tells the workspace); an outage
-    leaves it as it is and raises RetryableError; a platform with no way to refresh these tokens
-    raises CannotRefresh and changes nothing."""
+# How long a refresh waits for another refresh of the same connection before giving up for now.
+REFRESH_WAIT_SECONDS = 120
+
+
+def refresh_connection(connection, needed=None):
+    """Refresh the connection's tokens, one refresh at a time per connection, across threads and
+    worker processes: PostgreSQL locks the connection's row; SQLite has no row locks, so a lock
+    file per connection makes the others wait and the new tokens are stored by a compare-and-swap
+    on the sealed token columns. Whoever waited re-reads the row: when another refresh stored new
+    tokens meanwhile, it uses them without calling the platform.
+
+    `needed(connection)`, asked of the row as it stands once this caller's turn comes, says whether
+    a refresh is still wanted (a nearly expired token); without it the refresh happens unless
+    another one ran meanwhile. The refresh job, the manual Refresh, `fresh_access_token` and the
+    engine all come through here.
+
+    A refusal marks the connection expired (and tells the workspace) only if the token it sent is
+    still the stored one; an outage leaves it as it is and raises RetryableError; a platform with
+    no way to refresh these tokens raises CannotRefresh and changes nothing."""
     platform = get_platform(connection.platform)
     if not platform.can_refresh_connection(connection):
         raise CannotRefresh(f"{platform.name} offers no refresh for this account; reconnect it before the token runs out.")
+    known = (connection.access_token, connection.refresh_token)  # the tokens the caller has been using
+    db.session.commit()  # wait holding nothing of the caller's
     try:
-        tokens = platform.refresh(connection.access_token, connection.refresh_token)
-    except RetryableError as error:
-        connection.last_error = str(error)
-        db.session.commit()
+        with refresh_turn(connection):
+            sent = reread_connection(connection)  # under the row lock on PostgreSQL
+            refreshed_meanwhile = (connection.access_token, connection.refresh_token) != known
+            if needed is not None:
+                if connection.status != "active":
+                    raise AuthError(f"The {connection.platform} account @{connection.username} needs reconnecting.")
+                if not needed(connection):
+                    db.session.commit()
+                    return connection
+            elif refreshed_meanwhile and connection.status == "active":
+                db.session.commit()
+                return connection
+            try:
+                tokens = platform.refresh(connection.access_token, connection.refresh_token)
+            except RetryableError as error:
+                connection.last_error = str(error)
+                db.session.commit()
+                raise
+            except (AuthError, PermanentError) as error:
+                if expire_if_unchanged(connection, sent, str(error)):
+                    raise AuthError(str(error)) from error
+                return connection  # another refresh stored new tokens while ours was refused: they stand
+            store_if_unchanged(connection, sent, tokens)  # else another refresh's newer tokens stand
+            return connection
+    except BaseException:
+        db.session.rollback()  # never keep the row locked past this call
         raise
-    except (AuthError, PermanentError) as error:
-        mark_expired(connection, str(error))
-        raise AuthError(str(error)) from error
-    apply_tokens(connection, tokens)
+
+
+@contextmanager
+def refresh_turn(connection):
+    """This connection's turn to refresh. On PostgreSQL the turn is the row lock that
+    `reread_connection` takes (SELECT … FOR UPDATE), held until the transaction ends; SQLite
+    has no row locks, so a lock file per connection (flock: threads and processes alike) waits."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    database = db.session.get_bind().url.database
+    if not database or database == ":memory:" or fcntl is None:
+        with _process_lock(connection.id):
+            yield
+        return
+    folder = Path(f"{database}-locks")
+    folder.mkdir(exist_ok=True)
+    with open(folder / f"connection-{connection.id}.lock", "a+b") as lock_file:
+        waited_until = time.monotonic() + REFRESH_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > waited_until:
+                    raise RetryableError(f"Another refresh of @{connection.username} is taking long; trying again later.")
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
+
+
+_process_locks = {}
+_process_locks_guard = threading.Lock()
+
+
+def _process_lock(connection_id):
+    with _process_locks_guard:
+        return _process_locks.setdefault(connection_id, threading.Lock())
+
+
+def sealed(column):
+    """The stored (sealed) text of a token column, not the plaintext: AES-GCM seals the same token
+    differently each time, so only the stored text tells whether a row still holds what was read."""
+    return type_coerce(column, Text)
+
+
+def reread_connection(connection):
+    """Load the connection's row as it stands now (locked FOR UPDATE on PostgreSQL) and return its
+    sealed tokens, what a compare-and-swap compares against."""
+    row = db.session.execute(
+        select(PlatformConnection, sealed(PlatformConnection.access_token).label("sealed_access_token"),
+               sealed(PlatformConnection.refresh_token).label("sealed_refresh_token"))
+        .where(PlatformConnection.id == connection.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        raise AuthError(f"The {connection.platform} account @{connection.username} is no longer connected.")
+    return row[1], row[2]
+
+
+def still_holding(sent):
+    """WHERE the connection's row still holds the sealed tokens `sent` (access, refresh)."""
+    table = PlatformConnection.__table__
+    return [sealed(column).is_(None) if value is None else sealed(column) == value
+            for column, value in zip((table.c.access_token, table.c.refresh_token), sent)]
+
+
+def store_if_unchanged(connection, sent, tokens):
+    """Store new tokens unless the row no longer holds those the refresh was made with."""
+    table = PlatformConnection.__table__
+    stored = db.session.execute(
+        update(table).where(table.c.id == connection.id, *still_holding(sent)).values(**token_values(tokens))
+    ).rowcount
     db.session.commit()
-    return connection
+    db.session.refresh(connection)
+    return stored == 1
+
+
+def expire_if_unchanged(connection, sent, reason):
+    """Mark the connection expired (and tell the workspace once) if its row still holds the token
+    the platform refused. Returns False when another refresh stored new tokens meanwhile."""
+    table = PlatformConnection.__table__
+    was = connection.status
+    expired = db.session.execute(
+        update(table).where(table.c.id == connection.id, *still_holding(sent)).values(status="expired", last_error=reason)
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(connection)
+    if expired and was != "expired":
+        tell_workspace_to_reconnect(connection)
+    return expired == 1
 
 
 def fresh_access_token(connection, ahead=timedelta(seconds=60)):
-    """The access token to call the platform with, refreshed first when it is (nearly) expired."""
+    """The access token to call the platform with, refreshed first when it is (nearly) expired.
+    When several workers find it nearly expired at once, one refreshes and the others use its token."""
+    def nearly_expired(row):
+        return row.expires_at is not None and row.expires_at - ahead < utcnow()
+
     if connection.status != "active":
         raise AuthError(f"The {connection.platform} account @{connection.username} needs reconnecting.")
-    if connection.expires_at is not None and connection.expires_at - ahead < utcnow():
+    if nearly_expired(connection):
         try:
-            refresh_connection(connection)
+            refresh_connection(connection, needed=nearly_expired)
         except CannotRefresh:
             if connection.expires_at < utcnow():
                 mark_expired(connection, "The token ran out and the platform offers no refresh.")
@@ -272,6 +414,10 @@ def refresh_due_connections():
                                          PlatformConnection.expires_at < utcnow() + ahead)
     ).scalars().all()
     outcome = {"refreshed": 0, "expired": 0, "failed": 0}
+
+    def still_due(row):  # a worker may have refreshed it while the job waited its turn
+        return row.expires_at is not None and row.expires_at < utcnow() + ahead
+
     for connection in due:
         platform = get_platform(connection.platform)
         if not platform.can_refresh_connection(connection):
@@ -280,7 +426,7 @@ def refresh_due_connections():
                 outcome["expired"] += 1
             continue
         try:
-            refresh_connection(connection)
+            refresh_connection(connection, needed=still_due)
             outcome["refreshed"] += 1
         except AuthError:
             outcome["expired"] += 1

@@ -6,12 +6,12 @@ from urllib.parse import urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import current_app, request
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from studio.extensions import db
 from studio.platforms.sandbox import Sandbox
@@ -140,9 +140,15 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return refresh_token.account
 
     def revoke_old_credential(self, refresh_token):
-        refresh_token.refresh_revoked = True
-        refresh_token.access_revoked = True
+        # A refresh token works once, even when two refreshes send it at the same moment: only the
+        # first to revoke it wins; the other is refused invalid_grant, as a real platform would.
+        revoked = db.session.execute(
+            update(SandboxToken).where(SandboxToken.id == refresh_token.id, SandboxToken.refresh_revoked.is_(False))
+            .values(refresh_revoked=True, access_revoked=True)
+        )
         db.session.commit()
+        if revoked.rowcount != 1:
+            raise InvalidGrantError("The refresh token was already used.")
 
 
 class SandboxRevocationEndpoint(RevocationEndpoint):

@@ -479,3 +479,32 @@ def test_set_faults_refuses_rates_that_do_not_add_up(app):
     reset_faults()
     row = faults()
     assert not row.no_idempotency and row.token_latency_ms == 0 and row.error_after_create_rate == 0
+
+
+def test_a_refresh_token_works_once_even_when_sent_twice_at_once(app, live_server):
+    """As on a real platform that rotates refresh tokens: two refreshes racing with one token get
+    one new token between them; the other is refused invalid_grant."""
+    import threading
+
+    from studio.platforms import get_platform
+    from studio.sandbox.service import set_faults
+    from tests.factories import make_sandbox_connection
+
+    connection = make_sandbox_connection(make_workspace(name="Racing"))
+    set_faults(token_latency_ms=300)  # both are inside the token endpoint at once
+    sandbox = get_platform("sandbox")
+    refresh_token, start, answers = connection.refresh_token, threading.Barrier(2), []
+
+    def refresh():
+        start.wait(timeout=10)
+        answers.append(requests.post(f"{live_server}/sandbox/oauth/token", timeout=10,
+                                     auth=(sandbox.client_id, sandbox.client_secret),
+                                     data={"grant_type": "refresh_token", "refresh_token": refresh_token}))
+
+    threads = [threading.Thread(target=refresh) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(answer.status_code for answer in answers) == [200, 400]
+    assert [answer.json()["error"] for answer in answers if answer.status_code == 400] == ["invalid_grant"]
