@@ -10,7 +10,7 @@ with 429 or 503, and its look-ups lag behind its creates; meanwhile a worker is 
 every few seconds and another started. Deliveries the engine could not prove either way end
 "unconfirmed" and are counted as such, not as lost.
 
-    .venv/bin/python bench/publish.py [--deliveries 10000] [--workers 4] [--database-url postgresql://...] [--faults]
+    .venv/bin/python bench/publish.py [--deliveries 10000] [--workers 4] [--database-url postgresql://... | --postgres] [--faults]
 
 Last line: deliveries=N published=P unconfirmed=U duplicates=D lost=L seconds=S rate=R/s
 """
@@ -32,6 +32,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 ROOT = Path(__file__).resolve().parent.parent
+
+from bench.pg import throwaway_cluster  # noqa: E402
 ACCOUNTS = 8
 
 
@@ -192,12 +194,14 @@ def main():
     parser.add_argument("--deliveries", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL 15 cluster")
     parser.add_argument("--faults", action="store_true", help="no idempotency, errors after create, 429s, SIGKILLs")
     options = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="studio-publish-bench-") as folder:
+    with tempfile.TemporaryDirectory(prefix="studio-publish-bench-") as folder, \
+            (throwaway_cluster() if options.postgres else contextlib.nullcontext(options.database_url)) as given_url:
         folder = Path(folder)
-        database_url = options.database_url or f"sqlite:///{folder}/bench.db"
+        database_url = given_url or f"sqlite:///{folder}/bench.db"
         port = free_port()
         env = environment(folder / "instance", database_url, port)
         if options.faults:  # killed workers' leases run out soon; look-ups wait out the sandbox's lag
