@@ -39,6 +39,7 @@ from studio.publishing import quota
 from studio.publishing.lease import LeaseKeeper, LeaseLost, Released
 from studio.publishing.models import (
     Delivery,
+    Post,
     PublishAttempt,
     PublishedPost,
     WorkerHeartbeat,
@@ -392,6 +393,13 @@ def settle(delivery_id, worker, outcome, started, duration_ms, progress=None):
         delivery.status, delivery.last_error = outcome.kind, outcome.message
         delivery.needs_lookup = delivery.needs_lookup or outcome.uncertain
         needs_person = True
+    # Two deliveries of one post may settle at the same moment in two threads or workers: the post's
+    # row is locked before its status is worked out from its deliveries, so the second to settle
+    # sees the first's result (on SQLite the write lock already orders them).
+    # (FOR NO KEY UPDATE: the rows written with the outcome hold key-share locks on the post.)
+    db.session.execute(select(Post.id).where(Post.id == delivery.post_id).with_for_update(key_share=True))
+    db.session.execute(select(Delivery).where(Delivery.post_id == delivery.post_id)
+                       .execution_options(populate_existing=True)).scalars().all()
     refresh_post_status(delivery.post)
     db.session.commit()
     if needs_person:

@@ -79,11 +79,15 @@ def post_metrics(post):
 
 
 def faults():
+    """The one row of switches, made on first use (by whichever of two requests at once gets there)."""
     row = db.session.get(SandboxFaults, 1)
     if row is None:
-        row = SandboxFaults(id=1)
-        db.session.add(row)
-        db.session.commit()
+        try:
+            db.session.add(SandboxFaults(id=1))
+            db.session.commit()
+        except IntegrityError:  # another request made it a moment ago
+            db.session.rollback()
+        row = db.session.get(SandboxFaults, 1)
     return row
 
 
