@@ -76,6 +76,7 @@ def main():
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--verbose", action="store_true", help="print what the worker said")
     options = parser.parse_args()
 
     with database_url_or_throwaway(options.database_url) as database_url, \
@@ -91,8 +92,8 @@ def main():
             worker = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "studio", "worker", "--until-idle"],
                                     cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
             seconds = time.perf_counter() - started
-            if worker.returncode != 0:
-                print(f"the worker failed: {worker.stderr.strip().splitlines()[-3:]}", file=sys.stderr)
+            if worker.returncode != 0 or "--verbose" in sys.argv:
+                print(f"the worker said: {worker.stdout.strip()} {worker.stderr.strip()[-3000:]}", file=sys.stderr)
         total, published, unconfirmed, duplicates, lost = count(env)
         late = lags()
     print(f"database={database_url.split(':')[0]} due_at={due:%H:%M:%S} worker_seconds={seconds:.1f} "

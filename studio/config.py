@@ -112,11 +112,14 @@ def load_config(instance_path):
         raise ConfigError(f"STUDIO_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
     production = env == "production"
     secret_key = _secret_key(env, instance_path)
+    publish_concurrency = _int("PUBLISH_CONCURRENCY", 8)
     return {
         "STUDIO_ENV": env,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Each publishing thread holds a connection while it works, and renews its lease on another.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 5 + publish_concurrency,
+                                      "max_overflow": 10 + publish_concurrency},
         "PUBLIC_URL": _public_url(env),
         "MAIL_URL": os.environ.get("MAIL_URL", "outbox"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Studio <studio@localhost>"),
@@ -151,7 +154,7 @@ def load_config(instance_path):
         "PUBLISH_MISSED_AFTER_MINUTES": _int("PUBLISH_MISSED_AFTER_MINUTES", 360),
         "PUBLISH_TIMEOUT_SECONDS": _int("PUBLISH_TIMEOUT_SECONDS", 30),
         # Deliveries one worker process publishes at the same time (threads, each with its session).
-        "PUBLISH_CONCURRENCY": _int("PUBLISH_CONCURRENCY", 8),
+        "PUBLISH_CONCURRENCY": publish_concurrency,
         # After an answer that leaves it unknown whether a post was made, wait at least this long
         # before looking it up: platforms' searches lag behind their creates.
         "PUBLISH_LOOKUP_DELAY_SECONDS": _int("PUBLISH_LOOKUP_DELAY_SECONDS", 30),

@@ -358,6 +358,9 @@ def expire_if_unchanged(connection, sent, reason):
     return expired == 1
 
 
+LAST_USED_PRECISION = timedelta(minutes=5)
+
+
 def fresh_access_token(connection, ahead=timedelta(seconds=60)):
     """The access token to call the platform with, refreshed first when it is (nearly) expired.
     When several workers find it nearly expired at once, one refreshes and the others use its token."""
@@ -373,8 +376,11 @@ def fresh_access_token(connection, ahead=timedelta(seconds=60)):
             if connection.expires_at < utcnow():
                 mark_expired(connection, "The token ran out and the platform offers no refresh.")
                 raise AuthError(f"The {connection.platform} account @{connection.username} needs reconnecting.")
-    connection.last_used_at = utcnow()
-    db.session.commit()
+    if connection.last_used_at is None or connection.last_used_at < utcnow() - LAST_USED_PRECISION:
+        # Noted once in a while, not on every publish: a write (and a commit that makes everything
+        # loaded reload) per call would cost a busy worker more than the figure is worth.
+        connection.last_used_at = utcnow()
+        db.session.commit()
     return connection.access_token
 
 

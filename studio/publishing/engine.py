@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from studio.connections.models import PlatformConnection
 from studio.connections.service import (
@@ -150,7 +150,7 @@ class Publisher:
 
     def publish(self, delivery_id):
         with self.app.app_context():
-            publish_delivery(delivery_id, self.worker, self.now)
+            publish_delivery(delivery_id, self.worker, self.now, just_claimed=True)
 
     def wait_for_one(self, timeout):
         done, _ = wait(self.running, timeout=timeout, return_when=FIRST_COMPLETED)
@@ -209,14 +209,17 @@ def lease_is_mine(delivery_id, worker, renew=False):
     return owned
 
 
-def publish_delivery(delivery_id, worker, now=None):
+def publish_delivery(delivery_id, worker, now=None, just_claimed=False):
+    """One attempt at one claimed delivery, recorded. A delivery claimed a while ago (a batch
+    published one by one) is checked first: its lease may have run out and gone to another worker."""
     config = current_app.config
     keeper = LeaseKeeper(db.engine, delivery_id, worker, config["PUBLISH_LEASE_SECONDS"],
                          config["PUBLISH_TIMEOUT_SECONDS"], stopping, now)
-    if not keeper.renew():
+    if not just_claimed and not keeper.renew():
         return  # someone else holds it now
     started, clock = utcnow(), time.perf_counter()
-    delivery = db.session.get(Delivery, delivery_id)
+    delivery = db.session.get(Delivery, delivery_id, options=[  # what an attempt reads, in one query
+        joinedload(Delivery.connection), joinedload(Delivery.post).selectinload(Post.media)])
     progress = dict(delivery.progress or {})  # the adapter notes what a later attempt can resume
     with keeper:  # the lease is renewed in the background until the outcome is recorded
         try:
@@ -453,14 +456,16 @@ def run_until_idle(worker=None, limit=None, max_seconds=None, now=None):
             if not handled:
                 break
         return total
-    publisher, total = Publisher(worker, now), 0
+    publisher, total, last_beat = Publisher(worker, now), 0, time.monotonic()
     try:
         while deadline is None or time.monotonic() < deadline:
             total += publisher.start_what_is_due()
             if not publisher.running:
                 break
             publisher.wait_for_one(timeout=1.0)  # a free thread, or a second gone: look for more
-            beat(worker, 0)
+            if time.monotonic() - last_beat > 5:  # the status page's heartbeat, not once per delivery
+                beat(worker, 0)
+                last_beat = time.monotonic()
     finally:
         publisher.close()
     beat(worker, total)

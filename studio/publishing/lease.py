@@ -63,7 +63,8 @@ class LeaseKeeper:
                 return False
             asked = time.monotonic()
             try:
-                with self.engine.begin() as connection:
+                # One statement in autocommit: a renewal is a single round trip, however busy the worker.
+                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                     held = connection.execute(
                         update(Delivery).where(Delivery.id == self.delivery_id, Delivery.lease_owner == self.worker,
                                                Delivery.status == "publishing")
