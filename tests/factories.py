@@ -145,3 +145,17 @@ def make_channel(workspace, name="General", type_="GENERAL", archived=False):
         channel.is_archived = True
         db.session.commit()
     return channel
+
+
+def make_community(name="Creators Club"):
+    """A workspace's community with a General channel, its owner and two members (clients) who
+    each have a profile: (workspace, owner, general, alice, bob)."""
+    from studio.community import service as community
+
+    workspace = make_workspace(name=name)
+    owner = owner_of(workspace)
+    general = make_channel(workspace, "General")
+    alice, bob = make_client(workspace, name="Alice Moon"), make_client(workspace, name="Bob Stone")
+    for person in (owner, alice.user, bob.user):
+        community.profile_for(workspace, person)
+    return workspace, owner, general, alice.user, bob.user

@@ -14,6 +14,7 @@ from studio.extensions import db
 from studio.notify.models import Notification
 from tests.factories import (
     add_member,
+    make_community,
     make_channel,
     make_client,
     make_workspace,
@@ -24,13 +25,7 @@ from tests.helpers import errors_next_to, frozen_at
 
 @pytest.fixture
 def community():
-    workspace = make_workspace(name="Creators Club")
-    owner = owner_of(workspace)
-    general = make_channel(workspace, "General")
-    alice, bob = make_client(workspace, name="Alice Moon"), make_client(workspace, name="Bob Stone")
-    for person in (owner, alice.user, bob.user):
-        service.profile_for(workspace, person)
-    return workspace, owner, general, alice.user, bob.user
+    return make_community()
 
 
 def base(workspace):

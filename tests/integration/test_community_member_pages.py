@@ -4,18 +4,12 @@ import pytest
 from studio.community import service
 from studio.community.models import MemberProfile
 from studio.extensions import db
-from tests.factories import make_channel, make_client, make_workspace, owner_of
+from tests.factories import make_community
 
 
 @pytest.fixture
 def club():
-    workspace = make_workspace(name="Makers Club")
-    owner = owner_of(workspace)
-    general = make_channel(workspace, "General")
-    alice, bob = make_client(workspace, name="Alice Moon"), make_client(workspace, name="Bob Stone")
-    for person in (owner, alice.user, bob.user):
-        service.profile_for(workspace, person)
-    return workspace, owner, general, alice.user, bob.user
+    return make_community("Makers Club")
 
 
 def base(workspace):
