@@ -98,6 +98,7 @@ def worker_command(until_idle):
     app = current_app._get_current_object()
 
     def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once is enough: a second one must not cut the stop short
         engine.stopping.set()
         if not until_idle:  # the publishing loop sees the flag itself; the idle loop below must be woken
             raise KeyboardInterrupt
@@ -113,6 +114,8 @@ def worker_command(until_idle):
         while True:
             time.sleep(1)
     except KeyboardInterrupt:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         engine.stopping.set()
         click.echo("Stopping: finishing or handing back the deliveries in hand…")
         scheduler.shutdown(wait=True)

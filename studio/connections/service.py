@@ -312,12 +312,13 @@ def sealed(column):
 
 
 def reread_connection(connection):
-    """Load the connection's row as it stands now (locked FOR UPDATE on PostgreSQL) and return its
+    """Load the connection's row as it stands now (locked on PostgreSQL) and return its
     sealed tokens, what a compare-and-swap compares against."""
     row = db.session.execute(
         select(PlatformConnection, sealed(PlatformConnection.access_token).label("sealed_access_token"),
                sealed(PlatformConnection.refresh_token).label("sealed_refresh_token"))
-        .where(PlatformConnection.id == connection.id).with_for_update()
+        .where(PlatformConnection.id == connection.id).with_for_update(key_share=True)  # NO KEY UPDATE: rows that
+        # merely point at the account (a delivery's published post) are not held up by a refresh
         .execution_options(populate_existing=True)
     ).one_or_none()
     if row is None:

@@ -286,6 +286,26 @@ class Platform:
         except RetryableError as error:
             if creates:
                 raise_if_post_may_exist(error, response)
+                self.note_create_refused()
+            raise
+        except PlatformError:
+            if creates:
+                self.note_create_refused()
+            raise
+
+    def note_create_refused(self):
+        if self.create_refused is not None:
+            self.create_refused()
+
+    def check_create(self, response):
+        """`check` for the answer to a create call sent with `send`: a server error is uncertain,
+        and a refusal (4xx, 429) is noted as one, since then nothing was made."""
+        try:
+            return check(response, self.name, creates=True)
+        except UncertainError:
+            raise
+        except PlatformError:
+            self.note_create_refused()
             raise
 
     # When the platform says we are near its limit, the engine holds the account's next publish
@@ -308,6 +328,7 @@ class Platform:
     # The engine sets this to a function called before every request of a publish (with `creates`):
     # it keeps the delivery's lease, and stops the attempt before a call it no longer holds it for.
     before_call = None
+    create_refused = None  # and this when the platform refused the create call outright (nothing made)
 
     def send(self, method, url, access_token=None, headers=None, creates=False, **kwargs):
         """Send a request and return the response itself (for headers such as LinkedIn's ids);

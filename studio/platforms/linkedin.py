@@ -68,7 +68,7 @@ class LinkedIn(Platform):
         if media:
             body["content"] = {"media": {"id": self.upload(access_token, media[0], author)}}
         response = self.rest("POST", "/posts", access_token, json=body, creates=True)
-        check(response, self.name, creates=True)
+        self.check_create(response)
         urn = response.headers.get("x-restli-id")
         if not urn:
             raise RetryableError("LinkedIn accepted the post but sent no id back.")

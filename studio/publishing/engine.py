@@ -8,6 +8,7 @@ platform whether the post already exists, and where the platform cannot say, it 
 "unconfirmed" for a person to decide rather than risk a second post."""
 import os
 import random
+import secrets
 import socket
 import threading
 import time
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased, joinedload
 
 from studio.connections.models import PlatformConnection
@@ -49,6 +51,17 @@ from studio.publishing.status import refresh_post_status
 
 def worker_name():
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def lease_name(worker):
+    """The owner written on the deliveries of one claim: the worker, and a mark of this claim.
+    Threads of one worker, or two containers that share a host name and a PID, then never mistake
+    a lease another claim took over for their own."""
+    return f"{worker}#{secrets.token_hex(4)}"
+
+
+def worker_of(owner):
+    return owner.split("#", 1)[0]
 
 
 def due_condition(now):
@@ -87,7 +100,7 @@ def claim(worker, limit, now=None):
         # account rows are locked until this claim commits (others skip them for now).
         accounts = set(db.session.execute(
             select(PlatformConnection.id).where(PlatformConnection.id.in_(accounts)).order_by(PlatformConnection.id)
-            .with_for_update(skip_locked=True)).scalars())
+            .with_for_update(skip_locked=True, key_share=True)).scalars())
     ids, taken = [], set()
     for row in rows:
         if row.connection_id is not None and (row.connection_id in taken or row.connection_id not in accounts):
@@ -143,14 +156,15 @@ class Publisher:
         if stopping.is_set():
             return 0
         free = min(self.size - len(self.running), limit if limit is not None else self.size)
-        ids = claim(self.worker, free, self.now)
+        owner = lease_name(self.worker)
+        ids = claim(owner, free, self.now)
         for delivery_id in ids:
-            self.running.add(self.pool.submit(self.publish, delivery_id))
+            self.running.add(self.pool.submit(self.publish, delivery_id, owner))
         return len(ids)
 
-    def publish(self, delivery_id):
+    def publish(self, delivery_id, owner):
         with self.app.app_context():
-            publish_delivery(delivery_id, self.worker, self.now, just_claimed=True)
+            publish_delivery(delivery_id, owner, self.now, just_claimed=True)
 
     def wait_for_one(self, timeout):
         done, _ = wait(self.running, timeout=timeout, return_when=FIRST_COMPLETED)
@@ -170,9 +184,10 @@ def run_once(worker=None, limit=None, now=None):
     deliveries it handled. `now` lets a test stand in for the clock."""
     worker = worker or worker_name()
     if concurrency() == 1:
-        ids = [] if stopping.is_set() else claim(worker, limit or 20, now)
+        owner = lease_name(worker)
+        ids = [] if stopping.is_set() else claim(owner, limit or 20, now)
         for delivery_id in ids:
-            publish_delivery(delivery_id, worker, now)
+            publish_delivery(delivery_id, owner, now)
         handled = len(ids)
     else:
         publisher = Publisher(worker, now)
@@ -237,7 +252,18 @@ def publish_delivery(delivery_id, worker, now=None, just_claimed=False):
                               uncertain=keeper.create_sent)
         if keeper.create_sent and outcome.kind in ("lost", "released"):
             outcome.uncertain = True  # the create call went out: the post may exist
-        settle(delivery_id, worker, outcome, started, int((time.perf_counter() - clock) * 1000), progress)
+        duration_ms = int((time.perf_counter() - clock) * 1000)
+        for wait_seconds in (0.5, 2, 5, None):  # the lease is still kept alive meanwhile
+            try:
+                settle(delivery_id, worker, outcome, started, duration_ms, progress)
+                break
+            except OperationalError:  # the database was busy or away: the result must not be dropped
+                db.session.rollback()
+                if wait_seconds is None:
+                    raise
+                current_app.logger.warning("delivery %s: recording the outcome failed; trying again", delivery_id,
+                                           exc_info=True)
+                time.sleep(wait_seconds)
 
 
 def attempt(delivery, now, progress, keeper=None):
@@ -247,7 +273,7 @@ def attempt(delivery, now, progress, keeper=None):
     connection = delivery.connection
     platform = get_platform(delivery.platform)
     if keeper is not None:
-        platform.before_call = keeper.before_call
+        platform.before_call, platform.create_refused = keeper.before_call, keeper.create_refused
     if connection is None:
         return Outcome("failed", message="The account was disconnected before this could publish.")
     media = [m.asset for m in delivery.post.media]
@@ -257,6 +283,13 @@ def attempt(delivery, now, progress, keeper=None):
         try:
             return platform.publish(token, text, media, delivery.client_reference, connection=connection,
                                     options=dict(delivery.options or {}), progress=progress)
+        except (RetryableError, AuthError) as error:
+            if keeper is not None and keeper.create_sent and not isinstance(error, UncertainError):
+                # The create call went out and was not refused: whatever failed after it (a status
+                # poll, a permalink, a token) says nothing about whether the post exists.
+                raise UncertainError(f"{error} This came after the post was sent.", error.status,
+                                     error.payload) from error
+            raise
         finally:
             remember_pause(connection, platform)
 
@@ -337,7 +370,7 @@ def attempt_log(delivery, outcome, worker, started, duration_ms, counted):
     logged = OUTCOME_LOG.get(outcome.kind) or ("auth" if isinstance(outcome.error, AuthError) else "permanent")
     payload = outcome.result.raw if outcome.result is not None else getattr(outcome.error, "payload", None)
     return PublishAttempt(delivery_id=delivery.id, number=delivery.attempt_count + (0 if counted else 1),
-                          worker=worker, outcome=logged,
+                          worker=worker_of(worker), outcome=logged,
                           error=error_text if outcome.kind not in ("published", "recovered") else None,
                           response=payload if isinstance(payload, dict) else {}, started_at=started,
                           duration_ms=duration_ms)

@@ -56,8 +56,9 @@ class LeaseKeeper:
         self._thread.join(timeout=5)
         return False
 
-    def renew(self):
-        """Extend the lease if it is still ours; returns whether it is."""
+    def renew(self, strict=False):
+        """Extend the lease if it is still ours; returns whether it is. When the database cannot be
+        reached it answers from what was last confirmed, unless `strict`."""
         with self._lock:
             if self.lost:
                 return False
@@ -72,7 +73,7 @@ class LeaseKeeper:
                     ).rowcount == 1
             except Exception:  # the database is away for now: the lease runs down until it is back
                 log.warning("delivery %s: could not renew the lease", self.delivery_id, exc_info=True)
-                return time.monotonic() < self._held_until
+                return not strict and time.monotonic() + self.needed_for_call < self._held_until
             if held:
                 self._held_until = asked + self.lease_seconds
             else:
@@ -91,12 +92,18 @@ class LeaseKeeper:
         """Called before each platform request of the attempt (Platform.before_call)."""
         if self.stopping.is_set() and not self.create_sent:
             raise Released("The worker is stopping; the delivery is handed back before its next call.")
-        # Before a create call the lease is confirmed in the database whatever the clock says: the
-        # one call that must never go out twice never goes out on a lease another worker holds.
-        if (creates or time.monotonic() + self.needed_for_call > self._held_until) and not self.renew():
+        # Before a create call the lease is confirmed in the database, whatever the clock says: the
+        # one call that must never go out twice never goes out on a lease it could not confirm.
+        if creates and not self.renew(strict=True):
+            raise LeaseLost("This worker could not confirm its lease, so it did not send the post.")
+        if time.monotonic() + self.needed_for_call > self._held_until and not self.renew():
             self.lost = True
         if self.lost:
             raise LeaseLost("This worker's lease on the delivery ran out, so it stopped before its next call.")
         self.calls += 1
         if creates:
             self.create_sent = True
+
+    def create_refused(self):
+        """The platform answered the create call with a refusal (4xx, 429): nothing was made."""
+        self.create_sent = False

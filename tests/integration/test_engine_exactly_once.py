@@ -3,10 +3,12 @@ fails after the post was made, and when a platform keeps no idempotency key (as 
 sandbox counts every create call that reaches it. Runs on SQLite and on PostgreSQL."""
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from studio.database import utcnow
 from studio.extensions import db
 from studio.publishing import engine, service
 from studio.publishing.models import Delivery, PublishAttempt
@@ -41,14 +43,14 @@ def in_a_worker(app, name, until):
 
 
 def test_an_upload_longer_than_the_lease_is_not_published_twice_by_a_second_worker(app, studio):
-    """Worker A uploads five images at 0.3 s a call (16 calls, ~5 s) under a 1.5 s lease while
+    """Worker A uploads five images at 0.4 s a call (16 calls, ~6.5 s) under a 2 s lease while
     worker B looks for work every 0.2 s. A's lease is renewed as it works, so B never takes the
     delivery over; with no idempotency on the platform, a second create would be a second post."""
     workspace, owner, account = studio
-    app.config["PUBLISH_LEASE_SECONDS"] = 1.5
+    app.config["PUBLISH_LEASE_SECONDS"] = 2
     images = [make_stored_asset(workspace, "image", 2048) for _ in range(5)]
     post = service.create_post(workspace, owner, "Five photos from the market", {}, [account], images, "now")
-    set_faults(no_idempotency=True, media_latency_ms=300, create_latency_ms=300)
+    set_faults(no_idempotency=True, media_latency_ms=400, create_latency_ms=400)
     [claimed] = engine.claim("worker-a", 1)
     done = threading.Event()
     other = in_a_worker(app, "worker-b", done)
@@ -128,3 +130,60 @@ def test_an_attempt_that_lost_its_lease_stops_before_its_next_call_and_is_logged
     [attempt] = db.session.execute(select(PublishAttempt)).scalars().all()
     assert attempt.worker == "worker-a" and attempt.outcome == "lease_lost"
     assert delivery.status == "publishing" and delivery.lease_owner == "worker-b", "worker B's to decide"
+
+
+def test_a_stale_attempt_of_the_same_worker_cannot_act_on_a_delivery_claimed_again(app, studio):
+    """Two claims by one worker process (same host, same PID) are told apart: after its lease ran
+    out and the worker claimed the delivery again, the first attempt cannot renew or publish."""
+    workspace, owner, account = studio
+    post = service.create_post(workspace, owner, "Once", {}, [account], [], "now")
+    [delivery] = post.deliveries
+    [stale] = engine.claim("host:1", 1)  # what a claim wrote before claims were told apart
+    db.session.execute(db.update(Delivery).where(Delivery.id == stale).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    set_faults(no_idempotency=True, create_latency_ms=1000)
+    done = threading.Event()
+
+    def claim_again():
+        with app.app_context():
+            engine.run_once("host:1")
+        done.set()
+
+    again = threading.Thread(target=claim_again)
+    again.start()
+    deadline = time.monotonic() + 10
+    while count_calls("create") == 0 and time.monotonic() < deadline:  # the new claim's create is under way
+        time.sleep(0.05)
+        db.session.expire_all()
+    engine.publish_delivery(stale, "host:1")  # the first attempt wakes up late
+    again.join(timeout=15)
+    db.session.expire_all()
+    assert done.is_set() and delivery.status == "published"
+    assert count_calls("create") == 1 and posts_on_the_sandbox() == 1
+
+
+def test_an_error_after_the_create_went_out_is_looked_up_not_sent_again(app, studio, monkeypatch):
+    """The post is made, then something after it fails (a status poll, a permalink): that says
+    nothing about whether the post exists, so the next attempt looks it up."""
+    from studio.platforms.errors import RetryableError
+    from studio.platforms.sandbox import Sandbox
+
+    workspace, owner, account = studio
+    post = service.create_post(workspace, owner, "Made, then a hiccup", {}, [account], [], "now")
+    made = Sandbox.publish
+
+    def publish_then_fail(self, *args, **kwargs):
+        made(self, *args, **kwargs)
+        raise RetryableError("The sandbox answered 503 when asked for the post's address.")
+
+    set_faults(no_idempotency=True)
+    monkeypatch.setattr(Sandbox, "publish", publish_then_fail)
+    engine.run_once()
+    monkeypatch.setattr(Sandbox, "publish", made)
+    [delivery] = post.deliveries
+    db.session.refresh(delivery)
+    assert delivery.status == "pending" and delivery.needs_lookup
+    engine.run_until_idle()
+    db.session.expire_all()
+    assert delivery.status == "published" and [a.outcome for a in delivery.attempts] == ["retryable", "recovered"]
+    assert count_calls("create") == 1 and posts_on_the_sandbox() == 1
