@@ -57,7 +57,7 @@ def lease_name(worker):
     """The owner written on the deliveries of one claim: the worker, and a mark of this claim.
     Threads of one worker, or two containers that share a host name and a PID, then never mistake
     a lease another claim took over for their own."""
-    return f"{worker}#{secrets.token_hex(4)}"
+    return f"{worker[:70]}#{secrets.token_hex(4)}"  # within the column's 80 characters
 
 
 def worker_of(owner):
