@@ -130,10 +130,15 @@ def render(workspace, source):
     return render_markdown(source, mention_linker(workspace))
 
 
+BIO_LIMIT = 1_000  # the column's length
+
+
 def update_profile(profile, username, bio, location, links, allow_dms, email_notifications):
     username = username.strip()
     if not re.fullmatch(r"[A-Za-z0-9_]{2,30}", username):
         raise Refused("Use 2 to 30 letters, digits or underscores.", "username")
+    if len(bio.strip()) > BIO_LIMIT:
+        raise Refused(f"Use at most {BIO_LIMIT:,} characters.", "bio")
     other = profile_by_username_any(profile.workspace_id, username)
     if other is not None and other.id != profile.id:
         raise Refused(f"@{username} is taken.", "username")

@@ -95,6 +95,18 @@ def test_question_reply_mention_like_and_solved(live_server, new_page, app):
     assert db.session.query(Reply).one().is_helpful
 
 
+def bio_sized(vectors, limit=1_000):
+    """The vectors joined into texts of at most `limit` characters (a bio's column)."""
+    chunks, current = [], ""
+    for vector in vectors:
+        joined = f"{current}\n\n{vector}" if current else vector
+        if len(joined) > limit and current:
+            chunks.append(current)
+            joined = vector
+        current = joined
+    return [*chunks, current] if current else chunks
+
+
 def stored_html_is_inert(html):
     return not ParsedTags(html).problems
 
@@ -114,14 +126,18 @@ def test_xss_vectors_everywhere_members_write_run_nothing(live_server, new_page,
     for number, vector in enumerate(VECTORS):
         service.add_reply(workspace, discussion, owner, "moderator", f"Reply {number}: {vector}")
         service.send_dm(workspace, bob, alice, f"DM {number}: {vector}")
-    service.update_profile(bob_profile, "bob_stone", "\n\n".join(VECTORS), "<script>alert(1)</script>", [], True, True)
+    bios = []  # a bio holds 1,000 characters: the vectors go in a bio's worth at a time, each version checked
+    for chunk in bio_sized(VECTORS):
+        service.update_profile(bob_profile, "bob_stone", chunk, "<script>alert(1)</script>", [], True, True)
+        bios.append(db.session.get(MemberProfile, bob_profile.id).bio_html)
     next_month = datetime.utcnow().replace(microsecond=0) + timedelta(days=30)
     event = service.create_event(workspace, owner, "<script>alert(1)</script> Meetup", "\n\n".join(VECTORS), "MEETUP",
                                  next_month, next_month + timedelta(hours=1), "UTC", "", None)
     stored = ([t.body_html for t in db.session.query(Topic)] + [r.body_html for r in db.session.query(Reply)]
               + [m.body_html for m in db.session.query(DirectMessage)]
-              + [db.session.get(MemberProfile, bob_profile.id).bio_html, db.session.get(Event, event.id).description_html])
-    assert len(stored) == len(VECTORS) * 3 + 2
+              + bios + [db.session.get(Event, event.id).description_html])
+    assert len(stored) == len(VECTORS) * 3 + len(bios) + 1
+    assert "\n\n".join(bio_sized(VECTORS)) == "\n\n".join(VECTORS), "every vector went into a bio"
     assert not stored_html_is_inert('<a href=" JaVaScript:alert(1)">x</a>'), "the checker itself catches what runs"
     assert not stored_html_is_inert("<p><img src=x onerror=alert(1)></p>")
     unsafe = [html for html in stored if not stored_html_is_inert(html)]
