@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from studio.community import service
 from studio.community.models import DirectMessage, Event, MemberProfile, Reply, Topic
 from studio.extensions import db
-from tests.factories import PASSWORD, make_channel, make_client, make_workspace, owner_of
+from tests.e2e.browser import log_in_through_the_form
+from tests.factories import make_channel, make_client, make_workspace, owner_of
 from tests.xss_vectors import VECTORS
 
 DANGEROUS_TAGS = {"script", "iframe", "object", "embed", "svg", "math", "style", "meta", "link", "base", "form", "input",
@@ -36,10 +37,7 @@ class ParsedTags(HTMLParser):
 
 
 def log_in(page, live_server, email):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_through_the_form(page, live_server, email)
     expect(page.get_by_role("link", name="Community")).to_be_visible()
 
 

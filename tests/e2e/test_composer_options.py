@@ -6,8 +6,8 @@ from playwright.sync_api import expect
 
 from studio.extensions import db
 from studio.publishing.models import Post
+from tests.e2e.browser import log_in_through_the_form
 from tests.factories import (
-    PASSWORD,
     make_asset,
     make_connection,
     make_workspace,
@@ -21,10 +21,7 @@ def test_platform_options_appear_for_the_chosen_account_and_rules_are_checked_li
     make_connection(workspace, "youtube", username="kitchen", display_name="Kitchen")
     make_asset(workspace, "video", title="Full recipe", duration_seconds=240.0)
 
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill(owner.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_through_the_form(page, live_server, owner.email)
     expect(page.get_by_role("navigation", name="Workspace")).to_be_visible()
     page.goto(f"{live_server}/w/{workspace.slug}/posts/new")
     url = page.url

@@ -4,14 +4,12 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, make_workspace, owner_of
+from tests.e2e.browser import log_in_through_the_form
+from tests.factories import make_workspace, owner_of
 
 
 def log_in(page, live_server, email):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_through_the_form(page, live_server, email)
     expect(page).to_have_url(re.compile(r"/w/[^/]+/$"))
 
 

@@ -3,14 +3,12 @@ the open conversation, and the unread count in the community menu come and go, w
 from playwright.sync_api import expect
 
 from studio.community import service
-from tests.factories import PASSWORD, make_client, make_workspace
+from tests.e2e.browser import log_in_through_the_form
+from tests.factories import make_client, make_workspace
 
 
 def log_in(page, live_server, email):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_through_the_form(page, live_server, email)
     expect(page.get_by_role("navigation", name="Portal")).to_be_visible()
 
 

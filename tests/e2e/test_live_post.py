@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 from studio.database import utcnow
 from studio.extensions import db
 from studio.publishing import engine, service
-from tests.factories import PASSWORD, make_sandbox_connection, make_workspace, owner_of
+from tests.e2e.browser import log_in_through_the_form
+from tests.factories import make_sandbox_connection, make_workspace, owner_of
 
 
 def test_the_post_page_shows_the_post_going_out_without_a_reload(live_server, page):
@@ -17,10 +18,7 @@ def test_the_post_page_shows_the_post_going_out_without_a_reload(live_server, pa
     soon = (utcnow() + timedelta(minutes=2)).replace(tzinfo=None, second=0, microsecond=0)
     post = service.create_post(workspace, owner, "Cinnamon buns at 8", {}, connections, [], "schedule", soon, "UTC")
 
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill(owner.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_through_the_form(page, live_server, owner.email)
     expect(page.get_by_role("navigation", name="Workspace")).to_be_visible()
     page.goto(f"{live_server}/w/{workspace.slug}/posts/{post.id}")
     status = page.locator(".page-head .badge.post-status")

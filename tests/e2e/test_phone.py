@@ -14,6 +14,7 @@ from studio.database import utcnow
 from studio.extensions import db
 from studio.portal import service as portal
 from studio.publishing import service as publishing
+from tests.e2e.browser import log_in_through_the_form
 from tests.factories import (PASSWORD, add_member, make_asset, make_channel, make_client, make_connection, make_user,
                              make_workspace)
 
@@ -63,10 +64,7 @@ def seed_studio():
 def log_in(new_page, live_server, email, viewport=PHONE):
     page = new_page()
     page.set_viewport_size(viewport)
-    page.goto(f"{live_server}/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_through_the_form(page, live_server, email)
     expect(page.locator("summary[aria-label='Your account']")).to_be_visible()
     return page
 
