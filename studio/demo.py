@@ -136,7 +136,7 @@ def seed_posts(workspace):
     from studio.publishing import service
     from studio.publishing.models import PublishAttempt, PublishedPost
     from studio.sandbox.models import SandboxPost
-    from studio.web import public_base_url
+    from studio.urls import public_base_url
 
     owner = next(m.user for m in workspace.memberships if m.role == "owner")
     zone = owner.timezone

@@ -1,11 +1,12 @@
 """How Studio answers the browser: whole pages or htmx fragments, redirects, errors and headers."""
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import (
     current_app,
+    flash,
     get_flashed_messages,
-    has_request_context,
     jsonify,
     make_response,
     redirect,
@@ -20,6 +21,8 @@ from jinja2_fragments.flask import render_block
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from studio.database import utcnow
+from studio.extensions import db
+from studio.refusal import Refused
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -38,17 +41,54 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-def is_htmx():
-    return request.headers.get("HX-Request") == "true"
+class HtmxRequest:
+    """What htmx says about the current request. Its `HX-*` headers are read here and nowhere
+    else (a test holds every other module to that), so each view asks the same question the
+    same way."""
+
+    @staticmethod
+    def _header(name: str) -> str:
+        return request.headers.get(name, "")
+
+    @property
+    def request(self) -> bool:
+        return self._header("HX-Request") == "true"
+
+    @property
+    def boosted(self) -> bool:
+        """A boosted link or form: htmx fetched a whole page to swap in the body."""
+        return self._header("HX-Boosted") == "true"
+
+    @property
+    def history_restore(self) -> bool:
+        return self._header("HX-History-Restore-Request") == "true"
+
+    @property
+    def target(self) -> str:
+        """The id of the element the answer will be swapped into ("" when none)."""
+        return self._header("HX-Target")
+
+    @property
+    def trigger(self) -> str:
+        """The id of the element that sent the request ("" when none)."""
+        return self._header("HX-Trigger")
+
+    @property
+    def current_url(self) -> str:
+        """The address the browser shows while it sends the request."""
+        return self._header("HX-Current-URL")
 
 
-def wants_fragment():
+htmx = HtmxRequest()
+
+
+def is_htmx() -> bool:
+    return htmx.request
+
+
+def wants_fragment() -> bool:
     """An htmx swap wants only its fragment; a boosted link or a history restore wants the page."""
-    return (
-        is_htmx()
-        and request.headers.get("HX-History-Restore-Request") != "true"
-        and request.headers.get("HX-Boosted") != "true"
-    )
+    return htmx.request and not htmx.history_restore and not htmx.boosted
 
 
 def page(template, block="content", status=200, **context):
@@ -83,7 +123,7 @@ def go_to(url):
     (`HX-Redirect`), so the navigation, title and address all follow; a plain one gets a 303."""
     if is_htmx():
         response = make_response("", 204)
-        if "#" in url and same_page(url, request.headers.get("HX-Current-URL", "")):
+        if "#" in url and same_page(url, htmx.current_url):
             # A browser told to go where it already is, give or take a #fragment, only scrolls.
             response.headers["HX-Refresh"] = "true"
         else:
@@ -107,42 +147,15 @@ def safe_next_url(target, fallback):
     return target
 
 
-def public_base_url():
-    """Where this studio is reached from outside: PUBLIC_URL, else the current request's host."""
-    if current_app.config.get("PUBLIC_URL"):
-        return current_app.config["PUBLIC_URL"]
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return "http://127.0.0.1:5000"
-
-
-def path_for(endpoint, **values):
-    """The path of a page, also from a job or a service with no request (for links kept in rows)."""
-    if has_request_context():
-        return url_for(endpoint, **values)
-    anchor = values.pop("_anchor", None)
-    return current_app.url_map.bind("localhost").build(endpoint, values) + (f"#{anchor}" if anchor else "")
-
-
-def external_url(endpoint, **values):
-    """An absolute link for e-mails: on PUBLIC_URL when set, so a forged Host header cannot steer it."""
-    base = current_app.config.get("PUBLIC_URL")
-    if not has_request_context():  # a job or the engine: no request to take a host from
-        return public_base_url() + path_for(endpoint, **values)
-    if base:
-        return base + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
-
-
 def send_to_login():
     """Anonymous access: a page redirect, or for htmx a full-page HX-Redirect (never a swapped form)."""
-    if is_htmx() and request.headers.get("HX-Trigger", "").startswith("poll"):
+    if htmx.request and htmx.trigger.startswith("poll"):
         # A background poll (badges, new messages) must not carry the user off a half-written
         # form: it stops (htmx ends polling on 286), and their next action goes to log in.
         return make_response("", 286)
     if is_htmx():
         # The htmx request's own URL is a fragment; come back to the page the user was on.
-        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        current = urlsplit(htmx.current_url)
         back = (current.path + (f"?{current.query}" if current.query else "")) or "/"
         response = make_response("", 401)
         response.headers["HX-Redirect"] = url_for("accounts.login", next=back)
@@ -165,7 +178,7 @@ ERROR_TEXT = {
 def render_error(status, detail=None):
     title, text = ERROR_TEXT.get(status, ERROR_TEXT[500] if status >= 500 else ERROR_TEXT[400])
     context = {"status": status, "title": title, "text": detail or text}
-    if is_htmx() and request.headers.get("HX-History-Restore-Request") != "true":
+    if htmx.request and not htmx.history_restore:
         # Errors during a swap show inline in the flash area instead of replacing the target.
         response = make_response(render_template("errors/_inline.html", **context), status)
         response.headers["HX-Retarget"] = "#flash"
@@ -176,7 +189,41 @@ def render_error(status, detail=None):
     return response
 
 
+def show_refusal(form, refusal):
+    """Put a refusal on a form: beside the field it names, else at the top of the form."""
+    field = getattr(form, refusal.field, None) if refusal.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, str(refusal)]
+    else:
+        form.form_errors = [*getattr(form, "form_errors", []), str(refusal)]
+
+
+@contextmanager
+def refusals_onto(form=None):
+    """Run a service call; if one of Studio's rules refuses it, put the reason on `form` (beside
+    its field) or, with no form, in the flash area, and carry on after the `with` block:
+
+        with refusals_onto(form):
+            service.rename(asset, form.title.data)
+            return go_to(url)
+        return show_form("library/detail.html", form)
+
+    A refusal nothing catches is answered by the app's handler (422 with the reason)."""
+    try:
+        yield
+    except Refused as refusal:
+        if form is not None:
+            show_refusal(form, refusal)
+        else:
+            flash(str(refusal), "error")
+
+
 def register_error_handlers(app):
+    @app.errorhandler(Refused)
+    def refused(refusal):
+        db.session.rollback()  # nothing half-done by the refused call is kept
+        return render_error(422, str(refusal))
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         if is_htmx() and not current_user.is_authenticated and "csrf_token" not in session:

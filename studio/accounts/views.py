@@ -14,7 +14,8 @@ from studio.accounts.forms import (
     WorkspaceForm,
 )
 from studio.notify.mail import MailError, send_mail
-from studio.web import external_url, go_to, page, safe_next_url, show_form
+from studio.web import go_to, page, safe_next_url, show_form
+from studio.urls import external_url
 
 bp = Blueprint("accounts", __name__)
 

@@ -11,7 +11,8 @@ from studio.connections import service as connections
 from studio.connections.forms import SocialLinkForm
 from studio.notify.mail import MailError, send_mail
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
-from studio.web import external_url, go_to, page, show_form, wants_fragment
+from studio.web import go_to, page, show_form, wants_fragment
+from studio.urls import external_url
 
 bp = workspace_blueprint("workspaces", __name__)
 

@@ -43,7 +43,7 @@ from studio.notify import service as notify
 from studio.portal.models import Client
 from studio.schedule_rules import instant_has_passed
 from studio.security.sanitize import count_links, mentioned_usernames, render_markdown
-from studio.web import path_for
+from studio.urls import path_for
 
 MODERATOR_ROLES = ("owner", "admin", "editor")
 FEED_PAGE = 25
@@ -304,7 +304,7 @@ def notify_mentions(workspace, author, source, title, url):
 
 def email_mention(workspace, author, profile, source, title, url):
     from studio.notify.mail import MailError, send_mail
-    from studio.web import public_base_url
+    from studio.urls import public_base_url
 
     try:
         send_mail(profile.user.email, f"{author.name} mentioned you in “{title}”", "community_mention",

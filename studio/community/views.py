@@ -25,7 +25,8 @@ from studio.community.models import Channel, CommunityFile, Event, Reply, Report
 from studio.database import utcnow
 from studio.extensions import db
 from studio.notify import service as notify
-from studio.web import external_url, go_to, page, partial, safe_next_url, show_form
+from studio.web import go_to, page, partial, safe_next_url, show_form
+from studio.urls import external_url
 
 bp = Blueprint("community", __name__, url_prefix="/community/<space>")
 

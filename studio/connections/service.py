@@ -26,7 +26,7 @@ from studio.platforms.errors import (
     PlatformError,
     RetryableError,
 )
-from studio.web import public_base_url
+from studio.urls import public_base_url
 
 try:
     import fcntl

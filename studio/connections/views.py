@@ -16,7 +16,8 @@ from studio.security.access import (
     scoped_get_or_404,
     workspace_blueprint,
 )
-from studio.web import external_url, go_to, page, show_form, wants_fragment
+from studio.web import go_to, page, show_form, wants_fragment
+from studio.urls import external_url
 
 bp = workspace_blueprint("connections", __name__)
 callbacks = Blueprint("connection_callbacks", __name__)

@@ -265,7 +265,7 @@ def signed_file_url(asset, seconds=None):
     direct = storage().signed_url(asset.storage_key, seconds)
     if direct:
         return direct
-    from studio.web import external_url
+    from studio.urls import external_url
 
     return external_url("media_links.signed", token=_link_serializer().dumps({"asset": asset.id}))
 

@@ -53,7 +53,7 @@ class Sandbox(Platform):
         if not platform_post_id:
             return stored_url
         if self.enabled and has_request_context():
-            from studio.web import public_base_url
+            from studio.urls import public_base_url
 
             base = public_base_url()
         else:

@@ -27,7 +27,7 @@ from studio.portal.models import (
     PortalInvite,
     Thread,
 )
-from studio.web import path_for
+from studio.urls import path_for
 
 PAGE_SIZE = 50
 STAFF_ROLES = ("owner", "admin", "editor")
@@ -333,7 +333,7 @@ def create_deliverable(client, author, title, program_month, body, uploads=(), p
 def publish_deliverable(deliverable):
     """The client sees it, gets a notification, and an e-mail if they want one."""
     from studio.notify.mail import MailError, send_mail
-    from studio.web import external_url
+    from studio.urls import external_url
 
     if deliverable.published_at:
         return
@@ -388,7 +388,7 @@ def send_message_emails(now=None):
     """Tell the other side about new messages, one e-mail per thread and direction for everything
     sent within the batching window (two minutes from the first unsent message). Returns e-mails sent."""
     from studio.notify.mail import MailError, send_mail
-    from studio.web import external_url
+    from studio.urls import external_url
 
     now = now or utcnow()
     window = timedelta(seconds=current_app.config["MESSAGE_EMAIL_BATCH_SECONDS"])
@@ -443,7 +443,7 @@ def send_message_emails(now=None):
 def send_weekly_summaries(now=None):
     """Monday's e-mail for clients who asked for it: unread threads, new deliverables, notifications."""
     from studio.notify.mail import MailError, send_mail
-    from studio.web import external_url
+    from studio.urls import external_url
 
     now = now or utcnow()
     since = now - timedelta(days=7)

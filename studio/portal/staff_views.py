@@ -21,7 +21,8 @@ from studio.portal.models import (
 )
 from studio.portal.views import serve_portal_file, thread_in_view
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
-from studio.web import external_url, go_to, page, partial
+from studio.web import go_to, page, partial
+from studio.urls import external_url
 
 clients = workspace_blueprint("clients", __name__, "/clients")
 inbox = workspace_blueprint("inbox", __name__, "/inbox")

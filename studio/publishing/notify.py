@@ -7,7 +7,7 @@ from studio.accounts.models import Membership, User, Workspace
 from studio.extensions import db
 from studio.notify.mail import MailError, send_mail
 from studio.platforms import get_platform
-from studio.web import public_base_url
+from studio.urls import public_base_url
 
 
 def delivery_needs_attention(delivery):

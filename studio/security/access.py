@@ -1,4 +1,5 @@
 """Who may reach what: the one place where workspaces are resolved and roles are checked."""
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, g
@@ -9,12 +10,29 @@ from sqlalchemy.orm import contains_eager
 from studio.accounts.models import ROLES, Membership, Workspace
 from studio.extensions import db, login_manager
 
-# Higher outranks lower; each role may do everything the roles below it may.
+# Higher outranks lower; each role may do everything the roles below it may. A workspace's team
+# holds one of ROLES; in a community (its `g.role`) the team moderates and viewers and clients are
+# members.
 ROLE_RANK = {role: rank for rank, role in enumerate(reversed(ROLES))}
+COMMUNITY_ROLES = ("moderator", "member")
+COMMUNITY_RANK = {role: rank for rank, role in enumerate(reversed(COMMUNITY_ROLES))}
 
 
 def role_at_least(role, minimum):
     return ROLE_RANK[role] >= ROLE_RANK[minimum]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose rows a request may reach: those whose `column` holds `owner_id` (a workspace's, a
+    community's or a client's)."""
+
+    column: str
+    owner_id: int
+
+
+def enter_scope(column, owner_id):
+    g.scope = Scope(column, owner_id)
 
 
 def load_membership(user_id, slug):
@@ -34,6 +52,7 @@ def enter_workspace(slug):
         abort(404)
     g.membership = membership
     g.workspace = membership.workspace
+    enter_scope("workspace_id", membership.workspace_id)
 
 
 def current_role():
@@ -42,7 +61,11 @@ def current_role():
 
 
 def can(minimum):
-    """For templates and views: does the current member hold at least this role?"""
+    """For templates and views: does the current member hold at least this role? A community role
+    ("moderator", "member") is asked of the community being visited."""
+    if minimum in COMMUNITY_RANK:
+        role = g.get("role")
+        return role in COMMUNITY_RANK and COMMUNITY_RANK[role] >= COMMUNITY_RANK[minimum]
     role = current_role()
     return role is not None and role_at_least(role, minimum)
 
@@ -55,7 +78,7 @@ def may_manage(actor, target):
 
 
 def requires_role(minimum):
-    if minimum not in ROLE_RANK:
+    if minimum not in ROLE_RANK and minimum not in COMMUNITY_RANK:
         raise ValueError(f"unknown role {minimum!r}")
 
     def decorator(view):
@@ -72,10 +95,12 @@ def requires_role(minimum):
 
 
 def scoped_get_or_404(model, object_id, *options):
-    """A row of the current workspace by id; any other workspace's row answers 404. `options` are
-    loader options (what a page shows of the row's relations, loaded with it)."""
+    """A row of the current scope by id (the workspace's, the community's or the client's; see
+    `enter_scope`); anyone else's row answers 404. `options` are loader options (what a page shows
+    of the row's relations, loaded with it)."""
+    scope = g.scope
     row = db.session.execute(
-        select(model).where(model.id == object_id, model.workspace_id == g.workspace.id).options(*options)
+        select(model).where(model.id == object_id, getattr(model, scope.column) == scope.owner_id).options(*options)
     ).scalar_one_or_none()
     if row is None:
         abort(404)
