@@ -1,0 +1,45 @@
+"""The code's shape, held in place: the layers import downwards only, modules stay small, and one
+module speaks htmx's request headers."""
+import re
+from pathlib import Path
+
+import pytest
+
+STUDIO = Path(__file__).resolve().parents[2] / "studio"
+PYTHON_FILES = sorted(STUDIO.rglob("*.py"))
+
+
+def source(path):
+    return path.read_text(encoding="utf-8")
+
+
+def test_the_platform_adapters_import_nothing_above_them():
+    upward = re.compile(r"^\s*(from|import)\s+studio\.(publishing|library|connections|portal|community|web|urls)\b", re.M)
+    offenders = [f"{path.relative_to(STUDIO)}: {match.group(0).strip()}"
+                 for path in (STUDIO / "platforms").rglob("*.py") for match in upward.finditer(source(path))]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("path", PYTHON_FILES, ids=lambda path: str(path.relative_to(STUDIO)))
+def test_no_module_is_longer_than_500_lines(path):
+    assert len(source(path).splitlines()) <= 500
+
+
+def test_only_web_reads_htmx_request_headers():
+    # A request header is read through `request.headers` (get, [], in); response headers are set
+    # with `response.headers[...] =`, which stays allowed everywhere.
+    reads = re.compile(r"request\.headers(\.get\(|\[)\s*[\"']HX-", re.I)
+    offenders = [str(path.relative_to(STUDIO)) for path in PYTHON_FILES
+                 if path.name != "web.py" and reads.search(source(path))]
+    assert offenders == []
+
+
+def answers_requests(path):
+    """Views, the app factory and web.py itself answer the browser; everything else does not."""
+    return path.name.endswith("views.py") or "views" in path.parts or path in (STUDIO / "web.py", STUDIO / "__init__.py")
+
+
+def test_services_build_links_without_the_web_layer():
+    offenders = [str(path.relative_to(STUDIO)) for path in PYTHON_FILES
+                 if not answers_requests(path) and re.search(r"^\s*from studio\.web import", source(path), re.M)]
+    assert offenders == []
