@@ -1,130 +1,69 @@
-"""Background jobs, registered on the shared APScheduler instance. Each job runs in an app context."""
-from datetime import datetime, timedelta, timezone
+"""Background jobs: one table of what runs when, registered on the shared APScheduler instance.
+Each job runs in an app context of its own, through `run_job`."""
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
 
+from flask import Flask
+
+from studio.accounts.service import prune_login_attempts
+from studio.community.service import send_event_reminders
+from studio.connections.service import refresh_due_connections
 from studio.extensions import scheduler
+from studio.library.service import process_pending
+from studio.portal.service import send_message_emails, send_weekly_summaries
+from studio.publishing.engine import run_until_idle
+from studio.publishing.metrics import sync_account_stats, sync_recent
+from studio.publishing.recurrence import extend_all
+from studio.publishing.service import mark_missed
 
 
-def prune_login_attempts(app):
-    from studio.accounts.service import prune_login_attempts
+def sync_metrics() -> int:
+    return sync_recent() + sync_account_stats()
 
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    work: Callable[[], Any]
+    trigger: str  # "interval" or "cron", with `when` as that trigger's arguments
+    when: Mapping[str, Any]
+    first_run_after: timedelta | None = None  # sooner than one interval after start
+
+
+JOBS: tuple[Job, ...] = (
+    Job("prune_login_attempts", prune_login_attempts, "interval", {"hours": 1}),
+    Job("refresh_connections", refresh_due_connections, "interval", {"minutes": 5}),
+    # Uploaded files are probed within seconds; claims make several workers safe.
+    Job("process_media", process_pending, "interval", {"seconds": 3}),
+    Job("publish_due", partial(run_until_idle, max_seconds=50), "interval", {"seconds": 2}),
+    Job("mark_missed_posts", mark_missed, "interval", {"minutes": 1}),
+    Job("extend_series", extend_all, "interval", {"hours": 1}),
+    # First run shortly after start, so a fresh studio shows numbers without a 15-minute wait.
+    Job("sync_metrics", sync_metrics, "interval", {"minutes": 15}, first_run_after=timedelta(seconds=20)),
+    # New-message e-mails go out in batches: each run sends what has waited out the batching window.
+    Job("send_message_emails", send_message_emails, "interval", {"seconds": 30}),
+    Job("send_event_reminders", send_event_reminders, "interval", {"minutes": 5}),
+    Job("send_weekly_summaries", send_weekly_summaries, "cron",
+        {"day_of_week": "mon", "hour": 8, "minute": 0, "timezone": "UTC"}),
+)
+JOBS_BY_ID: dict[str, Job] = {job.id: job for job in JOBS}
+
+
+def run_job(app: Flask, job_id: str) -> Any:
+    """Run one job as the scheduler does: inside an app context of its own."""
     with app.app_context():
-        return prune_login_attempts()
+        return JOBS_BY_ID[job_id].work()
 
 
-def refresh_connections(app):
-    from studio.connections.service import refresh_due_connections
-
-    with app.app_context():
-        return refresh_due_connections()
-
-
-def process_media(app):
-    from studio.library.service import process_pending
-
-    with app.app_context():
-        return process_pending()
-
-
-def publish_due(app):
-    from studio.publishing.engine import run_until_idle
-
-    with app.app_context():
-        return run_until_idle(max_seconds=50)
-
-
-def mark_missed_posts(app):
-    from studio.publishing.service import mark_missed
-
-    with app.app_context():
-        return mark_missed()
-
-
-def extend_series(app):
-    from studio.publishing.recurrence import extend_all
-
-    with app.app_context():
-        return extend_all()
-
-
-def sync_metrics(app):
-    from studio.publishing.metrics import sync_account_stats, sync_recent
-
-    with app.app_context():
-        return sync_recent() + sync_account_stats()
-
-
-def send_message_emails(app):
-    from studio.portal.service import send_message_emails
-
-    with app.app_context():
-        return send_message_emails()
-
-
-def send_weekly_summaries(app):
-    from studio.portal.service import send_weekly_summaries
-
-    with app.app_context():
-        return send_weekly_summaries()
-
-
-def send_event_reminders(app):
-    from studio.community.service import send_event_reminders
-
-    with app.app_context():
-        return send_event_reminders()
-
-
-def register_jobs(app, target=None):
+def register_jobs(app: Flask, target: Any = None) -> None:
+    """Every job in the table, on `target` (the shared scheduler unless given another)."""
     target = target or scheduler
-    target.add_job(
-        prune_login_attempts, "interval", hours=1, args=[app], id="prune_login_attempts",
-        replace_existing=True, coalesce=True, max_instances=1,
-    )
-    target.add_job(
-        refresh_connections, "interval", minutes=5, args=[app], id="refresh_connections",
-        replace_existing=True, coalesce=True, max_instances=1,
-    )
-    register_media_job(app, target)
-    register_engine_jobs(app, target)
-
-
-def register_engine_jobs(app, target=None, seconds=2):
-    (target or scheduler).add_job(
-        publish_due, "interval", seconds=seconds, args=[app], id="publish_due",
-        replace_existing=True, coalesce=True, max_instances=1,
-    )
-    (target or scheduler).add_job(
-        mark_missed_posts, "interval", minutes=1, args=[app], id="mark_missed_posts",
-        replace_existing=True, coalesce=True, max_instances=1,
-    )
-    (target or scheduler).add_job(
-        extend_series, "interval", hours=1, args=[app], id="extend_series",
-        replace_existing=True, coalesce=True, max_instances=1,
-    )
-    (target or scheduler).add_job(
-        sync_metrics, "interval", minutes=15, args=[app], id="sync_metrics",
-        replace_existing=True, coalesce=True, max_instances=1,
-        # First run shortly after start, so a fresh studio shows numbers without a 15-minute wait.
-        next_run_time=datetime.now(timezone.utc) + timedelta(seconds=20),
-    )
-    # New-message e-mails go out in batches: the job sends what has waited out the batching window.
-    (target or scheduler).add_job(
-        send_message_emails, "interval", seconds=30, args=[app], id="send_message_emails",
-        replace_existing=True, coalesce=True, max_instances=1,
-    )
-    (target or scheduler).add_job(
-        send_event_reminders, "interval", minutes=5, args=[app], id="send_event_reminders",
-        replace_existing=True, coalesce=True, max_instances=1,
-    )
-    (target or scheduler).add_job(
-        send_weekly_summaries, "cron", day_of_week="mon", hour=8, minute=0, timezone="UTC", args=[app],
-        id="send_weekly_summaries", replace_existing=True, coalesce=True, max_instances=1,
-    )
-
-
-def register_media_job(app, target=None, seconds=3):
-    """Uploaded files are probed within seconds; claims make several workers safe."""
-    (target or scheduler).add_job(
-        process_media, "interval", seconds=seconds, args=[app], id="process_media",
-        replace_existing=True, coalesce=True, max_instances=1,
-    )
+    for job in JOBS:
+        extra: dict[str, Any] = {}
+        if job.first_run_after:
+            extra["next_run_time"] = datetime.now(UTC) + job.first_run_after
+        target.add_job(run_job, job.trigger, args=[app, job.id], id=job.id, name=job.id, replace_existing=True,
+                       coalesce=True, max_instances=1, **job.when, **extra)

@@ -5,7 +5,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from playwright.sync_api import expect
 
-from studio.jobs import register_media_job
+from studio.jobs import run_job
 from tests.factories import PASSWORD, make_workspace, owner_of
 from tests.helpers import wait_in_page
 from tests.media import make_video
@@ -15,7 +15,7 @@ from tests.media import make_video
 def media_worker(app):
     """The same job the studio's scheduler runs, in a scheduler of the test's own."""
     worker = BackgroundScheduler(timezone="UTC")
-    register_media_job(app, worker, seconds=0.5)
+    worker.add_job(run_job, "interval", seconds=0.5, args=[app, "process_media"], max_instances=1)
     worker.start()
     yield
     worker.shutdown(wait=True)

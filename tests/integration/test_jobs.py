@@ -6,7 +6,7 @@ from sqlalchemy import select
 from studio.accounts.models import LoginAttempt
 from studio.database import utcnow
 from studio.extensions import db, scheduler
-from studio.jobs import prune_login_attempts, register_jobs
+from studio.jobs import register_jobs, run_job
 
 
 def test_old_failed_log_ins_are_pruned_and_recent_ones_kept(app):
@@ -15,7 +15,7 @@ def test_old_failed_log_ins_are_pruned_and_recent_ones_kept(app):
         LoginAttempt(email="new@example.com", ip="127.0.0.1", created_at=utcnow() - timedelta(seconds=30)),
     ])
     db.session.commit()
-    assert prune_login_attempts(app) == 1
+    assert run_job(app, "prune_login_attempts") == 1
     assert db.session.execute(select(LoginAttempt.email)).scalars().all() == ["new@example.com"]
 
 
