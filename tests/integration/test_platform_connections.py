@@ -239,7 +239,7 @@ def test_the_refresh_job_refreshes_tokens_that_expire_soon(fake, maker, app):
     from datetime import timedelta
 
     from studio.database import utcnow
-    from studio.jobs import refresh_connections
+    from studio.jobs import run_job
 
     workspace, client = maker
     connect(client, workspace, "x")
@@ -249,7 +249,7 @@ def test_the_refresh_job_refreshes_tokens_that_expire_soon(fake, maker, app):
     linkedin.expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     old_access = x.access_token
-    outcome = refresh_connections(app)
+    outcome = run_job(app, "refresh_connections")
     assert outcome == {"refreshed": 1, "expired": 1, "failed": 0}
     db.session.expire_all()
     assert x.access_token != old_access and x.status == "active"
