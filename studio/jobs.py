@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from studio.accounts.service import prune_login_attempts
-from studio.community.service import send_event_reminders
+from studio.community.events import send_event_reminders
 from studio.connections.service import refresh_due_connections
 from studio.extensions import scheduler
 from studio.library.service import process_pending
