@@ -13,13 +13,15 @@ from wtforms import (
 from wtforms.validators import URL, InputRequired, NumberRange, Optional
 
 from studio.accounts.forms import ONE_LINE, TIMEZONES, limit, single_line_breaks
-from studio.community.models import CHANNEL_TYPES, EVENT_TYPES, TOPIC_TYPES
+from studio.community.models import ChannelType, EventType, TopicType
 
-TOPIC_LABELS = {"TEXT": "Discussion", "QUESTION": "Question", "WIN": "Win", "RESOURCE": "Resource", "EVENT": "Event"}
+TOPIC_LABELS = {TopicType.TEXT: "Discussion", TopicType.QUESTION: "Question", TopicType.WIN: "Win",
+                TopicType.RESOURCE: "Resource", TopicType.EVENT: "Event"}
 
 
 class TopicForm(FlaskForm):
-    type = SelectField("Kind", choices=[SelectChoice(t, TOPIC_LABELS[t]) for t in TOPIC_TYPES], default="TEXT")
+    type = SelectField("Kind", choices=[SelectChoice(t, TOPIC_LABELS[t]) for t in TopicType],
+                       default=TopicType.TEXT)
     title = StringField("Title", validators=[InputRequired("Give your post a title."), limit(200, least=3), ONE_LINE])
     body = TextAreaField("Post", description="Markdown works: **bold**, _italic_, lists, links, `code`. Mention with @username.",
                          validators=[InputRequired("Write something."), limit(20_000)], filters=[single_line_breaks])
@@ -69,7 +71,7 @@ class ProfileForm(FlaskForm):
 
 class EventForm(FlaskForm):
     title = StringField("Title", validators=[InputRequired("Give the event a title."), limit(200), ONE_LINE])
-    type = SelectField("Kind", choices=[SelectChoice(t, t.title()) for t in EVENT_TYPES])
+    type = SelectField("Kind", choices=[SelectChoice(t, t.name.title()) for t in EventType])
     description = TextAreaField("Description", validators=[limit(10_000)], filters=[single_line_breaks])
     date = DateField("Date", validators=[InputRequired("Choose a date.")])
     starts_time = TimeField("Starts", validators=[InputRequired("Choose a start time.")])
@@ -83,5 +85,6 @@ class EventForm(FlaskForm):
 
 class ChannelForm(FlaskForm):
     name = StringField("Name", validators=[InputRequired("Name the channel."), limit(80), ONE_LINE])
-    type = SelectField("Kind", choices=[SelectChoice(t, t.title()) for t in CHANNEL_TYPES], default="GENERAL")
+    type = SelectField("Kind", choices=[SelectChoice(t, t.name.title()) for t in ChannelType],
+                       default=ChannelType.GENERAL)
     description = StringField("Description", validators=[Optional(), limit(300), ONE_LINE])

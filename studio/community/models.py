@@ -1,15 +1,52 @@
+"""The community's rows: profiles, channels, topics and their replies, likes, bookmarks, read
+markers, edits, reports, files, direct messages, events with answers, and the points ledger."""
 from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from studio.accounts.models import User
 from studio.database import UTCDateTime, utcnow
 from studio.extensions import db
 
-CHANNEL_TYPES = ("ANNOUNCEMENT", "GENERAL", "NICHE", "MONTH", "QA", "RESOURCES")
-TOPIC_TYPES = ("TEXT", "QUESTION", "WIN", "RESOURCE", "EVENT")
-EVENT_TYPES = ("COACHING", "COWORKING", "HOTSEAT", "MEETUP", "PANEL")
-RSVP_STATUSES = ("GOING", "MAYBE", "NOT_GOING")
+
+class ChannelType(StrEnum):
+    ANNOUNCEMENT = "ANNOUNCEMENT"  # only the team starts topics; members reply
+    GENERAL = "GENERAL"
+    NICHE = "NICHE"
+    MONTH = "MONTH"  # a cohort's month of the program
+    QA = "QA"
+    RESOURCES = "RESOURCES"
+
+
+class TopicType(StrEnum):
+    TEXT = "TEXT"
+    QUESTION = "QUESTION"  # can be solved by marking a reply helpful
+    WIN = "WIN"
+    RESOURCE = "RESOURCE"
+    EVENT = "EVENT"
+
+
+class EventType(StrEnum):
+    COACHING = "COACHING"
+    COWORKING = "COWORKING"
+    HOTSEAT = "HOTSEAT"
+    MEETUP = "MEETUP"
+    PANEL = "PANEL"
+
+
+class RsvpStatus(StrEnum):
+    GOING = "GOING"  # takes one of the event's places
+    MAYBE = "MAYBE"
+    NOT_GOING = "NOT_GOING"
+
+
+class ReportStatus(StrEnum):
+    OPEN = "open"
+    HIDDEN = "hidden"  # a moderator hid what was reported
+    DISMISSED = "dismissed"
 
 
 class MemberProfile(db.Model):
@@ -32,7 +69,7 @@ class MemberProfile(db.Model):
     badges: Mapped[list] = mapped_column(db.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    user = relationship("User")
+    user: Mapped[User] = relationship()
 
 
 class Channel(db.Model):
@@ -45,7 +82,7 @@ class Channel(db.Model):
     slug: Mapped[str] = mapped_column(String(80))
     description: Mapped[str] = mapped_column(String(300), default="")
     icon: Mapped[str] = mapped_column(String(8), default="")
-    type: Mapped[str] = mapped_column(String(20), default="GENERAL")
+    type: Mapped[str] = mapped_column(String(20), default=ChannelType.GENERAL)
     is_archived: Mapped[bool] = mapped_column(default=False)
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -63,7 +100,7 @@ class Topic(db.Model):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    type: Mapped[str] = mapped_column(String(12), default="TEXT")
+    type: Mapped[str] = mapped_column(String(12), default=TopicType.TEXT)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
@@ -80,7 +117,7 @@ class Topic(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    author = relationship("User", foreign_keys=[author_id])
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     channel: Mapped[Channel] = relationship()
 
 
@@ -105,8 +142,13 @@ class Reply(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    author = relationship("User", foreign_keys=[author_id])
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     topic: Mapped[Topic] = relationship()
+
+    if TYPE_CHECKING:  # what reading.thread sets on each reply it shows (not stored)
+        username: str | None
+        depth: int
+        children: list["Reply"]
 
 
 class Like(db.Model):
@@ -159,7 +201,7 @@ class Edit(db.Model):
     previous_body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    editor = relationship("User")
+    editor: Mapped[User | None] = relationship()
 
 
 class Report(db.Model):
@@ -171,13 +213,13 @@ class Report(db.Model):
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
     reply_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(12), default="open")  # open, hidden, dismissed
+    status: Mapped[str] = mapped_column(String(12), default=ReportStatus.OPEN)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    reporter = relationship("User", foreign_keys=[reporter_id])
-    topic = relationship("Topic")
-    reply = relationship("Reply")
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
+    topic: Mapped[Topic | None] = relationship()
+    reply: Mapped[Reply | None] = relationship()
 
 
 class CommunityFile(db.Model):
@@ -208,8 +250,8 @@ class Conversation(db.Model):
     last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    user_a = relationship("User", foreign_keys=[user_a_id])
-    user_b = relationship("User", foreign_keys=[user_b_id])
+    user_a: Mapped[User] = relationship(foreign_keys=[user_a_id])
+    user_b: Mapped[User] = relationship(foreign_keys=[user_b_id])
 
 
 class DirectMessage(db.Model):
@@ -223,7 +265,7 @@ class DirectMessage(db.Model):
     body_html: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    sender = relationship("User")
+    sender: Mapped[User | None] = relationship()
 
 
 class Event(db.Model):
@@ -236,7 +278,7 @@ class Event(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     description_html: Mapped[str] = mapped_column(Text, default="")
-    type: Mapped[str] = mapped_column(String(12), default="COACHING")
+    type: Mapped[str] = mapped_column(String(12), default=EventType.COACHING)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 from playwright.sync_api import expect
 
-from studio.community import service
+from studio.community import events, members, messages, posting
 from studio.community.models import DirectMessage, Event, MemberProfile, Reply, Topic
 from studio.extensions import db
 from tests.e2e.browser import log_in_through_the_form
@@ -114,22 +114,22 @@ def test_xss_vectors_everywhere_members_write_run_nothing(live_server, new_page,
     owner = owner_of(workspace)
     channel = make_channel(workspace, "General")
     alice, bob = make_client(workspace, name="Alice Moon").user, make_client(workspace, name="Bob Stone").user
-    service.profile_for(workspace, alice)
-    bob_profile = service.profile_for(workspace, bob)
+    members.profile_for(workspace, alice)
+    bob_profile = members.profile_for(workspace, bob)
     topics = []
     for number, vector in enumerate(VECTORS):  # the team is not rate-limited, so all go in at once
-        topics.append(service.create_topic(workspace, owner, "moderator", channel, "TEXT", f"{number} {vector}"[:200],
+        topics.append(posting.create_topic(workspace, owner, "moderator", channel, "TEXT", f"{number} {vector}"[:200],
                                            f"Vector {number}:\n\n{vector}"))
     discussion = topics[0]
     for number, vector in enumerate(VECTORS):
-        service.add_reply(workspace, discussion, owner, "moderator", f"Reply {number}: {vector}")
-        service.send_dm(workspace, bob, alice, f"DM {number}: {vector}")
+        posting.add_reply(workspace, discussion, owner, "moderator", f"Reply {number}: {vector}")
+        messages.send_dm(workspace, bob, alice, f"DM {number}: {vector}")
     bios = []  # a bio holds 1,000 characters: the vectors go in a bio's worth at a time, each version checked
     for chunk in bio_sized(VECTORS):
-        service.update_profile(bob_profile, "bob_stone", chunk, "<script>alert(1)</script>", [], True, True)
+        members.update_profile(bob_profile, "bob_stone", chunk, "<script>alert(1)</script>", [], True, True)
         bios.append(db.session.get(MemberProfile, bob_profile.id).bio_html)
     next_month = datetime.utcnow().replace(microsecond=0) + timedelta(days=30)
-    event = service.create_event(workspace, owner, "<script>alert(1)</script> Meetup", "\n\n".join(VECTORS), "MEETUP",
+    event = events.create_event(workspace, owner, "<script>alert(1)</script> Meetup", "\n\n".join(VECTORS), "MEETUP",
                                  next_month, next_month + timedelta(hours=1), "UTC", "", None)
     stored = ([t.body_html for t in db.session.query(Topic)] + [r.body_html for r in db.session.query(Reply)]
               + [m.body_html for m in db.session.query(DirectMessage)]

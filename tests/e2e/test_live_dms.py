@@ -2,7 +2,7 @@
 the open conversation, and the unread count in the community menu come and go, without a reload."""
 from playwright.sync_api import expect
 
-from studio.community import service
+from studio.community import members, messages
 from tests.e2e.browser import log_in_through_the_form
 from tests.factories import make_client, make_workspace
 
@@ -17,8 +17,8 @@ def test_direct_messages_arrive_live(live_server, new_page, app):
     workspace = make_workspace(name="Creators Club")
     alice, bob = (make_client(workspace, name=name).user for name in ("Alice Moon", "Bob Stone"))
     for person in (alice, bob):
-        service.profile_for(workspace, person)
-    service.send_dm(workspace, alice, bob, "Hi Bob, are you filming Friday?")
+        members.profile_for(workspace, person)
+    messages.send_dm(workspace, alice, bob, "Hi Bob, are you filming Friday?")
     base = f"{live_server}/community/{workspace.slug}"
 
     bob_page = new_page()
@@ -41,7 +41,7 @@ def test_direct_messages_arrive_live(live_server, new_page, app):
     expect(menu.locator(".badge")).to_have_count(0)
 
     alice_page.evaluate("window.stillTheSamePage = true")
-    service.send_dm(workspace, bob, alice, "See you at 9.")
+    messages.send_dm(workspace, bob, alice, "See you at 9.")
     expect(alice_page.locator("#dms")).to_contain_text("See you at 9.")
     expect(alice_page.locator("#dms .message")).to_have_count(3)
     expect(menu.locator(".badge")).to_have_count(0)  # read where it arrived

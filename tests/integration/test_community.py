@@ -7,16 +7,17 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from studio.community import service
+from studio.community import events, members, messages, moderation, posting, reading, search
 from studio.community.models import Event, EventRSVP, Like, MemberProfile, Reply, Topic
 from studio.database import utcnow
 from studio.extensions import db
 from studio.notify.models import Notification
+from studio.refusal import Refused
 from tests.factories import (
     add_member,
-    make_community,
     make_channel,
     make_client,
+    make_community,
     make_workspace,
     owner_of,
 )
@@ -35,12 +36,12 @@ def base(workspace):
 @frozen_at("2029-12-01 09:00")
 def test_every_page_renders_for_a_member_and_a_moderator(app, community):
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "QUESTION", "How do I film B-roll?", "Any **tips**?")
-    reply = service.add_reply(workspace, topic, bob, "member", "Use a gimbal.")
-    event = service.create_event(workspace, owner, "Hot seat", "Bring a question", "HOTSEAT", datetime(2030, 1, 5, 18),
+    topic = posting.create_topic(workspace, alice, "member", general, "QUESTION", "How do I film B-roll?", "Any **tips**?")
+    reply = posting.add_reply(workspace, topic, bob, "member", "Use a gimbal.")
+    event = events.create_event(workspace, owner, "Hot seat", "Bring a question", "HOTSEAT", datetime(2030, 1, 5, 18),
                                  datetime(2030, 1, 5, 19), "Europe/Berlin", "https://meet.example/x", 10)
-    service.send_dm(workspace, alice, bob, "Hi Bob")
-    service.report(workspace, bob, "Off topic", topic=topic)
+    messages.send_dm(workspace, alice, bob, "Hi Bob")
+    moderation.report(workspace, bob, "Off topic", topic=topic)
     pages = ["/", f"/ch/{general.slug}", f"/ch/{general.slug}/new", f"/t/{topic.id}", f"/t/{topic.id}/edit",
              f"/t/{topic.id}/report", "/search?q=gimbal", "/bookmarks", "/leaderboard?period=all",
              "/notifications", "/u/alice_moon", "/profile", "/messages", "/messages/bob_stone", "/events",
@@ -59,7 +60,7 @@ def test_every_page_renders_for_a_member_and_a_moderator(app, community):
 
 def test_markdown_is_rendered_and_made_safe(app, community):
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Formatting",
+    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Formatting",
                                  "**bold** <script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)>")
     assert "<strong>bold</strong>" in topic.body_html
     assert "<script" not in topic.body_html and 'href="javascript' not in topic.body_html and "<img" not in topic.body_html
@@ -81,27 +82,27 @@ def test_announcements_take_posts_from_the_team_only_and_archived_channels_none(
     announcement = db.session.query(Topic).one()
     assert client.submit(f"{base(workspace)}/t/{announcement.id}/reply", {"body": "Thanks!"}).status_code == 303, \
         "members reply to announcements"
-    with pytest.raises(service.Refused, match="archived"):
-        service.create_topic(workspace, owner, "moderator", old, "TEXT", "Revive", "No")
+    with pytest.raises(Refused, match="archived"):
+        posting.create_topic(workspace, owner, "moderator", old, "TEXT", "Revive", "No")
 
 
 def test_hidden_posts_are_invisible_to_other_members_but_not_to_the_author_or_moderators(app, community):
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Oops, wrong place", "Hiding this")
-    service.set_hidden(topic, alice, "member", True)
+    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Oops, wrong place", "Hiding this")
+    moderation.set_hidden(topic, alice, "member", True)
     url = f"{base(workspace)}/t/{topic.id}"
     assert app.test_client().log_in_as(bob).get(url).status_code == 404
     assert "Oops, wrong place" not in app.test_client().log_in_as(bob).text(f"{base(workspace)}/ch/{general.slug}")
-    assert service.search(workspace, "hiding", bob, "member") == []
+    assert search.search(workspace, "hiding", bob, "member") == []
     assert app.test_client().log_in_as(alice).get(url).status_code == 200
     assert "hidden from members" in app.test_client().log_in_as(owner).text(url)
-    with pytest.raises(service.Refused):
-        service.set_hidden(topic, bob, "member", False)
+    with pytest.raises(Refused):
+        moderation.set_hidden(topic, bob, "member", False)
 
 
 def test_direct_messages_respect_the_recipients_choice(app, community):
     workspace, owner, general, alice, bob = community
-    bob_profile = service.profile_for(workspace, bob)
+    bob_profile = members.profile_for(workspace, bob)
     bob_profile.allow_dms = False
     db.session.commit()
     response = app.test_client().log_in_as(alice).submit(f"{base(workspace)}/messages/{bob_profile.username}", {"body": "Hey"})
@@ -111,20 +112,20 @@ def test_direct_messages_respect_the_recipients_choice(app, community):
     db.session.commit()
     assert app.test_client().log_in_as(alice).submit(f"{base(workspace)}/messages/{bob_profile.username}",
                                                      {"body": "Hey **Bob**"}).status_code == 303
-    [(conversation, other, unread, username)] = service.conversations(workspace, bob)
+    [(conversation, other, unread, username)] = messages.conversations(workspace, bob)
     assert other.id == alice.id and unread == 1 and username == "alice_moon"
-    assert service.unread_dm_count(workspace, bob) == 1 and service.unread_dm_count(workspace, alice) == 0
+    assert messages.unread_dm_count(workspace, bob) == 1 and messages.unread_dm_count(workspace, alice) == 0
     assert '1 unread' in app.test_client().log_in_as(bob).text(f"{base(workspace)}/")
     page = app.test_client().log_in_as(bob).text(f"{base(workspace)}/messages/alice_moon")
     assert "<strong>Bob</strong>" in page
-    assert service.conversations(workspace, bob)[0][2] == 0, "reading the conversation reads it"
+    assert messages.conversations(workspace, bob)[0][2] == 0, "reading the conversation reads it"
 
 
 @frozen_at("2029-12-01 09:00")
 def test_an_event_with_two_places_takes_two_and_refuses_the_third(app, community):
     workspace, owner, general, alice, bob = community
     carol = make_client(workspace, name="Carol").user
-    event = service.create_event(workspace, owner, "Coworking", "", "COWORKING", datetime(2030, 3, 1, 10),
+    event = events.create_event(workspace, owner, "Coworking", "", "COWORKING", datetime(2030, 3, 1, 10),
                                  datetime(2030, 3, 1, 12), "America/New_York", "https://meet.example/cowork", 2)
     url = f"{base(workspace)}/events/{event.id}"
     for person in (alice, bob):
@@ -141,7 +142,7 @@ def test_an_event_with_two_places_takes_two_and_refuses_the_third(app, community
     app.test_client().log_in_as(bob).submit(f"{url}/rsvp", {"status": "NOT_GOING"})
     third.submit(f"{url}/rsvp", {"status": "GOING"})
     db.session.refresh(event)
-    assert event.going_count == 2 and service.rsvp_of(event, carol).status == "GOING"
+    assert event.going_count == 2 and events.rsvp_of(event, carol).status == "GOING"
 
 
 @frozen_at("2029-12-01 09:00")
@@ -149,7 +150,7 @@ def test_event_times_show_in_the_viewers_zone_and_the_ics_carries_the_events_zon
     workspace, owner, general, alice, bob = community
     alice.timezone = "Asia/Tokyo"
     db.session.commit()
-    event = service.create_event(workspace, owner, "Panel", "", "PANEL", datetime(2030, 6, 1, 18), datetime(2030, 6, 1, 19),
+    event = events.create_event(workspace, owner, "Panel", "", "PANEL", datetime(2030, 6, 1, 18), datetime(2030, 6, 1, 19),
                                  "Europe/Berlin", "", None)
     client = app.test_client().log_in_as(alice)
     assert "2 Jun 2030, 01:00" in client.text(f"{base(workspace)}/events/{event.id}")
@@ -171,39 +172,39 @@ def test_an_event_in_the_past_is_refused_beside_its_date(app, community):
 def test_event_reminders_reach_those_going_once(app, community):
     workspace, owner, general, alice, bob = community
     soon = datetime.now() + timedelta(minutes=30)
-    event = service.create_event(workspace, owner, "Coaching", "", "COACHING", soon, soon + timedelta(hours=1),
+    event = events.create_event(workspace, owner, "Coaching", "", "COACHING", soon, soon + timedelta(hours=1),
                                  "UTC", "", None)
-    service.rsvp(event, alice, "GOING")
-    service.rsvp(event, bob, "NOT_GOING")
-    assert service.send_event_reminders() == 1
-    assert service.send_event_reminders() == 0
-    [notice] = db.session.query(Notification).filter_by(type="EVENT_REMINDER").all()
+    events.rsvp(event, alice, "GOING")
+    events.rsvp(event, bob, "NOT_GOING")
+    assert events.send_event_reminders() == 1
+    assert events.send_event_reminders() == 0
+    [notice] = db.session.query(Notification).filter_by(type="event_reminder").all()
     assert notice.user_id == alice.id
 
 
 def test_solved_questions_points_badges_and_leaderboard(app, community):
     workspace, owner, general, alice, bob = community
-    question = service.create_topic(workspace, alice, "member", general, "QUESTION", "Best mic?", "Under $100")
-    answer = service.add_reply(workspace, question, bob, "member", "The Rode PodMic.")
-    with pytest.raises(service.Refused, match="Only the person who asked"):
-        service.mark_helpful(workspace, question, answer, bob, "member")
-    service.mark_helpful(workspace, question, answer, alice, "member")
-    service.set_like(workspace, alice, True, reply=answer)
+    question = posting.create_topic(workspace, alice, "member", general, "QUESTION", "Best mic?", "Under $100")
+    answer = posting.add_reply(workspace, question, bob, "member", "The Rode PodMic.")
+    with pytest.raises(Refused, match="Only the person who asked"):
+        moderation.mark_helpful(workspace, question, answer, bob, "member")
+    moderation.mark_helpful(workspace, question, answer, alice, "member")
+    posting.set_like(workspace, alice, True, reply=answer)
     db.session.refresh(question)
     assert question.is_solved
     profiles = {p.user_id: p for p in db.session.query(MemberProfile).all()}
     assert profiles[alice.id].points == 5 and profiles[bob.id].points == 2 + 10 + 1
     assert {b["key"] for b in profiles[alice.id].badges} == {"first-post"}
     assert {b["key"] for b in profiles[bob.id].badges} == {"helpful"}
-    assert service.leaderboard(workspace, "week") == [("bob_stone", 13), ("alice_moon", 5)]
-    assert service.leaderboard(workspace, "all")[0] == ("bob_stone", 13)
+    assert members.leaderboard(workspace, "week") == [("bob_stone", 13), ("alice_moon", 5)]
+    assert members.leaderboard(workspace, "all")[0] == ("bob_stone", 13)
     page = app.test_client().log_in_as(bob).text(f"{base(workspace)}/t/{question.id}")
     assert "✓ solved" in page and "✓ helpful answer" in page
 
 
 def test_likes_toggle_once_per_member_and_not_on_your_own_post(app, community):
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Hello", "First post")
+    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Hello", "First post")
     client = app.test_client().log_in_as(bob)
     html = client.submit(f"{base(workspace)}/t/{topic.id}/like", {"liked": "1"}, htmx=True).get_data(as_text=True)
     assert 'aria-pressed="true"' in html and '<span class="like-count">1</span>' in html
@@ -212,8 +213,8 @@ def test_likes_toggle_once_per_member_and_not_on_your_own_post(app, community):
     assert '<span class="like-count">1</span>' in html, "a second click of the same button changes nothing"
     html = client.submit(f"{base(workspace)}/t/{topic.id}/like", {"liked": "0"}, htmx=True).get_data(as_text=True)
     assert 'aria-pressed="false"' in html and '<span class="like-count">0</span>' in html
-    with pytest.raises(service.Refused):
-        service.set_like(workspace, alice, True, topic=topic)
+    with pytest.raises(Refused):
+        posting.set_like(workspace, alice, True, topic=topic)
     assert db.session.query(Like).count() == 0
 
 
@@ -221,7 +222,7 @@ def test_two_concurrent_likes_by_one_member_count_once(app, community):
     """Two requests at the same moment, each in its own connection: the database's unique
     constraint lets one row in, and only that request adds to the count."""
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Race", "Like me twice")
+    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Race", "Like me twice")
     ids = (workspace.id, topic.id, bob.id)
     start = threading.Barrier(2)
     outcomes = []
@@ -232,7 +233,7 @@ def test_two_concurrent_likes_by_one_member_count_once(app, community):
 
             space, item, person = db.session.get(Workspace, ids[0]), db.session.get(Topic, ids[1]), db.session.get(User, ids[2])
             start.wait()
-            outcomes.append(service.set_like(space, person, True, topic=item))
+            outcomes.append(posting.set_like(space, person, True, topic=item))
             db.session.remove()
 
     workers = [threading.Thread(target=like_once) for _ in range(2)]
@@ -244,41 +245,41 @@ def test_two_concurrent_likes_by_one_member_count_once(app, community):
     assert [liked for liked, _ in outcomes] == [True, True]
     assert db.session.query(Like).filter_by(topic_id=topic.id).count() == 1
     assert db.session.get(Topic, topic.id).like_count == 1
-    assert db.session.get(MemberProfile, service.profile_for(workspace, alice).id).points == 5 + 1, "one point, not two"
+    assert db.session.get(MemberProfile, members.profile_for(workspace, alice).id).points == 5 + 1, "one point, not two"
 
 
 def test_mentions_notify_and_link_to_the_member(app, community, outbox):
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "QUESTION", "Lighting?", "Ring light or softbox?")
-    reply = service.add_reply(workspace, topic, bob, "member", "Softbox, @alice_moon, and ask @nobody_here")
+    topic = posting.create_topic(workspace, alice, "member", general, "QUESTION", "Lighting?", "Ring light or softbox?")
+    reply = posting.add_reply(workspace, topic, bob, "member", "Softbox, @alice_moon, and ask @nobody_here")
     assert f'<a href="/community/{workspace.slug}/u/alice_moon"' in reply.body_html and "@nobody_here" in reply.body_html
-    [notice] = db.session.query(Notification).filter_by(type="MENTION").all()
+    [notice] = db.session.query(Notification).filter_by(type="mention").all()
     assert notice.user_id == alice.id and notice.action_url.endswith(f"/t/{topic.id}#reply-{reply.id}")
     [mail] = outbox.to(alice.email)
     assert mail["Subject"] == "Bob Stone mentioned you in “Lighting?”"
-    profile = service.profile_for(workspace, alice)
+    profile = members.profile_for(workspace, alice)
     profile.email_notifications = False
     db.session.commit()
-    service.add_reply(workspace, topic, bob, "member", "Also @alice_moon, try bouncing light off a wall")
+    posting.add_reply(workspace, topic, bob, "member", "Also @alice_moon, try bouncing light off a wall")
     assert len(outbox.to(alice.email)) == 1, "no e-mail once she turned them off"
-    assert db.session.query(Notification).filter_by(type="MENTION").count() == 2, "the in-app one still comes"
+    assert db.session.query(Notification).filter_by(type="mention").count() == 2, "the in-app one still comes"
 
 
 def test_nested_replies_show_as_a_thread(app, community):
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Thread", "Start")
-    first = service.add_reply(workspace, topic, bob, "member", "Level one")
-    service.add_reply(workspace, topic, alice, "member", "Level two", parent=first)
-    roots, _, _ = service.thread(topic, alice, "member")
+    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Thread", "Start")
+    first = posting.add_reply(workspace, topic, bob, "member", "Level one")
+    posting.add_reply(workspace, topic, alice, "member", "Level two", parent=first)
+    roots, _, _ = reading.thread(topic, alice, "member")
     assert [r.body for r in roots] == ["Level one"] and [c.body for c in roots[0].children] == ["Level two"]
     html = app.test_client().log_in_as(alice).text(f"{base(workspace)}/t/{topic.id}")
-    assert re.search(r'id="children-%d">\s*<article class="reply depth-1' % first.id, html)
+    assert re.search(rf'id="children-{first.id}">\s*<article class="reply depth-1', html)
 
 
 def test_an_inline_reply_arrives_with_the_counter_out_of_band(app, community):
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Inline", "Start")
-    first = service.add_reply(workspace, topic, bob, "member", "Top")
+    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Inline", "Start")
+    first = posting.add_reply(workspace, topic, bob, "member", "Top")
     html = app.test_client().log_in_as(alice).submit(f"{base(workspace)}/t/{topic.id}/reply",
                                                      {"body": "Nested answer", "parent_id": first.id}, htmx=True).get_data(as_text=True)
     assert f'hx-swap-oob="beforeend:#children-{first.id}"' in html and "Nested answer" in html
@@ -287,7 +288,7 @@ def test_an_inline_reply_arrives_with_the_counter_out_of_band(app, community):
 
 def test_edits_keep_a_short_history(app, community):
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Draft", "Version one")
+    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Draft", "Version one")
     client = app.test_client().log_in_as(alice)
     client.submit(f"{base(workspace)}/t/{topic.id}/edit", {"title": "Final", "body": "Version two"})
     page = client.text(f"{base(workspace)}/t/{topic.id}")
@@ -297,39 +298,39 @@ def test_edits_keep_a_short_history(app, community):
 
 def test_reports_reach_the_moderation_queue_and_hiding_resolves_them(app, community):
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Buy followers cheap", "Spam")
+    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Buy followers cheap", "Spam")
     app.test_client().log_in_as(bob).submit(f"{base(workspace)}/t/{topic.id}/report", {"reason": "Spam"})
     team = app.test_client().log_in_as(owner)
     queue = team.text(f"{base(workspace)}/moderation")
     assert "Spam" in queue
-    [report] = service.open_reports(workspace)
+    [report] = moderation.open_reports(workspace)
     team.submit(f"{base(workspace)}/moderation/{report.id}", {"action": "hide"})
     db.session.refresh(topic)
-    assert topic.is_hidden and service.open_reports(workspace) == []
+    assert topic.is_hidden and moderation.open_reports(workspace) == []
 
 
 def test_search_finds_posts_and_replies(app, community):
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "QUESTION", "Editing software", "Which editor for reels?")
-    service.add_reply(workspace, topic, bob, "member", "CapCut is quick for vertical edits.")
-    results = service.search(workspace, "capcut vertical", alice, "member")
+    topic = posting.create_topic(workspace, alice, "member", general, "QUESTION", "Editing software", "Which editor for reels?")
+    posting.add_reply(workspace, topic, bob, "member", "CapCut is quick for vertical edits.")
+    results = search.search(workspace, "capcut vertical", alice, "member")
     assert [(r["kind"], r["topic"].id) for r in results] == [("reply", topic.id)]
-    assert service.search(workspace, "editor", alice, "member")[0]["topic"].id == topic.id
+    assert search.search(workspace, "editor", alice, "member")[0]["topic"].id == topic.id
     other = make_workspace(name="Elsewhere")
-    assert service.search(other, "capcut", owner, "moderator") == [], "one community's posts stay in it"
+    assert search.search(other, "capcut", owner, "moderator") == [], "one community's posts stay in it"
     page = app.test_client().log_in_as(alice).text(f"{base(workspace)}/search?q=capcut")
     assert "1 result for “capcut”" in page
 
 
 def test_unread_markers_follow_what_a_member_has_read(app, community):
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Fresh", "News")
-    assert service.unread_by_channel(workspace, bob, "member") == {general.id: 1}
-    assert service.unread_by_channel(workspace, alice, "member") == {}, "your own post is read"
+    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Fresh", "News")
+    assert reading.unread_by_channel(workspace, bob, "member") == {general.id: 1}
+    assert reading.unread_by_channel(workspace, alice, "member") == {}, "your own post is read"
     app.test_client().log_in_as(bob).text(f"{base(workspace)}/t/{topic.id}")
-    assert service.unread_by_channel(workspace, bob, "member") == {}
-    service.add_reply(workspace, topic, alice, "member", "Update!")
-    assert service.unread_by_channel(workspace, bob, "member") == {general.id: 1}, "a new reply makes it new again"
+    assert reading.unread_by_channel(workspace, bob, "member") == {}
+    posting.add_reply(workspace, topic, alice, "member", "Update!")
+    assert reading.unread_by_channel(workspace, bob, "member") == {general.id: 1}, "a new reply makes it new again"
     db.session.refresh(topic)
     assert topic.view_count == 1
 
@@ -337,7 +338,7 @@ def test_unread_markers_follow_what_a_member_has_read(app, community):
 def test_the_feed_loads_more_as_you_scroll(app, community):
     workspace, owner, general, alice, bob = community
     for number in range(30):
-        topic = service.create_topic(workspace, owner, "moderator", general, "TEXT", f"Topic {number:02d}", f"Body {number}")
+        topic = posting.create_topic(workspace, owner, "moderator", general, "TEXT", f"Topic {number:02d}", f"Body {number}")
         topic.last_activity_at = utcnow() - timedelta(minutes=number)
     db.session.commit()
     client = app.test_client().log_in_as(alice)
@@ -351,20 +352,20 @@ def test_the_feed_loads_more_as_you_scroll(app, community):
 def test_new_members_get_stricter_limits_and_nobody_posts_the_same_text_twice(app, community):
     workspace, owner, general, alice, bob = community
     links = " ".join(f"https://example.com/{n}" for n in range(3))
-    with pytest.raises(service.Refused, match="New members can include at most 2 links"):
-        service.create_topic(workspace, alice, "member", general, "TEXT", "My links", links)
-    service.create_topic(workspace, alice, "member", general, "TEXT", "One", "Same words here")
-    with pytest.raises(service.Refused, match="You posted this same text a few minutes ago"):
-        service.create_topic(workspace, alice, "member", general, "TEXT", "Two", "same   WORDS here")
-    service.create_topic(workspace, alice, "member", general, "TEXT", "Three", "Different")
-    service.create_topic(workspace, alice, "member", general, "TEXT", "Four", "Also different")
-    with pytest.raises(service.Refused, match="You can start 3 topics every 10 minutes"):
-        service.create_topic(workspace, alice, "member", general, "TEXT", "Five", "Yet another")
-    service.create_topic(workspace, owner, "moderator", general, "TEXT", "Team links", links)  # the team is not limited
-    bob_profile = service.profile_for(workspace, bob)
+    with pytest.raises(Refused, match="New members can include at most 2 links"):
+        posting.create_topic(workspace, alice, "member", general, "TEXT", "My links", links)
+    posting.create_topic(workspace, alice, "member", general, "TEXT", "One", "Same words here")
+    with pytest.raises(Refused, match="You posted this same text a few minutes ago"):
+        posting.create_topic(workspace, alice, "member", general, "TEXT", "Two", "same   WORDS here")
+    posting.create_topic(workspace, alice, "member", general, "TEXT", "Three", "Different")
+    posting.create_topic(workspace, alice, "member", general, "TEXT", "Four", "Also different")
+    with pytest.raises(Refused, match="You can start 3 topics every 10 minutes"):
+        posting.create_topic(workspace, alice, "member", general, "TEXT", "Five", "Yet another")
+    posting.create_topic(workspace, owner, "moderator", general, "TEXT", "Team links", links)  # the team is not limited
+    bob_profile = members.profile_for(workspace, bob)
     bob_profile.created_at = utcnow() - timedelta(days=30)  # an established member may post more links
     db.session.commit()
-    service.create_topic(workspace, bob, "member", general, "TEXT", "My links", links)
+    posting.create_topic(workspace, bob, "member", general, "TEXT", "My links", links)
 
 
 def test_profiles_have_unique_usernames_and_safe_bios(app, community):
@@ -383,7 +384,7 @@ def test_profiles_have_unique_usernames_and_safe_bios(app, community):
 
 def test_outsiders_and_other_communities_see_nothing(app, community):
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "Members only", "Inside")
+    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Members only", "Inside")
     stranger = owner_of(make_workspace(name="Strangers"))
     client = app.test_client().log_in_as(stranger)
     for path in ("/", f"/t/{topic.id}", f"/ch/{general.slug}", "/search?q=inside"):
@@ -404,14 +405,14 @@ def test_every_community_route_answers_404_to_people_outside_it(app, community):
     """Walks the app's own route list: anything under /community/<space>/ is closed to a stranger,
     whatever the method, so a route added later is checked without editing this test."""
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "QUESTION", "Private", "Members only")
-    reply = service.add_reply(workspace, topic, bob, "member", "Reply")
-    event = service.create_event(workspace, owner, "Call", "", "COACHING", datetime(2030, 1, 1, 9), datetime(2030, 1, 1, 10),
+    topic = posting.create_topic(workspace, alice, "member", general, "QUESTION", "Private", "Members only")
+    reply = posting.add_reply(workspace, topic, bob, "member", "Reply")
+    event = events.create_event(workspace, owner, "Call", "", "COACHING", datetime(2030, 1, 1, 9), datetime(2030, 1, 1, 10),
                                  "UTC", "", None)
-    report = service.report(workspace, bob, "Check", topic=topic)
+    report = moderation.report(workspace, bob, "Check", topic=topic)
     values = {"space": workspace.slug, "slug": general.slug, "topic_id": topic.id, "reply_id": reply.id,
               "event_id": event.id, "report_id": report.id, "username": "alice_moon", "file_id": 1, "notification_id": 1,
-              "conversation_id": service.send_dm(workspace, alice, bob, "Hi")[0].id}
+              "conversation_id": messages.send_dm(workspace, alice, bob, "Hi")[0].id}
     stranger = app.test_client().log_in_as(owner_of(make_workspace(name="Outsiders")))
     checked = 0
     for rule in app.url_map.iter_rules():
@@ -427,8 +428,8 @@ def test_every_community_route_answers_404_to_people_outside_it(app, community):
 
 def test_without_javascript_a_replys_reply_link_opens_a_form_that_answers_it(app, community):
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "TEXT", "No JS", "Plain HTML please")
-    first = service.add_reply(workspace, topic, bob, "member", "First")
+    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "No JS", "Plain HTML please")
+    first = posting.add_reply(workspace, topic, bob, "member", "First")
     client = app.test_client().log_in_as(alice)
     page = client.text(f"{base(workspace)}/t/{topic.id}?parent={first.id}")
     assert f'<input type="hidden" name="parent_id" value="{first.id}">' in page
@@ -439,48 +440,48 @@ def test_without_javascript_a_replys_reply_link_opens_a_form_that_answers_it(app
 def test_review_fixes_hold(app, community):
     """What a second pair of eyes found, kept fixed."""
     workspace, owner, general, alice, bob = community
-    topic = service.create_topic(workspace, alice, "member", general, "QUESTION", "Kiwi lighting", "About kiwi smoothies")
-    filler = service.add_reply(workspace, topic, bob, "member", "Unrelated words")
+    topic = posting.create_topic(workspace, alice, "member", general, "QUESTION", "Kiwi lighting", "About kiwi smoothies")
+    filler = posting.add_reply(workspace, topic, bob, "member", "Unrelated words")
     # A moderator's hide stays until a moderator lifts it.
-    service.set_hidden(topic, owner, "moderator", True)
-    with pytest.raises(service.Refused, match="only a moderator can show it again"):
-        service.set_hidden(topic, alice, "member", False)
+    moderation.set_hidden(topic, owner, "moderator", True)
+    with pytest.raises(Refused, match="only a moderator can show it again"):
+        moderation.set_hidden(topic, alice, "member", False)
     # Hidden topics do not show among other members' bookmarks.
-    service.toggle_bookmark(workspace, bob, topic)
-    assert service.bookmarks(workspace, bob, "member") == [] and service.bookmarks(workspace, owner, "moderator") == []
-    service.set_hidden(topic, owner, "moderator", False)
-    assert [t.id for t in service.bookmarks(workspace, bob, "member")] == [topic.id]
+    posting.toggle_bookmark(workspace, bob, topic)
+    assert reading.bookmarks(workspace, bob, "member") == [] and reading.bookmarks(workspace, owner, "moderator") == []
+    moderation.set_hidden(topic, owner, "moderator", False)
+    assert [t.id for t in reading.bookmarks(workspace, bob, "member")] == [topic.id]
     # A word of a topic's title does not make every reply match.
-    assert [r["kind"] for r in service.search(workspace, "kiwi", alice, "member")] == ["topic"]
-    assert filler.id not in [r["reply"].id for r in service.search(workspace, "kiwi", alice, "member") if r["reply"]]
+    assert [r["kind"] for r in search.search(workspace, "kiwi", alice, "member")] == ["topic"]
+    assert filler.id not in [r["reply"].id for r in search.search(workspace, "kiwi", alice, "member") if r["reply"]]
     # A cursor this page did not make is ignored, not a server error.
     client = app.test_client().log_in_as(alice)
     assert client.get(f"{base(workspace)}/ch/{general.slug}?before=0_2030-01-01T00:00:00_5").status_code == 200
     # Two channels with the same name get distinct addresses.
-    assert service.create_channel(workspace, "General!", "GENERAL").slug == "general-2"
+    assert posting.create_channel(workspace, "General!", "GENERAL").slug == "general-2"
     # Liking and unliking does not earn the popular badge.
     for _ in range(11):
-        service.set_like(workspace, alice, True, reply=filler)
-        service.set_like(workspace, alice, False, reply=filler)
-    assert "popular" not in {b["key"] for b in service.profile_for(workspace, bob).badges or []}
+        posting.set_like(workspace, alice, True, reply=filler)
+        posting.set_like(workspace, alice, False, reply=filler)
+    assert "popular" not in {b["key"] for b in members.profile_for(workspace, bob).badges or []}
     # Edits keep to the link limit; past events take no answers.
-    with pytest.raises(service.Refused, match="at most 2 links"):
-        service.edit(workspace, topic, alice, "member", "https://a.example https://b.example https://c.example")
+    with pytest.raises(Refused, match="at most 2 links"):
+        posting.edit(workspace, topic, alice, "member", "https://a.example https://b.example https://c.example")
     tomorrow = utcnow().replace(tzinfo=None) + timedelta(days=1)
-    past = service.create_event(workspace, owner, "Old", "", "PANEL", tomorrow, tomorrow + timedelta(hours=1), "UTC",
+    past = events.create_event(workspace, owner, "Old", "", "PANEL", tomorrow, tomorrow + timedelta(hours=1), "UTC",
                                 "https://meet.example/old", None)
     past.starts_at, past.ends_at = utcnow() - timedelta(hours=2), utcnow() - timedelta(hours=1)  # time went by
     db.session.commit()
-    with pytest.raises(service.Refused, match="This event is over"):
-        service.rsvp(past, bob, "GOING")
+    with pytest.raises(Refused, match="This event is over"):
+        events.rsvp(past, bob, "GOING")
 
 
 @frozen_at("2029-12-01 09:00")
 def test_answering_going_twice_at_once_takes_one_seat(app, community):
     workspace, owner, general, alice, bob = community
-    event = service.create_event(workspace, owner, "Race", "", "MEETUP", datetime(2030, 2, 1, 9), datetime(2030, 2, 1, 10),
+    event = events.create_event(workspace, owner, "Race", "", "MEETUP", datetime(2030, 2, 1, 9), datetime(2030, 2, 1, 10),
                                  "UTC", "", 5)
-    service.rsvp(event, bob, "MAYBE")
+    events.rsvp(event, bob, "MAYBE")
     ids = (event.id, bob.id)
     start = threading.Barrier(2)
 
@@ -490,7 +491,7 @@ def test_answering_going_twice_at_once_takes_one_seat(app, community):
 
             item, person = db.session.get(Event, ids[0]), db.session.get(User, ids[1])
             start.wait()
-            service.rsvp(item, person, "GOING")
+            events.rsvp(item, person, "GOING")
             db.session.remove()
 
     workers = [threading.Thread(target=going) for _ in range(2)]

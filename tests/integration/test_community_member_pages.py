@@ -1,7 +1,7 @@
 """A member's own pages in the community: editing the profile, liking, and the navigation."""
 import pytest
 
-from studio.community import service
+from studio.community import members, posting
 from studio.community.models import MemberProfile
 from studio.extensions import db
 from tests.factories import make_community
@@ -41,29 +41,29 @@ def test_a_member_without_links_saves_her_profile_as_it_is(app, club):
     values["bio"] = "I film recipes."
     response = member.submit(base(workspace) + "/profile", values)
     assert response.status_code == 303, response.get_data(as_text=True)
-    profile = db.session.get(MemberProfile, service.profile_for(workspace, alice).id)
+    profile = db.session.get(MemberProfile, members.profile_for(workspace, alice).id)
     assert profile.bio == "I film recipes." and profile.links == []
 
 
 def test_a_member_sees_her_links_one_per_line_and_keeps_them(app, club):
     workspace, owner, general, alice, bob = club
     member = app.test_client().log_in_as(alice)
-    service.update_profile(service.profile_for(workspace, alice), "alice_moon", "", "",
+    members.update_profile(members.profile_for(workspace, alice), "alice_moon", "", "",
                            ["https://alice.example", "https://video.example/alice"], True, True)
 
     values = profile_form_values(member.text(base(workspace) + "/profile"))
     assert values["links"].splitlines() == ["https://alice.example", "https://video.example/alice"]
     assert member.submit(base(workspace) + "/profile", values).status_code == 303
-    profile = service.profile_for(workspace, alice)
+    profile = members.profile_for(workspace, alice)
     db.session.refresh(profile)
     assert profile.links == ["https://alice.example", "https://video.example/alice"]
 
 
 def test_a_member_sees_likes_on_her_own_reply_without_a_like_button(app, club):
     workspace, owner, general, alice, bob = club
-    topic = service.create_topic(workspace, bob, "member", general, "QUESTION", "Best light for food?", "Window or LED?")
-    mine = service.add_reply(workspace, topic, alice, "member", "A north window.")
-    service.set_like(workspace, bob, True, reply=mine)
+    topic = posting.create_topic(workspace, bob, "member", general, "QUESTION", "Best light for food?", "Window or LED?")
+    mine = posting.add_reply(workspace, topic, alice, "member", "A north window.")
+    posting.set_like(workspace, bob, True, reply=mine)
     member = app.test_client().log_in_as(alice)
 
     page = member.text(f"{base(workspace)}/t/{topic.id}")
@@ -77,7 +77,7 @@ def test_a_member_sees_likes_on_her_own_reply_without_a_like_button(app, club):
     assert "your post" in answer.get_data(as_text=True)
     refused = member.submit(f"{base(workspace)}/r/{mine.id}/like", {"liked": "1"})
     assert "You cannot like your own post." in member.text(refused.headers["Location"])
-    assert service.current_count(type(mine), mine.id) == 1
+    assert posting.current_count(type(mine), mine.id) == 1
 
 
 def test_the_profile_tab_is_current_only_on_the_members_own_profile(app, club):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from wtforms import StringField, TextAreaField, URLField
 
 from studio.accounts.models import User, Workspace
-from studio.community import service as community
+from studio.community import members as community
 from studio.community.models import MemberProfile, Topic
 from studio.extensions import db
 from studio.portal.models import Client

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from studio.community import service
+from studio.community import members, messages
 from studio.community.models import Conversation
 from studio.extensions import db
 from tests.factories import make_client, make_workspace, owner_of
@@ -17,7 +17,7 @@ def community():
     workspace = make_workspace(name="Creators Club")
     alice, bob, carol = (make_client(workspace, name=name).user for name in ("Alice Moon", "Bob Stone", "Carol King"))
     for person in (owner_of(workspace), alice, bob, carol):
-        service.profile_for(workspace, person)
+        members.profile_for(workspace, person)
     return workspace, alice, bob, carol
 
 
@@ -29,7 +29,7 @@ def hx_get(page, element_id):
 def test_an_open_conversation_brings_new_messages_and_reads_them(app, community):
     workspace, alice, bob, _ = community
     base = f"/community/{workspace.slug}"
-    conversation, first = service.send_dm(workspace, alice, bob, "Hi Bob, are you filming Friday?")
+    conversation, first = messages.send_dm(workspace, alice, bob, "Hi Bob, are you filming Friday?")
     bob_browser = app.test_client().log_in_as(bob)
     page = bob_browser.text(f"{base}/messages/alice_moon")
     poll = hx_get(page, "poll-dms")
@@ -37,7 +37,7 @@ def test_an_open_conversation_brings_new_messages_and_reads_them(app, community)
     assert 'hx-target="#dms"' in page and "Hi Bob, are you filming Friday?" in page
 
     assert "<article" not in bob_browser.htmx_get(poll).get_data(as_text=True), "nothing new yet"
-    _, second = service.send_dm(workspace, alice, bob, "I can bring the **gimbal**.")
+    _, second = messages.send_dm(workspace, alice, bob, "I can bring the **gimbal**.")
     badge = bob_browser.htmx_get(hx_get(page, "poll-dm-badge")).get_data(as_text=True)
     assert badge.strip() == "", "the conversation he has open brings it to him: no badge meanwhile"
 
@@ -46,7 +46,7 @@ def test_an_open_conversation_brings_new_messages_and_reads_them(app, community)
     assert f'id="dm-{second.id}"' in arrived
     assert hx_get(arrived, "poll-dms") == f"{base}/messages/c/{conversation.id}?after={second.id}"
     assert re.search(r'id="poll-dms"[^>]*hx-swap-oob="true"', arrived.replace("\n", " "))
-    assert service.unread_dm_count(workspace, bob) == 0, "delivered to his open conversation: read"
+    assert messages.unread_dm_count(workspace, bob) == 0, "delivered to his open conversation: read"
 
 
 def test_the_unread_count_in_the_community_menu_follows_new_messages(app, community):
@@ -58,8 +58,8 @@ def test_the_unread_count_in_the_community_menu_follows_new_messages(app, commun
     assert badge_url == f"{base}/badges/messages" and 'hx-trigger="every' in home
     assert bob_browser.htmx_get(badge_url).get_data(as_text=True).strip() == ""
 
-    service.send_dm(workspace, alice, bob, "Hello")
-    service.send_dm(workspace, carol, bob, "Hi there")
+    messages.send_dm(workspace, alice, bob, "Hello")
+    messages.send_dm(workspace, carol, bob, "Hi there")
     assert 'aria-label="2 unread">2<' in bob_browser.htmx_get(badge_url).get_data(as_text=True)
     listing = bob_browser.htmx_get(f"{base}/messages").get_data(as_text=True)
     assert listing.lstrip().startswith('<ul id="conversations"') and "@alice_moon" in listing and "@carol_king" in listing
@@ -72,12 +72,12 @@ def test_the_unread_count_in_the_community_menu_follows_new_messages(app, commun
 
 def test_nobody_outside_a_conversation_can_poll_it(app, community):
     workspace, alice, bob, carol = community
-    conversation, _ = service.send_dm(workspace, alice, bob, "Just between us")
+    conversation, _ = messages.send_dm(workspace, alice, bob, "Just between us")
     url = f"/community/{workspace.slug}/messages/c/{conversation.id}?after=0"
     assert "Just between us" in app.test_client().log_in_as(alice).htmx_get(url).get_data(as_text=True)
     assert app.test_client().log_in_as(carol).htmx_get(url).status_code == 404
     elsewhere = make_workspace(name="Other Club")
-    service.profile_for(elsewhere, owner_of(elsewhere))
+    members.profile_for(elsewhere, owner_of(elsewhere))
     stranger = app.test_client().log_in_as(owner_of(elsewhere))
     assert stranger.htmx_get(url).status_code == 404
     assert stranger.htmx_get(f"/community/{elsewhere.slug}/messages/c/{conversation.id}?after=0").status_code == 404
@@ -92,7 +92,7 @@ def test_a_conversation_opened_before_its_first_message_still_receives_it(app, c
     assert "No messages yet." in page
     poll = hx_get(page, "dm-live")
     assert poll == f"{base}/messages/alice_moon" and 'hx-select="#dm-live"' in page
-    service.send_dm(workspace, alice, bob, "First hello")
+    messages.send_dm(workspace, alice, bob, "First hello")
     arrived = bob_browser.htmx_get(poll).get_data(as_text=True)
     assert "First hello" in arrived and hx_get(arrived, "poll-dms"), "from now on it polls like any conversation"
-    assert service.unread_dm_count(workspace, bob) == 0
+    assert messages.unread_dm_count(workspace, bob) == 0

@@ -1,0 +1,89 @@
+"""The community's home, its channels and each channel's feed of topics, and starting a topic."""
+from datetime import datetime
+
+from flask import flash, g, request, url_for
+from flask_login import current_user
+
+from studio.community import events, members, posting, reading
+from studio.community.forms import TOPIC_LABELS, ChannelForm, TopicForm
+from studio.community.views.blueprint import bp, channel_by_slug, moderators_only, refused
+from studio.extensions import db
+from studio.refusal import Refused
+from studio.web import go_to, page, partial
+
+
+@bp.get("/")
+def home():
+    return page("community/home.html", channels=posting.channels(g.space),
+                unread=reading.unread_by_channel(g.space, current_user, g.role),
+                events=events.upcoming_events(g.space)[:3], leaders=members.leaderboard(g.space, "week", 5),
+                form=ChannelForm(formdata=None))
+
+
+@bp.post("/channels")
+@moderators_only
+def create_channel():
+    form = ChannelForm()
+    if form.validate_on_submit():
+        channel = posting.create_channel(g.space, form.name.data, form.type.data, form.description.data or "")
+        return go_to(url_for("community.channel", slug=channel.slug))
+    return page("community/home.html", status=422, channels=posting.channels(g.space),
+                unread=reading.unread_by_channel(g.space, current_user, g.role), events=[], leaders=[], form=form)
+
+
+@bp.post("/ch/<slug>/archive")
+@moderators_only
+def archive_channel(slug):
+    channel = channel_by_slug(slug)
+    channel.is_archived = not channel.is_archived
+    db.session.commit()
+    flash(f"#{channel.name} is {'archived: read-only' if channel.is_archived else 'open again'}.", "success")
+    return go_to(url_for("community.channel", slug=slug))
+
+
+def parse_cursor(value):
+    try:
+        pinned, moment, topic_id = value.split("_")
+        moment = datetime.fromisoformat(moment)
+    except (ValueError, AttributeError):
+        return None
+    if moment.tzinfo is None or not topic_id.isdigit():
+        return None  # not a cursor this page made
+    return pinned == "1", moment, int(topic_id)
+
+
+def cursor_of(topic):
+    return f"{int(topic.is_pinned)}_{topic.last_activity_at.isoformat()}_{topic.id}"
+
+
+@bp.get("/ch/<slug>")
+def channel(slug):
+    item = channel_by_slug(slug)
+    before = parse_cursor(request.args.get("before", ""))
+    rows, more = reading.feed(item, current_user, g.role, before)
+    context = dict(channel=item, rows=rows, more=more, next_cursor=cursor_of(rows[-1][0]) if rows else "",
+                   labels=TOPIC_LABELS)
+    if before and request.headers.get("HX-Request"):
+        return partial("community/_feed_rows.html", **context)
+    return page("community/channel.html", **context)
+
+
+@bp.route("/ch/<slug>/new", methods=["GET", "POST"])
+def new_topic(slug):
+    item = channel_by_slug(slug)
+    form = TopicForm()
+    if form.validate_on_submit():
+        try:
+            topic = posting.create_topic(g.space, current_user, g.role, item, form.type.data, form.title.data,
+                                         form.body.data, request.files.getlist(form.files.name))
+        except Refused as error:
+            refused(error, form)
+        else:
+            return go_to(url_for("community.topic", topic_id=topic.id))
+    elif request.method == "GET":
+        try:
+            posting.check_may_post(item, g.role)
+        except Refused as error:
+            refused(error, form)
+    status = 422 if request.method == "POST" else 200
+    return page("community/new_topic.html", status=status, form=form, channel=item)
