@@ -1,9 +1,16 @@
-"""Factories: the smallest calls that build users, workspaces and members for a test."""
+"""Factories: the smallest calls that build what a test needs (users, workspaces, members, accounts,
+media, posts, clients, threads, deliverables, channels, topics, events), each through the app's own
+models or services, as the app would build it."""
 import itertools
+from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import lru_cache
+from typing import Any, NamedTuple
+
+from flask import current_app
 
 from studio.accounts import service
-from studio.accounts.models import Membership, User
+from studio.accounts.models import Membership, User, Workspace
 from studio.accounts.passwords import hash_password
 from studio.extensions import db
 
@@ -46,6 +53,34 @@ def add_member(workspace, role, user=None):
 
 def owner_of(workspace):
     return next(m.user for m in workspace.memberships if m.role == "owner")
+
+
+@dataclass
+class Studio:
+    """The one shape a test's setup hands over: a workspace, its owner, the owner logged in (`browser`:
+    a test client, or an HttpBrowser across real HTTP), the accounts it publishes to, and the fake
+    platforms when the test publishes to them."""
+
+    workspace: Workspace
+    owner: User
+    browser: Any
+    connections: list[Any] = field(default_factory=list)
+    fake: Any = None
+
+    @property
+    def connection(self):
+        """The account, for a studio that publishes to one."""
+        [connection] = self.connections
+        return connection
+
+
+def make_studio(*, name=None, sandbox_accounts=(), fake=None):
+    """A workspace and its owner, logged in through a test client, with a working sandbox account
+    for each handle in `sandbox_accounts`."""
+    workspace = make_workspace(name=name)
+    owner = owner_of(workspace)
+    connections = [make_sandbox_connection(workspace, handle) for handle in sandbox_accounts]
+    return Studio(workspace, owner, current_app.test_client().log_in_as(owner), connections, fake)
 
 
 def make_connection(workspace, platform="sandbox", username=None, **fields):
@@ -117,6 +152,26 @@ def make_stored_asset(workspace, kind, size, content_type=None):
     return asset
 
 
+def make_post(*, workspace, author, connections=(), message="Fresh bread at 7", status="scheduled",
+              scheduled_at=None, timezone="UTC", media=(), overrides=None, options=None, repeat=None):
+    """A post made by the composer's service, with a delivery for each of `connections`.
+
+    status="scheduled" (the default) makes it due now, or at `scheduled_at` (a wall-clock time in
+    `timezone`) when given; status="draft" makes a draft (dated `scheduled_at` if given). `options`
+    holds each account's platform choices by connection id; `repeat` makes a scheduled post the
+    first of a series (see publishing.service.create_post)."""
+    from studio.publishing.service import create_post
+
+    if status == "draft":
+        when = "draft"
+    elif status == "scheduled":
+        when = "schedule" if scheduled_at else "now"
+    else:
+        raise ValueError(f"make_post makes drafts and scheduled posts, not {status!r} ones")
+    return create_post(workspace, author, message, overrides or {}, list(connections), list(media), when,
+                       scheduled_local=scheduled_at, timezone=timezone, repeat=repeat, options=options)
+
+
 def make_client(workspace, name=None, with_login=True, **fields):
     """A client of `workspace`; with a portal log-in (a User linked to it) unless told otherwise."""
     from studio.portal.service import create_client
@@ -130,6 +185,23 @@ def make_client(workspace, name=None, with_login=True, **fields):
     return client
 
 
+def make_thread(*, client, author, subject=None, body="Hello", uploads=(), deliverable=None):
+    """A portal thread of `client` with its first message, by the client's own log-in (`client.user`)
+    or, by anyone else, from the team's side."""
+    from studio.portal.service import start_thread
+
+    return start_thread(client, author, author.id == client.user_id, subject or f"Thread {next(_numbers)}", body,
+                        uploads, deliverable=deliverable)
+
+
+def make_deliverable(*, client, author, title=None, program_month=1, body="", uploads=(), publish=True):
+    """A deliverable for `client`, published to them (notified and e-mailed) unless told otherwise."""
+    from studio.portal.service import create_deliverable
+
+    return create_deliverable(client, author, title or f"Deliverable {next(_numbers)}", program_month, body, uploads,
+                              publish=publish)
+
+
 def upload(content, filename):
     """A file for a multipart form field."""
     import io
@@ -138,7 +210,7 @@ def upload(content, filename):
 
 
 def make_channel(workspace, name="General", type_="GENERAL", archived=False):
-    from studio.community.service import create_channel
+    from studio.community.posting import create_channel
 
     channel = create_channel(workspace, name, type_)
     if archived:
@@ -147,15 +219,44 @@ def make_channel(workspace, name="General", type_="GENERAL", archived=False):
     return channel
 
 
+def make_topic(*, channel, author, title=None, body="Hello, everyone.", type_="TEXT", role=None, uploads=()):
+    """A topic in `channel` by `author`, posted through the community's rules with the author's own
+    community role unless `role` is given."""
+    from studio.community.members import community_role
+    from studio.community.posting import create_topic
+
+    workspace = db.session.get(Workspace, channel.workspace_id)
+    role = role or community_role(workspace, author)
+    return create_topic(workspace, author, role, channel, type_, title or f"Topic {next(_numbers)}", body, uploads)
+
+
+def make_event(*, workspace, author, starts_at, ends_at=None, title=None, type_="MEETUP", description="",
+               timezone="UTC", meeting_url="", capacity=None):
+    """A community event; `starts_at` and `ends_at` (an hour later unless given) are wall-clock times
+    in `timezone`, and must be still to come."""
+    from studio.community.events import create_event
+
+    return create_event(workspace, author, title or f"Event {next(_numbers)}", description, type_, starts_at,
+                        ends_at or starts_at + timedelta(hours=1), timezone, meeting_url, capacity)
+
+
+class Community(NamedTuple):
+    workspace: Workspace
+    owner: User
+    general: Any  # its General channel
+    alice: User
+    bob: User
+
+
 def make_community(name="Creators Club"):
     """A workspace's community with a General channel, its owner and two members (clients) who
-    each have a profile: (workspace, owner, general, alice, bob)."""
-    from studio.community import service as community
+    each have a profile: a Community (workspace, owner, general, alice, bob)."""
+    from studio.community.members import profile_for
 
     workspace = make_workspace(name=name)
     owner = owner_of(workspace)
     general = make_channel(workspace, "General")
     alice, bob = make_client(workspace, name="Alice Moon"), make_client(workspace, name="Bob Stone")
     for person in (owner, alice.user, bob.user):
-        community.profile_for(workspace, person)
-    return workspace, owner, general, alice.user, bob.user
+        profile_for(workspace, person)
+    return Community(workspace, owner, general, alice.user, bob.user)

@@ -2,11 +2,10 @@
 import email
 import email.policy
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import time_machine
-
 from flask.testing import FlaskClient
 
 from studio.extensions import db
@@ -145,9 +144,11 @@ def wait_in_page(page, script, timeout=10.0):
 def publish_now(workspace, owner, connection, text, media, **options):
     """Create a post due now for one account with its platform options, and run the engine until
     it has nothing left to do; returns the delivery."""
-    from studio.publishing import engine, service
+    from studio.publishing import engine
+    from tests.factories import make_post
 
-    post = service.create_post(workspace, owner, text, {}, [connection], media, "now", options={str(connection.id): options})
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message=text, media=media,
+                     options={str(connection.id): options})
     engine.run_until_idle()
     [delivery] = post.deliveries
     return delivery
@@ -158,4 +159,4 @@ def frozen_at(moment):
 
     A test that names calendar dates takes its "today" from here, so it reads the same next week and
     next year. Use it as a decorator, or as a context manager whose `.shift(timedelta)` moves time on."""
-    return time_machine.travel(datetime.fromisoformat(moment).replace(tzinfo=timezone.utc), tick=True)
+    return time_machine.travel(datetime.fromisoformat(moment).replace(tzinfo=UTC), tick=True)

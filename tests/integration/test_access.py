@@ -13,11 +13,13 @@ from studio.connections.models import PendingConnection, SocialLink
 from studio.database import utcnow
 from studio.extensions import db
 from studio.library.storage import storage
-from studio.publishing.service import create_post
 from tests.factories import (
     add_member,
     make_asset,
     make_connection,
+    make_deliverable,
+    make_post,
+    make_thread,
     make_workspace,
     owner_of,
 )
@@ -106,7 +108,7 @@ def make_connection_things(workspace):
     asset = make_asset(workspace, thumbnail_key=f"{workspace.id}/thumbs/t.jpg")
     for key in (asset.storage_key, asset.thumbnail_key):
         storage().save(key, io.BytesIO(b"bytes of " + key.encode()))
-    post = create_post(workspace, owner, "Hello", {}, [connection], [], "draft")
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Hello", status="draft")
     return {"connection_id": connection.id, "link_id": link.id, "pending_id": pending.id, "asset_id": asset.id,
             "post_id": post.id, "delivery_id": post.deliveries[0].id, **make_portal_things(workspace, owner)}
 
@@ -114,11 +116,11 @@ def make_connection_things(workspace):
 def make_portal_things(workspace, owner):
     """A client with a thread (and a file in it) and a deliverable, for the portal's staff routes."""
     from studio.portal.models import Message, PortalFile
-    from studio.portal.service import create_client, create_deliverable, start_thread
+    from studio.portal.service import create_client
 
     client = create_client(workspace, "Client", f"client@{workspace.slug}.example")
-    thread = start_thread(client, owner, False, "Welcome", "Hello there")
-    deliverable = create_deliverable(client, owner, "Brand guide", 1, "Here it is")
+    thread = make_thread(client=client, author=owner, subject="Welcome", body="Hello there")
+    deliverable = make_deliverable(client=client, author=owner, title="Brand guide", body="Here it is")
     key = f"{workspace.id}/portal/file"
     storage().save(key, io.BytesIO(b"%PDF-1.4 a pdf"))
     portal_file = PortalFile(workspace_id=workspace.id, client_id=client.id, storage_key=key,
@@ -161,7 +163,7 @@ def test_anonymous_visitors_are_sent_to_log_in_everywhere_but_the_public_pages(a
 def test_a_member_of_another_workspace_gets_404_on_every_workspace_route(app, world):
     client = app.test_client().log_in_as(world["stranger"])
     checked = 0
-    for endpoint, method, rule in routes(app):
+    for _endpoint, method, rule in routes(app):
         if "ws" not in rule.arguments:
             continue
         url = url_for_rule(rule, world["ours"], world["our_ids"])
@@ -175,7 +177,7 @@ def test_ids_from_another_workspace_answer_404_even_inside_ones_own(app, world):
     """An owner of Ours who puts Theirs' ids into Ours' URLs reaches nothing."""
     client = app.test_client().log_in_as(world["owner"])
     checked = 0
-    for endpoint, method, rule in routes(app):
+    for _endpoint, method, rule in routes(app):
         if "ws" not in rule.arguments or not (set(rule.arguments) & set(world["their_ids"])):
             continue
         url = url_for_rule(rule, world["ours"], world["their_ids"])

@@ -6,22 +6,24 @@ import pytest
 
 from studio.database import utcnow
 from studio.extensions import db
-from studio.publishing import engine, service
-from tests.factories import make_connection, make_stored_asset, make_workspace, owner_of
+from studio.publishing import engine
+from tests.factories import make_connection, make_post, make_stored_asset, make_studio
 
 
 @pytest.fixture
 def page(fake_platforms):
-    workspace = make_workspace(name="Pages")
+    studio = make_studio(name="Pages", fake=fake_platforms)
+    workspace = studio.workspace
     token, _ = fake_platforms.issue("facebook-page", refresh=False)
     connection = make_connection(workspace, "facebook", account_id="101", username="Northwind Kitchen",
                                  access_token=token, refresh_token=None, expires_at=None, scope="pages_manage_posts")
-    return fake_platforms, workspace, owner_of(workspace), connection
+    studio.connections.append(connection)
+    return studio
 
 
 def test_a_text_post_goes_to_the_pages_feed(page):
-    fake, workspace, owner, connection = page
-    post = service.create_post(workspace, owner, "Open late on Friday", {}, [connection], [], "now")
+    fake, workspace, owner, connection = page.fake, page.workspace, page.owner, page.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Open late on Friday")
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "published" and delivery.platform_post_id.startswith("101_")
@@ -30,9 +32,9 @@ def test_a_text_post_goes_to_the_pages_feed(page):
 
 
 def test_a_photo_post_uploads_the_file_with_its_caption(page):
-    fake, workspace, owner, connection = page
+    fake, workspace, owner, connection = page.fake, page.workspace, page.owner, page.connection
     asset = make_stored_asset(workspace, "image", 3000)
-    post = service.create_post(workspace, owner, "Today's special", {}, [connection], [asset], "now")
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Today's special", media=[asset])
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "published"
@@ -40,9 +42,9 @@ def test_a_photo_post_uploads_the_file_with_its_caption(page):
 
 
 def test_a_video_post_goes_to_the_video_host(page):
-    fake, workspace, owner, connection = page
+    fake, workspace, owner, connection = page.fake, page.workspace, page.owner, page.connection
     asset = make_stored_asset(workspace, "video", 50_000)
-    post = service.create_post(workspace, owner, "Behind the pass", {}, [connection], [asset], "now")
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Behind the pass", media=[asset])
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "published" and delivery.platform_url.endswith(f"/101/videos/{delivery.platform_post_id}")
@@ -50,8 +52,8 @@ def test_a_video_post_goes_to_the_video_host(page):
 
 
 def test_meta_code_4_is_a_rate_limit_and_is_retried(page):
-    fake, workspace, owner, connection = page
-    post = service.create_post(workspace, owner, "Busy", {}, [connection], [], "now")
+    fake, workspace, owner, connection = page.fake, page.workspace, page.owner, page.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Busy")
     fake.failures["meta-rate-limit"] = True
     engine.run_once()
     [delivery] = post.deliveries
@@ -63,8 +65,8 @@ def test_meta_code_4_is_a_rate_limit_and_is_retried(page):
 
 
 def test_meta_code_190_asks_for_reconnecting(page):
-    fake, workspace, owner, connection = page
-    post = service.create_post(workspace, owner, "Stale", {}, [connection], [], "now")
+    fake, workspace, owner, connection = page.fake, page.workspace, page.owner, page.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Stale")
     fake.tokens.pop(connection.access_token)
     engine.run_once()
     [delivery] = post.deliveries
@@ -73,10 +75,10 @@ def test_meta_code_190_asks_for_reconnecting(page):
 
 
 def test_a_reel_goes_through_start_upload_and_finish_then_waits_until_published(page):
-    fake, workspace, owner, connection = page
+    fake, workspace, owner, connection = page.fake, page.workspace, page.owner, page.connection
     asset = make_stored_asset(workspace, "video", 120_000)
-    post = service.create_post(workspace, owner, "Plating in 20 seconds", {}, [connection], [asset], "now",
-                               options={str(connection.id): {"format": "reel"}})
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Plating in 20 seconds",
+                     media=[asset], options={str(connection.id): {"format": "reel"}})
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "published", delivery.last_error
@@ -86,8 +88,8 @@ def test_a_reel_goes_through_start_upload_and_finish_then_waits_until_published(
 
 
 def test_a_validation_error_fails_with_metas_message(page):
-    fake, workspace, owner, connection = page
-    post = service.create_post(workspace, owner, "", {}, [connection], [], "now")
+    workspace, owner, connection = page.workspace, page.owner, page.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="")
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "failed" and "(#100) Param message must be non-empty" in delivery.last_error
@@ -97,8 +99,8 @@ def test_a_validation_error_fails_with_metas_message(page):
 def test_a_server_error_from_the_create_call_stops_unconfirmed_instead_of_posting_twice(page):
     """Facebook keeps no idempotency key and offers no look-up: after a 5xx the post may exist, so the
     engine never sends a second create; a person checks the account, then retries or cancels."""
-    fake, workspace, owner, connection = page
-    post = service.create_post(workspace, owner, "Again", {}, [connection], [], "now")
+    fake, workspace, owner, connection = page.fake, page.workspace, page.owner, page.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Again")
     fake.fail("/fb-graph/v21.0/101/feed", 500)
     engine.run_until_idle()
     [delivery] = post.deliveries
@@ -111,8 +113,8 @@ def test_numbers_come_from_the_post_object(page, app):
     from studio.publishing import metrics
     from studio.publishing.models import PublishedPost
 
-    fake, workspace, owner, connection = page
-    post = service.create_post(workspace, owner, "Count", {}, [connection], [], "now")
+    workspace, owner, connection = page.workspace, page.owner, page.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Count")
     engine.run_once()
     assert metrics.sync_recent() == 1
     live = db.session.execute(db.select(PublishedPost)).scalar_one()
@@ -122,14 +124,14 @@ def test_numbers_come_from_the_post_object(page, app):
 
 
 def test_usage_over_90_percent_holds_the_next_post(page):
-    fake, workspace, owner, connection = page
+    fake, workspace, owner, connection = page.fake, page.workspace, page.owner, page.connection
     fake.load_headers["/fb-graph/v21.0/101/feed"] = {
         "X-Business-Use-Case-Usage": '{"101": [{"type": "pages", "call_count": 93, "total_cputime": 20, "total_time": 30, '
                                      '"estimated_time_to_regain_access": 7}]}'}
-    first = service.create_post(workspace, owner, "Busy page", {}, [connection], [], "now")
+    first = make_post(workspace=workspace, author=owner, connections=[connection], message="Busy page")
     engine.run_once()
     assert first.deliveries[0].status == "published"
-    second = service.create_post(workspace, owner, "Later please", {}, [connection], [], "now")
+    second = make_post(workspace=workspace, author=owner, connections=[connection], message="Later please")
     engine.run_once()
     [delivery] = second.deliveries
     assert delivery.status == "pending" and "93% of its rate limit used" in delivery.last_error

@@ -7,25 +7,27 @@ import pytest
 
 from studio.database import utcnow
 from studio.extensions import db
-from studio.publishing import engine, metrics, service
+from studio.publishing import engine, metrics
 from studio.publishing.models import PublishedPost
-from tests.factories import make_connection, make_stored_asset, make_workspace, owner_of
+from tests.factories import make_connection, make_post, make_stored_asset, make_studio
 from tests.helpers import publish_now
 
 
 @pytest.fixture
 def account(fake_platforms, live_server, app):
     app.config["PUBLIC_URL"] = live_server  # Instagram fetches images from the studio's signed links
-    workspace = make_workspace(name="Grams")
+    studio = make_studio(name="Grams", fake=fake_platforms)
+    workspace = studio.workspace
     access, _ = fake_platforms.issue("instagram", refresh=False)
     connection = make_connection(workspace, "instagram", account_id="17841400008460056", username="northwind.cooks",
                                  access_token=access, refresh_token=None, expires_at=utcnow() + timedelta(days=50),
                                  scope="instagram_business_content_publish")
-    return fake_platforms, workspace, owner_of(workspace), connection
+    studio.connections.append(connection)
+    return studio
 
 
 def test_an_image_is_fetched_by_instagram_from_a_signed_link_then_published(account):
-    fake, workspace, owner, connection = account
+    fake, workspace, owner, connection = account.fake, account.workspace, account.owner, account.connection
     asset = make_stored_asset(workspace, "image", 4000)
     delivery = publish_now(workspace, owner, connection, "Sunday brunch #eggs", [asset])
     assert delivery.status == "published", delivery.last_error
@@ -36,7 +38,7 @@ def test_an_image_is_fetched_by_instagram_from_a_signed_link_then_published(acco
 
 
 def test_a_reel_is_uploaded_to_the_resumable_host_and_waited_on(account):
-    fake, workspace, owner, connection = account
+    fake, workspace, owner, connection = account.fake, account.workspace, account.owner, account.connection
     asset = make_stored_asset(workspace, "video", 200_000)
     delivery = publish_now(workspace, owner, connection, "Reel time", [asset], share_to_feed=False)
     assert delivery.status == "published", delivery.last_error
@@ -47,7 +49,7 @@ def test_a_reel_is_uploaded_to_the_resumable_host_and_waited_on(account):
 
 
 def test_several_images_make_a_carousel_of_children(account):
-    fake, workspace, owner, connection = account
+    fake, workspace, owner, connection = account.fake, account.workspace, account.owner, account.connection
     images = [make_stored_asset(workspace, "image", 3000 + n) for n in range(3)]
     delivery = publish_now(workspace, owner, connection, "Three courses", images)
     assert delivery.status == "published"
@@ -57,10 +59,10 @@ def test_several_images_make_a_carousel_of_children(account):
 
 
 def test_a_full_publishing_limit_waits_for_room(account):
-    fake, workspace, owner, connection = account
+    fake, workspace, owner, connection = account.fake, account.workspace, account.owner, account.connection
     fake.instagram_quota_usage = 100
-    post = service.create_post(workspace, owner, "Too many today", {}, [connection],
-                               [make_stored_asset(workspace, "image", 3000)], "now")
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Too many today",
+                     media=[make_stored_asset(workspace, "image", 3000)])
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "pending" and "limit of 100 posts in 24 hours" in delivery.last_error
@@ -68,17 +70,18 @@ def test_a_full_publishing_limit_waits_for_room(account):
 
 
 def test_meta_code_4_waits_and_retries(account):
-    fake, workspace, owner, connection = account
+    fake, workspace, owner, connection = account.fake, account.workspace, account.owner, account.connection
     fake.fail("/ig-graph/v21.0/17841400008460056/media", 403, body={"error": {
         "message": "(#4) Application request limit reached", "type": "OAuthException", "is_transient": True, "code": 4}})
-    post = service.create_post(workspace, owner, "Later", {}, [connection], [make_stored_asset(workspace, "image", 3000)], "now")
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Later",
+                     media=[make_stored_asset(workspace, "image", 3000)])
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "pending" and "code 4" in delivery.last_error
 
 
 def test_an_expired_token_is_tried_once_with_a_refresh_then_the_account_asks_for_reconnecting(account):
-    fake, workspace, owner, connection = account
+    fake, workspace, owner, connection = account.fake, account.workspace, account.owner, account.connection
     # Instagram refreshes a long-lived token with itself, so a token it calls expired (code 190)
     # cannot be refreshed: one refresh is tried, then the account is marked expired.
     fake.tokens.pop(connection.access_token)
@@ -89,14 +92,14 @@ def test_an_expired_token_is_tried_once_with_a_refresh_then_the_account_asks_for
 
 
 def test_a_validation_error_fails_with_instagrams_message(account):
-    fake, workspace, owner, connection = account
+    workspace, owner, connection = account.workspace, account.owner, account.connection
     delivery = publish_now(workspace, owner, connection, "x" * 2300, [make_stored_asset(workspace, "image", 3000)])
     assert delivery.status == "failed" and "(#100) The caption is too long." in delivery.last_error
     assert delivery.attempt_count == 1
 
 
 def test_a_server_error_is_retried(account):
-    fake, workspace, owner, connection = account
+    fake, workspace, owner, connection = account.fake, account.workspace, account.owner, account.connection
     fake.fail("/ig-graph/v21.0/17841400008460056/media_publish", 500)
     delivery = publish_now(workspace, owner, connection, "Again", [make_stored_asset(workspace, "image", 3000)])
     assert delivery.status == "published" and len(fake.instagram_media) == 1
@@ -104,7 +107,7 @@ def test_a_server_error_is_retried(account):
 
 
 def test_numbers_come_from_media_insights(account, app):
-    fake, workspace, owner, connection = account
+    workspace, owner, connection = account.workspace, account.owner, account.connection
     delivery = publish_now(workspace, owner, connection, "Count", [make_stored_asset(workspace, "image", 3000)])
     assert metrics.sync_recent() == 1
     live = db.session.execute(db.select(PublishedPost)).scalar_one()
@@ -114,10 +117,10 @@ def test_numbers_come_from_media_insights(account, app):
 
 
 def test_a_publish_whose_answer_was_lost_is_found_not_repeated(account):
-    fake, workspace, owner, connection = account
+    fake, workspace, owner, connection = account.fake, account.workspace, account.owner, account.connection
     fake.failures["ig-publish-then-fail"] = True
-    post = service.create_post(workspace, owner, "Did it go out?", {}, [connection],
-                               [make_stored_asset(workspace, "image", 3000)], "now")
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Did it go out?",
+                     media=[make_stored_asset(workspace, "image", 3000)])
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "pending" and delivery.needs_lookup, "a lost answer is uncertain, not a failure"

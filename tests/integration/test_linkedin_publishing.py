@@ -6,25 +6,27 @@ import pytest
 
 from studio.database import utcnow
 from studio.extensions import db
-from studio.publishing import engine, metrics, service
+from studio.publishing import engine, metrics
 from studio.publishing.models import PublishedPost
-from tests.factories import make_connection, make_stored_asset, make_workspace, owner_of
+from tests.factories import make_connection, make_post, make_stored_asset, make_studio
 
 
 @pytest.fixture
 def member(fake_platforms):
-    workspace = make_workspace(name="Pros")
+    studio = make_studio(name="Pros", fake=fake_platforms)
+    workspace = studio.workspace
     access, _ = fake_platforms.issue("linkedin", refresh=False)
     connection = make_connection(workspace, "linkedin", account_id="782bbtaQ", username="Maya Ortiz", access_token=access,
                                  refresh_token=None,
                                  details={"organizations": [{"urn": "urn:li:organization:5515715", "name": "Northwind Kitchens"}]},
                                  expires_at=utcnow() + timedelta(days=60), scope="w_member_social")
-    return fake_platforms, workspace, owner_of(workspace), connection
+    studio.connections.append(connection)
+    return studio
 
 
 def test_a_text_post_as_the_member(member):
-    fake, workspace, owner, connection = member
-    post = service.create_post(workspace, owner, "Hiring a sous-chef", {}, [connection], [], "now")
+    fake, workspace, owner, connection = member.fake, member.workspace, member.owner, member.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Hiring a sous-chef")
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "published" and delivery.platform_post_id.startswith("urn:li:share:")
@@ -34,9 +36,9 @@ def test_a_text_post_as_the_member(member):
 
 
 def test_a_video_goes_up_in_linkedins_parts_and_waits_until_available(member):
-    fake, workspace, owner, connection = member
+    fake, workspace, owner, connection = member.fake, member.workspace, member.owner, member.connection
     asset = make_stored_asset(workspace, "video", 9 * 1024 * 1024)
-    post = service.create_post(workspace, owner, "Kitchen tour", {}, [connection], [asset], "now")
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Kitchen tour", media=[asset])
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "published"
@@ -47,9 +49,9 @@ def test_a_video_goes_up_in_linkedins_parts_and_waits_until_available(member):
 
 
 def test_an_image_post(member):
-    fake, workspace, owner, connection = member
+    fake, workspace, owner, connection = member.fake, member.workspace, member.owner, member.connection
     asset = make_stored_asset(workspace, "image", 20_000)
-    post = service.create_post(workspace, owner, "Plating", {}, [connection], [asset], "now")
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Plating", media=[asset])
     engine.run_once()
     assert post.deliveries[0].status == "published"
     [upload] = fake.linkedin_uploads.values()
@@ -57,8 +59,8 @@ def test_an_image_post(member):
 
 
 def test_an_expired_token_fails_with_reconnect_since_linkedin_cannot_refresh(member):
-    fake, workspace, owner, connection = member
-    post = service.create_post(workspace, owner, "Too late", {}, [connection], [], "now")
+    fake, workspace, owner, connection = member.fake, member.workspace, member.owner, member.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Too late")
     fake.tokens.pop(connection.access_token)
     engine.run_once()
     [delivery] = post.deliveries
@@ -66,9 +68,9 @@ def test_an_expired_token_fails_with_reconnect_since_linkedin_cannot_refresh(mem
 
 
 def test_a_post_as_an_organisation_page_the_member_administers(member):
-    fake, workspace, owner, connection = member
-    post = service.create_post(workspace, owner, "We are hiring", {}, [connection], [], "now",
-                               options={str(connection.id): {"author": "urn:li:organization:5515715"}})
+    fake, workspace, owner, connection = member.fake, member.workspace, member.owner, member.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="We are hiring",
+                     options={str(connection.id): {"author": "urn:li:organization:5515715"}})
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "published"
@@ -76,9 +78,9 @@ def test_a_post_as_an_organisation_page_the_member_administers(member):
 
 
 def test_an_author_the_connection_does_not_hold_fails_without_calling_linkedin(member):
-    fake, workspace, owner, connection = member
-    post = service.create_post(workspace, owner, "Not ours", {}, [connection], [], "now",
-                               options={str(connection.id): {"author": "urn:li:organization:1"}})
+    fake, workspace, owner, connection = member.fake, member.workspace, member.owner, member.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Not ours",
+                     options={str(connection.id): {"author": "urn:li:organization:1"}})
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "failed" and "cannot post as that author" in delivery.last_error
@@ -86,7 +88,7 @@ def test_an_author_the_connection_does_not_hold_fails_without_calling_linkedin(m
 
 
 def test_connecting_with_page_access_lists_the_pages_administered(member, app):
-    fake, workspace, owner, connection = member
+    connection = member.connection
     app.config["LINKEDIN_ORGANIZATION_PAGES"] = "1"
     from studio.platforms import get_platform
 
@@ -97,8 +99,8 @@ def test_connecting_with_page_access_lists_the_pages_administered(member, app):
 
 
 def test_rate_limits_wait_and_retry(member):
-    fake, workspace, owner, connection = member
-    post = service.create_post(workspace, owner, "Busy", {}, [connection], [], "now")
+    fake, workspace, owner, connection = member.fake, member.workspace, member.owner, member.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Busy")
     fake.fail("/linkedin-api/rest/posts", 429)
     engine.run_once()
     [delivery] = post.deliveries
@@ -108,8 +110,8 @@ def test_rate_limits_wait_and_retry(member):
 
 
 def test_a_validation_error_fails_with_linkedins_message(member):
-    fake, workspace, owner, connection = member
-    post = service.create_post(workspace, owner, "x" * 3100, {}, [connection], [], "now")
+    workspace, owner, connection = member.workspace, member.owner, member.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="x" * 3100)
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "failed" and "commentary is too long" in delivery.last_error and delivery.attempt_count == 1
@@ -118,8 +120,8 @@ def test_a_validation_error_fails_with_linkedins_message(member):
 def test_a_server_error_from_the_create_call_stops_unconfirmed_instead_of_posting_twice(member):
     """LinkedIn keeps no idempotency key and offers no look-up: after a 5xx the post may exist, so the
     engine never sends a second create; a person checks the account, then retries or cancels."""
-    fake, workspace, owner, connection = member
-    post = service.create_post(workspace, owner, "Again", {}, [connection], [], "now")
+    fake, workspace, owner, connection = member.fake, member.workspace, member.owner, member.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Again")
     fake.fail("/linkedin-api/rest/posts", 500)
     engine.run_until_idle()
     [delivery] = post.deliveries
@@ -129,8 +131,8 @@ def test_a_server_error_from_the_create_call_stops_unconfirmed_instead_of_postin
 
 
 def test_numbers_come_from_social_actions(member, app):
-    fake, workspace, owner, connection = member
-    post = service.create_post(workspace, owner, "Count", {}, [connection], [], "now")
+    workspace, owner, connection = member.workspace, member.owner, member.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Count")
     engine.run_once()
     assert metrics.sync_recent() == 1
     live = db.session.execute(db.select(PublishedPost)).scalar_one()

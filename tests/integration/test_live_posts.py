@@ -10,21 +10,18 @@ from sqlalchemy import event
 
 from studio.database import utcnow
 from studio.extensions import db
-from studio.publishing import engine, service
-from tests.factories import make_sandbox_connection, make_workspace, owner_of
+from studio.publishing import engine
+from tests.factories import make_post, make_sandbox_connection, make_studio, make_workspace, owner_of
 
 
 @pytest.fixture
 def bakery(app, live_server):
-    workspace = make_workspace(name="Harbor Bakery")
-    owner = owner_of(workspace)
-    connections = [make_sandbox_connection(workspace, "harbor_kitchen"), make_sandbox_connection(workspace, "harbor_street")]
-    return workspace, owner, connections, app.test_client().log_in_as(owner)
+    return make_studio(name="Harbor Bakery", sandbox_accounts=("harbor_kitchen", "harbor_street"))
 
 
 def scheduled_soon(workspace, owner, connections, message="Cinnamon buns at 8"):
     soon = (utcnow() + timedelta(minutes=2)).replace(tzinfo=None, second=0, microsecond=0)
-    return service.create_post(workspace, owner, message, {}, connections, [], "schedule", soon, "UTC")
+    return make_post(workspace=workspace, author=owner, connections=connections, message=message, scheduled_at=soon)
 
 
 def fall_due(post):
@@ -42,7 +39,7 @@ def poll_url(page, element_id):
 
 
 def test_the_post_page_polls_until_the_engine_has_published_it(bakery):
-    workspace, owner, connections, client = bakery
+    workspace, owner, connections, client = bakery.workspace, bakery.owner, bakery.connections, bakery.browser
     post = scheduled_soon(workspace, owner, connections)
     page = client.text(f"/w/{workspace.slug}/posts/{post.id}")
     assert ">Move</button>" in page and "Cancel the post" in page and "Save the text" in page
@@ -63,7 +60,7 @@ def test_the_post_page_polls_until_the_engine_has_published_it(bakery):
 
 
 def test_once_a_worker_claims_a_delivery_move_and_edit_go_and_cancel_covers_only_the_rest(bakery):
-    workspace, owner, connections, client = bakery
+    workspace, owner, connections, client = bakery.workspace, bakery.owner, bakery.connections, bakery.browser
     post = scheduled_soon(workspace, owner, connections)
     poll = poll_url(client.text(f"/w/{workspace.slug}/posts/{post.id}"), "poll-post")
     fall_due(post)
@@ -77,10 +74,10 @@ def test_once_a_worker_claims_a_delivery_move_and_edit_go_and_cancel_covers_only
 
 
 def test_a_draft_and_a_published_post_do_not_poll(bakery):
-    workspace, owner, connections, client = bakery
-    draft = service.create_post(workspace, owner, "Someday", {}, connections, [], "draft")
+    workspace, owner, connections, client = bakery.workspace, bakery.owner, bakery.connections, bakery.browser
+    draft = make_post(workspace=workspace, author=owner, connections=connections, message="Someday", status="draft")
     assert poll_url(client.text(f"/w/{workspace.slug}/posts/{draft.id}"), "poll-post") is None
-    published = service.create_post(workspace, owner, "Now", {}, connections[:1], [], "now")
+    published = make_post(workspace=workspace, author=owner, connections=connections[:1], message="Now")
     engine.run_until_idle()
     assert poll_url(client.text(f"/w/{workspace.slug}/posts/{published.id}"), "poll-post") is None
 
@@ -97,7 +94,7 @@ def queries_for(client, url):
 
 
 def test_a_poll_runs_the_same_number_of_queries_however_many_accounts_and_attempts(bakery, app):
-    workspace, owner, connections, client = bakery
+    workspace, owner, connections, client = bakery.workspace, bakery.owner, bakery.connections, bakery.browser
     for handle in ("harbor_cafe", "harbor_market", "harbor_pier"):
         connections.append(make_sandbox_connection(workspace, handle))
     small = scheduled_soon(workspace, owner, connections[:1], "One account")
@@ -114,7 +111,7 @@ def test_a_poll_runs_the_same_number_of_queries_however_many_accounts_and_attemp
 
 
 def test_the_posts_list_and_the_calendar_move_on_when_a_post_goes_out(bakery):
-    workspace, owner, connections, client = bakery
+    workspace, owner, connections, client = bakery.workspace, bakery.owner, bakery.connections, bakery.browser
     post = scheduled_soon(workspace, owner, connections)
     listing = client.text(f"/w/{workspace.slug}/posts")
     month = f"{post.scheduled_at:%Y-%m}"
@@ -138,7 +135,7 @@ def test_the_posts_list_and_the_calendar_move_on_when_a_post_goes_out(bakery):
 
 
 def test_a_stranger_cannot_poll_a_post(bakery, app):
-    workspace, owner, connections, client = bakery
+    workspace, owner, connections, client = bakery.workspace, bakery.owner, bakery.connections, bakery.browser
     post = scheduled_soon(workspace, owner, connections)
     stranger = app.test_client().log_in_as(owner_of(make_workspace(name="Elsewhere")))
     assert stranger.htmx_get(f"/w/{workspace.slug}/posts/{post.id}/live?seen=x").status_code == 404

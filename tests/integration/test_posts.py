@@ -11,25 +11,25 @@ from tests.factories import (
     add_member,
     make_asset,
     make_connection,
-    make_workspace,
-    owner_of,
+    make_post,
+    make_studio,
 )
 from tests.helpers import errors_next_to, frozen_at
 
 
 def setup(app, timezone="Europe/Berlin"):
-    workspace = make_workspace(name="Bakery")
-    owner = owner_of(workspace)
-    owner.timezone = timezone
+    studio = make_studio(name="Bakery")
+    studio.owner.timezone = timezone
     db.session.commit()
-    kitchen = make_connection(workspace, username="kitchen")
-    street = make_connection(workspace, username="street")
-    return workspace, owner, (kitchen, street), app.test_client().log_in_as(owner)
+    studio.connections += [make_connection(studio.workspace, username="kitchen"),
+                           make_connection(studio.workspace, username="street")]
+    return studio
 
 
 @frozen_at("2026-10-01 09:00")
 def test_compose_and_schedule_in_the_users_time_zone(app):
-    workspace, owner, (kitchen, street), client = setup(app)
+    studio = setup(app)
+    workspace, (kitchen, street), client = studio.workspace, studio.connections, studio.browser
     response = client.submit(f"/w/{workspace.slug}/posts/new", {
         "connections": [kitchen.id, street.id], "message": "Sourdough is out", f"override-{street.id}": "Sourdough on Main St",
         "when": "schedule", "date": "2026-10-26", "time": "09:00"})
@@ -48,7 +48,8 @@ def test_compose_and_schedule_in_the_users_time_zone(app):
 
 
 def test_compose_refuses_what_would_fail_and_keeps_what_was_typed(app):
-    workspace, owner, _, client = setup(app)
+    studio = setup(app)
+    workspace, client = studio.workspace, studio.browser
     x = make_connection(workspace, platform="x", username="bakery_x")
     response = client.submit(f"/w/{workspace.slug}/posts/new", {"message": "x" * 300, "when": "schedule"})
     html = response.get_data(as_text=True)
@@ -67,7 +68,8 @@ def test_links_count_as_23_characters_on_x(app):
 
 
 def test_live_preflight_answers_with_a_fragment(app):
-    workspace, owner, (kitchen, _), client = setup(app)
+    studio = setup(app)
+    workspace, (kitchen, _), client = studio.workspace, studio.connections, studio.browser
     response = client.submit(f"/w/{workspace.slug}/posts/preflight", {"connections": [kitchen.id], "message": "Hi"},
                              htmx=True)
     html = response.get_data(as_text=True)
@@ -77,9 +79,10 @@ def test_live_preflight_answers_with_a_fragment(app):
 
 @frozen_at("2026-11-30 09:00")
 def test_moving_a_post_with_a_stale_page_is_refused(app):
-    workspace, owner, (kitchen, _), client = setup(app)
-    post = service.create_post(workspace, owner, "Move me", {}, [kitchen], [], "schedule",
-                               datetime(2026, 12, 1, 10, 0), "Europe/Berlin")
+    studio = setup(app)
+    workspace, owner, (kitchen, _), client = studio.workspace, studio.owner, studio.connections, studio.browser
+    post = make_post(workspace=workspace, author=owner, connections=[kitchen], message="Move me",
+                     scheduled_at=datetime(2026, 12, 1, 10, 0), timezone="Europe/Berlin")
     stale = post.version
     client.submit(f"/w/{workspace.slug}/posts/{post.id}/reschedule", {"version": stale, "date": "2026-12-02", "time": "11:30"})
     db.session.expire_all()
@@ -93,9 +96,10 @@ def test_moving_a_post_with_a_stale_page_is_refused(app):
 
 @frozen_at("2026-11-30 09:00")
 def test_cancelling_a_scheduled_post(app):
-    workspace, owner, (kitchen, street), client = setup(app)
-    post = service.create_post(workspace, owner, "Never mind", {}, [kitchen, street], [], "schedule",
-                               datetime(2026, 12, 1, 10, 0), "UTC")
+    studio = setup(app)
+    workspace, owner, (kitchen, street), client = studio.workspace, studio.owner, studio.connections, studio.browser
+    post = make_post(workspace=workspace, author=owner, connections=[kitchen, street], message="Never mind",
+                     scheduled_at=datetime(2026, 12, 1, 10, 0))
     response = client.submit(f"/w/{workspace.slug}/posts/{post.id}/cancel", {"version": post.version}, follow_redirects=True)
     assert "Cancelled." in response.get_data(as_text=True)
     db.session.expire_all()
@@ -103,8 +107,9 @@ def test_cancelling_a_scheduled_post(app):
 
 
 def test_failed_deliveries_gather_under_needs_attention_with_retry(app):
-    workspace, owner, (kitchen, _), client = setup(app)
-    post = service.create_post(workspace, owner, "Oops", {}, [kitchen], [], "now")
+    studio = setup(app)
+    workspace, owner, (kitchen, _), client = studio.workspace, studio.owner, studio.connections, studio.browser
+    post = make_post(workspace=workspace, author=owner, connections=[kitchen], message="Oops")
     [delivery] = post.deliveries
     delivery.status, delivery.last_error = "failed", "Sandbox answered 500"
     db.session.commit()
@@ -116,7 +121,8 @@ def test_failed_deliveries_gather_under_needs_attention_with_retry(app):
 
 
 def test_a_viewer_reads_posts_but_cannot_compose(app):
-    workspace, owner, (kitchen, _), _ = setup(app)
+    studio = setup(app)
+    workspace = studio.workspace
     viewer = add_member(workspace, "viewer")
     client = app.test_client().log_in_as(viewer)
     assert client.get(f"/w/{workspace.slug}/posts").status_code == 200
@@ -124,18 +130,20 @@ def test_a_viewer_reads_posts_but_cannot_compose(app):
 
 
 def test_an_asset_in_a_scheduled_post_cannot_be_deleted(app):
-    workspace, owner, (kitchen, _), client = setup(app)
+    studio = setup(app)
+    workspace, owner, (kitchen, _), client = studio.workspace, studio.owner, studio.connections, studio.browser
     asset = make_asset(workspace, title="Croissant reel")
-    service.create_post(workspace, owner, "With video", {}, [kitchen], [asset], "schedule",
-                        datetime.now() + timedelta(days=1), "UTC")
+    make_post(workspace=workspace, author=owner, connections=[kitchen], message="With video", media=[asset],
+              scheduled_at=datetime.now() + timedelta(days=1))
     response = client.submit(f"/w/{workspace.slug}/library/{asset.id}/delete", follow_redirects=True)
     assert "is used by 1 scheduled post(s)" in response.get_data(as_text=True)
     assert db.session.get(type(asset), asset.id) is not None
 
 
 def test_the_status_page_shows_a_stalled_engine(app):
-    workspace, owner, (kitchen, _), client = setup(app)
-    post = service.create_post(workspace, owner, "Stuck", {}, [kitchen], [], "now")
+    studio = setup(app)
+    workspace, owner, (kitchen, _), client = studio.workspace, studio.owner, studio.connections, studio.browser
+    post = make_post(workspace=workspace, author=owner, connections=[kitchen], message="Stuck")
     post.deliveries[0].next_attempt_at -= timedelta(minutes=10)
     db.session.commit()
     page = client.text(f"/w/{workspace.slug}/publishing/status")
@@ -145,9 +153,10 @@ def test_the_status_page_shows_a_stalled_engine(app):
 
 @frozen_at("2026-11-30 09:00")
 def test_editing_the_text_then_duplicating(app):
-    workspace, owner, (kitchen, _), client = setup(app)
-    post = service.create_post(workspace, owner, "Frist draft", {}, [kitchen], [], "schedule",
-                               datetime(2026, 12, 1, 10, 0), "UTC")
+    studio = setup(app)
+    workspace, owner, (kitchen, _), client = studio.workspace, studio.owner, studio.connections, studio.browser
+    post = make_post(workspace=workspace, author=owner, connections=[kitchen], message="Frist draft",
+                     scheduled_at=datetime(2026, 12, 1, 10, 0))
     response = client.submit(f"/w/{workspace.slug}/posts/{post.id}/edit", {"version": post.version, "message": "First draft"})
     assert response.status_code == 303
     db.session.expire_all()
@@ -160,9 +169,12 @@ def test_editing_the_text_then_duplicating(app):
 
 @frozen_at("2026-11-30 09:00")
 def test_week_and_list_views_and_filters(app):
-    workspace, owner, (kitchen, street), client = setup(app, timezone="UTC")
-    service.create_post(workspace, owner, "Kitchen only", {}, [kitchen], [], "schedule", datetime(2026, 12, 2, 9, 0), "UTC")
-    service.create_post(workspace, owner, "Street only", {}, [street], [], "schedule", datetime(2026, 12, 3, 18, 0), "UTC")
+    studio = setup(app, timezone="UTC")
+    workspace, owner, (kitchen, street), client = studio.workspace, studio.owner, studio.connections, studio.browser
+    make_post(workspace=workspace, author=owner, connections=[kitchen], message="Kitchen only",
+              scheduled_at=datetime(2026, 12, 2, 9, 0))
+    make_post(workspace=workspace, author=owner, connections=[street], message="Street only",
+              scheduled_at=datetime(2026, 12, 3, 18, 0))
     week = client.text(f"/w/{workspace.slug}/calendar?view=week&week=2026-12-02")
     assert "Week of 30 November 2026" in week and "Kitchen only" in week and "Street only" in week
     filtered = client.get(f"/w/{workspace.slug}/calendar?view=week&week=2026-12-02&connection={street.id}",
@@ -175,9 +187,11 @@ def test_week_and_list_views_and_filters(app):
 def test_the_private_ical_feed_reads_back_with_a_real_parser(app):
     from icalendar import Calendar
 
-    workspace, owner, (kitchen, _), client = setup(app, timezone="UTC")
+    studio = setup(app, timezone="UTC")
+
+    workspace, owner, (kitchen, _), client = studio.workspace, studio.owner, studio.connections, studio.browser
     soon = datetime.utcnow().replace(microsecond=0) + timedelta(days=2)
-    service.create_post(workspace, owner, "Feed me", {}, [kitchen], [], "schedule", soon, "UTC")
+    make_post(workspace=workspace, author=owner, connections=[kitchen], message="Feed me", scheduled_at=soon)
     assert client.get(f"/w/{workspace.slug}/settings").status_code == 200
     client.submit(f"/w/{workspace.slug}/calendar/feed")
     db.session.refresh(workspace)
@@ -196,7 +210,8 @@ def test_the_private_ical_feed_reads_back_with_a_real_parser(app):
 @frozen_at("2026-03-01 09:00")
 def test_new_york_posts_keep_their_wall_clock_time_across_both_dst_changes(app):
     """9:00 in New York the days after the spring and autumn changes, on the calendar and in UTC."""
-    workspace, owner, (kitchen, _), client = setup(app, timezone="America/New_York")
+    studio = setup(app, timezone="America/New_York")
+    workspace, owner, (kitchen, _), client = studio.workspace, studio.owner, studio.connections, studio.browser
     for day, utc_hour in (("2026-03-09", 13), ("2026-11-02", 14)):
         local = datetime.strptime(f"{day} 09:00", "%Y-%m-%d %H:%M")
         post = service.create_post(workspace, owner, f"Coffee {day}", {}, [kitchen], [], "schedule", local,
@@ -208,7 +223,8 @@ def test_new_york_posts_keep_their_wall_clock_time_across_both_dst_changes(app):
 
 
 def test_a_time_that_has_passed_is_refused_beside_the_field_and_nothing_is_saved(app):
-    workspace, owner, (kitchen, _), client = setup(app, timezone="UTC")
+    studio = setup(app, timezone="UTC")
+    workspace, (kitchen, _), client = studio.workspace, studio.connections, studio.browser
     last_month = datetime.utcnow() - timedelta(days=30)
     response = client.submit(f"/w/{workspace.slug}/posts/new", {
         "connections": [kitchen.id], "message": "Too late", "when": "schedule",
@@ -220,9 +236,10 @@ def test_a_time_that_has_passed_is_refused_beside_the_field_and_nothing_is_saved
 
 
 def test_moving_a_post_into_the_past_is_refused_on_its_page_and_on_the_calendar(app):
-    workspace, owner, (kitchen, _), client = setup(app, timezone="UTC")
+    studio = setup(app, timezone="UTC")
+    workspace, owner, (kitchen, _), client = studio.workspace, studio.owner, studio.connections, studio.browser
     tomorrow = datetime.utcnow().replace(microsecond=0) + timedelta(days=1)
-    post = service.create_post(workspace, owner, "Stay put", {}, [kitchen], [], "schedule", tomorrow, "UTC")
+    post = make_post(workspace=workspace, author=owner, connections=[kitchen], message="Stay put", scheduled_at=tomorrow)
     yesterday = (tomorrow - timedelta(days=2)).strftime("%Y-%m-%d")
     on_its_page = client.submit(f"/w/{workspace.slug}/posts/{post.id}/reschedule",
                                 {"version": post.version, "date": yesterday, "time": "10:00"})

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from studio.extensions import db
 from studio.publishing import recurrence, service
 from studio.publishing.models import Post
-from tests.factories import make_connection, make_workspace, owner_of
+from tests.factories import make_connection, make_post, make_workspace, owner_of
 from tests.helpers import errors_next_to, frozen_at
 
 
@@ -71,8 +71,8 @@ def test_edit_all_future_and_stop(app):
     workspace = make_workspace()
     owner = owner_of(workspace)
     connection = make_connection(workspace)
-    first = service.create_post(workspace, owner, "Daily tip", {}, [connection], [], "schedule", datetime(2026, 12, 1, 8, 0),
-                                "UTC", repeat=("daily", [], "", date(2026, 12, 10), None))
+    first = make_post(workspace=workspace, author=owner, connections=[connection], message="Daily tip",
+                      scheduled_at=datetime(2026, 12, 1, 8, 0), repeat=("daily", [], "", date(2026, 12, 10), None))
     assert len(series_posts()) == 10
     one = series_posts()[3]
     service.update_post(one, one.version, "A special tip", {}, None, "UTC")
@@ -89,8 +89,8 @@ def test_occurrences_made_later_take_the_latest_text_and_a_series_is_never_exten
     workspace = make_workspace()
     owner = owner_of(workspace)
     connection = make_connection(workspace)
-    first = service.create_post(workspace, owner, "Old text", {}, [connection], [], "schedule", datetime(2026, 12, 1, 8, 0),
-                                "UTC", repeat=("daily", [], "", None, None))
+    first = make_post(workspace=workspace, author=owner, connections=[connection], message="Old text",
+                      scheduled_at=datetime(2026, 12, 1, 8, 0), repeat=("daily", [], "", None, None))
     made = len(series_posts())
     recurrence.update_future(first, "New text")
     first.status = "published"  # the first one went out with the old text

@@ -6,9 +6,9 @@ import pytest
 
 from studio.database import utcnow
 from studio.extensions import db
-from studio.publishing import engine, metrics, service
+from studio.publishing import engine, metrics
 from studio.publishing.models import PublishedPost
-from tests.factories import make_connection, make_stored_asset, make_workspace, owner_of
+from tests.factories import make_connection, make_post, make_stored_asset, make_studio
 from tests.helpers import publish_now
 
 MB = 1024 * 1024
@@ -17,15 +17,17 @@ MB = 1024 * 1024
 @pytest.fixture
 def creator(fake_platforms, app):
     app.config["TIKTOK_CHUNK_BYTES"] = 5 * MB
-    workspace = make_workspace(name="Cooks")
+    studio = make_studio(name="Cooks", fake=fake_platforms)
+    workspace = studio.workspace
     access, refresh = fake_platforms.issue("tiktok")
     connection = make_connection(workspace, "tiktok", account_id="723f24d7", username="mayacooks", access_token=access,
                                  refresh_token=refresh, expires_at=utcnow() + timedelta(hours=2), scope="video.publish")
-    return fake_platforms, workspace, owner_of(workspace), connection
+    studio.connections.append(connection)
+    return studio
 
 
 def test_a_video_is_posted_directly_in_ordered_chunks(creator):
-    fake, workspace, owner, connection = creator
+    fake, workspace, owner, connection = creator.fake, creator.workspace, creator.owner, creator.connection
     asset = make_stored_asset(workspace, "video", 12 * MB + 4321)
     delivery = publish_now(workspace, owner, connection, "Three-minute ramen #dinner", [asset],
                            privacy_level="PUBLIC_TO_EVERYONE")
@@ -45,7 +47,7 @@ def test_a_video_is_posted_directly_in_ordered_chunks(creator):
 
 
 def test_a_small_video_goes_whole_as_a_draft_to_the_creators_inbox(creator):
-    fake, workspace, owner, connection = creator
+    fake, workspace, owner, connection = creator.fake, creator.workspace, creator.owner, creator.connection
     asset = make_stored_asset(workspace, "video", 300_000)
     delivery = publish_now(workspace, owner, connection, "Finish me in the app", [asset], mode="draft")
     assert delivery.status == "published" and delivery.platform_url == ""
@@ -55,7 +57,7 @@ def test_a_small_video_goes_whole_as_a_draft_to_the_creators_inbox(creator):
 
 
 def test_a_privacy_level_the_creator_may_not_use_fails_with_a_reason(creator):
-    fake, workspace, owner, connection = creator
+    fake, workspace, owner, connection = creator.fake, creator.workspace, creator.owner, creator.connection
     asset = make_stored_asset(workspace, "video", 300_000)
     delivery = publish_now(workspace, owner, connection, "Followers only", [asset], privacy_level="FOLLOWER_OF_CREATOR")
     assert delivery.status == "failed" and "cannot post to “Followers”" in delivery.last_error
@@ -63,9 +65,9 @@ def test_a_privacy_level_the_creator_may_not_use_fails_with_a_reason(creator):
 
 
 def test_tiktoks_rate_limit_code_waits_and_retries(creator):
-    fake, workspace, owner, connection = creator
+    fake, workspace, owner, connection = creator.fake, creator.workspace, creator.owner, creator.connection
     asset = make_stored_asset(workspace, "video", 300_000)
-    post = service.create_post(workspace, owner, "Later", {}, [connection], [asset], "now")
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Later", media=[asset])
     fake.fail("/tiktok/v2/post/publish/video/init/", 429, body={
         "data": {}, "error": {"code": "rate_limit_exceeded", "message": "API rate limit was exceeded.", "log_id": "1"}})
     engine.run_once()
@@ -78,7 +80,7 @@ def test_tiktoks_rate_limit_code_waits_and_retries(creator):
 
 
 def test_an_invalid_token_is_refreshed_once_and_the_video_goes_out(creator):
-    fake, workspace, owner, connection = creator
+    fake, workspace, owner, connection = creator.fake, creator.workspace, creator.owner, creator.connection
     asset = make_stored_asset(workspace, "video", 300_000)
     fake.tokens.pop(connection.access_token)
     delivery = publish_now(workspace, owner, connection, "New token", [asset])
@@ -87,7 +89,7 @@ def test_an_invalid_token_is_refreshed_once_and_the_video_goes_out(creator):
 
 
 def test_a_validation_error_fails_at_once_with_tiktoks_message(creator):
-    fake, workspace, owner, connection = creator
+    workspace, owner, connection = creator.workspace, creator.owner, creator.connection
     asset = make_stored_asset(workspace, "video", 300_000)
     delivery = publish_now(workspace, owner, connection, "x" * 2300, [asset])
     assert delivery.status == "failed" and "longer than 2200 characters. (invalid_params)" in delivery.last_error
@@ -95,7 +97,7 @@ def test_a_validation_error_fails_at_once_with_tiktoks_message(creator):
 
 
 def test_a_server_error_is_retried(creator):
-    fake, workspace, owner, connection = creator
+    fake, workspace, owner, connection = creator.fake, creator.workspace, creator.owner, creator.connection
     asset = make_stored_asset(workspace, "video", 300_000)
     fake.fail("/tiktok/v2/post/publish/creator_info/query/", 503)
     delivery = publish_now(workspace, owner, connection, "Again", [asset])
@@ -104,9 +106,9 @@ def test_a_server_error_is_retried(creator):
 
 
 def test_after_a_timeout_the_publish_in_flight_is_asked_about_not_repeated(creator):
-    fake, workspace, owner, connection = creator
+    fake, workspace, owner, connection = creator.fake, creator.workspace, creator.owner, creator.connection
     asset = make_stored_asset(workspace, "video", 300_000)
-    post = service.create_post(workspace, owner, "Did it go?", {}, [connection], [asset], "now")
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Did it go?", media=[asset])
     fake.fail("/tiktok/v2/post/publish/status/fetch/", 504, times=40)  # TikTok stops answering mid-way
     engine.run_once()
     [delivery] = post.deliveries
@@ -121,7 +123,7 @@ def test_after_a_timeout_the_publish_in_flight_is_asked_about_not_repeated(creat
 
 
 def test_numbers_come_from_the_video_query(creator, app):
-    fake, workspace, owner, connection = creator
+    workspace, owner, connection = creator.workspace, creator.owner, creator.connection
     asset = make_stored_asset(workspace, "video", 300_000)
     delivery = publish_now(workspace, owner, connection, "Count me", [asset], privacy_level="PUBLIC_TO_EVERYONE")
     assert metrics.sync_recent() == 1

@@ -6,30 +6,32 @@ import pytest
 
 from studio.database import utcnow
 from studio.extensions import db
-from studio.publishing import engine, metrics, service
+from studio.publishing import engine, metrics
 from studio.publishing.models import PublishedPost
 from tests.factories import (
     make_asset,
     make_connection,
+    make_post,
     make_stored_asset,
-    make_workspace,
-    owner_of,
+    make_studio,
 )
 
 
 @pytest.fixture
 def x_account(fake_platforms):
-    workspace = make_workspace(name="Tweeters")
+    studio = make_studio(name="Tweeters", fake=fake_platforms)
+    workspace = studio.workspace
     access, refresh = fake_platforms.issue("x")
     connection = make_connection(workspace, "x", account_id="2244994945", username="northwind", access_token=access,
                                  refresh_token=refresh, expires_at=utcnow() + timedelta(hours=2), scope="tweet.write")
-    return fake_platforms, workspace, owner_of(workspace), connection
+    studio.connections.append(connection)
+    return studio
 
 
 def test_a_video_post_uploads_in_ordered_segments_waits_for_processing_then_posts(x_account):
-    fake, workspace, owner, connection = x_account
+    fake, workspace, owner, connection = x_account.fake, x_account.workspace, x_account.owner, x_account.connection
     asset = make_stored_asset(workspace, "video", 9 * 1024 * 1024 + 256 * 4)  # three segments: 4 MB, 4 MB, the rest
-    post = service.create_post(workspace, owner, "New reel is up", {}, [connection], [asset], "now")
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="New reel is up", media=[asset])
     assert engine.run_once() == 1
     [delivery] = post.deliveries
     assert delivery.status == "published" and delivery.platform_url == f"https://x.com/i/web/status/{delivery.platform_post_id}"
@@ -42,8 +44,8 @@ def test_a_video_post_uploads_in_ordered_segments_waits_for_processing_then_post
 
 
 def test_rate_limits_wait_and_retry(x_account):
-    fake, workspace, owner, connection = x_account
-    post = service.create_post(workspace, owner, "Busy day", {}, [connection], [], "now")
+    fake, workspace, owner, connection = x_account.fake, x_account.workspace, x_account.owner, x_account.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Busy day")
     fake.fail("/x-api/2/tweets", 429)
     engine.run_once()
     [delivery] = post.deliveries
@@ -53,8 +55,8 @@ def test_rate_limits_wait_and_retry(x_account):
 
 
 def test_an_expired_token_is_refreshed_once_and_the_post_goes_out(x_account):
-    fake, workspace, owner, connection = x_account
-    post = service.create_post(workspace, owner, "Fresh token please", {}, [connection], [], "now")
+    fake, workspace, owner, connection = x_account.fake, x_account.workspace, x_account.owner, x_account.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Fresh token please")
     fake.tokens.pop(connection.access_token)  # X no longer knows the access token
     engine.run_once()
     [delivery] = post.deliveries
@@ -63,8 +65,8 @@ def test_an_expired_token_is_refreshed_once_and_the_post_goes_out(x_account):
 
 
 def test_a_validation_error_fails_at_once_with_xs_message(x_account):
-    fake, workspace, owner, connection = x_account
-    post = service.create_post(workspace, owner, "x" * 300, {}, [connection], [], "now")
+    workspace, owner, connection = x_account.workspace, x_account.owner, x_account.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="x" * 300)
     engine.run_once()
     [delivery] = post.deliveries
     assert delivery.status == "failed" and "Your Tweet text is too long." in delivery.last_error
@@ -74,8 +76,8 @@ def test_a_validation_error_fails_at_once_with_xs_message(x_account):
 def test_a_server_error_from_the_create_call_stops_unconfirmed_instead_of_posting_twice(x_account):
     """X keeps no idempotency key and offers no look-up: after a 5xx the post may exist, so the
     engine never sends a second create; a person checks the account, then retries or cancels."""
-    fake, workspace, owner, connection = x_account
-    post = service.create_post(workspace, owner, "Second time lucky", {}, [connection], [], "now")
+    fake, workspace, owner, connection = x_account.fake, x_account.workspace, x_account.owner, x_account.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Second time lucky")
     fake.fail("/x-api/2/tweets", 503)
     engine.run_until_idle()
     [delivery] = post.deliveries
@@ -85,8 +87,8 @@ def test_a_server_error_from_the_create_call_stops_unconfirmed_instead_of_postin
 
 
 def test_numbers_come_back_and_show_on_the_posts_page(x_account, app):
-    fake, workspace, owner, connection = x_account
-    post = service.create_post(workspace, owner, "Count me", {}, [connection], [], "now")
+    workspace, owner, connection = x_account.workspace, x_account.owner, x_account.connection
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Count me")
     engine.run_once()
     assert metrics.sync_recent() == 1
     live = db.session.execute(db.select(PublishedPost)).scalar_one()
@@ -96,7 +98,7 @@ def test_numbers_come_back_and_show_on_the_posts_page(x_account, app):
 
 
 def test_the_composer_refuses_a_fifth_image_on_x(x_account, app):
-    fake, workspace, owner, connection = x_account
+    workspace, owner, connection = x_account.workspace, x_account.owner, x_account.connection
     images = [make_asset(workspace, kind="image") for _ in range(5)]
     client = app.test_client().log_in_as(owner)
     response = client.submit(f"/w/{workspace.slug}/posts/new", {
@@ -107,14 +109,14 @@ def test_the_composer_refuses_a_fifth_image_on_x(x_account, app):
 def test_an_exhausted_rate_window_holds_the_next_post_until_it_resets(x_account):
     import time
 
-    fake, workspace, owner, connection = x_account
+    fake, workspace, owner, connection = x_account.fake, x_account.workspace, x_account.owner, x_account.connection
     reset = int(time.time()) + 600
     fake.load_headers["/x-api/2/tweets"] = {"x-rate-limit-limit": "100", "x-rate-limit-remaining": "0",
                                            "x-rate-limit-reset": str(reset)}
-    first = service.create_post(workspace, owner, "Last call in this window", {}, [connection], [], "now")
+    first = make_post(workspace=workspace, author=owner, connections=[connection], message="Last call in this window")
     engine.run_once()
     assert first.deliveries[0].status == "published"
-    second = service.create_post(workspace, owner, "Too soon", {}, [connection], [], "now")
+    second = make_post(workspace=workspace, author=owner, connections=[connection], message="Too soon")
     engine.run_once()
     [delivery] = second.deliveries
     assert delivery.status == "pending" and "rate limit for this account is used up" in delivery.last_error

@@ -7,9 +7,9 @@ import pytest
 
 from studio.database import utcnow
 from studio.extensions import db
-from studio.publishing import engine, metrics, quota, service
+from studio.publishing import engine, metrics, quota
 from studio.publishing.models import PublishedPost
-from tests.factories import make_connection, make_stored_asset, make_workspace, owner_of
+from tests.factories import make_connection, make_post, make_stored_asset, make_studio
 from tests.helpers import publish_now
 
 KIB = 256 * 1024  # one upload unit
@@ -18,12 +18,14 @@ KIB = 256 * 1024  # one upload unit
 @pytest.fixture
 def channel(fake_platforms, app):
     app.config["YOUTUBE_CHUNK_BYTES"] = 4 * KIB
-    workspace = make_workspace(name="Kitchen channel")
+    studio = make_studio(name="Kitchen channel", fake=fake_platforms)
+    workspace = studio.workspace
     access, refresh = fake_platforms.issue("youtube")
     connection = make_connection(workspace, "youtube", account_id="UC_x5XG1OV2P6uZZ5FSM9Ttw", username="@northwindkitchen",
                                  access_token=access, refresh_token=refresh, expires_at=utcnow() + timedelta(hours=1),
                                  scope="https://www.googleapis.com/auth/youtube.upload")
-    return fake_platforms, workspace, owner_of(workspace), connection
+    studio.connections.append(connection)
+    return studio
 
 
 def units_spent_today():
@@ -32,7 +34,7 @@ def units_spent_today():
 
 
 def test_a_video_uploads_in_256_kib_multiples_with_its_title_privacy_and_tags(channel):
-    fake, workspace, owner, connection = channel
+    fake, workspace, owner, connection = channel.fake, channel.workspace, channel.owner, channel.connection
     asset = make_stored_asset(workspace, "video", 10 * KIB + 1000)
     delivery = publish_now(workspace, owner, connection, "Knife skills, part 1\nHow we dice onions fast.", [asset],
                            title="Knife skills 101", privacy="unlisted", made_for_kids=False, tags="knife, #cooking")
@@ -50,7 +52,7 @@ def test_a_video_uploads_in_256_kib_multiples_with_its_title_privacy_and_tags(ch
 
 
 def test_a_connection_broken_mid_file_resumes_from_the_byte_the_session_reports(channel):
-    fake, workspace, owner, connection = channel
+    fake, workspace, owner, connection = channel.fake, channel.workspace, channel.owner, channel.connection
     asset = make_stored_asset(workspace, "video", 10 * KIB + 1000)
     fake.youtube_breaks.append(5 * KIB + 100)  # the line drops 1 KIB and 100 bytes into the second chunk
     delivery = publish_now(workspace, owner, connection, "Stock from scraps", [asset])
@@ -64,9 +66,9 @@ def test_a_connection_broken_mid_file_resumes_from_the_byte_the_session_reports(
 
 
 def test_an_upload_that_keeps_breaking_resumes_the_same_session_on_the_next_attempt(channel):
-    fake, workspace, owner, connection = channel
+    fake, workspace, owner, connection = channel.fake, channel.workspace, channel.owner, channel.connection
     asset = make_stored_asset(workspace, "video", 10 * KIB + 1000)
-    post = service.create_post(workspace, owner, "Patience", {}, [connection], [asset], "now")
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Patience", media=[asset])
     fake.youtube_breaks.extend([5 * KIB] * 7)  # more breaks than one attempt will sit through
     engine.run_once()
     [delivery] = post.deliveries
@@ -82,9 +84,9 @@ def test_an_upload_that_keeps_breaking_resumes_the_same_session_on_the_next_atte
 
 
 def test_quota_exceeded_waits_and_retries(channel):
-    fake, workspace, owner, connection = channel
+    fake, workspace, owner, connection = channel.fake, channel.workspace, channel.owner, channel.connection
     asset = make_stored_asset(workspace, "video", 2 * KIB)
-    post = service.create_post(workspace, owner, "Tomorrow then", {}, [connection], [asset], "now")
+    post = make_post(workspace=workspace, author=owner, connections=[connection], message="Tomorrow then", media=[asset])
     fake.fail("/google-api/upload/youtube/v3/videos", 403, body={"error": {
         "code": 403, "message": "The request cannot be completed because you have exceeded your quota.",
         "errors": [{"reason": "quotaExceeded", "domain": "youtube.quota"}]}})
@@ -95,7 +97,7 @@ def test_quota_exceeded_waits_and_retries(channel):
 
 
 def test_an_expired_token_is_refreshed_once(channel):
-    fake, workspace, owner, connection = channel
+    fake, workspace, owner, connection = channel.fake, channel.workspace, channel.owner, channel.connection
     asset = make_stored_asset(workspace, "video", 2 * KIB)
     fake.tokens.pop(connection.access_token)
     delivery = publish_now(workspace, owner, connection, "Fresh", [asset])
@@ -103,7 +105,7 @@ def test_an_expired_token_is_refreshed_once(channel):
 
 
 def test_invalid_metadata_fails_with_youtubes_message(channel):
-    fake, workspace, owner, connection = channel
+    fake, workspace, owner, connection = channel.fake, channel.workspace, channel.owner, channel.connection
     asset = make_stored_asset(workspace, "video", 2 * KIB)
     delivery = publish_now(workspace, owner, connection, "Title?", [asset], privacy="scheduled")
     assert delivery.status == "published", "an unknown privacy falls back to public"
@@ -115,7 +117,7 @@ def test_invalid_metadata_fails_with_youtubes_message(channel):
 
 
 def test_server_errors_are_retried(channel):
-    fake, workspace, owner, connection = channel
+    fake, workspace, owner, connection = channel.fake, channel.workspace, channel.owner, channel.connection
     asset = make_stored_asset(workspace, "video", 2 * KIB)
     fake.fail("/google-api/upload/youtube/v3/videos", 503)
     delivery = publish_now(workspace, owner, connection, "Again", [asset])
@@ -123,7 +125,7 @@ def test_server_errors_are_retried(channel):
 
 
 def test_numbers_come_from_videos_list(channel, app):
-    fake, workspace, owner, connection = channel
+    workspace, owner, connection = channel.workspace, channel.owner, channel.connection
     delivery = publish_now(workspace, owner, connection, "Count", [make_stored_asset(workspace, "video", 2 * KIB)])
     assert metrics.sync_recent() == 1
     live = db.session.execute(db.select(PublishedPost)).scalar_one()
