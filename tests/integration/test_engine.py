@@ -18,7 +18,7 @@ from studio.publishing import engine, service
 from studio.publishing.models import Delivery, PublishAttempt, PublishedPost
 from studio.sandbox.models import SandboxPost
 from studio.sandbox.service import set_faults
-from tests.factories import make_sandbox_connection, make_workspace, owner_of
+from tests.factories import make_post, make_studio
 from tests.helpers import frozen_at
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,14 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def studio(app, live_server):
     app.config.update(PUBLISH_BACKOFF_SECONDS=0, PUBLISH_LOOKUP_DELAY_SECONDS=0, PUBLISH_TIMEOUT_SECONDS=5)
-    workspace = make_workspace(name="Engine Room")
-    owner = owner_of(workspace)
-    connections = [make_sandbox_connection(workspace, "kitchen_cam"), make_sandbox_connection(workspace, "street_cam")]
-    return workspace, owner, connections
-
-
-def due_post(workspace, owner, connections, message="Fresh bread at 7", overrides=None, when="now"):
-    return service.create_post(workspace, owner, message, overrides or {}, connections, [], when)
+    return make_studio(name="Engine Room", sandbox_accounts=("kitchen_cam", "street_cam"))
 
 
 def count(model, *where):
@@ -62,8 +55,9 @@ def assert_exactly_once():
 
 
 def test_a_post_goes_out_to_two_accounts_with_an_override(studio):
-    workspace, owner, (kitchen, street) = studio
-    post = due_post(workspace, owner, [kitchen, street], overrides={str(street.id): "Bread on Main St"})
+    workspace, owner, (kitchen, street) = studio.workspace, studio.owner, studio.connections
+    post = make_post(workspace=workspace, author=owner, connections=[kitchen, street],
+                     overrides={str(street.id): "Bread on Main St"})
     assert engine.run_once() == 2
     db.session.expire_all()
     assert post.status == "published"
@@ -77,16 +71,16 @@ def test_a_post_goes_out_to_two_accounts_with_an_override(studio):
 
 
 def test_nothing_publishes_before_its_time(studio):
-    workspace, owner, connections = studio
-    post = service.create_post(workspace, owner, "Later", {}, connections, [], "schedule",
-                               datetime.now() + timedelta(days=1), "UTC")
+    workspace, owner, connections = studio.workspace, studio.owner, studio.connections
+    post = make_post(workspace=workspace, author=owner, connections=connections, message="Later",
+                     scheduled_at=datetime.now() + timedelta(days=1))
     assert engine.run_once() == 0
     assert post.status == "scheduled" and count(SandboxPost) == 0
 
 
 def test_with_errors_and_rate_limits_every_delivery_ends_final_and_logged(studio):
-    workspace, owner, connections = studio
-    posts = [due_post(workspace, owner, connections, f"Post {n}") for n in range(10)]
+    workspace, owner, connections = studio.workspace, studio.owner, studio.connections
+    posts = [make_post(workspace=workspace, author=owner, connections=connections, message=f"Post {n}") for n in range(10)]
     set_faults(error_rate=0.3, rate_limit_rate=0.2, retry_after_seconds=0, latency_ms=0)
     settle()
     set_faults(0, 0, 30, 0)
@@ -103,8 +97,8 @@ def test_with_errors_and_rate_limits_every_delivery_ends_final_and_logged(studio
 
 
 def test_a_timeout_is_looked_up_instead_of_retried_blindly(studio, app):
-    workspace, owner, (kitchen, _) = studio
-    post = due_post(workspace, owner, [kitchen])
+    workspace, owner, (kitchen, _) = studio.workspace, studio.owner, studio.connections
+    post = make_post(workspace=workspace, author=owner, connections=[kitchen])
     app.config["PUBLISH_TIMEOUT_SECONDS"] = 1
     set_faults(error_rate=0, rate_limit_rate=0, retry_after_seconds=0, latency_ms=1500)
     engine.run_once()
@@ -122,8 +116,8 @@ def test_a_timeout_is_looked_up_instead_of_retried_blindly(studio, app):
 def test_revoked_tokens_stop_at_failed_and_the_account_asks_for_reconnecting(studio, outbox):
     from studio.sandbox.service import revoke_all_tokens
 
-    workspace, owner, (kitchen, _) = studio
-    post = due_post(workspace, owner, [kitchen])
+    workspace, owner, (kitchen, _) = studio.workspace, studio.owner, studio.connections
+    post = make_post(workspace=workspace, author=owner, connections=[kitchen])
     revoke_all_tokens()
     engine.run_once()
     [delivery] = post.deliveries
@@ -136,8 +130,8 @@ def test_revoked_tokens_stop_at_failed_and_the_account_asks_for_reconnecting(stu
 
 def test_an_expired_lease_is_recovered_without_a_second_post(studio):
     """A worker published and died before recording it: the next worker finds the post."""
-    workspace, owner, (kitchen, _) = studio
-    post = due_post(workspace, owner, [kitchen])
+    workspace, owner, (kitchen, _) = studio.workspace, studio.owner, studio.connections
+    post = make_post(workspace=workspace, author=owner, connections=[kitchen])
     [delivery] = post.deliveries
     assert engine.claim("dead-worker", 10) == [delivery.id]
     from studio.platforms import get_platform
@@ -152,9 +146,9 @@ def test_an_expired_lease_is_recovered_without_a_second_post(studio):
 
 
 def test_two_workers_at_once_never_publish_a_delivery_twice(studio, app):
-    workspace, owner, connections = studio
+    workspace, owner, connections = studio.workspace, studio.owner, studio.connections
     for n in range(20):
-        due_post(workspace, owner, connections, f"Crowd {n}")
+        make_post(workspace=workspace, author=owner, connections=connections, message=f"Crowd {n}")
 
     def work(name):
         with app.app_context():
@@ -173,9 +167,9 @@ def test_two_workers_at_once_never_publish_a_delivery_twice(studio, app):
 
 
 def test_a_worker_killed_mid_run_loses_and_doubles_nothing(studio, app):
-    workspace, owner, connections = studio
+    workspace, owner, connections = studio.workspace, studio.owner, studio.connections
     for n in range(30):
-        due_post(workspace, owner, connections, f"Batch {n}")
+        make_post(workspace=workspace, author=owner, connections=connections, message=f"Batch {n}")
     set_faults(error_rate=0, rate_limit_rate=0, retry_after_seconds=0, latency_ms=60)
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "STUDIO_INSTANCE_PATH": app.instance_path,
            "SECRET_KEY": app.config["SECRET_KEY"], "SANDBOX_BASE_URL": app.config["SANDBOX_BASE_URL"],
@@ -198,9 +192,9 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(studio, app):
 
 
 def test_editing_or_cancelling_races_are_refused_plainly(studio):
-    workspace, owner, connections = studio
-    post = service.create_post(workspace, owner, "Original", {}, connections, [], "schedule",
-                               datetime.now() + timedelta(hours=2), "UTC")
+    workspace, owner, connections = studio.workspace, studio.owner, studio.connections
+    post = make_post(workspace=workspace, author=owner, connections=connections, message="Original",
+                     scheduled_at=datetime.now() + timedelta(hours=2))
     version = post.version
     service.update_post(post, version, "First edit", {}, None, "UTC")
     with pytest.raises(service.PostError, match="changed since you opened it"):
@@ -223,21 +217,21 @@ def test_editing_or_cancelling_races_are_refused_plainly(studio):
 
 @frozen_at("2026-03-01 09:00")
 def test_a_post_at_nine_in_berlin_after_a_dst_change_publishes_at_nine_berlin_time(studio):
-    workspace, owner, connections = studio
+    workspace, owner, connections = studio.workspace, studio.owner, studio.connections
     days = (("2026-10-26", 8), ("2026-03-30", 7))  # the days after autumn and spring changes
-    for (day, utc_hour), account in zip(days, connections):  # one account each: each claim stays in flight
+    for (day, utc_hour), account in zip(days, connections, strict=True):  # one account each: each claim stays in flight
         local = datetime.strptime(f"{day} 09:00", "%Y-%m-%d %H:%M")
-        post = service.create_post(workspace, owner, f"Guten Morgen {day}", {}, [account], [], "schedule",
-                                   local, "Europe/Berlin")
+        post = make_post(workspace=workspace, author=owner, connections=[account], message=f"Guten Morgen {day}",
+                         scheduled_at=local, timezone="Europe/Berlin")
         assert post.scheduled_at.hour == utc_hour and service.local_time(post.scheduled_at, "Europe/Berlin").hour == 9
         assert engine.claim("early", 10, now=post.scheduled_at - timedelta(seconds=1)) == []
         assert engine.claim("on-time", 10, now=post.scheduled_at) == [post.deliveries[0].id]
 
 
 def test_posts_that_fell_due_long_ago_wait_for_a_decision(studio):
-    workspace, owner, (kitchen, _) = studio
-    post = service.create_post(workspace, owner, "Old news", {}, [kitchen], [], "schedule",
-                               datetime.utcnow() - timedelta(hours=8), "UTC")
+    workspace, owner, (kitchen, _) = studio.workspace, studio.owner, studio.connections
+    post = make_post(workspace=workspace, author=owner, connections=[kitchen], message="Old news",
+                     scheduled_at=datetime.utcnow() - timedelta(hours=8))
     assert service.mark_missed() == 1
     [delivery] = post.deliveries
     assert delivery.status == "missed" and post.status == "missed"
@@ -253,9 +247,9 @@ def test_a_daily_quota_holds_deliveries_until_the_reset(studio, app):
 
     from studio.publishing import quota
 
-    workspace, owner, (kitchen, _) = studio
+    workspace, owner, (kitchen, _) = studio.workspace, studio.owner, studio.connections
     app.config.update(SANDBOX_DAILY_UNITS=3, SANDBOX_POST_UNITS=1)
-    posts = [due_post(workspace, owner, [kitchen], f"Quota {n}") for n in range(5)]
+    posts = [make_post(workspace=workspace, author=owner, connections=[kitchen], message=f"Quota {n}") for n in range(5)]
     engine.run_until_idle()
     statuses = sorted(p.deliveries[0].status for p in posts)
     assert statuses == ["pending", "pending", "published", "published", "published"]
@@ -272,8 +266,8 @@ def test_a_daily_quota_holds_deliveries_until_the_reset(studio, app):
 def test_a_worker_that_lost_its_lease_cannot_overwrite_the_result(studio):
     """Worker A is slow; its lease runs out; B recovers and publishes; A's late answer changes
     nothing, but what A did is still written down."""
-    workspace, owner, (kitchen, _) = studio
-    post = due_post(workspace, owner, [kitchen])
+    workspace, owner, (kitchen, _) = studio.workspace, studio.owner, studio.connections
+    post = make_post(workspace=workspace, author=owner, connections=[kitchen])
     [delivery] = post.deliveries
     assert engine.claim("slow-worker", 10) == [delivery.id]
     delivery.lease_expires_at = utcnow() - timedelta(seconds=1)
@@ -293,8 +287,8 @@ def test_a_worker_that_lost_its_lease_cannot_overwrite_the_result(studio):
 def test_an_unexpected_error_counts_as_a_try_and_is_retried(studio, monkeypatch):
     from studio.platforms.sandbox import Sandbox
 
-    workspace, owner, (kitchen, _) = studio
-    post = due_post(workspace, owner, [kitchen])
+    workspace, owner, (kitchen, _) = studio.workspace, studio.owner, studio.connections
+    post = make_post(workspace=workspace, author=owner, connections=[kitchen])
 
     def explode(*args, **kwargs):
         raise KeyError("id")
@@ -311,7 +305,7 @@ def test_an_unexpected_error_counts_as_a_try_and_is_retried(studio, monkeypatch)
 
 
 def test_long_overdue_posts_are_not_claimed_before_a_person_decides(studio):
-    workspace, owner, (kitchen, _) = studio
-    service.create_post(workspace, owner, "From before the outage", {}, [kitchen], [], "schedule",
-                        datetime.utcnow() - timedelta(hours=8), "UTC")
+    workspace, owner, (kitchen, _) = studio.workspace, studio.owner, studio.connections
+    make_post(workspace=workspace, author=owner, connections=[kitchen], message="From before the outage",
+              scheduled_at=datetime.utcnow() - timedelta(hours=8))
     assert engine.run_once() == 0 and count(SandboxPost) == 0

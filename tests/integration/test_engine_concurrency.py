@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from studio.extensions import db
-from studio.publishing import engine, service
+from studio.publishing import engine
 from studio.publishing.models import Delivery, PublishAttempt
 from studio.sandbox.models import SandboxPost
 from studio.sandbox.service import count_calls, reset_faults, set_faults
-from tests.factories import make_sandbox_connection, make_stored_asset, make_workspace, owner_of
+from tests.factories import make_post, make_sandbox_connection, make_stored_asset, make_studio
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,8 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def studio(app, live_server):
     app.config.update(PUBLISH_BACKOFF_SECONDS=0, PUBLISH_LOOKUP_DELAY_SECONDS=0, PUBLISH_TIMEOUT_SECONDS=5,
                       PUBLISH_CONCURRENCY=4)
-    workspace = make_workspace(name="Busy Morning")
-    yield workspace, owner_of(workspace)
+    yield make_studio(name="Busy Morning")
     reset_faults()
 
 
@@ -40,11 +39,11 @@ def overlap(first, second):
 
 
 def test_several_accounts_publish_at_once_but_one_account_one_at_a_time(app, studio):
-    workspace, owner = studio
+    workspace, owner = studio.workspace, studio.owner
     accounts = [make_sandbox_connection(workspace, f"cam_{n}") for n in range(3)]
     for account in accounts:
         for n in range(2):
-            service.create_post(workspace, owner, f"Post {n} for @{account.username}", {}, [account], [], "now")
+            make_post(workspace=workspace, author=owner, connections=[account], message=f"Post {n} for @{account.username}")
     set_faults(create_latency_ms=500)
     assert engine.run_until_idle() == 6
     deliveries = db.session.execute(select(Delivery)).scalars().all()
@@ -60,11 +59,12 @@ def test_several_accounts_publish_at_once_but_one_account_one_at_a_time(app, stu
 
 
 def test_sigterm_finishes_or_hands_back_what_the_worker_holds(app, studio):
-    workspace, owner = studio
+    workspace, owner = studio.workspace, studio.owner
     accounts = [make_sandbox_connection(workspace, f"cam_{n}") for n in range(4)]
     for account in accounts:
         images = [make_stored_asset(workspace, "image", 2048) for _ in range(3)]
-        service.create_post(workspace, owner, f"Three photos for @{account.username}", {}, [account], images, "now")
+        make_post(workspace=workspace, author=owner, connections=[account], message=f"Three photos for @{account.username}",
+                  media=images)
     set_faults(no_idempotency=True, media_latency_ms=400)
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "STUDIO_INSTANCE_PATH": app.instance_path,
            "SECRET_KEY": app.config["SECRET_KEY"], "SANDBOX_BASE_URL": app.config["SANDBOX_BASE_URL"],

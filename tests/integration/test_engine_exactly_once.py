@@ -10,19 +10,17 @@ from sqlalchemy import func, select
 
 from studio.database import utcnow
 from studio.extensions import db
-from studio.publishing import engine, service
+from studio.publishing import engine
 from studio.publishing.models import Delivery, PublishAttempt
 from studio.sandbox.models import SandboxPost
 from studio.sandbox.service import count_calls, reset_faults, set_faults
-from tests.factories import make_sandbox_connection, make_stored_asset, make_workspace, owner_of
+from tests.factories import make_post, make_stored_asset, make_studio
 
 
 @pytest.fixture
 def studio(app, live_server):
     app.config.update(PUBLISH_BACKOFF_SECONDS=0, PUBLISH_LOOKUP_DELAY_SECONDS=0, PUBLISH_TIMEOUT_SECONDS=5)
-    workspace = make_workspace(name="Exactly Once")
-    owner = owner_of(workspace)
-    yield workspace, owner, make_sandbox_connection(workspace, "kitchen_cam")
+    yield make_studio(name="Exactly Once", sandbox_accounts=("kitchen_cam",))
     reset_faults()
 
 
@@ -46,10 +44,11 @@ def test_an_upload_longer_than_the_lease_is_not_published_twice_by_a_second_work
     """Worker A uploads five images at 0.4 s a call (16 calls, ~6.5 s) under a 2 s lease while
     worker B looks for work every 0.2 s. A's lease is renewed as it works, so B never takes the
     delivery over; with no idempotency on the platform, a second create would be a second post."""
-    workspace, owner, account = studio
+    workspace, owner, account = studio.workspace, studio.owner, studio.connection
     app.config["PUBLISH_LEASE_SECONDS"] = 2
     images = [make_stored_asset(workspace, "image", 2048) for _ in range(5)]
-    post = service.create_post(workspace, owner, "Five photos from the market", {}, [account], images, "now")
+    post = make_post(workspace=workspace, author=owner, connections=[account], message="Five photos from the market",
+                     media=images)
     set_faults(no_idempotency=True, media_latency_ms=400, create_latency_ms=400)
     [claimed] = engine.claim("worker-a", 1)
     done = threading.Event()
@@ -71,8 +70,8 @@ def test_an_upload_longer_than_the_lease_is_not_published_twice_by_a_second_work
 def test_a_create_that_fails_after_the_post_was_made_is_looked_up_not_sent_again(app, studio, fault):
     """The sandbox stores the post, then answers 500 or drops the connection. The engine does not
     know whether the post exists, so it looks it up before anything else; it finds it."""
-    workspace, owner, account = studio
-    post = service.create_post(workspace, owner, "Did that go out?", {}, [account], [], "now")
+    workspace, owner, account = studio.workspace, studio.owner, studio.connection
+    post = make_post(workspace=workspace, author=owner, connections=[account], message="Did that go out?")
     set_faults(no_idempotency=True, **{fault: 1.0})
     assert engine.run_once() == 1
     [delivery] = post.deliveries
@@ -90,9 +89,9 @@ def test_a_create_that_fails_after_the_post_was_made_is_looked_up_not_sent_again
 def test_the_look_up_waits_until_the_platform_can_see_the_post(app, studio):
     """The sandbox's search lags 1 s behind its creates: a look-up right after the uncertain answer
     would find nothing and post again. The engine waits PUBLISH_LOOKUP_DELAY_SECONDS first."""
-    workspace, owner, account = studio
+    workspace, owner, account = studio.workspace, studio.owner, studio.connection
     app.config["PUBLISH_LOOKUP_DELAY_SECONDS"] = 2
-    post = service.create_post(workspace, owner, "Patience", {}, [account], [], "now")
+    post = make_post(workspace=workspace, author=owner, connections=[account], message="Patience")
     set_faults(no_idempotency=True, error_after_create_rate=1.0, lookup_lag_seconds=1)
     engine.run_once()
     set_faults(error_after_create_rate=0.0)
@@ -107,10 +106,10 @@ def test_the_look_up_waits_until_the_platform_can_see_the_post(app, studio):
 def test_an_attempt_that_lost_its_lease_stops_before_its_next_call_and_is_logged(app, studio):
     """Worker A is mid-upload when another worker takes the delivery over (its lease ran out while
     the database was away, say): A makes no further call, creates nothing, and writes its attempt."""
-    workspace, owner, account = studio
+    workspace, owner, account = studio.workspace, studio.owner, studio.connection
     app.config["PUBLISH_LEASE_SECONDS"] = 1.5
     images = [make_stored_asset(workspace, "image", 2048) for _ in range(3)]
-    post = service.create_post(workspace, owner, "Taken over", {}, [account], images, "now")
+    post = make_post(workspace=workspace, author=owner, connections=[account], message="Taken over", media=images)
     [delivery] = post.deliveries
     set_faults(media_latency_ms=300)
 
@@ -135,8 +134,8 @@ def test_an_attempt_that_lost_its_lease_stops_before_its_next_call_and_is_logged
 def test_a_stale_attempt_of_the_same_worker_cannot_act_on_a_delivery_claimed_again(app, studio):
     """Two claims by one worker process (same host, same PID) are told apart: after its lease ran
     out and the worker claimed the delivery again, the first attempt cannot renew or publish."""
-    workspace, owner, account = studio
-    post = service.create_post(workspace, owner, "Once", {}, [account], [], "now")
+    workspace, owner, account = studio.workspace, studio.owner, studio.connection
+    post = make_post(workspace=workspace, author=owner, connections=[account], message="Once")
     [delivery] = post.deliveries
     [stale] = engine.claim("host:1", 1)  # what a claim wrote before claims were told apart
     db.session.execute(db.update(Delivery).where(Delivery.id == stale).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
@@ -168,8 +167,8 @@ def test_an_error_after_the_create_went_out_is_looked_up_not_sent_again(app, stu
     from studio.platforms.errors import RetryableError
     from studio.platforms.sandbox import Sandbox
 
-    workspace, owner, account = studio
-    post = service.create_post(workspace, owner, "Made, then a hiccup", {}, [account], [], "now")
+    workspace, owner, account = studio.workspace, studio.owner, studio.connection
+    post = make_post(workspace=workspace, author=owner, connections=[account], message="Made, then a hiccup")
     made = Sandbox.publish
 
     def publish_then_fail(self, *args, **kwargs):
