@@ -6,17 +6,17 @@ from playwright.sync_api import expect
 
 from studio.database import utcnow
 from studio.extensions import db
-from studio.publishing import engine, service
+from studio.publishing import engine
 from tests.e2e.browser import log_in_through_the_form
-from tests.factories import make_sandbox_connection, make_workspace, owner_of
+from tests.factories import make_post, make_studio
 
 
 def test_the_post_page_shows_the_post_going_out_without_a_reload(live_server, page):
-    workspace = make_workspace(name="Harbor Bakery")
-    owner = owner_of(workspace)
-    connections = [make_sandbox_connection(workspace, "harbor_kitchen"), make_sandbox_connection(workspace, "harbor_street")]
+    studio = make_studio(name="Harbor Bakery", sandbox_accounts=("harbor_kitchen", "harbor_street"))
+    workspace, owner, connections = studio.workspace, studio.owner, studio.connections
     soon = (utcnow() + timedelta(minutes=2)).replace(tzinfo=None, second=0, microsecond=0)
-    post = service.create_post(workspace, owner, "Cinnamon buns at 8", {}, connections, [], "schedule", soon, "UTC")
+    post = make_post(workspace=workspace, author=owner, connections=connections, message="Cinnamon buns at 8",
+                     scheduled_at=soon)
 
     log_in_through_the_form(page, live_server, owner.email)
     expect(page.get_by_role("navigation", name="Workspace")).to_be_visible()
