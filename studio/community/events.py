@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 from icalendar import Event as CalendarEvent
-from sqlalchemy import Row, and_, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from studio.accounts.models import User, Workspace
@@ -95,12 +95,13 @@ def set_rsvp(event: Event, user: User, status: str, unless: str | None = None) -
     return True
 
 
-def attendees(event: Event) -> list[Row[tuple[str, str]]]:
+def attendees(event: Event) -> list[tuple[str, str]]:
     """(username, answer) of everyone going or maybe going."""
-    return list(db.session.execute(select(MemberProfile.username, EventRSVP.status).join(
+    rows = db.session.execute(select(MemberProfile.username, EventRSVP.status).join(
         MemberProfile, and_(MemberProfile.user_id == EventRSVP.user_id, MemberProfile.workspace_id == event.workspace_id),
         isouter=False).where(EventRSVP.event_id == event.id, EventRSVP.status != RsvpStatus.NOT_GOING)
-        .order_by(EventRSVP.status, MemberProfile.username)).all())
+        .order_by(EventRSVP.status, MemberProfile.username))
+    return [(username, status) for username, status in rows]
 
 
 def ical(event: Event, url: str) -> bytes:

@@ -3,7 +3,7 @@ each side, and the unread count the community menu shows."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Row, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -51,7 +51,7 @@ def send_dm(workspace: Workspace, sender: User, recipient: User, body: str) -> t
     return conversation, message
 
 
-def the_conversation(workspace: Workspace, user: User, other: User) -> Select[tuple[Conversation]]:
+def the_conversation(workspace: Workspace, user: User, other: User) -> Select[Conversation]:
     a, b = pair(user.id, other.id)
     return select(Conversation).where(Conversation.workspace_id == workspace.id, Conversation.user_a_id == a,
                                       Conversation.user_b_id == b)
@@ -83,17 +83,18 @@ def unread_by(user: User) -> ColumnElement[bool]:
     return and_(DirectMessage.sender_id != user.id, DirectMessage.created_at > read_at)
 
 
-def conversations(workspace: Workspace, user: User) -> list[Row[tuple[Conversation, User, int, str | None]]]:
+def conversations(workspace: Workspace, user: User) -> list[tuple[Conversation, User, int, str | None]]:
     """[(conversation, other user, unread count, their username)] newest first, in one query."""
     other = aliased(User)
     unread = (select(func.count()).select_from(DirectMessage).where(
         DirectMessage.conversation_id == Conversation.id, unread_by(user)).correlate(Conversation).scalar_subquery())
-    return list(db.session.execute(
+    rows = db.session.execute(
         select(Conversation, other, unread, MemberProfile.username)
         .join(other, other.id == case((Conversation.user_a_id == user.id, Conversation.user_b_id), else_=Conversation.user_a_id))
         .outerjoin(MemberProfile, and_(MemberProfile.user_id == other.id, MemberProfile.workspace_id == workspace.id))
         .where(of_member(workspace, user))
-        .order_by(Conversation.last_message_at.desc()).limit(100)).all())
+        .order_by(Conversation.last_message_at.desc()).limit(100))
+    return [(conversation, person, count, username) for conversation, person, count, username in rows]
 
 
 def unread_dm_count(workspace: Workspace, user: User, except_conversation_id: int | None = None) -> int:

@@ -65,8 +65,8 @@ def open_reports(workspace: Workspace) -> list[Report]:
 
 def resolve_report(report_row: Report, moderator: User, action: str) -> None:
     """"hide" hides what was reported (the reply, else the topic); "dismiss" leaves it be."""
-    if action == "hide":
-        item = report_row.reply or report_row.topic
+    item = report_row.reply or report_row.topic
+    if action == "hide" and item is not None:
         item.is_hidden, item.hidden_by_id = True, moderator.id
     report_row.status = "hidden" if action == "hide" else "dismissed"
     report_row.resolved_by_id = moderator.id

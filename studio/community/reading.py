@@ -3,7 +3,7 @@ a topic's thread as a tree, and bookmarks."""
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Row, and_, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -16,6 +16,7 @@ FEED_PAGE = 25
 UNREAD_WINDOW_DAYS = 7
 
 Cursor = tuple[bool, datetime, int]  # (among the pinned, last activity, topic id) of a feed page's last topic
+FeedRow = tuple[Topic, datetime | None, str | None]  # a topic, when this member last read it, its author's username
 
 
 def visible(model: type[Topic] | type[Reply], user: User, role: str) -> ColumnElement[bool]:
@@ -25,11 +26,10 @@ def visible(model: type[Topic] | type[Reply], user: User, role: str) -> ColumnEl
     return or_(model.is_hidden.is_(False), model.author_id == user.id)
 
 
-def feed(channel: Channel, user: User, role: str,
-         before: Cursor | None = None) -> tuple[list[Row[tuple[Topic, datetime | None, str | None]]], bool]:
+def feed(channel: Channel, user: User, role: str, before: Cursor | None = None) -> tuple[list[FeedRow], bool]:
     """A page of a channel's topics, pinned first, newest activity first, with each topic's author
     name and whether it is new to this member: one query whatever the channel holds. Returns the
-    page's (topic, read at, username) rows and whether more come after them."""
+    page's rows and whether more come after them."""
     read = aliased(TopicRead)
     query = (select(Topic, read.read_at, MemberProfile.username)
              .outerjoin(read, and_(read.topic_id == Topic.id, read.user_id == user.id))
@@ -43,8 +43,8 @@ def feed(channel: Channel, user: User, role: str,
             query = query.where(or_(Topic.is_pinned.is_(False), and_(Topic.is_pinned.is_(True), older)))
         else:
             query = query.where(Topic.is_pinned.is_(False), older)
-    rows = list(db.session.execute(query.order_by(Topic.is_pinned.desc(), Topic.last_activity_at.desc(), Topic.id.desc())
-                                   .limit(FEED_PAGE + 1)).all())
+    rows: list[FeedRow] = [(topic, read_at, username) for topic, read_at, username in db.session.execute(
+        query.order_by(Topic.is_pinned.desc(), Topic.last_activity_at.desc(), Topic.id.desc()).limit(FEED_PAGE + 1))]
     return rows[:FEED_PAGE], len(rows) > FEED_PAGE
 
 

@@ -3,7 +3,7 @@ or PostgreSQL's full-text search behind one function."""
 import re
 from typing import Any
 
-from sqlalchemy import func, literal, literal_column, select, text
+from sqlalchemy import ColumnElement, func, literal, literal_column, select, text
 from sqlalchemy.orm import joinedload
 
 from studio.accounts.models import User, Workspace
@@ -62,7 +62,7 @@ def sqlite_hits(workspace: Workspace, words: list[str], limit: int) -> list[tupl
 
 def postgresql_hits(workspace: Workspace, words: list[str], limit: int) -> list[tuple[str, int]]:
     # The same expressions as the GIN indexes (ix_fts_topics, ix_fts_replies), so they are used.
-    english = literal_column("'english'::regconfig")
+    english: ColumnElement[Any] = literal_column("'english'::regconfig")
     tsquery = func.plainto_tsquery(english, " ".join(words))
     topic_doc = func.to_tsvector(english, Topic.title.op("||")(literal_column("' '")).op("||")(Topic.body))
     reply_doc = func.to_tsvector(english, Reply.body)

@@ -349,6 +349,23 @@ def test_the_feed_loads_more_as_you_scroll(app, community):
     assert more.count('class="topic-row') == 5 and "Topic 29" in more and "revealed" not in more
 
 
+def test_a_click_on_older_topics_loads_the_whole_older_page(app, community):
+    """The link is boosted (htmx fetches a whole page to swap the body): it gets the page, with its
+    title and navigation, not the bare rows the scroll fetches."""
+    workspace, owner, general, alice, bob = community
+    for number in range(30):
+        topic = posting.create_topic(workspace, owner, "moderator", general, "TEXT", f"Topic {number:02d}", f"Body {number}")
+        topic.last_activity_at = utcnow() - timedelta(minutes=number)
+    db.session.commit()
+    client = app.test_client().log_in_as(alice)
+    cursor = re.search(r'before=([^"&]+)"', client.text(f"{base(workspace)}/ch/{general.slug}")).group(1)
+    older = client.htmx_get(f"{base(workspace)}/ch/{general.slug}?before={cursor}", **{"HX-Boosted": "true"})
+    html = older.get_data(as_text=True)
+    assert older.status_code == 200 and "<title>#General · Community · Studio</title>" in html
+    assert 'aria-label="Portal"' in html and 'aria-label="Community"' in html
+    assert html.count('class="topic-row') == 5 and "Topic 29" in html
+
+
 def test_new_members_get_stricter_limits_and_nobody_posts_the_same_text_twice(app, community):
     workspace, owner, general, alice, bob = community
     links = " ".join(f"https://example.com/{n}" for n in range(3))

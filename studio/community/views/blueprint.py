@@ -1,15 +1,14 @@
 """The community's blueprint: every view finds the community on g.space and the visitor's part in
 it on g.role ("moderator" or "member"); anyone else gets 404. The helpers here find a row of the
 community the way every view needs it."""
-from functools import wraps
-
-from flask import Blueprint, abort, flash, g
+from flask import Blueprint, abort, g
 from flask_login import current_user
 from sqlalchemy import select
 
 from studio.community import members, messages
 from studio.community.models import Channel, MemberProfile, Reply, Topic
 from studio.extensions import db
+from studio.security.access import can, enter_scope, scoped_get_or_404
 from studio.web import send_to_login
 
 bp = Blueprint("community", __name__, url_prefix="/community/<space>")
@@ -40,6 +39,7 @@ def require_member():
     else:
         g.portal_client = visitor.client
     g.space, g.role = visitor.workspace, visitor.role
+    enter_scope("workspace_id", visitor.workspace.id)
     g.profile = members.profile_for(visitor.workspace, current_user)
     return None
 
@@ -53,38 +53,29 @@ def community_helpers():
     return {"unread_dm_count": unread_dm_count}
 
 
-def moderators_only(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if g.role != "moderator":
-            abort(403)
-        return view(*args, **kwargs)
-    return wrapped
+def may_see(item: Topic | Reply) -> bool:
+    """Hidden posts stay visible to their author and to moderators."""
+    return not item.is_hidden or can("moderator") or item.author_id == current_user.id
 
 
-def in_space(model, object_id):
-    row = db.session.execute(select(model).where(model.id == object_id, model.workspace_id == g.space.id)).scalar_one_or_none()
-    if row is None:
-        abort(404)
-    return row
-
-
-def visible_topic(topic_id):
-    topic = in_space(Topic, topic_id)
-    if topic.is_hidden and g.role != "moderator" and topic.author_id != current_user.id:
+def visible_topic(topic_id: int) -> Topic:
+    """A topic of this community the visitor may see, else 404."""
+    topic = scoped_get_or_404(Topic, topic_id)
+    if not may_see(topic):
         abort(404)
     return topic
 
 
-def visible_reply(reply_id):
-    reply = in_space(Reply, reply_id)
-    if reply.is_hidden and g.role != "moderator" and reply.author_id != current_user.id:
+def visible_reply(reply_id: int) -> Reply:
+    """A reply of this community the visitor may see, in a topic they may see, else 404."""
+    reply = scoped_get_or_404(Reply, reply_id)
+    if not may_see(reply):
         abort(404)
     visible_topic(reply.topic_id)
     return reply
 
 
-def channel_by_slug(slug):
+def channel_by_slug(slug: str) -> Channel:
     channel = db.session.execute(select(Channel).where(Channel.workspace_id == g.space.id, Channel.slug == slug)).scalar_one_or_none()
     if channel is None:
         abort(404)
@@ -96,14 +87,3 @@ def member_by_username(username: str) -> MemberProfile:
     if person is None:
         abort(404)
     return person
-
-
-def refused(error, form=None):
-    """A rule said no: beside the field it is about, else at the top of the form, else as a message."""
-    field = getattr(form, error.field, None) if form is not None and error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error)]
-    elif form is not None:
-        form.form_errors = [*getattr(form, "form_errors", []), str(error)]
-    else:
-        flash(str(error), "error")

@@ -6,10 +6,10 @@ from flask_login import current_user
 
 from studio.community import events, members, posting, reading
 from studio.community.forms import TOPIC_LABELS, ChannelForm, TopicForm
-from studio.community.views.blueprint import bp, channel_by_slug, moderators_only, refused
+from studio.community.views.blueprint import bp, channel_by_slug
 from studio.extensions import db
-from studio.refusal import Refused
-from studio.web import go_to, page, partial
+from studio.security.access import requires_role
+from studio.web import go_to, page, partial, refusals_onto, wants_fragment
 
 
 @bp.get("/")
@@ -21,7 +21,7 @@ def home():
 
 
 @bp.post("/channels")
-@moderators_only
+@requires_role("moderator")
 def create_channel():
     form = ChannelForm()
     if form.validate_on_submit():
@@ -32,7 +32,7 @@ def create_channel():
 
 
 @bp.post("/ch/<slug>/archive")
-@moderators_only
+@requires_role("moderator")
 def archive_channel(slug):
     channel = channel_by_slug(slug)
     channel.is_archived = not channel.is_archived
@@ -63,7 +63,7 @@ def channel(slug):
     rows, more = reading.feed(item, current_user, g.role, before)
     context = dict(channel=item, rows=rows, more=more, next_cursor=cursor_of(rows[-1][0]) if rows else "",
                    labels=TOPIC_LABELS)
-    if before and request.headers.get("HX-Request"):
+    if before and wants_fragment():  # "Older topics" as it scrolls into view; a click on it loads the page
         return partial("community/_feed_rows.html", **context)
     return page("community/channel.html", **context)
 
@@ -73,17 +73,12 @@ def new_topic(slug):
     item = channel_by_slug(slug)
     form = TopicForm()
     if form.validate_on_submit():
-        try:
+        with refusals_onto(form):
             topic = posting.create_topic(g.space, current_user, g.role, item, form.type.data, form.title.data,
                                          form.body.data, request.files.getlist(form.files.name))
-        except Refused as error:
-            refused(error, form)
-        else:
             return go_to(url_for("community.topic", topic_id=topic.id))
     elif request.method == "GET":
-        try:
+        with refusals_onto(form):  # say so before anyone writes a post that cannot go here
             posting.check_may_post(item, g.role)
-        except Refused as error:
-            refused(error, form)
     status = 422 if request.method == "POST" else 200
     return page("community/new_topic.html", status=status, form=form, channel=item)

@@ -4,10 +4,9 @@ from flask_login import current_user
 
 from studio.community import members, reading, search
 from studio.community.forms import ProfileForm
-from studio.community.views.blueprint import bp, member_by_username, refused
+from studio.community.views.blueprint import bp, member_by_username
 from studio.notify import service as notify
-from studio.refusal import Refused
-from studio.web import go_to, page, safe_next_url, show_form
+from studio.web import go_to, page, refusals_onto, safe_next_url, show_form
 
 
 @bp.get("/u/<username>")
@@ -27,12 +26,9 @@ def edit_profile():
         form = ProfileForm()
     if form.validate_on_submit():
         links = [line.strip() for line in (form.links.data or "").splitlines() if line.strip()]
-        try:
+        with refusals_onto(form):
             members.update_profile(mine, form.username.data, form.bio.data or "", form.location.data or "", links,
                                    form.allow_dms.data, form.email_notifications.data)
-        except Refused as error:
-            refused(error, form)
-        else:
             flash("Profile saved.", "success")
             return go_to(url_for("community.profile", username=mine.username))
     return show_form("community/edit_profile.html", form)

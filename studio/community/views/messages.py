@@ -5,9 +5,8 @@ from flask_login import current_user
 
 from studio.community import messages
 from studio.community.forms import MessageForm
-from studio.community.views.blueprint import bp, member_by_username, refused
-from studio.refusal import Refused
-from studio.web import go_to, page, partial
+from studio.community.views.blueprint import bp, member_by_username
+from studio.web import go_to, page, partial, refusals_onto, show_form
 
 
 @bp.get("/messages", endpoint="messages")
@@ -44,16 +43,11 @@ def conversation(username):
     other = person.user
     form = MessageForm()
     if form.validate_on_submit():
-        try:
+        with refusals_onto(form):
             messages.send_dm(g.space, current_user, other, form.body.data)
-        except Refused as error:
-            refused(error, form)
-        else:
             return go_to(url_for("community.conversation", username=person.username))
     found = messages.conversation_between(g.space, current_user, other)
     items = messages.conversation_messages(found) if found else []
     if found:
         messages.mark_conversation_read(found, current_user)
-    status = 422 if form.errors else 200
-    return page("community/conversation.html", status=status, person=person, items=items, form=form,
-                conversation=found)
+    return show_form("community/conversation.html", form, person=person, items=items, conversation=found)

@@ -5,19 +5,9 @@ from flask_login import current_user
 from studio.community import moderation, posting
 from studio.community.forms import ReportForm
 from studio.community.models import Report
-from studio.community.views.blueprint import bp, in_space, moderators_only, visible_reply, visible_topic
-from studio.refusal import Refused
-from studio.web import go_to, page, show_form
-
-
-def moderate(action):
-    """Run a moderation action; a refusal is shown as a message. True when it was done."""
-    try:
-        action()
-    except Refused as error:
-        flash(str(error), "error")
-        return False
-    return True
+from studio.community.views.blueprint import bp, visible_reply, visible_topic
+from studio.security.access import can, requires_role, scoped_get_or_404
+from studio.web import go_to, page, refusals_onto, show_form
 
 
 @bp.post("/t/<int:topic_id>/hide")
@@ -36,15 +26,17 @@ def toggle_hidden(item, topic_id):
     """Hide a topic or reply, or show it again (authors and moderators; see moderation.set_hidden)."""
     if not posting.may_edit(item, current_user, g.role):
         abort(403)
-    moderate(lambda: moderation.set_hidden(item, current_user, g.role, not item.is_hidden))
+    with refusals_onto():
+        moderation.set_hidden(item, current_user, g.role, not item.is_hidden)
     return go_to(url_for("community.topic", topic_id=topic_id))
 
 
 @bp.post("/t/<int:topic_id>/pin")
-@moderators_only
+@requires_role("moderator")
 def pin(topic_id):
     item = visible_topic(topic_id)
-    moderate(lambda: moderation.set_pinned(item, g.role, not item.is_pinned))
+    with refusals_onto():
+        moderation.set_pinned(item, g.role, not item.is_pinned)
     return go_to(url_for("community.topic", topic_id=item.id))
 
 
@@ -52,9 +44,10 @@ def pin(topic_id):
 def helpful(reply_id):
     item = visible_reply(reply_id)
     topic = item.topic
-    if not (g.role == "moderator" or topic.author_id == current_user.id):
+    if not (can("moderator") or topic.author_id == current_user.id):
         abort(403)
-    if moderate(lambda: moderation.mark_helpful(g.space, topic, item, current_user, g.role)):
+    with refusals_onto():
+        moderation.mark_helpful(g.space, topic, item, current_user, g.role)
         flash("Marked as the helpful answer: the topic shows solved.", "success")
     return go_to(url_for("community.topic", topic_id=topic.id, _anchor=f"reply-{item.id}"))
 
@@ -80,15 +73,15 @@ def report_form(topic, reply):
 
 
 @bp.get("/moderation", endpoint="moderation")
-@moderators_only
+@requires_role("moderator")
 def queue():
     return page("community/moderation.html", reports=moderation.open_reports(g.space))
 
 
 @bp.post("/moderation/<int:report_id>")
-@moderators_only
+@requires_role("moderator")
 def resolve(report_id):
-    row = in_space(Report, report_id)
+    row = scoped_get_or_404(Report, report_id)
     action = request.form.get("action")
     if action in ("hide", "dismiss"):
         moderation.resolve_report(row, current_user, action)

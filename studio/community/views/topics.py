@@ -5,10 +5,10 @@ from flask_login import current_user
 from studio.community import posting, reading
 from studio.community.forms import TOPIC_LABELS, EditForm, ReplyForm
 from studio.community.models import CommunityFile
-from studio.community.views.blueprint import bp, in_space, refused, visible_reply, visible_topic
+from studio.community.views.blueprint import bp, visible_reply, visible_topic
 from studio.extensions import db
-from studio.refusal import Refused
-from studio.web import go_to, page, partial, show_form
+from studio.security.access import can, scoped_get_or_404
+from studio.web import go_to, page, partial, refusals_onto, show_form, wants_fragment
 
 
 def topic_context(topic, reply_form=None):
@@ -17,7 +17,7 @@ def topic_context(topic, reply_form=None):
                 files=reading.files_of(topic), bookmarked=reading.is_bookmarked(current_user, topic),
                 author_name=reading.username_of(g.space.id, topic.author_id), labels=TOPIC_LABELS,
                 reply_form=reply_form or ReplyForm(formdata=None), history=posting.edit_history(topic),
-                may_moderate=g.role == "moderator", is_author=topic.author_id == current_user.id)
+                may_moderate=can("moderator"), is_author=topic.author_id == current_user.id)
 
 
 @bp.get("/t/<int:topic_id>")
@@ -43,18 +43,15 @@ def reply(topic_id):
     form = ReplyForm()
     parent = visible_reply(form.parent_id.data) if form.parent_id.data else None
     if form.validate_on_submit():
-        try:
+        with refusals_onto(form):
             new = posting.add_reply(g.space, item, current_user, g.role, form.body.data, parent)
-        except Refused as error:
-            refused(error, form)
-        else:
-            if request.headers.get("HX-Request"):
+            if wants_fragment():
                 db.session.refresh(item)
                 new.username, new.depth, new.children = g.profile.username, 0, []
                 return partial("community/_reply_added.html", topic=item, reply=new, parent=parent, liked_replies=set(),
-                               form=ReplyForm(formdata=None), may_moderate=g.role == "moderator")
+                               form=ReplyForm(formdata=None), may_moderate=can("moderator"))
             return go_to(url_for("community.topic", topic_id=item.id, _anchor=f"reply-{new.id}"))
-    if request.headers.get("HX-Request"):
+    if wants_fragment():
         return partial("community/_reply_form.html", status=422, topic=item, parent=parent, form=form)
     return page("community/topic.html", status=422, last_read=None, **topic_context(item, reply_form=form))
 
@@ -73,12 +70,10 @@ def like_reply(reply_id):
 
 def like_response(set_like, kind, item):
     """The button says what it wants (like or unlike), so a double click cannot undo itself."""
-    try:
+    liked, count = False, item.like_count
+    with refusals_onto():
         liked, count = set_like(request.form.get("liked", "1") == "1")
-    except Refused as error:
-        flash(str(error), "error")
-        liked, count = False, item.like_count
-    if request.headers.get("HX-Request"):
+    if wants_fragment():
         return partial("community/_like.html", kind=kind, item_id=item.id, liked=liked, count=count,
                        own=item.author_id == current_user.id)
     topic_id = item.id if kind == "topic" else item.topic_id
@@ -89,7 +84,7 @@ def like_response(set_like, kind, item):
 def bookmark(topic_id):
     item = visible_topic(topic_id)
     marked = posting.toggle_bookmark(g.space, current_user, item)
-    if request.headers.get("HX-Request"):
+    if wants_fragment():
         return partial("community/_bookmark.html", topic=item, bookmarked=marked)
     return go_to(url_for("community.topic", topic_id=item.id))
 
@@ -114,9 +109,10 @@ def edit_form(item, topic, done_url):
     if item is not topic:
         del form.title
     if form.validate_on_submit():
-        posting.edit(g.space, item, current_user, g.role, form.body.data, form.title.data if item is topic else None)
-        flash("Saved.", "success")
-        return go_to(done_url)
+        with refusals_onto(form):
+            posting.edit(g.space, item, current_user, g.role, form.body.data, form.title.data if item is topic else None)
+            flash("Saved.", "success")
+            return go_to(done_url)
     return show_form("community/edit.html", form, item=item, topic=topic)
 
 
@@ -124,6 +120,6 @@ def edit_form(item, topic, done_url):
 def file(file_id):
     from studio.portal.views import serve_portal_file
 
-    item = in_space(CommunityFile, file_id)
+    item = scoped_get_or_404(CommunityFile, file_id)
     visible_topic(item.topic_id)
     return serve_portal_file(item)
