@@ -38,14 +38,15 @@ def create_user_command(email, name, password, workspace_name):
     """Create an account with a workspace of its own."""
     from studio.accounts import service
     from studio.accounts.passwords import password_problem
+    from studio.refusal import Refused
 
     problem = password_problem(password, email, name)
     if problem:
         raise click.ClickException(f"Password refused: {problem}")
     try:
         user = service.create_user(email, name, password)
-    except service.AccountError as error:
-        raise click.ClickException(str(error))
+    except Refused as refusal:
+        raise click.ClickException(str(refusal))
     workspace = service.create_workspace(user, workspace_name or f"{user.name.split()[0]}'s workspace")
     db.session.commit()
     click.echo(f"Created {user.email} with workspace {workspace.name} (/w/{workspace.slug}/).")

@@ -200,9 +200,10 @@ def seed_portal(workspace):
     import io
     import uuid
 
+    from studio.accounts.models import Invitation, InvitationKind
     from studio.library.storage import storage
     from studio.portal import service as portal
-    from studio.portal.models import PortalFile, PortalInvite
+    from studio.portal.models import PortalFile
 
     owner = next(m.user for m in workspace.memberships if m.role == "owner")
     jordan = next(m.user for m in workspace.memberships if m.user.email == "jordan@example.com")
@@ -217,9 +218,9 @@ def seed_portal(workspace):
         client.status = status
         clients[name.split()[0]] = client
     db.session.commit()
-    db.session.add(PortalInvite(workspace_id=workspace.id, client_id=clients["Theo"].id, email=clients["Theo"].email,
-                                token_hash=secrets.token_hex(32), invited_by_id=owner.id,
-                                expires_at=utcnow() + timedelta(days=5)))
+    db.session.add(Invitation(kind=InvitationKind.CLIENT, workspace_id=workspace.id, client_id=clients["Theo"].id,
+                              email=clients["Theo"].email, token_hash=secrets.token_hex(32), invited_by_id=owner.id,
+                              expires_at=utcnow() + timedelta(days=5)))
     rosa, amara = clients["Rosa"], clients["Amara"]
 
     guide = portal.create_deliverable(rosa, owner, "Brand voice guide", 1, "How Rosa sounds: direct, warm, no jargon.\n"

@@ -1,12 +1,17 @@
 import hashlib
 from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from studio.database import UTCDateTime, utcnow
 from studio.extensions import db
+
+if TYPE_CHECKING:
+    from studio.portal.models import Client
 
 ROLES = ("owner", "admin", "editor", "viewer")
 
@@ -82,15 +87,31 @@ class Membership(db.Model):
     user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
 
 
+class InvitationKind(StrEnum):
+    MEMBER = "member"  # joins the workspace's team in a role
+    CLIENT = "client"  # opens a client's portal
+
+
 class Invitation(db.Model):
-    """An e-mailed invitation to join a workspace. Only a hash of the link's token is stored."""
+    """An e-mailed link that works once and expires: to join a workspace's team in a role (kind
+    "member"), or to open the portal of one of its clients (kind "client"). Only a hash of the
+    link's token is stored."""
 
     __tablename__ = "invitations"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'member' AND role IS NOT NULL AND client_id IS NULL)"
+            " OR (kind = 'client' AND client_id IS NOT NULL AND role IS NULL)",
+            name="kind_fits",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), default=InvitationKind.MEMBER)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(254))
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str | None] = mapped_column(String(20))  # a member's
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)  # a client's
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -103,9 +124,10 @@ class Invitation(db.Model):
 
     workspace: Mapped[Workspace] = relationship()
     invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+    client: Mapped["Client | None"] = relationship()
 
     @property
-    def is_pending(self):
+    def is_pending(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None
 
 

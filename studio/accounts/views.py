@@ -1,4 +1,4 @@
-"""Sign-up, log-in, password reset, profile, and accepting an invitation."""
+"""Sign-up, log-in, password reset, profile, and accepting an invitation to a workspace's team."""
 from flask import Blueprint, current_app, flash, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -6,27 +6,22 @@ from studio.accounts import service
 from studio.accounts.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
-    InvitedSignupForm,
     LoginForm,
     ProfileForm,
     ResetPasswordForm,
     SignupForm,
     WorkspaceForm,
 )
+from studio.accounts.link_pages import accept_page, invitation_page, refused_link
+from studio.accounts.links import LinkRefused
+from studio.accounts.models import Invitation, InvitationKind, User
 from studio.notify.mail import MailError, send_mail
-from studio.web import go_to, page, safe_next_url, show_form
+from studio.refusal import Refused
 from studio.urls import external_url
+from studio.web import go_to, page, refusals_onto, safe_next_url, show_form, show_refusal
 
 bp = Blueprint("accounts", __name__)
-
-
-def field_error(form, error):
-    """Put a rule's refusal next to the field it concerns (or above the form)."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error)]
-    else:
-        form.form_errors.append(str(error))
+bp.app_errorhandler(LinkRefused)(refused_link)  # a spent or forged link, wherever it was opened
 
 
 def login_limits():
@@ -38,10 +33,6 @@ def login_limits():
     }
 
 
-def refused_link(refusal, kind):
-    """A clear page for an e-mailed link that cannot be used: 400 if forged, 410 if it is spent."""
-    status = 400 if refusal.reason == "invalid" else 410
-    return page("accounts/link_refused.html", refusal=refusal, kind=kind, status=status)
 
 
 def workspace_home(user):
@@ -68,11 +59,8 @@ def signup():
         return go_to(workspace_home(current_user))
     form = SignupForm()
     if form.validate_on_submit():
-        try:
+        with refusals_onto(form):
             user, workspace = service.sign_up(form.name.data, form.email.data, form.password.data, form.timezone.data)
-        except service.AccountError as error:
-            field_error(form, error)
-        else:
             login_user(user)
             flash(f"Welcome to Studio, {user.name}. This is your workspace.", "success")
             return go_to(url_for("workspaces.dashboard", ws=workspace.slug))
@@ -88,11 +76,11 @@ def login():
     if form.validate_on_submit():
         try:
             user = service.authenticate(form.email.data, form.password.data, request.remote_addr or "", login_limits())
-        except service.LoginThrottled as error:
-            form.form_errors.append(str(error))
+        except service.LoginThrottled as refusal:  # not a form mistake: 429, Too Many Requests
+            show_refusal(form, refusal)
             return page("accounts/login.html", form=form, status=429)
-        except service.AccountError as error:
-            field_error(form, error)
+        except Refused as refusal:
+            show_refusal(form, refusal)
         else:
             login_user(user, remember=form.remember.data)
             return go_to(next_url or workspace_home(user))
@@ -133,12 +121,9 @@ def forgot_password():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token):
-    try:
-        user = service.user_for_reset_token(
-            token, current_app.config["SECRET_KEY"], current_app.config["PASSWORD_RESET_TTL_MINUTES"] * 60
-        )
-    except service.LinkRefused as refusal:
-        return refused_link(refusal, "reset")
+    user = service.user_for_reset_token(
+        token, current_app.config["SECRET_KEY"], current_app.config["PASSWORD_RESET_TTL_MINUTES"] * 60
+    )
     form = ResetPasswordForm(user)
     if form.validate_on_submit():
         service.reset_password(user, form.password.data)
@@ -163,11 +148,8 @@ def profile():
 def change_password():
     form = ChangePasswordForm(current_user)
     if form.validate_on_submit():
-        try:
+        with refusals_onto(form):
             service.change_password(current_user, form.current_password.data, form.new_password.data)
-        except service.AccountError as error:
-            field_error(form, error)
-        else:
             # A new password ends every other session (see User.session_stamp); keep this one.
             login_user(current_user._get_current_object())
             flash("Your password is changed. Other devices are logged out.", "success")
@@ -186,39 +168,21 @@ def new_workspace():
     return show_form("accounts/new_workspace.html", form)
 
 
-# ---- invitations, from the e-mailed link -------------------------------------------------------
+# ---- invitations to the team, from the e-mailed link ---------------------------------------------
+
+
+def join_workspace(invite: Invitation, user: User, signed_up: bool) -> tuple[str, str]:
+    service.accept_invitation(invite, user)
+    welcome = f"Welcome to {invite.workspace.name}." if signed_up else f"You joined {invite.workspace.name}."
+    return welcome, url_for("workspaces.dashboard", ws=invite.workspace.slug)
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 def invitation(token):
-    """The invitation page: accept it when logged in, or create the account it is for."""
-    try:
-        invite = service.invitation_for_token(token)
-    except service.LinkRefused as refusal:
-        return refused_link(refusal, "invite")
-    if current_user.is_authenticated:
-        return page("accounts/invitation.html", invite=invite, token=token, form=None)
-    if service.find_user_by_email(invite.email):
-        return page("accounts/invitation.html", invite=invite, token=token, form=None, has_account=True)
-    form = InvitedSignupForm(invite.email)
-    if form.validate_on_submit():
-        user = service.sign_up_invited(invite, form.name.data, form.password.data, form.timezone.data)
-        login_user(user)
-        flash(f"Welcome to {invite.workspace.name}.", "success")
-        return go_to(url_for("workspaces.dashboard", ws=invite.workspace.slug))
-    return show_form("accounts/invitation.html", form, invite=invite, token=token)
+    return invitation_page(token, InvitationKind.MEMBER, "accounts/invitation.html", join_workspace)
 
 
 @bp.post("/invite/<token>/accept")
 @login_required
 def accept_invitation(token):
-    try:
-        invite = service.invitation_for_token(token)
-    except service.LinkRefused as refusal:
-        return refused_link(refusal, "invite")
-    try:
-        service.accept_invitation(invite, current_user)
-    except service.AccountError as error:
-        return page("accounts/invitation.html", invite=invite, token=token, form=None, error=str(error), status=409)
-    flash(f"You joined {invite.workspace.name}.", "success")
-    return go_to(url_for("workspaces.dashboard", ws=invite.workspace.slug))
+    return accept_page(token, InvitationKind.MEMBER, "accounts/invitation.html", join_workspace)

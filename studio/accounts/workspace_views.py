@@ -1,18 +1,18 @@
 """A workspace's own pages: its dashboard, members and invitations, and settings."""
 from datetime import timedelta
 
-from flask import current_app, flash, g, request, url_for
+from flask import abort, current_app, flash, g, request, url_for
 from flask_login import current_user
 
 from studio.accounts import service
 from studio.accounts.forms import InviteForm, RoleForm, WorkspaceForm
-from studio.accounts.models import Invitation, Membership
+from studio.accounts.models import Invitation, InvitationKind, Membership
 from studio.connections import service as connections
 from studio.connections.forms import SocialLinkForm
 from studio.notify.mail import MailError, send_mail
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
-from studio.web import go_to, page, show_form, wants_fragment
 from studio.urls import external_url
+from studio.web import go_to, page, refusals_onto, show_form, wants_fragment
 
 bp = workspace_blueprint("workspaces", __name__)
 
@@ -57,9 +57,11 @@ def members_page(invite_form=None, status=200):
     )
 
 
-def members_changed(message, category="success"):
-    """After a change: htmx gets the refreshed panel, a plain form post a redirect to the page."""
-    flash(message, category)
+def members_changed(message=None, category="success"):
+    """After a change (or a refusal, already flashed): htmx gets the refreshed panel, a plain form
+    post a redirect to the page."""
+    if message:
+        flash(message, category)
     if wants_fragment():
         return members_page()
     return go_to(url_for("workspaces.members"))
@@ -102,12 +104,8 @@ def members():
 def invite():
     form = invite_form_for(g.membership, submitted=True)
     if form.validate_on_submit():
-        try:
+        with refusals_onto(form):
             invitation, token = service.invite(g.membership, form.email.data, form.role.data, invite_ttl())
-        except service.AccountError as error:
-            field = getattr(form, error.field or "email")
-            field.errors = list(field.errors) + [str(error)]
-        else:
             if not email_invitation(invitation, token):
                 return members_changed(f"The invitation for {invitation.email} is saved, but the e-mail could not be "
                                        "sent. Try Resend in a moment.", "warning")
@@ -115,23 +113,30 @@ def invite():
     return members_page(invite_form=form, status=422)
 
 
+def member_invitation_or_404(invitation_id):
+    """One of the workspace's invitations to its team (a client's portal invitation is not one)."""
+    invitation = scoped_get_or_404(Invitation, invitation_id)
+    if invitation.kind != InvitationKind.MEMBER:
+        abort(404)
+    return invitation
+
+
 @bp.post("/invitations/<int:invitation_id>/resend")
 @requires_role("admin")
 def resend_invitation(invitation_id):
-    invitation = scoped_get_or_404(Invitation, invitation_id)
-    try:
+    invitation = member_invitation_or_404(invitation_id)
+    with refusals_onto():
         token = service.resend_invitation(invitation, invite_ttl())
-    except service.AccountError as error:
-        return members_changed(str(error), "error")
-    if not email_invitation(invitation, token):
-        return members_changed(f"The e-mail to {invitation.email} could not be sent. Try again in a moment.", "warning")
-    return members_changed(f"Invitation sent again to {invitation.email}. The earlier link no longer works.")
+        if not email_invitation(invitation, token):
+            return members_changed(f"The e-mail to {invitation.email} could not be sent. Try again in a moment.", "warning")
+        return members_changed(f"Invitation sent again to {invitation.email}. The earlier link no longer works.")
+    return members_changed()
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
 @requires_role("admin")
 def revoke_invitation(invitation_id):
-    invitation = scoped_get_or_404(Invitation, invitation_id)
+    invitation = member_invitation_or_404(invitation_id)
     service.revoke_invitation(invitation)
     return members_changed(f"Invitation for {invitation.email} withdrawn.")
 
@@ -143,11 +148,10 @@ def change_role(membership_id):
     form = RoleForm()
     if not form.validate_on_submit():
         return members_changed("Choose one of the listed roles.", "error")
-    try:
+    with refusals_onto():
         service.change_role(g.membership, target, form.role.data)
-    except service.AccountError as error:
-        return members_changed(str(error), "error")
-    return members_changed(f"{target.user.name} is now {target.role}.")
+        return members_changed(f"{target.user.name} is now {target.role}.")
+    return members_changed()
 
 
 @bp.post("/members/<int:membership_id>/remove")
@@ -155,15 +159,14 @@ def change_role(membership_id):
 def remove_member(membership_id):
     target = scoped_get_or_404(Membership, membership_id)
     name, removed_self = target.user.name, target.user_id == current_user.id
-    try:
+    with refusals_onto():
         service.remove_member(g.membership, target)
-    except service.AccountError as error:
-        return members_changed(str(error), "error")
-    if removed_self:
-        # An owner who leaves can no longer see this workspace: take them home.
-        flash(f"You left {g.workspace.name}.", "success")
-        return go_to(url_for("accounts.index"))
-    return members_changed(f"{name} no longer belongs to {g.workspace.name}.")
+        if removed_self:
+            # An owner who leaves can no longer see this workspace: take them home.
+            flash(f"You left {g.workspace.name}.", "success")
+            return go_to(url_for("accounts.index"))
+        return members_changed(f"{name} no longer belongs to {g.workspace.name}.")
+    return members_changed()
 
 
 # ---- settings ----------------------------------------------------------------------------------

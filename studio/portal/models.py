@@ -35,30 +35,6 @@ class Client(db.Model):
     workspace = relationship("Workspace")
 
 
-class PortalInvite(db.Model):
-    """An e-mailed link to the portal: single use, expires, only its hash is stored."""
-
-    __tablename__ = "portal_invites"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
-    email: Mapped[str] = mapped_column(String(254))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    sent_count: Mapped[int] = mapped_column(default=1)
-    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    client: Mapped[Client] = relationship()
-
-    @property
-    def is_pending(self):
-        return self.accepted_at is None and self.revoked_at is None
-
-
 class Thread(db.Model):
     """A conversation between one client and the agency's team. Each side's last-read time gives
     read receipts and unread counts; the last message's time, author side and opening words are

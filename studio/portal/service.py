@@ -1,32 +1,22 @@
 """The portal's rules: clients, invitations, threads and messages, deliverables, and the e-mails
 that tell the other side what is new (batched, and only as each person's preferences allow)."""
-import hashlib
-import secrets
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from studio.accounts.models import Membership, User
-from studio.accounts.service import (
-    AccountError,
-    LinkRefused,
-    create_user,
-    normalize_email,
-)
+from studio.accounts import links
+from studio.accounts.models import Invitation, InvitationKind, Membership, User, Workspace
+from studio.accounts.service import normalize_email
 from studio.database import utcnow
 from studio.extensions import db
+from studio.library.attachments import CheckedUpload, check_uploads, store_upload
 from studio.notify import service as notify
-from studio.portal.files import AttachmentRefused, check_uploads, store_upload
-from studio.portal.models import (
-    Client,
-    Deliverable,
-    Message,
-    PortalFile,
-    PortalInvite,
-    Thread,
-)
+from studio.portal.models import Client, Deliverable, Message, PortalFile, Thread
+from studio.refusal import Refused
 from studio.urls import path_for
 
 PAGE_SIZE = 50
@@ -34,22 +24,16 @@ STAFF_ROLES = ("owner", "admin", "editor")
 EMAIL_PREFERENCES = {"new_message": True, "new_deliverable": True, "milestone_reminder": True, "weekly_summary": False}
 
 
-class PortalError(Exception):
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.field = field
-
-
-def wants_email(user, kind):
+def wants_email(user: User, kind: str) -> bool:
     """Whether `user` wants e-mail about `kind` (new_message, new_deliverable, …)."""
     return bool({**EMAIL_PREFERENCES, **(user.notification_prefs or {})}.get(kind))
 
 
-def email_preferences(user):
+def email_preferences(user: User) -> dict[str, bool]:
     return {**EMAIL_PREFERENCES, **(user.notification_prefs or {})}
 
 
-def set_email_preferences(user, values):
+def set_email_preferences(user: User, values: dict[str, Any]) -> None:
     user.notification_prefs = {**(user.notification_prefs or {}), **{k: bool(values.get(k)) for k in EMAIL_PREFERENCES}}
     db.session.commit()
 
@@ -57,11 +41,12 @@ def set_email_preferences(user, values):
 # ---- clients -----------------------------------------------------------------------------------
 
 
-def create_client(workspace, name, email, niche="", program_start=None, current_month=1):
+def create_client(workspace: Workspace, name: str, email: str, niche: str | None = "", program_start: date | None = None,
+                  current_month: int | None = 1) -> Client:
     email = normalize_email(email)
     exists = db.session.execute(select(Client.id).where(Client.workspace_id == workspace.id, Client.email == email)).first()
     if exists:
-        raise PortalError("A client with this e-mail already exists in this workspace.", field="email")
+        raise Refused("A client with this e-mail already exists in this workspace.", field="email")
     client = Client(workspace_id=workspace.id, name=name.strip(), email=email, niche=(niche or "").strip(),
                     program_start=program_start, current_month=current_month or 1, status="invited")
     db.session.add(client)
@@ -69,13 +54,14 @@ def create_client(workspace, name, email, niche="", program_start=None, current_
     return client
 
 
-def update_client(client, name, niche, program_start, current_month, status):
+def update_client(client: Client, name: str, niche: str | None, program_start: date | None, current_month: int,
+                  status: str) -> None:
     client.name, client.niche, client.program_start = name.strip(), (niche or "").strip(), program_start
     client.current_month, client.status = current_month, status
     db.session.commit()
 
 
-def clients_query(workspace, q="", status="", niche=""):
+def clients_query(workspace: Workspace, q: str = "", status: str = "", niche: str = "") -> Any:
     query = select(Client).where(Client.workspace_id == workspace.id)
     if q:
         like = f"%{q.lower()}%"
@@ -87,25 +73,26 @@ def clients_query(workspace, q="", status="", niche=""):
     return query
 
 
-def clients_page(workspace, q="", status="", niche="", page=1):
+def clients_page(workspace: Workspace, q: str = "", status: str = "", niche: str = "",
+                 page: int = 1) -> tuple[Sequence[Client], int]:
     query = clients_query(workspace, q, status, niche)
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = db.session.execute(query.order_by(Client.name, Client.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
     return rows, total
 
 
-def client_choices(workspace, limit=2000):
+def client_choices(workspace: Workspace, limit: int = 2000) -> Sequence[Row[Any]]:
     """(id, name) of the workspace's clients, for filter menus."""
     return db.session.execute(select(Client.id, Client.name).where(Client.workspace_id == workspace.id)
                               .order_by(Client.name).limit(limit)).all()
 
 
-def niches(workspace):
+def niches(workspace: Workspace) -> list[str]:
     return [n for (n,) in db.session.execute(
         select(Client.niche).where(Client.workspace_id == workspace.id, Client.niche != "").distinct().order_by(Client.niche))]
 
 
-def clients_of_user(user):
+def clients_of_user(user: User) -> Sequence[Client]:
     """The portals a person may open: every client record their log-in is linked to."""
     return db.session.execute(
         select(Client).where(Client.user_id == user.id, Client.status != "archived")
@@ -113,67 +100,34 @@ def clients_of_user(user):
     ).scalars().all()
 
 
-# ---- invitations -------------------------------------------------------------------------------
+# ---- invitations (the links themselves: studio.accounts.links) ---------------------------------
 
 
-def _hash(token):
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def invite_client(client, inviter):
-    """A fresh portal invitation and its token; any earlier pending link for this client stops
-    working (the third value says whether there was one)."""
+def invite_client(client: Client, inviter: User) -> tuple[Invitation, str, bool]:
+    """A fresh portal invitation and its token; any earlier pending link for this client is
+    withdrawn (the third value says whether there was one)."""
     if client.user_id:
-        raise PortalError(f"{client.name} already has a portal log-in.")
-    now = utcnow()
-    replaced = db.session.execute(update(PortalInvite).where(
-        PortalInvite.client_id == client.id, PortalInvite.accepted_at.is_(None), PortalInvite.revoked_at.is_(None))
-        .values(revoked_at=now)).rowcount
-    token = secrets.token_urlsafe(32)
-    invite = PortalInvite(workspace_id=client.workspace_id, client_id=client.id, email=client.email, token_hash=_hash(token),
-                          invited_by_id=inviter.id, expires_at=now + timedelta(days=current_app.config["PORTAL_INVITE_DAYS"]))
-    db.session.add(invite)
-    db.session.commit()
+        raise Refused(f"{client.name} already has a portal log-in.")
+    replaced = links.withdraw(Invitation.client_id == client.id)  # committed with the new one
+    invite, token = links.issue(InvitationKind.CLIENT, client.workspace_id, client.email, inviter,
+                                timedelta(days=current_app.config["PORTAL_INVITE_DAYS"]), client_id=client.id)
     return invite, token, replaced > 0
 
 
-def latest_invite(client):
-    return db.session.execute(select(PortalInvite).where(PortalInvite.client_id == client.id)
-                              .order_by(PortalInvite.id.desc()).limit(1)).scalar_one_or_none()
+def latest_invite(client: Client) -> Invitation | None:
+    return db.session.execute(select(Invitation).where(Invitation.client_id == client.id)
+                              .order_by(Invitation.id.desc()).limit(1)).scalar_one_or_none()
 
 
-def revoke_invite(client):
-    changed = db.session.execute(update(PortalInvite).where(
-        PortalInvite.client_id == client.id, PortalInvite.accepted_at.is_(None), PortalInvite.revoked_at.is_(None))
-        .values(revoked_at=utcnow())).rowcount
+def revoke_invite(client: Client) -> int:
+    withdrawn = links.withdraw(Invitation.client_id == client.id)
     db.session.commit()
-    return changed
+    return withdrawn
 
 
-def invite_for_token(token):
-    invite = db.session.execute(select(PortalInvite).where(PortalInvite.token_hash == _hash(token or ""))
-                                .options(joinedload(PortalInvite.client).joinedload(Client.workspace))).scalar_one_or_none()
-    if invite is None:
-        raise LinkRefused("invalid", "This portal link is not valid. It may have been replaced by a newer one: "
-                                     "use the latest e-mail, or ask your agency to send it again.")
-    if invite.revoked_at:
-        raise LinkRefused("revoked", "This portal invitation was withdrawn. Ask your agency for a new one.")
-    if invite.accepted_at:
-        raise LinkRefused("used", "This portal invitation was already used. Log in to open your portal.")
-    if invite.expires_at < utcnow():
-        raise LinkRefused("expired", "This portal invitation has expired. Ask your agency to send it again.")
-    return invite
-
-
-def accept_invite(invite, user):
+def accept_invite(invite: Invitation, user: User) -> Client:
     """Link the client to `user`, whose e-mail the link has just proved."""
-    if normalize_email(user.email) != invite.email:
-        raise AccountError(f"This invitation is for {invite.email}. Log out and open it with that account.")
-    claimed = db.session.execute(update(PortalInvite).where(PortalInvite.id == invite.id, PortalInvite.accepted_at.is_(None))
-                                 .values(accepted_at=utcnow())).rowcount
-    if claimed != 1:  # two tabs racing: the link works once
-        db.session.rollback()
-        raise LinkRefused("used", "This portal invitation was already used. Log in to open your portal.")
+    links.redeem(invite, user)
     client = db.session.get(Client, invite.client_id)
     client.user_id, client.status = user.id, "active"
     user.email_verified_at = user.email_verified_at or utcnow()
@@ -181,22 +135,11 @@ def accept_invite(invite, user):
     return client
 
 
-def sign_up_client(invite, name, password, timezone="UTC"):
-    user = create_user(invite.email, name, password, timezone)
-    return user, accept_invite(invite, user)
-
-
 # ---- files -------------------------------------------------------------------------------------
 
 
-def checked_uploads(uploads):
-    try:
-        return check_uploads(uploads)
-    except AttachmentRefused as refusal:
-        raise PortalError(str(refusal), field="files") from refusal
-
-
-def store_attachments(client, checked, message=None, deliverable=None):
+def store_attachments(client: Client, checked: list[CheckedUpload], message: Message | None = None,
+                      deliverable: Deliverable | None = None) -> None:
     """Keep already checked uploads and attach them to a message or a deliverable."""
     db.session.add_all([
         PortalFile(workspace_id=client.workspace_id, client_id=client.id,
@@ -209,8 +152,9 @@ def store_attachments(client, checked, message=None, deliverable=None):
 # ---- threads and messages ----------------------------------------------------------------------
 
 
-def start_thread(client, author, from_client, subject, body, uploads=(), deliverable=None):
-    checked = checked_uploads(uploads)  # a refused file leaves nothing behind, not even the thread
+def start_thread(client: Client, author: User, from_client: bool, subject: str, body: str, uploads: Iterable[Any] = (),
+                 deliverable: Deliverable | None = None) -> Thread:
+    checked = check_uploads(uploads)  # a refused file leaves nothing behind, not even the thread
     thread = Thread(workspace_id=client.workspace_id, client_id=client.id, subject=subject.strip()[:200],
                     deliverable_id=deliverable.id if deliverable else None, state="open")
     db.session.add(thread)
@@ -219,12 +163,12 @@ def start_thread(client, author, from_client, subject, body, uploads=(), deliver
     return thread
 
 
-def add_message(thread, author, from_client, body, uploads=()):
+def add_message(thread: Thread, author: User, from_client: bool, body: str, uploads: Iterable[Any] = ()) -> Message:
     """A message in `thread`; files are checked before anything is written."""
-    return write_message(thread, author, from_client, body, checked_uploads(uploads))
+    return write_message(thread, author, from_client, body, check_uploads(uploads))
 
 
-def write_message(thread, author, from_client, body, checked):
+def write_message(thread: Thread, author: User, from_client: bool, body: str, checked: list[CheckedUpload]) -> Message:
     client = thread.client
     now = utcnow()
     message = Message(workspace_id=thread.workspace_id, thread_id=thread.id, sender_id=author.id, from_client=from_client,
@@ -248,7 +192,7 @@ def write_message(thread, author, from_client, body, checked):
     return message
 
 
-def mark_read(thread, by_client):
+def mark_read(thread: Thread, by_client: bool) -> None:
     """Read receipts: the side's last-seen time moves to now."""
     if by_client:
         thread.client_read_at = utcnow()
@@ -257,12 +201,13 @@ def mark_read(thread, by_client):
     db.session.commit()
 
 
-def set_state(thread, state):
+def set_state(thread: Thread, state: str) -> None:
     thread.state = state
     db.session.commit()
 
 
-def staff_inbox(workspace, unread=False, client_id=None, state="", q="", page=1):
+def staff_inbox(workspace: Workspace, unread: bool = False, client_id: int | None = None, state: str = "", q: str = "",
+                page: int = 1) -> tuple[Sequence[Thread], int]:
     """Threads across every client, newest first: one query for the page, one for the count."""
     query = select(Thread).where(Thread.workspace_id == workspace.id)
     if unread:
@@ -283,12 +228,12 @@ def staff_inbox(workspace, unread=False, client_id=None, state="", q="", page=1)
     return rows, total
 
 
-def client_threads(client):
+def client_threads(client: Client) -> Sequence[Thread]:
     return db.session.execute(select(Thread).where(Thread.client_id == client.id)
                               .order_by(Thread.last_message_at.desc(), Thread.id.desc()).limit(200)).scalars().all()
 
 
-def thread_messages(thread, after_id=None, limit=PAGE_SIZE):
+def thread_messages(thread: Thread, after_id: int | None = None, limit: int = PAGE_SIZE) -> Sequence[Message]:
     """The latest messages of a thread, oldest first (or those after `after_id`, for live updates)."""
     query = select(Message).where(Message.thread_id == thread.id).options(selectinload(Message.files),
                                                                            joinedload(Message.sender))
@@ -298,7 +243,7 @@ def thread_messages(thread, after_id=None, limit=PAGE_SIZE):
     return list(reversed(latest))
 
 
-def staff_unread_count(workspace, except_thread_id=None):
+def staff_unread_count(workspace: Workspace, except_thread_id: int | None = None) -> int:
     """Threads with news for the team; the thread open on the page asking (`except_thread_id`)
     is read there as its messages arrive, so it is not counted."""
     return db.session.execute(select(func.count()).select_from(Thread).where(
@@ -307,7 +252,7 @@ def staff_unread_count(workspace, except_thread_id=None):
         Thread.id != (except_thread_id or 0))).scalar_one()
 
 
-def client_unread_count(client, except_thread_id=None):
+def client_unread_count(client: Client, except_thread_id: int | None = None) -> int:
     return db.session.execute(select(func.count()).select_from(Thread).where(
         Thread.client_id == client.id, Thread.last_staff_message_at.is_not(None),
         or_(Thread.client_read_at.is_(None), Thread.last_staff_message_at > Thread.client_read_at),
@@ -317,8 +262,9 @@ def client_unread_count(client, except_thread_id=None):
 # ---- deliverables ------------------------------------------------------------------------------
 
 
-def create_deliverable(client, author, title, program_month, body, uploads=(), publish=True):
-    checked = checked_uploads(uploads)
+def create_deliverable(client: Client, author: User, title: str, program_month: int, body: str,
+                       uploads: Iterable[Any] = (), publish: bool = True) -> Deliverable:
+    checked = check_uploads(uploads)
     deliverable = Deliverable(workspace_id=client.workspace_id, client_id=client.id, created_by_id=author.id,
                               title=title.strip(), program_month=program_month, body=body.strip())
     db.session.add(deliverable)
@@ -330,7 +276,7 @@ def create_deliverable(client, author, title, program_month, body, uploads=(), p
     return deliverable
 
 
-def publish_deliverable(deliverable):
+def publish_deliverable(deliverable: Deliverable) -> None:
     """The client sees it, gets a notification, and an e-mail if they want one."""
     from studio.notify.mail import MailError, send_mail
     from studio.urls import external_url
@@ -357,20 +303,20 @@ def publish_deliverable(deliverable):
             current_app.logger.warning("deliverable e-mail to client %s failed: %s", client.id, error)
 
 
-def client_deliverables(client, published_only=True):
+def client_deliverables(client: Client, published_only: bool = True) -> Sequence[Deliverable]:
     query = select(Deliverable).where(Deliverable.client_id == client.id).options(selectinload(Deliverable.files))
     if published_only:
         query = query.where(Deliverable.published_at.is_not(None))
     return db.session.execute(query.order_by(Deliverable.program_month.desc(), Deliverable.id.desc())).scalars().all()
 
 
-def mark_opened(deliverable):
+def mark_opened(deliverable: Deliverable) -> None:
     if deliverable.opened_at is None:
         deliverable.opened_at = utcnow()
         db.session.commit()
 
 
-def mark_reviewed(deliverable):
+def mark_reviewed(deliverable: Deliverable) -> None:
     deliverable.opened_at = deliverable.opened_at or utcnow()
     deliverable.reviewed_at = deliverable.reviewed_at or utcnow()
     db.session.commit()
@@ -379,12 +325,12 @@ def mark_reviewed(deliverable):
 # ---- e-mail about new messages -----------------------------------------------------------------
 
 
-def staff_recipients(workspace_id):
+def staff_recipients(workspace_id: int) -> Sequence[User]:
     return db.session.execute(select(User).join(Membership, Membership.user_id == User.id).where(
         Membership.workspace_id == workspace_id, Membership.role.in_(STAFF_ROLES))).scalars().all()
 
 
-def send_message_emails(now=None):
+def send_message_emails(now: datetime | None = None) -> int:
     """Tell the other side about new messages, one e-mail per thread and direction for everything
     sent within the batching window (two minutes from the first unsent message). Returns e-mails sent."""
     from studio.notify.mail import MailError, send_mail
@@ -440,7 +386,7 @@ def send_message_emails(now=None):
     return sent
 
 
-def send_weekly_summaries(now=None):
+def send_weekly_summaries(now: datetime | None = None) -> int:
     """Monday's e-mail for clients who asked for it: unread threads, new deliverables, notifications."""
     from studio.notify.mail import MailError, send_mail
     from studio.urls import external_url

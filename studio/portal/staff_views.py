@@ -3,26 +3,13 @@ from flask import abort, current_app, flash, g, request, url_for
 from flask_login import current_user
 
 from studio.notify.mail import MailError, send_mail
-from studio.portal import service
-from studio.portal.forms import (
-    ClientForm,
-    DeliverableForm,
-    EditClientForm,
-    MessageForm,
-    NewThreadForm,
-    ThreadStateForm,
-)
-from studio.portal.models import (
-    CLIENT_STATUSES,
-    Client,
-    Deliverable,
-    PortalFile,
-    Thread,
-)
-from studio.portal.views import serve_portal_file, thread_in_view
+from studio.portal import common, service
+from studio.portal.common import serve_portal_file, thread_in_view
+from studio.portal.forms import ClientForm, DeliverableForm, EditClientForm, NewThreadForm, ThreadStateForm
+from studio.portal.models import CLIENT_STATUSES, Client, Deliverable, PortalFile, Thread
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
-from studio.web import go_to, page, partial
 from studio.urls import external_url
+from studio.web import go_to, page, partial, refusals_onto
 
 clients = workspace_blueprint("clients", __name__, "/clients")
 inbox = workspace_blueprint("inbox", __name__, "/inbox")
@@ -60,12 +47,9 @@ def clients_home():
 def create():
     form = ClientForm()
     if form.validate_on_submit():
-        try:
+        with refusals_onto(form):
             client = service.create_client(g.workspace, form.name.data, form.email.data, form.niche.data,
                                            form.program_start.data, form.current_month.data)
-        except service.PortalError as error:
-            form.email.errors = list(form.email.errors) + [str(error)]
-        else:
             flash(f"{client.name} added. Invite them to the portal when you are ready.", "success")
             return go_to(url_for("clients.detail", client_id=client.id))
     return clients_page(form=form, status=422)
@@ -104,11 +88,14 @@ def edit(client_id):
 @requires_role("editor")
 def invite(client_id):
     client = scoped_get_or_404(Client, client_id)
-    try:
+    with refusals_onto():
         _, token, replaced = service.invite_client(client, current_user)
-    except service.PortalError as error:
-        flash(str(error), "error")
-        return go_to(url_for("clients.detail", client_id=client.id))
+        email_portal_invitation(client, token, replaced)
+    return go_to(url_for("clients.detail", client_id=client.id))
+
+
+def email_portal_invitation(client, token, replaced):
+    """Send the link; a mail outage keeps the invitation (Resend works) and says so."""
     try:
         send_mail(client.email, f"{g.workspace.name} invited you to your client portal", "portal_invitation",
                   client=client, workspace=g.workspace, inviter=current_user,
@@ -119,7 +106,6 @@ def invite(client_id):
     else:
         flash(f"Portal invitation sent to {client.email}." + (" The earlier link no longer works." if replaced else ""),
               "success")
-    return go_to(url_for("clients.detail", client_id=client.id))
 
 
 @clients.post("/<int:client_id>/invite/revoke")
@@ -137,12 +123,9 @@ def add_deliverable(client_id):
     client = scoped_get_or_404(Client, client_id)
     form = DeliverableForm()
     if form.validate_on_submit():
-        try:
+        with refusals_onto(form):
             deliverable = service.create_deliverable(client, current_user, form.title.data, form.program_month.data,
                                                      form.body.data or "", request.files.getlist(form.files.name))
-        except service.PortalError as error:
-            form.files.errors = list(form.files.errors) + [str(error)]
-        else:
             flash(f"“{deliverable.title}” is published to {client.name}.", "success")
             return go_to(url_for("clients.detail", client_id=client.id))
     return client_page(client, status=422, deliverable_form=form)
@@ -154,12 +137,9 @@ def start_thread(client_id):
     client = scoped_get_or_404(Client, client_id)
     form = NewThreadForm()
     if form.validate_on_submit():
-        try:
+        with refusals_onto(form):
             thread = service.start_thread(client, current_user, False, form.subject.data, form.body.data,
                                           request.files.getlist(form.files.name))
-        except service.PortalError as error:
-            form.files.errors = list(form.files.errors) + [str(error)]
-        else:
             return go_to(url_for("inbox.thread", thread_id=thread.id))
     return client_page(client, status=422, thread_form=form)
 
@@ -206,43 +186,20 @@ def badge():
                    unread=service.staff_unread_count(g.workspace, except_thread_id=thread_in_view("inbox.thread")))
 
 
-def thread_page(thread, form=None, status=200):
-    messages = service.thread_messages(thread)
-    return page("inbox/thread.html", status=status, thread=thread, messages=messages, form=form or MessageForm(formdata=None),
-                state_form=ThreadStateForm(formdata=None, state=thread.state), side="staff")
-
-
 @inbox.get("/<int:thread_id>")
 def thread(thread_id):
-    item = scoped_get_or_404(Thread, thread_id)
-    response = thread_page(item)
-    service.mark_read(item, by_client=False)
-    return response
+    return common.open_thread(scoped_get_or_404(Thread, thread_id), "staff")
 
 
 @inbox.get("/<int:thread_id>/messages")
 def new_messages(thread_id):
-    item = scoped_get_or_404(Thread, thread_id)
-    messages = service.thread_messages(item, after_id=request.args.get("after", 0, type=int))
-    if messages:
-        service.mark_read(item, by_client=False)
-    return partial("inbox/_new_messages.html", thread=item, messages=messages, side="staff",
-                   after=messages[-1].id if messages else request.args.get("after", 0, type=int))
+    return common.new_messages(scoped_get_or_404(Thread, thread_id), "staff")
 
 
 @inbox.post("/<int:thread_id>/reply")
 @requires_role("editor")
 def reply(thread_id):
-    item = scoped_get_or_404(Thread, thread_id)
-    form = MessageForm()
-    if form.validate_on_submit():
-        try:
-            service.add_message(item, current_user, False, form.body.data, request.files.getlist(form.files.name))
-        except service.PortalError as error:
-            form.files.errors = list(form.files.errors) + [str(error)]
-        else:
-            return go_to(url_for("inbox.thread", thread_id=item.id))
-    return thread_page(item, form=form, status=422)
+    return common.reply(scoped_get_or_404(Thread, thread_id), "staff")
 
 
 @inbox.post("/<int:thread_id>/state")

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import pytest
 
+from studio.accounts.models import Invitation
 from studio.database import utcnow
 from studio.extensions import db
 from studio.notify.models import Notification
 from studio.portal import service
-from studio.portal.models import Client, Message, PortalFile, PortalInvite, Thread
+from studio.portal.models import Client, Message, PortalFile, Thread
 from tests.factories import (
     PASSWORD,
     add_member,
@@ -83,7 +84,7 @@ def test_expired_reused_revoked_and_tampered_links_are_refused_with_a_clear_page
     assert response.status_code == 410 and "This invitation was withdrawn" in response.get_data(as_text=True)
     tampered = visitor.get(second[:-3] + "abc")
     assert tampered.status_code == 400 and "This link is not valid" in tampered.get_data(as_text=True)
-    db.session.query(PortalInvite).filter_by(accepted_at=None, revoked_at=None).update({"expires_at": utcnow() - timedelta(minutes=1)})
+    db.session.query(Invitation).filter_by(kind="client", accepted_at=None, revoked_at=None).update({"expires_at": utcnow() - timedelta(minutes=1)})
     db.session.commit()
     expired = visitor.get(second)
     assert expired.status_code == 410 and "This link has expired" in expired.get_data(as_text=True)

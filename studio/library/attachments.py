@@ -1,16 +1,20 @@
-"""Attachments for the portal (messages and deliverables): accepted only when the content is what
-the name says it is, of a kind we accept, and under the size limit. Executables and scripts are
-refused whatever they are called."""
+"""Attachments (a portal message's or deliverable's files, a community post's), checked and kept
+by the library's storage: accepted only when the content is what the name says it is, of a kind we
+accept, and under the size limit. Executables and scripts are refused whatever they are called. A
+refusal names the form field "files", where both the portal's and the community's forms take them."""
 import os
 import uuid
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 from flask import current_app
 
 from studio.library.probe import sniff
 from studio.library.service import describe_bytes, store_file
+from studio.refusal import Refused
 
 # Extension -> (content type, what people call it).
 ACCEPTED = {
@@ -28,11 +32,7 @@ EXECUTABLE_SIGNATURES = (b"MZ", b"\x7fELF", b"#!", b"\xfe\xed\xfa\xce", b"\xfe\x
 OFFICE_FOLDERS = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
 
 
-class AttachmentRefused(Exception):
-    pass
-
-
-def content_kind(path, head):
+def content_kind(path: str, head: bytes) -> str | None:
     """The content type the bytes show, or None when we cannot tell what they are."""
     if head.startswith(EXECUTABLE_SIGNATURES):
         return "executable"
@@ -61,28 +61,32 @@ def content_kind(path, head):
     return None
 
 
-def check_attachment(path, filename):
-    """(content type, size) for an acceptable file, else AttachmentRefused with the reason."""
+def refused(reason: str) -> Refused:
+    return Refused(reason, field="files")
+
+
+def check_attachment(path: str, filename: str | None) -> tuple[str, int]:
+    """(content type, size) for an acceptable file, else Refused with the reason."""
     name = PurePath(filename or "file").name
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     size = os.path.getsize(path)
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     if size > limit:
-        raise AttachmentRefused(f"{name} is {describe_bytes(size)}; attachments may be up to {describe_bytes(limit)}.")
+        raise refused(f"{name} is {describe_bytes(size)}; attachments may be up to {describe_bytes(limit)}.")
     if size == 0:
-        raise AttachmentRefused(f"{name} is empty.")
+        raise refused(f"{name} is empty.")
     with open(path, "rb") as file:
         head = file.read(4096)
     found = content_kind(path, head)
     if found == "executable":
-        raise AttachmentRefused(f"{name} is a program; programs cannot be attached.")
+        raise refused(f"{name} is a program; programs cannot be attached.")
     if extension not in ACCEPTED:
-        raise AttachmentRefused(f"{name}: .{extension or '(none)'} files cannot be attached. "
+        raise refused(f"{name}: .{extension or '(none)'} files cannot be attached. "
                                 "Images, videos, PDF, text and Office documents can.")
     expected, described = ACCEPTED[extension]
     plain_text = expected.startswith("text/") and found == "text/plain"
     if found != expected and not plain_text:
-        raise AttachmentRefused(f"{name} is named as {described} but its content is not; it was not attached.")
+        raise refused(f"{name} is named as {described} but its content is not; it was not attached.")
     return expected, size
 
 
@@ -94,8 +98,9 @@ class CheckedUpload:
     size: int
 
 
-def check_uploads(uploads):
-    """Every upload checked before any is kept: [CheckedUpload], or AttachmentRefused for the first bad one."""
+def check_uploads(uploads: Iterable[Any]) -> list[CheckedUpload]:
+    """Every upload (werkzeug FileStorage, already on disk) checked before any is kept, or
+    Refused for the first bad one."""
     checked = []
     for upload in uploads:
         content_type, size = check_attachment(upload.stream.name, upload.filename)
@@ -103,7 +108,7 @@ def check_uploads(uploads):
     return checked
 
 
-def store_upload(workspace_id, area, checked):
+def store_upload(workspace_id: int, area: str, checked: CheckedUpload) -> str:
     """Keep a checked upload in storage under the workspace; returns its storage key."""
     key = f"{workspace_id}/{area}/{uuid.uuid4().hex}"
     store_file(key, checked.path)

@@ -1,0 +1,96 @@
+"""What both sides of the portal answer with, the client's (`side="client"`, under /portal/c/<id>/)
+and the agency's (`side="staff"`, the workspace's inbox): a thread's page, its new messages, a
+reply, an attached file, and which page a background poll came from."""
+from urllib.parse import urlsplit
+
+from flask import current_app, request, send_file, url_for
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from studio.library.storage import LocalStorage, storage
+from studio.notify import service as notify
+from studio.portal import service
+from studio.portal.forms import MessageForm, ThreadStateForm
+from studio.portal.models import PortalFile, Thread
+from studio.web import go_to, htmx, page, partial, refusals_onto
+
+INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime", "video/webm",
+                "application/pdf"}
+
+THREAD_TEMPLATE = {"client": "portal/thread.html", "staff": "inbox/thread.html"}
+THREAD_ENDPOINT = {"client": "portal.thread", "staff": "inbox.thread"}
+
+
+def serve_portal_file(portal_file: PortalFile):
+    """Images, video and PDF open in the browser; anything else downloads. Never sniffed as HTML."""
+    target = storage()
+    inline = portal_file.content_type in INLINE_TYPES
+    if isinstance(target, LocalStorage):
+        source = target.path(portal_file.storage_key)
+    else:
+        source = target.open(portal_file.storage_key)
+    response = send_file(source, mimetype=portal_file.content_type, as_attachment=not inline,
+                         download_name=portal_file.filename, conditional=True, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def page_in_view():
+    """(endpoint, values, path) of the page a background poll came from (htmx sends its address),
+    or (None, {}, None)."""
+    path = urlsplit(htmx.current_url).path
+    try:
+        endpoint, values = current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        return None, {}, None
+    return endpoint, values, path
+
+
+def thread_in_view(endpoint: str):
+    """The thread shown by the page a poll came from, if it is an `endpoint` page: it reads its own
+    new messages as they arrive, so the badges must not count them meanwhile."""
+    shown, values, _ = page_in_view()
+    return values.get("thread_id") if shown == endpoint else None
+
+
+def read(thread: Thread, side: str) -> None:
+    """The side has seen the thread: its read receipt moves, and the client's notifications about
+    it are read too."""
+    service.mark_read(thread, by_client=side == "client")
+    if side == "client":
+        notify.mark_read_about(current_user.id, thread.client_id, url_for("portal.thread", thread_id=thread.id))
+
+
+def thread_page(thread: Thread, side: str, form=None, status=200):
+    extra = {"state_form": ThreadStateForm(formdata=None, state=thread.state)} if side == "staff" else {}
+    return page(THREAD_TEMPLATE[side], status=status, thread=thread, messages=service.thread_messages(thread),
+                form=form or MessageForm(formdata=None), side=side, **extra)
+
+
+def open_thread(thread: Thread, side: str):
+    response = thread_page(thread, side)
+    read(thread, side)
+    return response
+
+
+def new_messages(thread: Thread, side: str):
+    """The messages after `?after=` (for live updates), read as they are shown."""
+    after = request.args.get("after", 0, type=int)
+    messages = service.thread_messages(thread, after_id=after)
+    if messages:
+        read(thread, side)
+    return partial("inbox/_new_messages.html", thread=thread, messages=messages, side=side,
+                   after=messages[-1].id if messages else after)
+
+
+def reply(thread: Thread, side: str):
+    """A message from the client or from the team, with its files; a refused file shows beside the
+    field with nothing kept."""
+    form = MessageForm()
+    if form.validate_on_submit():
+        with refusals_onto(form):
+            service.add_message(thread, current_user, side == "client", form.body.data,
+                                request.files.getlist(form.files.name))
+            return go_to(url_for(THREAD_ENDPOINT[side], thread_id=thread.id))
+    return thread_page(thread, side, form=form, status=422)
