@@ -80,9 +80,18 @@ def check_strength(password, email, name):
         raise ValidationError(problem)
 
 
+def strong_for_its_owner(form, field):
+    """A new password may not be weak, nor made of its owner's e-mail or name (`form.owner()`)."""
+    email, name = form.owner()
+    check_strength(field.data, email, name)
+
+
 def password_field(label="Password"):
+    """A new password, for a form that says whose it is with `owner()`: (e-mail, name)."""
     return PasswordField(
-        label, validators=[InputRequired("Choose a password."), limit(MAX_LENGTH)], description=PASSWORD_HINT
+        label,
+        validators=[InputRequired("Choose a password."), limit(MAX_LENGTH), strong_for_its_owner],
+        description=PASSWORD_HINT,
     )
 
 
@@ -91,8 +100,8 @@ class SignupForm(BrowserTimezoneForm):
     email = email_field()
     password = password_field()
 
-    def validate_password(self, field):
-        check_strength(field.data, self.email.data, self.name.data)
+    def owner(self):
+        return self.email.data, self.name.data
 
 
 class InvitedSignupForm(BrowserTimezoneForm):
@@ -105,8 +114,8 @@ class InvitedSignupForm(BrowserTimezoneForm):
         super().__init__(*args, **kwargs)
         self.invited_email = invited_email
 
-    def validate_password(self, field):
-        check_strength(field.data, self.invited_email, self.name.data)
+    def owner(self):
+        return self.invited_email, self.name.data
 
 
 class LoginForm(FlaskForm):
@@ -119,28 +128,25 @@ class ForgotPasswordForm(FlaskForm):
     email = email_field()
 
 
-class ResetPasswordForm(FlaskForm):
-    password = password_field("New password")
+class UsersPasswordForm(FlaskForm):
+    """A form that gives an existing account a new password."""
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
 
-    def validate_password(self, field):
-        check_strength(field.data, self.user.email, self.user.name)
+    def owner(self):
+        return self.user.email, self.user.name
 
 
-class ChangePasswordForm(FlaskForm):
+class ResetPasswordForm(UsersPasswordForm):
+    password = password_field("New password")
+
+
+class ChangePasswordForm(UsersPasswordForm):
     current_password = PasswordField("Current password", validators=[InputRequired("Enter your current password."),
                                                                      limit(MAX_LENGTH)])
     new_password = password_field("New password")
-
-    def __init__(self, user, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def validate_new_password(self, field):
-        check_strength(field.data, self.user.email, self.user.name)
 
 
 class ProfileForm(FlaskForm):

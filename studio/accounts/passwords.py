@@ -51,5 +51,5 @@ def password_problem(password, email="", name=""):
 
 
 def _is_sequence(text):
-    steps = {ord(b) - ord(a) for a, b in zip(text, text[1:])}
+    steps = {ord(b) - ord(a) for a, b in zip(text, text[1:], strict=False)}
     return len(steps) == 1 and steps.pop() in (-1, 1)

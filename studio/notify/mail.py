@@ -9,6 +9,7 @@ import uuid
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app, render_template
@@ -20,7 +21,7 @@ class MailError(Exception):
     pass
 
 
-def build_message(to, subject, text, html=None):
+def build_message(to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
@@ -33,7 +34,7 @@ def build_message(to, subject, text, html=None):
     return message
 
 
-def write_to_outbox(message, folder):
+def write_to_outbox(message: EmailMessage, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{utcnow():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"
@@ -41,11 +42,12 @@ def write_to_outbox(message, folder):
     return folder / name
 
 
-def send_over_smtp(message, url):
+def send_over_smtp(message: EmailMessage, url: str) -> None:
     parts = urlsplit(url)
     options = parse_qs(parts.query)
     host, port = parts.hostname or "localhost", parts.port
     context = ssl.create_default_context()
+    client: smtplib.SMTP
     try:
         if parts.scheme == "smtps":
             client = smtplib.SMTP_SSL(host, port or 465, timeout=15, context=context)
@@ -61,7 +63,7 @@ def send_over_smtp(message, url):
         raise MailError(f"could not send e-mail through {host}: {error}") from error
 
 
-def send_mail(to, subject, template, **context):
+def send_mail(to: str, subject: str, template: str, **context: Any) -> EmailMessage:
     """Render templates/emails/<template>.txt (and .html when present) and deliver it."""
     text = render_template(f"emails/{template}.txt", **context)
     html = render_template(f"emails/{template}.html", **context)

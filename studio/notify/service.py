@@ -1,4 +1,7 @@
 """In-app notifications: made by the features that have news, listed, read one by one or all."""
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import func, or_, select, update
 
 from studio.database import utcnow
@@ -8,7 +11,8 @@ from studio.notify.models import Notification
 PAGE_SIZE = 50
 
 
-def notify(user_id, kind, title, message="", action_url=None, workspace_id=None, client_id=None):
+def notify(user_id: int, kind: str, title: str, message: str = "", action_url: str | None = None,
+           workspace_id: int | None = None, client_id: int | None = None) -> Notification:
     notification = Notification(user_id=user_id, type=kind, title=title[:200], message=message, action_url=action_url,
                                 workspace_id=workspace_id, client_id=client_id)
     db.session.add(notification)
@@ -16,11 +20,11 @@ def notify(user_id, kind, title, message="", action_url=None, workspace_id=None,
     return notification
 
 
-def _scope(user_id, client_id):
+def _scope(user_id: int, client_id: int | None) -> tuple[Any, ...]:
     return (Notification.user_id == user_id, Notification.client_id == client_id)
 
 
-def notifications_for(user_id, client_id, unread_only=False, page=1):
+def notifications_for(user_id: int, client_id: int | None, unread_only: bool = False, page: int = 1) -> Sequence[Notification]:
     query = select(Notification).where(*_scope(user_id, client_id))
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
@@ -28,7 +32,7 @@ def notifications_for(user_id, client_id, unread_only=False, page=1):
                               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
 
 
-def unread_count(user_id, client_id, except_about=None):
+def unread_count(user_id: int, client_id: int | None, except_about: str | None = None) -> int:
     """Unread notifications; those about `except_about` (the page the person has open, which reads
     them as it shows what they are about) are not counted."""
     query = select(func.count()).select_from(Notification).where(*_scope(user_id, client_id), Notification.read_at.is_(None))
@@ -37,7 +41,7 @@ def unread_count(user_id, client_id, except_about=None):
     return db.session.execute(query).scalar_one()
 
 
-def open_notification(user_id, notification_id, **scope):
+def open_notification(user_id: int, notification_id: int, **scope: int) -> Notification | None:
     """One of the person's notifications within `scope` (a client's portal, a community), marked
     read; None when it is not theirs there."""
     notification = db.session.execute(select(Notification).where(
@@ -48,20 +52,20 @@ def open_notification(user_id, notification_id, **scope):
     return notification
 
 
-def mark_read(notification):
+def mark_read(notification: Notification) -> None:
     if notification.read_at is None:
         notification.read_at = utcnow()
         db.session.commit()
 
 
-def mark_all_read(user_id, client_id):
+def mark_all_read(user_id: int, client_id: int | None) -> int:
     changed = db.session.execute(update(Notification).where(*_scope(user_id, client_id), Notification.read_at.is_(None))
                                  .values(read_at=utcnow())).rowcount
     db.session.commit()
     return changed
 
 
-def mark_read_about(user_id, client_id, action_url):
+def mark_read_about(user_id: int, client_id: int | None, action_url: str) -> None:
     """Reading the thing itself reads the notifications that point at it."""
     db.session.execute(update(Notification).where(*_scope(user_id, client_id), Notification.read_at.is_(None),
                                                   Notification.action_url == action_url).values(read_at=utcnow()))
