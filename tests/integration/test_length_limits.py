@@ -14,7 +14,7 @@ from studio.community import members as community
 from studio.community.models import MemberProfile, Topic
 from studio.extensions import db
 from studio.portal.models import Client
-from tests.factories import make_channel, make_workspace, owner_of
+from tests.factories import make_channel, make_studio
 from tests.helpers import errors_next_to
 
 HUGE = "x" * 10_000
@@ -27,9 +27,7 @@ def count(model):
 
 @pytest.fixture
 def owner_client(app):
-    workspace = make_workspace(name="Northwind")
-    owner = owner_of(workspace)
-    return workspace, owner, app.test_client().log_in_as(owner)
+    return make_studio(name="Northwind")
 
 
 def refused_beside(response, field_id, limit, least=0):
@@ -41,7 +39,7 @@ def refused_beside(response, field_id, limit, least=0):
 
 
 def test_a_ten_thousand_character_name_is_refused_on_the_profile(owner_client):
-    workspace, owner, client = owner_client
+    owner, client = owner_client.owner, owner_client.browser
     page = client.text("/account/profile")
     assert "Up to 120 characters." in page and 'maxlength="120"' in page, "the form says the limit"
 
@@ -51,20 +49,20 @@ def test_a_ten_thousand_character_name_is_refused_on_the_profile(owner_client):
 
 
 def test_a_ten_thousand_character_workspace_name_is_refused(owner_client):
-    workspace, owner, client = owner_client
+    workspace, client = owner_client.workspace, owner_client.browser
     refused_beside(client.submit(f"/w/{workspace.slug}/settings", {"name": HUGE}), "name", 120, least=2)
     assert db.session.get(Workspace, workspace.id).name == "Northwind"
 
 
 def test_a_ten_thousand_character_client_name_is_refused(owner_client):
-    workspace, owner, client = owner_client
+    workspace, client = owner_client.workspace, owner_client.browser
     response = client.submit(f"/w/{workspace.slug}/clients", {"name": HUGE, "email": "rosa@example.com", "current_month": "1"})
     refused_beside(response, "name", 120)
     assert count(Client) == 0
 
 
 def test_a_ten_thousand_character_topic_title_is_refused(owner_client):
-    workspace, owner, client = owner_client
+    workspace, client = owner_client.workspace, owner_client.browser
     general = make_channel(workspace, "General")
     new_topic = f"/community/{workspace.slug}/ch/{general.slug}/new"
     assert "Up to 200 characters." in client.text(new_topic)
@@ -74,7 +72,7 @@ def test_a_ten_thousand_character_topic_title_is_refused(owner_client):
 
 
 def test_a_community_profile_refuses_overlong_bio_and_location(owner_client):
-    workspace, owner, client = owner_client
+    workspace, owner, client = owner_client.workspace, owner_client.owner, owner_client.browser
     profile = community.profile_for(workspace, owner)
     base = f"/community/{workspace.slug}/profile"
     response = client.submit(base, {"username": profile.username, "bio": HUGE, "location": "Lisbon", "links": ""})
@@ -87,7 +85,7 @@ def test_a_community_profile_refuses_overlong_bio_and_location(owner_client):
 
 def test_a_bio_at_the_limit_with_line_breaks_fits_as_the_browser_counted_it(owner_client):
     """Browsers count a line break as one character for maxlength but send it as two (CR LF)."""
-    workspace, owner, client = owner_client
+    workspace, owner, client = owner_client.workspace, owner_client.owner, owner_client.browser
     profile = community.profile_for(workspace, owner)
     bio = "\r\n".join(["a" * 99] * 10)  # 990 letters and 9 breaks: 999 as the browser counts
     response = client.submit(f"/community/{workspace.slug}/profile",
@@ -98,7 +96,7 @@ def test_a_bio_at_the_limit_with_line_breaks_fits_as_the_browser_counted_it(owne
 
 
 def test_search_boxes_have_a_limit(owner_client):
-    workspace, owner, client = owner_client
+    workspace, owner, client = owner_client.workspace, owner_client.owner, owner_client.browser
     community.profile_for(workspace, owner)
     for path in (f"/community/{workspace.slug}/", f"/w/{workspace.slug}/library/", f"/w/{workspace.slug}/clients",
                  f"/w/{workspace.slug}/inbox"):

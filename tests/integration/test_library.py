@@ -9,7 +9,7 @@ from studio.extensions import db
 from studio.library import service
 from studio.library.models import MediaAsset, UsageCounter
 from studio.library.storage import storage
-from tests.factories import add_member, make_asset, make_workspace, owner_of
+from tests.factories import add_member, make_asset, make_studio, make_workspace, owner_of
 from tests.media import make_image, make_video
 
 
@@ -32,8 +32,7 @@ def media(tmp_path_factory):
 
 @pytest.fixture
 def maker(app):
-    workspace = make_workspace(name="Clipworks")
-    return workspace, app.test_client().log_in_as(owner_of(workspace))
+    return make_studio(name="Clipworks")
 
 
 def upload(client, workspace, *paths, htmx=False):
@@ -48,7 +47,7 @@ def assets():
 
 
 def test_a_vertical_video_is_probed_and_thumbnailed(maker, media):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     response = upload(client, workspace, media["vertical"], htmx=True)
     assert response.status_code == 200
     assert "Pasta night.mp4 is uploaded and being processed." in response.get_data(as_text=True)
@@ -72,7 +71,7 @@ def test_a_vertical_video_is_probed_and_thumbnailed(maker, media):
 
 
 def test_several_files_at_once_and_images_too(maker, media):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     response = upload(client, workspace, media["horizontal"], media["image"])
     assert response.status_code == 303
     service.process_pending()
@@ -84,7 +83,7 @@ def test_several_files_at_once_and_images_too(maker, media):
 
 
 def test_the_same_file_twice_is_recognised_by_its_hash(maker, media):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     upload(client, workspace, media["vertical"])
     renamed = media["vertical"].parent / "copy of pasta.mp4"
     renamed.write_bytes(media["vertical"].read_bytes())
@@ -98,7 +97,7 @@ def test_the_same_file_twice_is_recognised_by_its_hash(maker, media):
     ("truncated", "cut.mp4: The file could not be read as a video or image; it may be damaged or cut short."),
 ])
 def test_unreadable_files_are_refused_and_nothing_is_kept(maker, media, name, message):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     response = upload(client, workspace, media[name], htmx=True)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
@@ -106,7 +105,7 @@ def test_unreadable_files_are_refused_and_nothing_is_kept(maker, media, name, me
 
 
 def test_a_file_over_the_limit_is_refused(maker, media, app):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     app.config["VIDEO_MAX_BYTES"] = 10 * 1024
     response = upload(client, workspace, media["vertical"], htmx=True)
     assert response.status_code == 422
@@ -115,14 +114,14 @@ def test_a_file_over_the_limit_is_refused(maker, media, app):
 
 
 def test_uploads_leave_no_temporary_files(maker, media, app):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     upload(client, workspace, media["vertical"], media["text"])
     folder = os.path.join(app.instance_path, "uploads-tmp")
     assert os.listdir(folder) == []
 
 
 def test_a_file_that_cannot_be_processed_fails_with_the_reason(maker, media):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     upload(client, workspace, media["vertical"])
     [asset] = assets()
     path = storage().path(asset.storage_key)
@@ -142,7 +141,7 @@ def test_only_one_worker_claims_an_asset(app):
 
 
 def test_filters_search_sort_and_paging(maker):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     for number in range(26):
         make_asset(workspace, title=f"Recipe {number:02d}")
     make_asset(workspace, kind="image", title="Cover photo", orientation="horizontal", aspect_ratio="16:9")
@@ -161,7 +160,7 @@ def test_filters_search_sort_and_paging(maker):
 
 
 def test_rename_and_delete_remove_the_files(maker, media):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     upload(client, workspace, media["vertical"])
     service.process_pending()
     [asset] = assets()
@@ -175,7 +174,7 @@ def test_rename_and_delete_remove_the_files(maker, media):
 
 
 def test_the_detail_page_says_where_the_asset_fits(maker):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     vertical = make_asset(workspace, duration_seconds=45.0)
     wide = make_asset(workspace, width=1920, height=1080, aspect_ratio="16:9", orientation="horizontal", duration_seconds=200.0)
     page = client.text(f"/w/{workspace.slug}/library/{vertical.id}")
@@ -195,7 +194,7 @@ def test_a_viewer_browses_but_cannot_upload(app, media):
 def test_signed_links_open_the_file_until_they_expire(maker, media, app):
     import time
 
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     upload(client, workspace, media["image"])
     [asset] = assets()
     with app.test_request_context():
@@ -240,7 +239,7 @@ def test_an_upload_cut_off_halfway_leaves_no_orphan(app, live_server, media):
 
 
 def test_zero_storage_releases_the_file_and_keeps_the_details(maker, media, app):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     upload(client, workspace, media["image"])
     service.process_pending()
     [asset] = assets()

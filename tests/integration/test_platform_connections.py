@@ -10,7 +10,7 @@ from studio.connections import service
 from studio.connections.models import PendingConnection, PlatformConnection
 from studio.extensions import db
 from studio.platforms.errors import AuthError
-from tests.factories import make_workspace, owner_of
+from tests.factories import make_studio, owner_of
 
 REDIRECT = "http://localhost/connections/callback/{}"
 EXPECTED_AUTHORIZE = {
@@ -40,8 +40,7 @@ def fake(fake_platforms):
 
 @pytest.fixture
 def maker(app):
-    workspace = make_workspace(name="Northwind")
-    return workspace, app.test_client().log_in_as(owner_of(workspace))
+    return make_studio(name="Northwind")
 
 
 def start(client, workspace, platform):
@@ -70,7 +69,7 @@ def stored(platform=None):
 
 @pytest.mark.parametrize("platform", list(EXPECTED_AUTHORIZE))
 def test_the_authorize_redirect_carries_the_documented_parameters(fake, maker, platform):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     url = urlsplit(start(client, workspace, platform))
     params = {key: values[0] for key, values in parse_qs(url.query).items()}
     expected = EXPECTED_AUTHORIZE[platform]
@@ -90,7 +89,7 @@ def test_the_authorize_redirect_carries_the_documented_parameters(fake, maker, p
 
 @pytest.mark.parametrize("platform", ["tiktok", "instagram", "youtube", "x", "linkedin"])
 def test_connecting_exchanges_the_code_fetches_the_account_and_stores_sealed_tokens(fake, maker, platform):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     response = connect(client, workspace, platform)
     assert response.status_code == 303 and response.headers["Location"] == f"/w/{workspace.slug}/connections"
     [connection] = stored(platform)
@@ -102,7 +101,7 @@ def test_connecting_exchanges_the_code_fetches_the_account_and_stores_sealed_tok
 
 
 def test_instagram_trades_the_short_token_for_a_long_lived_one(fake, maker):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     connect(client, workspace, "instagram")
     assert fake.calls_to("/ig-graph/access_token")[0]["args"]["grant_type"] == "ig_exchange_token"
     [connection] = stored("instagram")
@@ -111,7 +110,7 @@ def test_instagram_trades_the_short_token_for_a_long_lived_one(fake, maker):
 
 
 def test_facebook_lets_the_user_pick_which_pages_to_connect(fake, maker):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     response = connect(client, workspace, "facebook")
     assert response.status_code == 303 and "/connections/pick/" in response.headers["Location"]
     assert stored() == [] and db.session.execute(select(PendingConnection)).scalar_one()
@@ -129,7 +128,7 @@ def test_facebook_lets_the_user_pick_which_pages_to_connect(fake, maker):
 
 
 def test_x_refresh_rotates_the_refresh_token(fake, maker):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     connect(client, workspace, "x")
     [connection] = stored("x")
     old_access, old_refresh = connection.access_token, connection.refresh_token
@@ -139,7 +138,7 @@ def test_x_refresh_rotates_the_refresh_token(fake, maker):
 
 
 def test_a_refresh_without_a_new_refresh_token_keeps_the_old_one(fake, maker):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     connect(client, workspace, "youtube")
     [connection] = stored("youtube")
     old_access, old_refresh = connection.access_token, connection.refresh_token
@@ -150,7 +149,7 @@ def test_a_refresh_without_a_new_refresh_token_keeps_the_old_one(fake, maker):
 
 
 def test_tiktok_and_instagram_refresh_as_documented(fake, maker):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     connect(client, workspace, "tiktok")
     connect(client, workspace, "instagram")
     tiktok, instagram = stored("tiktok")[0], stored("instagram")[0]
@@ -163,7 +162,7 @@ def test_tiktok_and_instagram_refresh_as_documented(fake, maker):
 
 
 def test_a_failed_refresh_marks_the_connection_expired_and_tells_the_admins(fake, maker, outbox):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     connect(client, workspace, "x")
     [connection] = stored("x")
     fake.refresh_tokens.clear()  # X forgot the app's refresh tokens
@@ -177,7 +176,7 @@ def test_a_failed_refresh_marks_the_connection_expired_and_tells_the_admins(fake
 
 
 def test_linkedin_cannot_refresh_so_it_offers_no_refresh_and_keeps_working(fake, maker):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     connect(client, workspace, "linkedin")
     [connection] = stored("linkedin")
     page = client.text(f"/w/{workspace.slug}/connections")
@@ -189,7 +188,7 @@ def test_linkedin_cannot_refresh_so_it_offers_no_refresh_and_keeps_working(fake,
 
 
 def test_reconnecting_an_expired_account_makes_it_active_again(fake, maker):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     connect(client, workspace, "x")
     [connection] = stored("x")
     connection.status, connection.last_error = "expired", "revoked"
@@ -202,7 +201,7 @@ def test_reconnecting_an_expired_account_makes_it_active_again(fake, maker):
 
 
 def test_disconnecting_revokes_at_the_platform_and_deletes_the_tokens(fake, maker):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     connect(client, workspace, "youtube")
     [connection] = stored("youtube")
     refresh_token = connection.refresh_token
@@ -213,7 +212,7 @@ def test_disconnecting_revokes_at_the_platform_and_deletes_the_tokens(fake, make
 
 
 def test_a_token_endpoint_that_answers_500_ends_on_a_clear_page_and_stores_nothing(fake, maker):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     fake.fail("/x-api/2/oauth2/token", 500)
     response = connect(client, workspace, "x")
     html = response.get_data(as_text=True)
@@ -223,7 +222,7 @@ def test_a_token_endpoint_that_answers_500_ends_on_a_clear_page_and_stores_nothi
 
 
 def test_a_replayed_code_is_refused_and_stores_nothing_more(fake, maker):
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     callback = approve_at(start(client, workspace, "x"))
     client.get(callback)
     assert len(stored("x")) == 1
@@ -241,7 +240,7 @@ def test_the_refresh_job_refreshes_tokens_that_expire_soon(fake, maker, app):
     from studio.database import utcnow
     from studio.jobs import run_job
 
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     connect(client, workspace, "x")
     connect(client, workspace, "linkedin")
     x, linkedin = stored("x")[0], stored("linkedin")[0]
@@ -259,7 +258,7 @@ def test_the_refresh_job_refreshes_tokens_that_expire_soon(fake, maker, app):
 def test_an_outage_during_refresh_leaves_the_connection_active(fake, maker):
     from studio.platforms.errors import RetryableError
 
-    workspace, client = maker
+    workspace, client = maker.workspace, maker.browser
     connect(client, workspace, "x")
     [connection] = stored("x")
     fake.fail("/x-api/2/oauth2/token", 503)

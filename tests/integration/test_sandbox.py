@@ -12,16 +12,17 @@ from studio.connections.models import PlatformConnection
 from studio.extensions import db
 from studio.platforms.errors import AuthError
 from studio.sandbox.models import SandboxToken
-from tests.factories import PASSWORD, make_workspace, owner_of
+from tests.factories import PASSWORD, Studio, make_workspace, owner_of
 from tests.helpers import HttpBrowser, errors_next_to
 
 
 @pytest.fixture
 def maker(app, live_server):
     workspace = make_workspace(name="Sandbox Studio")
+    owner = owner_of(workspace)
     browser = HttpBrowser(live_server)
-    browser.log_in(owner_of(workspace).email, PASSWORD)
-    return workspace, browser
+    browser.log_in(owner.email, PASSWORD)
+    return Studio(workspace, owner, browser)
 
 
 def start_sandbox_connect(browser, workspace):
@@ -48,7 +49,7 @@ def connections():
 
 
 def test_connecting_a_sandbox_account_through_its_consent_page(maker):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     landed = connect_sandbox(browser, workspace)
     assert landed.url.endswith(f"/w/{workspace.slug}/connections")
     assert "Connected Sandbox account @maya_cooks" in landed.text
@@ -59,14 +60,14 @@ def test_connecting_a_sandbox_account_through_its_consent_page(maker):
 
 
 def test_several_accounts_of_one_platform_can_be_connected(maker):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     connect_sandbox(browser, workspace, "first_account")
     connect_sandbox(browser, workspace, "second_account")
     assert sorted(c.username for c in connections()) == ["first_account", "second_account"]
 
 
 def test_a_denied_consent_ends_on_a_clear_page_and_stores_nothing(maker):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     page = consent_page(browser, workspace)
     response = browser.submit(page, {"handle": "maya_cooks", "deny": "Deny"})
     assert response.status_code == 400
@@ -75,7 +76,7 @@ def test_a_denied_consent_ends_on_a_clear_page_and_stores_nothing(maker):
 
 
 def test_a_mismatched_state_ends_on_a_clear_page_and_stores_nothing(maker):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     page = consent_page(browser, workspace)
     approved = browser.submit(page, {"handle": "maya_cooks", "allow": "Allow"}, allow_redirects=False)
     callback = approved.headers["Location"]
@@ -87,7 +88,7 @@ def test_a_mismatched_state_ends_on_a_clear_page_and_stores_nothing(maker):
 
 
 def test_a_missing_pkce_verifier_ends_on_a_clear_page_and_stores_nothing(maker, app):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     page = consent_page(browser, workspace)
     # The verifier disappears from the session (as if the cookie were trimmed by a proxy).
     serializer = app.session_interface.get_signing_serializer(app)
@@ -105,7 +106,7 @@ def test_the_sandbox_refuses_an_authorization_request_without_pkce(maker, live_s
     """The error goes back to the client's redirect URI, with the state, as RFC 6749 4.1.2.1 says."""
     from studio.platforms import get_platform
 
-    workspace, browser = maker
+    browser = maker.browser
     sandbox = get_platform("sandbox")
     url = (f"{live_server}/sandbox/oauth/authorize?response_type=code&client_id={sandbox.client_id}&state=abc"
            f"&redirect_uri={live_server}/connections/callback/sandbox&scope=profile")
@@ -119,7 +120,7 @@ def test_the_sandbox_refuses_an_authorization_request_without_pkce(maker, live_s
 def test_the_sandbox_sends_codes_only_to_the_studios_own_callback(maker, live_server, app):
     from studio.platforms import get_platform
 
-    workspace, browser = maker
+    browser = maker.browser
     sandbox = get_platform("sandbox")
     url = (f"{sandbox.authorize_url}?response_type=code&client_id={sandbox.client_id}&state=abc&scope=profile"
            f"&code_challenge={'a' * 43}&code_challenge_method=S256"
@@ -129,7 +130,7 @@ def test_the_sandbox_sends_codes_only_to_the_studios_own_callback(maker, live_se
 
 
 def test_a_replayed_code_is_refused_by_the_sandbox(maker, app):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     page = consent_page(browser, workspace)
     approved = browser.submit(page, {"handle": "maya_cooks", "allow": "Allow"}, allow_redirects=False)
     callback = approved.headers["Location"]
@@ -144,7 +145,7 @@ def test_a_replayed_code_is_refused_by_the_sandbox(maker, app):
 
 
 def test_sandbox_refresh_tokens_rotate_and_the_old_one_stops_working(maker):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     connect_sandbox(browser, workspace)
     [connection] = connections()
     old_refresh = connection.refresh_token
@@ -157,7 +158,7 @@ def test_sandbox_refresh_tokens_rotate_and_the_old_one_stops_working(maker):
 
 
 def test_when_the_sandbox_revokes_everything_the_connection_expires(maker):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     connect_sandbox(browser, workspace)
     panel = browser.get("/sandbox/")
     revoked = browser.submit(panel, action="/sandbox/revoke-all")
@@ -169,7 +170,7 @@ def test_when_the_sandbox_revokes_everything_the_connection_expires(maker):
 
 
 def test_disconnecting_revokes_the_token_at_the_sandbox(maker):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     connect_sandbox(browser, workspace)
     [connection] = connections()
     page = browser.get(f"/w/{workspace.slug}/connections")
@@ -184,7 +185,7 @@ def test_disconnecting_revokes_the_token_at_the_sandbox(maker):
 
 @pytest.fixture
 def api(maker, live_server):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     connect_sandbox(browser, workspace)
     [connection] = connections()
     session = requests.Session()
@@ -239,7 +240,7 @@ def test_switchable_faults_answer_429_with_retry_after_and_503(api, maker):
 
 
 def test_a_workspace_never_reaches_another_workspaces_connection(maker, app):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     connect_sandbox(browser, workspace)
     [connection] = connections()
     other = make_workspace(name="Elsewhere")
@@ -261,7 +262,7 @@ def test_a_rate_limited_refresh_leaves_the_connection_active(maker):
     from studio.platforms.errors import RetryableError
     from studio.sandbox.service import set_faults
 
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     connect_sandbox(browser, workspace)
     [connection] = connections()
     set_faults(error_rate=0.0, rate_limit_rate=1.0, retry_after_seconds=42, latency_ms=0)
@@ -275,7 +276,7 @@ def test_a_rate_limited_refresh_leaves_the_connection_active(maker):
 
 
 def test_reconnecting_a_card_with_another_account_changes_nothing(maker):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     connect_sandbox(browser, workspace, "the_right_one")
     [connection] = connections()
     page = browser.get(f"/w/{workspace.slug}/connections")
@@ -289,7 +290,7 @@ def test_reconnecting_a_card_with_another_account_changes_nothing(maker):
 
 
 def test_a_sandbox_handle_belongs_to_the_user_who_made_it(maker, app, live_server):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     connect_sandbox(browser, workspace, "taken_handle")
     other_workspace = make_workspace(name="Other Team")
     intruder = HttpBrowser(live_server)
@@ -301,7 +302,7 @@ def test_a_sandbox_handle_belongs_to_the_user_who_made_it(maker, app, live_serve
 
 
 def test_in_production_only_listed_operators_run_the_sandbox_panel(maker, app):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     app.config.update(STUDIO_ENV="production", SANDBOX_OPERATORS="ops@example.com")
     assert browser.get("/sandbox/").status_code == 403
     panel_token = browser.get(f"/w/{workspace.slug}/connections")
@@ -319,7 +320,7 @@ def test_bad_api_input_gets_a_json_error_not_a_crash(api):
 
 
 def test_reconnect_opens_the_consent_page_with_the_cards_handle_filled_in(maker):
-    workspace, browser = maker
+    workspace, browser = maker.workspace, maker.browser
     connect_sandbox(browser, workspace, "maya_cooks")
     [connection] = connections()
     page = browser.get(f"/w/{workspace.slug}/connections")
