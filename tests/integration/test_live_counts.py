@@ -9,7 +9,7 @@ import pytest
 from studio.extensions import db
 from studio.portal import service
 from studio.portal.models import Message, Thread
-from tests.factories import make_client, make_workspace, owner_of
+from tests.factories import make_client, make_thread, make_workspace, owner_of
 from tests.media import make_image
 
 
@@ -18,7 +18,7 @@ def agency(app):
     workspace = make_workspace(name="Launch Agency")
     owner = owner_of(workspace)
     client = make_client(workspace, name="Rosa Diaz")
-    thread = service.start_thread(client, owner, False, "Launch plan", "Welcome aboard")
+    thread = make_thread(client=client, author=owner, subject="Launch plan", body="Welcome aboard")
     return workspace, owner, client, thread
 
 
