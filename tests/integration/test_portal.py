@@ -16,6 +16,9 @@ from tests.factories import (
     PASSWORD,
     add_member,
     make_client,
+    make_deliverable,
+    make_studio,
+    make_thread,
     make_workspace,
     owner_of,
     upload,
@@ -27,9 +30,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.fixture
-def agency():
-    workspace = make_workspace(name="Launch Agency")
-    return workspace, owner_of(workspace)
+def agency(app):
+    return make_studio(name="Launch Agency")
 
 
 def invite(app, workspace, owner, client):
@@ -43,7 +45,7 @@ def invite(app, workspace, owner, client):
 
 
 def test_an_invited_client_sets_a_password_verifies_the_email_and_lands_in_the_portal(app, agency, outbox):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     staff = app.test_client().log_in_as(owner)
     response = staff.submit(f"/w/{workspace.slug}/clients", {"name": "Rosa Diaz", "email": "Rosa@Example.com",
                                                              "niche": "Fitness", "current_month": "2"})
@@ -73,7 +75,7 @@ def link_for(outbox, address):
 
 
 def test_expired_reused_revoked_and_tampered_links_are_refused_with_a_clear_page(app, agency, outbox):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     client = make_client(workspace, with_login=False)
     staff = invite(app, workspace, owner, client)
     first = link_for(outbox, client.email)
@@ -111,7 +113,7 @@ def client_session(app, client):
 
 
 def test_a_client_writes_with_an_attachment_and_staff_see_it_unread_then_reply(app, agency):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     client = make_client(workspace)
     portal = client_session(app, client)
     response = portal.submit(f"/portal/c/{client.id}/threads", {"subject": "Launch plan", "body": "See the brief attached",
@@ -140,9 +142,9 @@ def test_a_client_writes_with_an_attachment_and_staff_see_it_unread_then_reply(a
 
 
 def test_live_updates_bring_only_new_messages(app, agency):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     client = make_client(workspace)
-    thread = service.start_thread(client, owner, False, "Hello", "First")
+    thread = make_thread(client=client, author=owner, subject="Hello", body="First")
     first = db.session.query(Message).one()
     service.add_message(thread, client.user, True, "Second")
     staff = app.test_client().log_in_as(owner)
@@ -159,7 +161,7 @@ def test_live_updates_bring_only_new_messages(app, agency):
     (b"<html><script>alert(1)</script></html>", "page.html", ".html files cannot be attached"),
 ])
 def test_dangerous_attachments_are_refused_and_nothing_is_kept(app, agency, content, filename, reason):
-    workspace, owner = agency
+    workspace = agency.workspace
     client = make_client(workspace)
     portal = client_session(app, client)
     response = portal.submit(f"/portal/c/{client.id}/threads", {"subject": "Files", "body": "Here",
@@ -171,9 +173,9 @@ def test_dangerous_attachments_are_refused_and_nothing_is_kept(app, agency, cont
 
 def test_an_attachment_over_the_limit_is_refused(app, agency):
     app.config["ATTACHMENT_MAX_BYTES"] = 1024
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     client = make_client(workspace)
-    thread = service.start_thread(client, owner, False, "Big", "Send it")
+    thread = make_thread(client=client, author=owner, subject="Big", body="Send it")
     response = client_session(app, client).submit(f"/portal/c/{client.id}/threads/{thread.id}/reply", {
         "body": "Here", "files": [upload(PDF + b" " * 2000, "big.pdf")]})
     assert response.status_code == 422
@@ -182,9 +184,10 @@ def test_an_attachment_over_the_limit_is_refused(app, agency):
 
 
 def test_script_in_a_message_is_shown_as_text(app, agency):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     client = make_client(workspace)
-    thread = service.start_thread(client, client.user, True, "<img src=x onerror=alert(1)>", "<script>alert('x')</script>")
+    thread = make_thread(client=client, author=client.user, subject="<img src=x onerror=alert(1)>",
+                         body="<script>alert('x')</script>")
     for html in (app.test_client().log_in_as(owner).text(f"/w/{workspace.slug}/inbox/{thread.id}"),
                  client_session(app, client).text(f"/portal/c/{client.id}/threads/{thread.id}"),
                  app.test_client().log_in_as(owner).text(f"/w/{workspace.slug}/inbox")):
@@ -196,11 +199,11 @@ def test_script_in_a_message_is_shown_as_text(app, agency):
 
 
 def test_a_client_never_reaches_another_clients_things(app, agency):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     mine, theirs = make_client(workspace), make_client(workspace)
-    thread = service.start_thread(theirs, owner, False, "Private", "For them only")
+    thread = make_thread(client=theirs, author=owner, subject="Private", body="For them only")
     service.add_message(thread, theirs.user, True, "Reply", [])
-    deliverable = service.create_deliverable(theirs, owner, "Their plan", 1, "Secret")
+    deliverable = make_deliverable(client=theirs, author=owner, title="Their plan", body="Secret")
     portal_file = PortalFile(workspace_id=workspace.id, client_id=theirs.id, deliverable_id=deliverable.id,
                              storage_key="x", filename="plan.pdf", content_type="application/pdf")
     db.session.add(portal_file)
@@ -223,9 +226,9 @@ def test_a_client_never_reaches_another_clients_things(app, agency):
 
 
 def test_staff_of_another_workspace_see_none_of_it(app, agency):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     client = make_client(workspace)
-    thread = service.start_thread(client, owner, False, "Hello", "Hi")
+    thread = make_thread(client=client, author=owner, subject="Hello", body="Hi")
     stranger = owner_of(make_workspace(name="Other Agency"))
     other = app.test_client().log_in_as(stranger)
     assert other.get(f"/w/{workspace.slug}/inbox/{thread.id}").status_code == 404
@@ -239,12 +242,12 @@ def test_staff_of_another_workspace_see_none_of_it(app, agency):
 
 
 def test_three_messages_within_two_minutes_make_one_email(app, agency, outbox):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     editor = add_member(workspace, "editor")
     add_member(workspace, "viewer")  # viewers are not the team that answers
     db.session.commit()
     client = make_client(workspace)
-    thread = service.start_thread(client, client.user, True, "Question", "One")
+    thread = make_thread(client=client, author=client.user, subject="Question", body="One")
     start = utcnow()
     service.add_message(thread, client.user, True, "Two")
     service.add_message(thread, client.user, True, "Three")
@@ -260,13 +263,13 @@ def test_three_messages_within_two_minutes_make_one_email(app, agency, outbox):
 
 
 def test_a_client_who_turned_message_emails_off_gets_none(app, agency, outbox):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     client = make_client(workspace)
     portal = client_session(app, client)
     response = portal.submit(f"/portal/c/{client.id}/settings", {"new_deliverable": "y"})
     assert response.status_code == 303
     assert service.email_preferences(client.user)["new_message"] is False
-    thread = service.start_thread(client, owner, False, "Update", "One")
+    thread = make_thread(client=client, author=owner, subject="Update", body="One")
     service.add_message(thread, owner, False, "Two")
     service.add_message(thread, owner, False, "Three")
     assert service.send_message_emails(now=utcnow() + timedelta(minutes=3)) == 0
@@ -275,9 +278,9 @@ def test_a_client_who_turned_message_emails_off_gets_none(app, agency, outbox):
 
 
 def test_nobody_is_emailed_about_messages_they_already_read(app, agency, outbox):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     client = make_client(workspace)
-    thread = service.start_thread(client, owner, False, "Quick one", "Are you there?")
+    thread = make_thread(client=client, author=owner, subject="Quick one", body="Are you there?")
     client_session(app, client).text(f"/portal/c/{client.id}/threads/{thread.id}")
     assert service.send_message_emails(now=utcnow() + timedelta(minutes=3)) == 0
 
@@ -286,7 +289,7 @@ def test_nobody_is_emailed_about_messages_they_already_read(app, agency, outbox)
 
 
 def test_a_deliverable_is_published_notified_opened_reviewed_and_replied_to(app, agency, outbox):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     client = make_client(workspace)
     staff = app.test_client().log_in_as(owner)
     response = staff.submit(f"/w/{workspace.slug}/clients/{client.id}/deliverables", {
@@ -314,10 +317,10 @@ def test_a_deliverable_is_published_notified_opened_reviewed_and_replied_to(app,
 
 
 def test_notifications_can_be_marked_read_all_at_once(app, agency):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     client = make_client(workspace)
     for number in range(3):
-        service.start_thread(client, owner, False, f"Topic {number}", "Hello")
+        make_thread(client=client, author=owner, subject=f"Topic {number}", body="Hello")
     portal = client_session(app, client)
     assert "3 unread" in portal.text(f"/portal/c/{client.id}/badges")
     portal.submit(f"/portal/c/{client.id}/notifications/read")
@@ -325,10 +328,10 @@ def test_notifications_can_be_marked_read_all_at_once(app, agency):
 
 
 def test_the_weekly_summary_goes_to_clients_who_asked_for_it(app, agency, outbox):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     keen, quiet = make_client(workspace), make_client(workspace)
     service.set_email_preferences(keen.user, {"weekly_summary": True, "new_message": True})
-    service.create_deliverable(keen, owner, "Hooks that work", 2, "Ten hooks")
+    make_deliverable(client=keen, author=owner, title="Hooks that work", program_month=2, body="Ten hooks")
     assert service.send_weekly_summaries() == 1
     [mail] = outbox.to(keen.email)
     assert "Hooks that work" in mail.get_body(preferencelist=("plain",)).get_content()
@@ -336,11 +339,11 @@ def test_the_weekly_summary_goes_to_clients_who_asked_for_it(app, agency, outbox
 
 
 def test_the_staff_inbox_filters_by_client_state_unread_and_search(app, agency):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     rosa, theo = make_client(workspace, name="Rosa"), make_client(workspace, name="Theo")
-    a = service.start_thread(rosa, rosa.user, True, "Logo feedback", "The blue is too dark")
-    service.start_thread(theo, owner, False, "Invoice", "Attached")
-    b = service.start_thread(theo, theo.user, True, "Filming day", "Can we move it?")
+    a = make_thread(client=rosa, author=rosa.user, subject="Logo feedback", body="The blue is too dark")
+    make_thread(client=theo, author=owner, subject="Invoice", body="Attached")
+    b = make_thread(client=theo, author=theo.user, subject="Filming day", body="Can we move it?")
     service.set_state(b, "resolved")
     staff = app.test_client().log_in_as(owner)
     base = f"/w/{workspace.slug}/inbox"
@@ -358,7 +361,7 @@ def test_the_staff_inbox_filters_by_client_state_unread_and_search(app, agency):
 
 
 def test_a_background_poll_after_the_session_ended_stops_quietly(app, agency):
-    workspace, owner = agency
+    workspace = agency.workspace
     response = app.test_client().get(f"/w/{workspace.slug}/inbox/badge",
                                       headers={"HX-Request": "true", "HX-Trigger": "poll-inbox-badge"})
     assert response.status_code == 286 and "HX-Redirect" not in response.headers, "no one is carried off their page"
@@ -367,9 +370,9 @@ def test_a_background_poll_after_the_session_ended_stops_quietly(app, agency):
 
 
 def test_a_message_email_that_could_not_be_sent_is_tried_again(app, agency, outbox):
-    workspace, owner = agency
+    workspace, owner = agency.workspace, agency.owner
     client = make_client(workspace)
-    service.start_thread(client, owner, False, "Update", "News for you")
+    make_thread(client=client, author=owner, subject="Update", body="News for you")
     app.config["MAIL_URL"] = "smtp://127.0.0.1:9"  # nothing listens there
     later = utcnow() + timedelta(minutes=3)
     assert service.send_message_emails(now=later) == 0
@@ -379,7 +382,7 @@ def test_a_message_email_that_could_not_be_sent_is_tried_again(app, agency, outb
 
 
 def test_an_archived_client_loses_the_portal(app, agency):
-    workspace, owner = agency
+    workspace = agency.workspace
     client = make_client(workspace)
     portal = client_session(app, client)
     assert portal.get(f"/portal/c/{client.id}/inbox").status_code == 200
