@@ -81,7 +81,7 @@ def clients_page(workspace: Workspace, q: str = "", status: str = "", niche: str
     return rows, total
 
 
-def client_choices(workspace: Workspace, limit: int = 2000) -> Sequence[Row[Any]]:
+def client_choices(workspace: Workspace, limit: int = 2000) -> Sequence[Row[int, str]]:
     """(id, name) of the workspace's clients, for filter menus."""
     return db.session.execute(select(Client.id, Client.name).where(Client.workspace_id == workspace.id)
                               .order_by(Client.name).limit(limit)).all()
@@ -128,7 +128,7 @@ def revoke_invite(client: Client) -> int:
 def accept_invite(invite: Invitation, user: User) -> Client:
     """Link the client to `user`, whose e-mail the link has just proved."""
     links.redeem(invite, user)
-    client = db.session.get(Client, invite.client_id)
+    client = db.session.get_one(Client, invite.client_id)
     client.user_id, client.status = user.id, "active"
     user.email_verified_at = user.email_verified_at or utcnow()
     db.session.commit()
@@ -286,10 +286,10 @@ def publish_deliverable(deliverable: Deliverable) -> None:
     deliverable.published_at = utcnow()
     client = deliverable.client
     db.session.commit()
-    if not client.user_id:
+    if client.user is None:
         return
     link = path_for("portal.deliverable", client_id=client.id, deliverable_id=deliverable.id)
-    notification = notify.notify(client.user_id, "NEW_DELIVERABLE", f"New deliverable: {deliverable.title}",
+    notification = notify.notify(client.user.id, "NEW_DELIVERABLE", f"New deliverable: {deliverable.title}",
                                  f"Month {deliverable.program_month}", link, workspace_id=client.workspace_id,
                                  client_id=client.id)
     if wants_email(client.user, "new_deliverable"):
@@ -356,7 +356,7 @@ def send_message_emails(now: datetime | None = None) -> int:
                                    .order_by(Message.id)).scalars().all()
         if not batch:
             continue
-        thread = db.session.get(Thread, thread_id)
+        thread = db.session.get_one(Thread, thread_id)
         client = thread.client
         if from_client:
             recipients = [user for user in staff_recipients(thread.workspace_id)
@@ -364,7 +364,7 @@ def send_message_emails(now: datetime | None = None) -> int:
             read_at = thread.staff_read_at
             link = external_url("inbox.thread", ws=client.workspace.slug, thread_id=thread.id)
         else:
-            recipients = [client.user] if client.user_id else []
+            recipients = [client.user] if client.user is not None else []
             read_at = thread.client_read_at
             link = external_url("portal.thread", client_id=client.id, thread_id=thread.id)
         if read_at and read_at >= batch[-1].created_at:
@@ -396,12 +396,12 @@ def send_weekly_summaries(now: datetime | None = None) -> int:
     sent = 0
     for client in db.session.execute(select(Client).where(Client.user_id.is_not(None), Client.status == "active")
                                      .options(joinedload(Client.user), joinedload(Client.workspace))).scalars():
-        if not wants_email(client.user, "weekly_summary"):
+        if client.user is None or not wants_email(client.user, "weekly_summary"):
             continue
         deliverables = db.session.execute(select(Deliverable).where(
             Deliverable.client_id == client.id, Deliverable.published_at >= since)).scalars().all()
         unread = client_unread_count(client)
-        notifications = notify.unread_count(client.user_id, client.id)
+        notifications = notify.unread_count(client.user.id, client.id)
         try:
             send_mail(client.email, f"Your week with {client.workspace.name}", "portal_weekly", client=client,
                       deliverables=deliverables, unread=unread, notifications=notifications,
