@@ -12,7 +12,7 @@ from studio.accounts.forms import (
     SignupForm,
     WorkspaceForm,
 )
-from studio.accounts.link_pages import accept_page, invitation_page, refused_link
+from studio.accounts.invitation_views import accept_page, invitation_page, refused_link
 from studio.accounts.links import LinkRefused
 from studio.accounts.models import Invitation, InvitationKind, User
 from studio.notify.mail import MailError, send_mail

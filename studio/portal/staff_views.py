@@ -3,10 +3,10 @@ from flask import abort, current_app, flash, g, request, url_for
 from flask_login import current_user
 
 from studio.notify.mail import MailError, send_mail
-from studio.portal import common, service
-from studio.portal.common import serve_portal_file, thread_in_view
+from studio.portal import service, shared_views
 from studio.portal.forms import ClientForm, DeliverableForm, EditClientForm, NewThreadForm, ThreadStateForm
 from studio.portal.models import CLIENT_STATUSES, Client, Deliverable, PortalFile, Thread
+from studio.portal.shared_views import serve_portal_file, thread_in_view
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
 from studio.urls import external_url
 from studio.web import go_to, page, partial, refusals_onto
@@ -188,18 +188,18 @@ def badge():
 
 @inbox.get("/<int:thread_id>")
 def thread(thread_id):
-    return common.open_thread(scoped_get_or_404(Thread, thread_id), "staff")
+    return shared_views.open_thread(scoped_get_or_404(Thread, thread_id), "staff")
 
 
 @inbox.get("/<int:thread_id>/messages")
 def new_messages(thread_id):
-    return common.new_messages(scoped_get_or_404(Thread, thread_id), "staff")
+    return shared_views.new_messages(scoped_get_or_404(Thread, thread_id), "staff")
 
 
 @inbox.post("/<int:thread_id>/reply")
 @requires_role("editor")
 def reply(thread_id):
-    return common.reply(scoped_get_or_404(Thread, thread_id), "staff")
+    return shared_views.reply(scoped_get_or_404(Thread, thread_id), "staff")
 
 
 @inbox.post("/<int:thread_id>/state")

@@ -5,14 +5,14 @@ from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from studio.accounts.link_pages import accept_page, invitation_page
+from studio.accounts.invitation_views import accept_page, invitation_page
 from studio.accounts.models import Invitation, InvitationKind, User
 from studio.extensions import db
 from studio.notify import service as notify
-from studio.portal import common, service
-from studio.portal.common import page_in_view, serve_portal_file
+from studio.portal import service, shared_views
 from studio.portal.forms import EmailPreferencesForm, NewThreadForm
 from studio.portal.models import Client, Deliverable, PortalFile, Thread
+from studio.portal.shared_views import page_in_view, serve_portal_file
 from studio.security.access import enter_scope, scoped_get_or_404
 from studio.web import go_to, page, partial, refusals_onto, safe_next_url, send_to_login, show_form
 
@@ -111,17 +111,17 @@ def new_thread(client_id):
 
 @bp.get("/c/<int:client_id>/threads/<int:thread_id>")
 def thread(client_id, thread_id):
-    return common.open_thread(scoped_get_or_404(Thread, thread_id), "client")
+    return shared_views.open_thread(scoped_get_or_404(Thread, thread_id), "client")
 
 
 @bp.get("/c/<int:client_id>/threads/<int:thread_id>/messages")
 def new_messages(client_id, thread_id):
-    return common.new_messages(scoped_get_or_404(Thread, thread_id), "client")
+    return shared_views.new_messages(scoped_get_or_404(Thread, thread_id), "client")
 
 
 @bp.post("/c/<int:client_id>/threads/<int:thread_id>/reply")
 def reply(client_id, thread_id):
-    return common.reply(scoped_get_or_404(Thread, thread_id), "client")
+    return shared_views.reply(scoped_get_or_404(Thread, thread_id), "client")
 
 
 @bp.get("/c/<int:client_id>/files/<int:file_id>")
