@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, Regexp, ValidationError
 
-from studio.accounts.models import ROLES
+from studio.accounts.models import Role
 from studio.accounts.passwords import MAX_LENGTH, password_problem
 
 INVITABLE_ROLES = [
@@ -19,7 +19,7 @@ INVITABLE_ROLES = [
     SelectChoice("editor", "Editor: creates and schedules content"),
     SelectChoice("admin", "Admin: also manages members and settings"),
 ]
-ROLE_CHOICES = [SelectChoice(role, role.title()) for role in ROLES]
+ROLE_CHOICES = [SelectChoice(role, role.title()) for role in Role]
 TIMEZONES = sorted(available_timezones() - {"localtime", "Factory"})
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from studio.accounts import links
 from studio.accounts.links import LinkRefused
-from studio.accounts.models import Invitation, InvitationKind, LoginAttempt, Membership, User, Workspace
+from studio.accounts.models import Invitation, InvitationKind, LoginAttempt, Membership, Role, User, Workspace
 from studio.accounts.passwords import hash_password, password_matches
 from studio.database import utcnow
 from studio.extensions import db
@@ -281,7 +281,7 @@ def change_role(actor: Membership, target: Membership, role: str) -> None:
     check_may_grant(actor, role)
     if target.role == "owner" and role != "owner" and count_owners(target.workspace) == 1:
         raise Refused("A workspace needs at least one owner. Make someone else an owner first.")
-    target.role = role
+    target.role = Role(role)
     db.session.commit()
 
 

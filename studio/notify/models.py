@@ -1,28 +1,36 @@
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from studio.database import UTCDateTime, utcnow
-from studio.extensions import db
-
-NOTIFICATION_TYPES = ("NEW_DELIVERABLE", "NEW_MESSAGE", "MILESTONE_REMINDER", "ACCOUNT_UPDATE")
+from studio.database import enum_type, one_of, timestamp
+from studio.extensions import Model
 
 
-class Notification(db.Model):
+class NotificationType(StrEnum):
+    NEW_DELIVERABLE = "new_deliverable"  # the portal
+    NEW_MESSAGE = "new_message"
+    MILESTONE_REMINDER = "milestone_reminder"
+    ACCOUNT_UPDATE = "account_update"
+    EVENT_REMINDER = "event_reminder"  # the community
+    MENTION = "mention"
+    BADGE = "badge"
+
+
+class Notification(Model):
     """Something a person should know about, with a link to it; read or not."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_user_id_created_at", "user_id", "created_at"),)
+    __table_args__ = (Index("ix_notifications_user_id_created_at", "user_id", "created_at"), one_of("type", NotificationType))
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     workspace_id: Mapped[int | None] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
-    type: Mapped[str] = mapped_column(String(30))
+    type: Mapped[NotificationType] = mapped_column(enum_type(NotificationType, 30))
     title: Mapped[str] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(Text, default="")
     action_url: Mapped[str | None] = mapped_column(String(500))
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]
+    created_at: Mapped[timestamp]

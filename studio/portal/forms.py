@@ -12,7 +12,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from studio.accounts.forms import ONE_LINE, email_field, limit, name_field, single_line_breaks
-from studio.portal.models import CLIENT_STATUSES
+from studio.portal.models import ClientStatus
 
 MONTHS = [SelectChoice(month, f"Month {month}") for month in range(1, 9)]
 
@@ -27,7 +27,7 @@ class ClientForm(FlaskForm):
 
 class EditClientForm(ClientForm):
     email = None  # the address is the log-in; it does not change here
-    status = SelectField("Status", choices=[SelectChoice(s, s.title()) for s in CLIENT_STATUSES])
+    status = SelectField("Status", choices=[SelectChoice(s, s.title()) for s in ClientStatus])
 
 
 class MessageForm(FlaskForm):

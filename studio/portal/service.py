@@ -15,7 +15,8 @@ from studio.database import utcnow
 from studio.extensions import db
 from studio.library.attachments import CheckedUpload, check_uploads, store_upload
 from studio.notify import service as notify
-from studio.portal.models import Client, Deliverable, Message, PortalFile, Thread
+from studio.notify.models import NotificationType
+from studio.portal.models import Client, ClientStatus, Deliverable, Message, PortalFile, Thread, ThreadState
 from studio.refusal import Refused
 from studio.urls import path_for
 
@@ -57,7 +58,7 @@ def create_client(workspace: Workspace, name: str, email: str, niche: str | None
 def update_client(client: Client, name: str, niche: str | None, program_start: date | None, current_month: int,
                   status: str) -> None:
     client.name, client.niche, client.program_start = name.strip(), (niche or "").strip(), program_start
-    client.current_month, client.status = current_month, status
+    client.current_month, client.status = current_month, ClientStatus(status)
     db.session.commit()
 
 
@@ -129,7 +130,7 @@ def accept_invite(invite: Invitation, user: User) -> Client:
     """Link the client to `user`, whose e-mail the link has just proved."""
     links.redeem(invite, user)
     client = db.session.get_one(Client, invite.client_id)
-    client.user_id, client.status = user.id, "active"
+    client.user_id, client.status = user.id, ClientStatus.ACTIVE
     user.email_verified_at = user.email_verified_at or utcnow()
     db.session.commit()
     return client
@@ -181,11 +182,11 @@ def write_message(thread: Thread, author: User, from_client: bool, body: str, ch
     thread.last_preview = " ".join(body.split())[:200] or "(attachment)"
     if from_client:
         thread.last_client_message_at, thread.client_read_at = now, now
-        thread.state = "open"  # a client writing again reopens the conversation
+        thread.state = ThreadState.OPEN  # a client writing again reopens the conversation
     else:
         thread.last_staff_message_at, thread.staff_read_at = now, now
         if client.user_id:
-            notify.notify(client.user_id, "NEW_MESSAGE", f"New message: {thread.subject}", thread.last_preview,
+            notify.notify(client.user_id, NotificationType.NEW_MESSAGE, f"New message: {thread.subject}", thread.last_preview,
                           path_for("portal.thread", client_id=client.id, thread_id=thread.id),
                           workspace_id=thread.workspace_id, client_id=client.id)
     db.session.commit()
@@ -202,7 +203,7 @@ def mark_read(thread: Thread, by_client: bool) -> None:
 
 
 def set_state(thread: Thread, state: str) -> None:
-    thread.state = state
+    thread.state = ThreadState(state)
     db.session.commit()
 
 
@@ -289,7 +290,7 @@ def publish_deliverable(deliverable: Deliverable) -> None:
     if client.user is None:
         return
     link = path_for("portal.deliverable", client_id=client.id, deliverable_id=deliverable.id)
-    notification = notify.notify(client.user.id, "NEW_DELIVERABLE", f"New deliverable: {deliverable.title}",
+    notification = notify.notify(client.user.id, NotificationType.NEW_DELIVERABLE, f"New deliverable: {deliverable.title}",
                                  f"Month {deliverable.program_month}", link, workspace_id=client.workspace_id,
                                  client_id=client.id)
     if wants_email(client.user, "new_deliverable"):

@@ -5,7 +5,7 @@ from flask_login import current_user
 from studio.notify.mail import MailError, send_mail
 from studio.portal import service, shared_views
 from studio.portal.forms import ClientForm, DeliverableForm, EditClientForm, NewThreadForm, ThreadStateForm
-from studio.portal.models import CLIENT_STATUSES, Client, Deliverable, PortalFile, Thread
+from studio.portal.models import Client, ClientStatus, Deliverable, PortalFile, Thread
 from studio.portal.shared_views import serve_portal_file, thread_in_view
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
 from studio.urls import external_url
@@ -24,7 +24,7 @@ def page_number():
 
 def client_filters():
     status = request.args.get("status", "")
-    return {"q": request.args.get("q", "").strip()[:100], "status": status if status in CLIENT_STATUSES else "",
+    return {"q": request.args.get("q", "").strip()[:100], "status": status if status in list(ClientStatus) else "",
             "niche": request.args.get("niche", "").strip()[:80]}
 
 
@@ -33,7 +33,7 @@ def clients_page(form=None, status=200):
     number = page_number()
     rows, total = service.clients_page(g.workspace, page=number, **filters)
     return page("clients/index.html", status=status, clients=rows, total=total, filters=filters, page_number=number,
-                niches=service.niches(g.workspace), form=form or ClientForm(formdata=None), statuses=CLIENT_STATUSES,
+                niches=service.niches(g.workspace), form=form or ClientForm(formdata=None), statuses=list(ClientStatus),
                 per_page=service.PAGE_SIZE)
 
 

@@ -25,10 +25,10 @@ from studio.platforms.limits import (
 from studio.publishing import metrics, recurrence, service
 from studio.publishing.forms import ComposeForm, EditForm, RescheduleForm, VersionForm
 from studio.publishing.models import (
-    POST_STATUSES,
     Delivery,
     Post,
     PostMedia,
+    PostStatus,
     PublishedPost,
     WorkerHeartbeat,
 )
@@ -344,7 +344,7 @@ def month():
         by_day.setdefault(service.local_time(post.scheduled_at, zone).date(), []).append(post)
     return page("posts/calendar.html", block="grid", view=view, first=first, weeks=weeks, by_day=by_day, posts=posts,
                 zone=zone, previous=previous, following=following, today=today, filters=filters,
-                connections=service.workspace_connections(g.workspace), statuses=POST_STATUSES,
+                connections=service.workspace_connections(g.workspace), statuses=list(PostStatus),
                 platforms=sorted({c.platform for c in service.workspace_connections(g.workspace)}))
 
 

@@ -5,33 +5,53 @@ so nothing in these tables can be replayed against the API."""
 import hashlib
 import time
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from studio.database import UTCDateTime, utcnow
-from studio.extensions import db
+from studio.database import enum_type, one_of, timestamp, utcnow
+from studio.extensions import Model
 
 
-def token_hash(token):
+def token_hash(token: str | None) -> str:
     return hashlib.sha256((token or "").encode()).hexdigest()
 
 
-class SandboxAccount(db.Model):
+class SandboxMediaKind(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+class UploadStatus(StrEnum):
+    UPLOADING = "uploading"  # parts are still arriving
+    READY = "ready"  # finalized: a post may use it
+
+
+class CallKind(StrEnum):
+    """Which endpoint a call reached (the latency switches are per kind)."""
+
+    TOKEN = "token"
+    REVOKE = "revoke"
+    CREATE = "create"
+    MEDIA = "media"
+    LOOKUP = "lookup"
+    API = "api"  # any other API call
+
+
+class SandboxAccount(Model):
     __tablename__ = "sandbox_accounts"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     handle: Mapped[str] = mapped_column(String(40), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
     # The Studio user who made this sandbox account: like a password, only they can sign in as it.
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[timestamp]
 
 
-class SandboxAuthCode(db.Model):
+class SandboxAuthCode(Model):
     __tablename__ = "sandbox_auth_codes"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     client_id: Mapped[str] = mapped_column(String(60))
     account_id: Mapped[int] = mapped_column(ForeignKey("sandbox_accounts.id", ondelete="CASCADE"))
@@ -60,10 +80,9 @@ class SandboxAuthCode(db.Model):
         return self.auth_time + 300 < time.time()
 
 
-class SandboxToken(db.Model):
+class SandboxToken(Model):
     __tablename__ = "sandbox_tokens"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(String(60))
     account_id: Mapped[int] = mapped_column(ForeignKey("sandbox_accounts.id", ondelete="CASCADE"), index=True)
     access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -104,46 +123,44 @@ class SandboxToken(db.Model):
         return not self.refresh_revoked
 
 
-class SandboxMedia(db.Model):
+class SandboxMedia(Model):
     """A file uploaded to the sandbox in chunks: init, append parts in order, finalize."""
 
     __tablename__ = "sandbox_media"
+    __table_args__ = (one_of("kind", SandboxMediaKind), one_of("status", UploadStatus))
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("sandbox_accounts.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))  # image or video
+    kind: Mapped[SandboxMediaKind] = mapped_column(enum_type(SandboxMediaKind, 10))
     mime_type: Mapped[str] = mapped_column(String(80))
     total_bytes: Mapped[int]
     received_bytes: Mapped[int] = mapped_column(default=0)
     next_part: Mapped[int] = mapped_column(default=0)
-    status: Mapped[str] = mapped_column(String(12), default="uploading")  # uploading, ready
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[UploadStatus] = mapped_column(enum_type(UploadStatus, 12), default=UploadStatus.UPLOADING)
+    created_at: Mapped[timestamp]
 
 
-class SandboxPost(db.Model):
+class SandboxPost(Model):
     __tablename__ = "sandbox_posts"
     # Like an idempotency key: a reference makes at most one post per account, even under races.
     # Only the "no idempotency" fault makes more, each with the next duplicate_number.
     __table_args__ = (UniqueConstraint("account_id", "client_reference", "duplicate_number"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("sandbox_accounts.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text, default="")
-    media_ids: Mapped[list] = mapped_column(db.JSON, default=list)
+    media_ids: Mapped[list] = mapped_column(default=list)
     client_reference: Mapped[str | None] = mapped_column(String(120), index=True)
     # 0 for the first post with its reference; 1, 2, … for the second posts "no idempotency" lets through.
     duplicate_number: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[timestamp]
 
     account: Mapped[SandboxAccount] = relationship()
 
 
-class SandboxFaults(db.Model):
+class SandboxFaults(Model):
     """Switchable misbehaviour for demos and tests (one row)."""
 
     __tablename__ = "sandbox_faults"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     error_rate: Mapped[float] = mapped_column(default=0.0)
     rate_limit_rate: Mapped[float] = mapped_column(default=0.0)
     retry_after_seconds: Mapped[int] = mapped_column(default=30)
@@ -161,19 +178,18 @@ class SandboxFaults(db.Model):
     no_idempotency: Mapped[bool] = mapped_column(default=False)
     # The look-up endpoint does not see a post younger than this (an eventually consistent index).
     lookup_lag_seconds: Mapped[float] = mapped_column(default=0.0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class SandboxCall(db.Model):
+class SandboxCall(Model):
     """Every call the token endpoint and the API received, kept so tests and benchmarks can count
-    them ("no second create call reached the sandbox"). kind: token, revoke, create, media, lookup
-    or api; fault: what the sandbox did to the call, if anything (503, 429, 500 after create,
-    dropped after create)."""
+    them ("no second create call reached the sandbox"). fault: what the sandbox did to the call, if
+    anything (503, 429, 500 after create, dropped after create)."""
 
     __tablename__ = "sandbox_calls"
+    __table_args__ = (one_of("kind", CallKind),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10), index=True)
+    kind: Mapped[CallKind] = mapped_column(enum_type(CallKind, 10), index=True)
     client_reference: Mapped[str | None] = mapped_column(String(120), index=True)
     fault: Mapped[str | None] = mapped_column(String(30))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[timestamp]

@@ -7,13 +7,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from studio.accounts.models import ROLES, Membership, Workspace
+from studio.accounts.models import Membership, Role, Workspace
 from studio.extensions import db, login_manager
 
 # Higher outranks lower; each role may do everything the roles below it may. A workspace's team
-# holds one of ROLES; in a community (its `g.role`) the team moderates and viewers and clients are
+# holds a Role; in a community (its `g.role`) the team moderates and viewers and clients are
 # members.
-ROLE_RANK = {role: rank for rank, role in enumerate(reversed(ROLES))}
+ROLE_RANK = {role: rank for rank, role in enumerate(reversed(Role))}
 COMMUNITY_ROLES = ("moderator", "member")
 COMMUNITY_RANK = {role: rank for rank, role in enumerate(reversed(COMMUNITY_ROLES))}
 

@@ -134,7 +134,7 @@ def test_a_client_writes_with_an_attachment_and_staff_see_it_unread_then_reply(a
     page = portal.text(f"/portal/c/{client.id}/threads/{thread.id}")
     assert "Looks great, two notes inside." in page
     [notification] = db.session.query(Notification).filter_by(user_id=client.user_id).all()
-    assert notification.type == "NEW_MESSAGE" and notification.action_url == f"/portal/c/{client.id}/threads/{thread.id}"
+    assert notification.type == "new_message" and notification.action_url == f"/portal/c/{client.id}/threads/{thread.id}"
     # Read receipts: the client's own message shows when the team saw it.
     portal.submit(f"/portal/c/{client.id}/threads/{thread.id}/reply", {"body": "Thanks!"})
     staff.text(f"/w/{workspace.slug}/inbox/{thread.id}")
