@@ -100,6 +100,18 @@ def make_connection(workspace, platform="sandbox", username=None, **fields):
     return connection
 
 
+def add_fake_account(studio, platform, *, issued_as=None, refresh=True, lasts=timedelta(hours=2), **fields):
+    """Connect `studio` to an account on the fake platforms (`studio.fake`) with tokens the fake issued:
+    a refresh token unless refresh=False, an access token that lasts `lasts` (None: for good)."""
+    from studio.database import utcnow
+
+    access, refresh_token = studio.fake.issue(issued_as or platform, refresh=refresh)
+    connection = make_connection(studio.workspace, platform, access_token=access, refresh_token=refresh_token,
+                                 expires_at=utcnow() + lasts if lasts else None, **fields)
+    studio.connections.append(connection)
+    return connection
+
+
 def make_asset(workspace, kind="video", title=None, **fields):
     """A library row without a file: for lists, filters and access checks."""
     from studio.library.models import MediaAsset
