@@ -7,17 +7,14 @@ import pytest
 from studio.database import utcnow
 from studio.extensions import db
 from studio.publishing import engine
-from tests.factories import make_connection, make_post, make_stored_asset, make_studio
+from tests.factories import add_fake_account, make_post, make_stored_asset, make_studio
 
 
 @pytest.fixture
 def page(fake_platforms):
     studio = make_studio(name="Pages", fake=fake_platforms)
-    workspace = studio.workspace
-    token, _ = fake_platforms.issue("facebook-page", refresh=False)
-    connection = make_connection(workspace, "facebook", account_id="101", username="Northwind Kitchen",
-                                 access_token=token, refresh_token=None, expires_at=None, scope="pages_manage_posts")
-    studio.connections.append(connection)
+    add_fake_account(studio, "facebook", issued_as="facebook-page", refresh=False, lasts=None, account_id="101",
+                     username="Northwind Kitchen", scope="pages_manage_posts")
     return studio
 
 

@@ -9,7 +9,7 @@ from studio.database import utcnow
 from studio.extensions import db
 from studio.publishing import engine, metrics
 from studio.publishing.models import PublishedPost
-from tests.factories import make_connection, make_post, make_stored_asset, make_studio
+from tests.factories import add_fake_account, make_post, make_stored_asset, make_studio
 from tests.helpers import publish_now
 
 
@@ -17,12 +17,8 @@ from tests.helpers import publish_now
 def account(fake_platforms, live_server, app):
     app.config["PUBLIC_URL"] = live_server  # Instagram fetches images from the studio's signed links
     studio = make_studio(name="Grams", fake=fake_platforms)
-    workspace = studio.workspace
-    access, _ = fake_platforms.issue("instagram", refresh=False)
-    connection = make_connection(workspace, "instagram", account_id="17841400008460056", username="northwind.cooks",
-                                 access_token=access, refresh_token=None, expires_at=utcnow() + timedelta(days=50),
-                                 scope="instagram_business_content_publish")
-    studio.connections.append(connection)
+    add_fake_account(studio, "instagram", refresh=False, lasts=timedelta(days=50), account_id="17841400008460056",
+                     username="northwind.cooks", scope="instagram_business_content_publish")
     return studio
 
 

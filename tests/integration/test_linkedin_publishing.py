@@ -4,23 +4,18 @@ from datetime import timedelta
 
 import pytest
 
-from studio.database import utcnow
 from studio.extensions import db
 from studio.publishing import engine, metrics
 from studio.publishing.models import PublishedPost
-from tests.factories import make_connection, make_post, make_stored_asset, make_studio
+from tests.factories import add_fake_account, make_post, make_stored_asset, make_studio
 
 
 @pytest.fixture
 def member(fake_platforms):
     studio = make_studio(name="Pros", fake=fake_platforms)
-    workspace = studio.workspace
-    access, _ = fake_platforms.issue("linkedin", refresh=False)
-    connection = make_connection(workspace, "linkedin", account_id="782bbtaQ", username="Maya Ortiz", access_token=access,
-                                 refresh_token=None,
-                                 details={"organizations": [{"urn": "urn:li:organization:5515715", "name": "Northwind Kitchens"}]},
-                                 expires_at=utcnow() + timedelta(days=60), scope="w_member_social")
-    studio.connections.append(connection)
+    add_fake_account(studio, "linkedin", refresh=False, lasts=timedelta(days=60), account_id="782bbtaQ",
+                     username="Maya Ortiz", scope="w_member_social",
+                     details={"organizations": [{"urn": "urn:li:organization:5515715", "name": "Northwind Kitchens"}]})
     return studio
 
 

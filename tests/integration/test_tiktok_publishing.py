@@ -1,6 +1,5 @@
 """TikTok through the engine: creator info first, then init, the chunks in order with their
 Content-Range, and the publish status polled until TikTok says it is live (or in the inbox)."""
-from datetime import timedelta
 
 import pytest
 
@@ -8,7 +7,7 @@ from studio.database import utcnow
 from studio.extensions import db
 from studio.publishing import engine, metrics
 from studio.publishing.models import PublishedPost
-from tests.factories import make_connection, make_post, make_stored_asset, make_studio
+from tests.factories import add_fake_account, make_post, make_stored_asset, make_studio
 from tests.helpers import publish_now
 
 MB = 1024 * 1024
@@ -18,11 +17,7 @@ MB = 1024 * 1024
 def creator(fake_platforms, app):
     app.config["TIKTOK_CHUNK_BYTES"] = 5 * MB
     studio = make_studio(name="Cooks", fake=fake_platforms)
-    workspace = studio.workspace
-    access, refresh = fake_platforms.issue("tiktok")
-    connection = make_connection(workspace, "tiktok", account_id="723f24d7", username="mayacooks", access_token=access,
-                                 refresh_token=refresh, expires_at=utcnow() + timedelta(hours=2), scope="video.publish")
-    studio.connections.append(connection)
+    add_fake_account(studio, "tiktok", account_id="723f24d7", username="mayacooks", scope="video.publish")
     return studio
 
 

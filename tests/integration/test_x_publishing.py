@@ -1,16 +1,14 @@
 """X through the engine: chunked media upload in order, processing polled until ready, the post,
 its numbers, and X's errors leading to the right engine behaviour."""
-from datetime import timedelta
 
 import pytest
 
-from studio.database import utcnow
 from studio.extensions import db
 from studio.publishing import engine, metrics
 from studio.publishing.models import PublishedPost
 from tests.factories import (
+    add_fake_account,
     make_asset,
-    make_connection,
     make_post,
     make_stored_asset,
     make_studio,
@@ -20,11 +18,7 @@ from tests.factories import (
 @pytest.fixture
 def x_account(fake_platforms):
     studio = make_studio(name="Tweeters", fake=fake_platforms)
-    workspace = studio.workspace
-    access, refresh = fake_platforms.issue("x")
-    connection = make_connection(workspace, "x", account_id="2244994945", username="northwind", access_token=access,
-                                 refresh_token=refresh, expires_at=utcnow() + timedelta(hours=2), scope="tweet.write")
-    studio.connections.append(connection)
+    add_fake_account(studio, "x", account_id="2244994945", username="northwind", scope="tweet.write")
     return studio
 
 

@@ -9,7 +9,7 @@ from studio.database import utcnow
 from studio.extensions import db
 from studio.publishing import engine, metrics, quota
 from studio.publishing.models import PublishedPost
-from tests.factories import make_connection, make_post, make_stored_asset, make_studio
+from tests.factories import add_fake_account, make_post, make_stored_asset, make_studio
 from tests.helpers import publish_now
 
 KIB = 256 * 1024  # one upload unit
@@ -19,12 +19,8 @@ KIB = 256 * 1024  # one upload unit
 def channel(fake_platforms, app):
     app.config["YOUTUBE_CHUNK_BYTES"] = 4 * KIB
     studio = make_studio(name="Kitchen channel", fake=fake_platforms)
-    workspace = studio.workspace
-    access, refresh = fake_platforms.issue("youtube")
-    connection = make_connection(workspace, "youtube", account_id="UC_x5XG1OV2P6uZZ5FSM9Ttw", username="@northwindkitchen",
-                                 access_token=access, refresh_token=refresh, expires_at=utcnow() + timedelta(hours=1),
-                                 scope="https://www.googleapis.com/auth/youtube.upload")
-    studio.connections.append(connection)
+    add_fake_account(studio, "youtube", lasts=timedelta(hours=1), account_id="UC_x5XG1OV2P6uZZ5FSM9Ttw",
+                     username="@northwindkitchen", scope="https://www.googleapis.com/auth/youtube.upload")
     return studio
 
 
