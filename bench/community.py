@@ -57,7 +57,7 @@ def fill(workspace, owner, topics, replies_per_topic, members):
                           "points": rng.randint(0, 500), "badges": [], "created_at": now} for n, uid in enumerate(user_ids)])
     channel_ids = []
     for number in range(10):
-        channel = Channel(workspace_id=workspace.id, name=f"Channel {number}", slug=f"channel-{number}", type="GENERAL",
+        channel = Channel(workspace_id=workspace.id, name=f"Channel {number}", slug=f"channel-{number}", type="general",
                           position=number)
         db.session.add(channel)
         db.session.flush()
@@ -67,7 +67,7 @@ def fill(workspace, owner, topics, replies_per_topic, members):
         body = sentence(rng, 30)
         moment = now - timedelta(minutes=number)
         topic_rows.append({"workspace_id": workspace.id, "channel_id": channel_ids[number % 10], "author_id": rng.choice(user_ids),
-                           "type": "QUESTION" if number % 4 == 0 else "TEXT", "title": sentence(rng, 6)[:200], "body": body,
+                           "type": "question" if number % 4 == 0 else "text", "title": sentence(rng, 6)[:200], "body": body,
                            "body_html": f"<p>{body}</p>", "body_hash": "", "is_pinned": number < 2, "is_solved": False,
                            "is_hidden": number % 97 == 0, "like_count": 0, "reply_count": replies_per_topic, "view_count": 0,
                            "last_activity_at": moment, "created_at": moment - timedelta(days=1)})

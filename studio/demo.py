@@ -286,8 +286,8 @@ def seed_community(workspace):
     """Northwind's community: channels of every kind (one archived), an announcement, a question
     answered with a mention and marked helpful, a win with likes, an event with RSVPs, direct
     messages, profiles with bios, points and badges."""
-    from studio.community import service as community
-    from studio.community.models import Topic
+    from studio.community import events, members, messages, moderation, posting
+    from studio.community.models import ChannelType, EventType, RsvpStatus, Topic, TopicType
 
     people = {m.user.email.split("@")[0]: m.user for m in workspace.memberships}
     from studio.portal.models import Client
@@ -300,57 +300,58 @@ def seed_community(workspace):
                         (rosa, "Fitness creator. 5am workouts, honest reviews."),
                         (amara, "Beauty & skincare. Ask me about lighting for close-ups."),
                         (jordan, "Producer at Northwind. I answer the hard questions.")):
-        profile = community.profile_for(workspace, person)
-        community.update_profile(profile, profile.username, bio, "", [], True, True)
-    channels = {name: community.create_channel(workspace, name, kind, description) for name, kind, description in (
-        ("Announcements", "ANNOUNCEMENT", "News from the Northwind team"),
-        ("General", "GENERAL", "Say hello, share what you are working on"),
-        ("Questions", "QA", "Ask the community; mark the answer that helped"),
-        ("Month 3 cohort", "MONTH", "For creators in month 3 of the program"),
-        ("Resources", "RESOURCES", "Templates, guides and tools"),
-        ("Spring 2026 cohort", "GENERAL", "An earlier cohort, kept for reference"))}
+        profile = members.profile_for(workspace, person)
+        members.update_profile(profile, profile.username, bio, "", [], True, True)
+    channels = {name: posting.create_channel(workspace, name, kind, description) for name, kind, description in (
+        ("Announcements", ChannelType.ANNOUNCEMENT, "News from the Northwind team"),
+        ("General", ChannelType.GENERAL, "Say hello, share what you are working on"),
+        ("Questions", ChannelType.QA, "Ask the community; mark the answer that helped"),
+        ("Month 3 cohort", ChannelType.MONTH, "For creators in month 3 of the program"),
+        ("Resources", ChannelType.RESOURCES, "Templates, guides and tools"),
+        ("Spring 2026 cohort", ChannelType.GENERAL, "An earlier cohort, kept for reference"))}
     channels["Spring 2026 cohort"].is_archived = True
     db.session.commit()
-    community.create_topic(workspace, maya, "moderator", channels["Announcements"], "TEXT", "Welcome to the community!",
-                           "This is where Northwind creators help each other.\n\n- Ask in **Questions**\n"
-                           "- Share wins in **General**\n- Coaching calls are under *Events*")
-    question = community.create_topic(workspace, rosa, "member", channels["Questions"], "QUESTION",
-                                      "Ring light or softbox for a small kitchen?",
-                                      "I film at 5am with one window. Ring light makes my eyes look odd. Ideas?")
-    answer = community.add_reply(workspace, question, amara, "member",
-                                 "Softbox at 45 degrees, @rosa_diaz. The ring light's catchlight is what looks odd.")
-    community.add_reply(workspace, question, rosa, "member", "Trying it tomorrow, thank you!", parent=answer)
-    community.mark_helpful(workspace, question, answer, rosa, "member")
-    win = community.create_topic(workspace, amara, "member", channels["General"], "WIN", "10k followers on TikTok!",
-                                 "Six months in. The hook workshop changed everything.")
+    posting.create_topic(workspace, maya, "moderator", channels["Announcements"], TopicType.TEXT, "Welcome to the community!",
+                         "This is where Northwind creators help each other.\n\n- Ask in **Questions**\n"
+                         "- Share wins in **General**\n- Coaching calls are under *Events*")
+    question = posting.create_topic(workspace, rosa, "member", channels["Questions"], TopicType.QUESTION,
+                                    "Ring light or softbox for a small kitchen?",
+                                    "I film at 5am with one window. Ring light makes my eyes look odd. Ideas?")
+    answer = posting.add_reply(workspace, question, amara, "member",
+                               "Softbox at 45 degrees, @rosa_diaz. The ring light's catchlight is what looks odd.")
+    posting.add_reply(workspace, question, rosa, "member", "Trying it tomorrow, thank you!", parent=answer)
+    moderation.mark_helpful(workspace, question, answer, rosa, "member")
+    win = posting.create_topic(workspace, amara, "member", channels["General"], TopicType.WIN, "10k followers on TikTok!",
+                               "Six months in. The hook workshop changed everything.")
     for person in (maya, rosa, jordan):
-        community.set_like(workspace, person, True, topic=win)
-    community.set_like(workspace, rosa, True, reply=answer)
-    community.create_topic(workspace, jordan, "moderator", channels["Resources"], "RESOURCE", "Hook templates (month 3)",
-                           "Twelve hooks that worked for our creators this quarter. Copy, adapt, test.")
-    weekly = community.create_topic(workspace, jordan, "moderator", channels["General"], "TEXT",
-                                    "Weekly thread: what are you posting this week?",
-                                    "Drop your plan below. One line is enough; we will cheer you on.")
-    community.add_reply(workspace, weekly, rosa, "member", "Three gym-tour shorts and a recipe post (thanks @amara_okafor!)")
-    community.add_reply(workspace, weekly, amara, "member", "A GRWM with the new serum, and a Q&A live on Friday.")
-    community.create_topic(workspace, amara, "member", channels["General"], "TEXT", "Looking for collab partners",
-                           "Anyone in **fitness** or **food** up for a crossover video this month?")
-    community.create_topic(workspace, rosa, "member", channels["Month 3 cohort"], "QUESTION",
-                           "How long should a month 3 reel be?", "Mine are 45 s and retention drops at 20 s. Cut harder?")
-    community.create_topic(workspace, maya, "moderator", channels["Announcements"], "TEXT", "Office hours move to Thursdays",
-                           "From next week, office hours are Thursdays at 4 pm Pacific.")
+        posting.set_like(workspace, person, True, topic=win)
+    posting.set_like(workspace, rosa, True, reply=answer)
+    posting.create_topic(workspace, jordan, "moderator", channels["Resources"], TopicType.RESOURCE, "Hook templates (month 3)",
+                         "Twelve hooks that worked for our creators this quarter. Copy, adapt, test.")
+    weekly = posting.create_topic(workspace, jordan, "moderator", channels["General"], TopicType.TEXT,
+                                  "Weekly thread: what are you posting this week?",
+                                  "Drop your plan below. One line is enough; we will cheer you on.")
+    posting.add_reply(workspace, weekly, rosa, "member", "Three gym-tour shorts and a recipe post (thanks @amara_okafor!)")
+    posting.add_reply(workspace, weekly, amara, "member", "A GRWM with the new serum, and a Q&A live on Friday.")
+    posting.create_topic(workspace, amara, "member", channels["General"], TopicType.TEXT, "Looking for collab partners",
+                         "Anyone in **fitness** or **food** up for a crossover video this month?")
+    posting.create_topic(workspace, rosa, "member", channels["Month 3 cohort"], TopicType.QUESTION,
+                         "How long should a month 3 reel be?", "Mine are 45 s and retention drops at 20 s. Cut harder?")
+    posting.create_topic(workspace, maya, "moderator", channels["Announcements"], TopicType.TEXT,
+                         "Office hours move to Thursdays", "From next week, office hours are Thursdays at 4 pm Pacific.")
     start = (datetime.now(ZoneInfo(maya.timezone)) + timedelta(days=3)).replace(hour=10, minute=0, second=0,
                                                                                 microsecond=0, tzinfo=None)
-    call = community.create_event(workspace, maya, "Monthly coaching call", "Bring one video you want feedback on.",
-                                  "COACHING", start, start + timedelta(hours=1), maya.timezone,
-                                  "https://meet.example.com/northwind-coaching", 20)
+    call = events.create_event(workspace, maya, "Monthly coaching call", "Bring one video you want feedback on.",
+                               EventType.COACHING, start, start + timedelta(hours=1), maya.timezone,
+                               "https://meet.example.com/northwind-coaching", 20)
     for person in (maya, rosa):
-        community.rsvp(call, person, "GOING")
-    community.rsvp(call, amara, "MAYBE")
-    community.send_dm(workspace, amara, rosa, "Loved your morning routine reel! Want to collab on a skincare + workout video?")
-    community.send_dm(workspace, rosa, amara, "Yes! Next week?")
+        events.rsvp(call, person, RsvpStatus.GOING)
+    events.rsvp(call, amara, RsvpStatus.MAYBE)
+    messages.send_dm(workspace, amara, rosa, "Loved your morning routine reel! Want to collab on a skincare + workout video?")
+    messages.send_dm(workspace, rosa, amara, "Yes! Next week?")
     # Spread the posts over the last days, as a real community's would be.
     for age, topic in enumerate(db.session.execute(db.select(Topic).where(Topic.workspace_id == workspace.id)
                                                    .order_by(Topic.id.desc())).scalars()):
         topic.created_at = topic.last_activity_at = utcnow() - timedelta(hours=9 * age + 2)
     db.session.commit()
+

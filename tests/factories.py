@@ -221,7 +221,7 @@ def upload(content, filename):
     return (io.BytesIO(content), filename)
 
 
-def make_channel(workspace, name="General", type_="GENERAL", archived=False):
+def make_channel(workspace, name="General", type_="general", archived=False):
     from studio.community.posting import create_channel
 
     channel = create_channel(workspace, name, type_)
@@ -231,7 +231,7 @@ def make_channel(workspace, name="General", type_="GENERAL", archived=False):
     return channel
 
 
-def make_topic(*, channel, author, title=None, body="Hello, everyone.", type_="TEXT", role=None, uploads=()):
+def make_topic(*, channel, author, title=None, body="Hello, everyone.", type_="text", role=None, uploads=()):
     """A topic in `channel` by `author`, posted through the community's rules with the author's own
     community role unless `role` is given."""
     from studio.community.members import community_role
@@ -242,7 +242,7 @@ def make_topic(*, channel, author, title=None, body="Hello, everyone.", type_="T
     return create_topic(workspace, author, role, channel, type_, title or f"Topic {next(_numbers)}", body, uploads)
 
 
-def make_event(*, workspace, author, starts_at, ends_at=None, title=None, type_="MEETUP", description="",
+def make_event(*, workspace, author, starts_at, ends_at=None, title=None, type_="meetup", description="",
                timezone="UTC", meeting_url="", capacity=None):
     """A community event; `starts_at` and `ends_at` (an hour later unless given) are wall-clock times
     in `timezone`, and must be still to come."""

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from studio.accounts.models import User, Workspace
 from studio.community.members import render
-from studio.community.models import Event, EventRSVP, MemberProfile, RsvpStatus
+from studio.community.models import Event, EventRSVP, EventType, MemberProfile, RsvpStatus
 from studio.database import utcnow
 from studio.extensions import db
 from studio.notify import service as notify
@@ -22,7 +22,7 @@ from studio.urls import path_for
 UTC = ZoneInfo("UTC")
 
 
-def create_event(workspace: Workspace, author: User, title: str, description: str, type_: str, starts_local: datetime,
+def create_event(workspace: Workspace, author: User, title: str, description: str, type_: EventType, starts_local: datetime,
                  ends_local: datetime, timezone: str, meeting_url: str, capacity: int | None) -> Event:
     """An event at local times in `timezone`; it must end after it starts and start in the future."""
     zone = ZoneInfo(timezone)
@@ -50,7 +50,7 @@ def rsvp_of(event: Event, user: User) -> EventRSVP | None:
                               ).scalar_one_or_none()
 
 
-def rsvp(event: Event, user: User, status: str) -> None:
+def rsvp(event: Event, user: User, status: RsvpStatus) -> None:
     """Going takes a seat only if one is free. Every change is a conditional UPDATE, so two
     answers at once cannot take two seats for one member, take the last seat twice, or give a
     seat back twice."""
@@ -76,7 +76,7 @@ def rsvp(event: Event, user: User, status: str) -> None:
     db.session.commit()
 
 
-def set_rsvp(event: Event, user: User, status: str, unless: str | None = None) -> bool:
+def set_rsvp(event: Event, user: User, status: RsvpStatus, unless: RsvpStatus | None = None) -> bool:
     """Write the member's answer; False when it already was `unless` (nothing changed)."""
     query = update(EventRSVP).where(EventRSVP.event_id == event.id, EventRSVP.user_id == user.id)
     if unless:
@@ -95,7 +95,7 @@ def set_rsvp(event: Event, user: User, status: str, unless: str | None = None) -
     return True
 
 
-def attendees(event: Event) -> list[tuple[str, str]]:
+def attendees(event: Event) -> list[tuple[str, RsvpStatus]]:
     """(username, answer) of everyone going or maybe going."""
     rows = db.session.execute(select(MemberProfile.username, EventRSVP.status).join(
         MemberProfile, and_(MemberProfile.user_id == EventRSVP.user_id, MemberProfile.workspace_id == event.workspace_id),

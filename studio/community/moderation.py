@@ -5,7 +5,7 @@ from sqlalchemy.orm import joinedload
 
 from studio.accounts.models import User, Workspace
 from studio.community.members import award, check_badges
-from studio.community.models import Reply, Report, Topic
+from studio.community.models import Reply, Report, ReportStatus, Topic
 from studio.community.posting import may_edit
 from studio.extensions import db
 from studio.refusal import Refused
@@ -58,7 +58,7 @@ def report(workspace: Workspace, user: User, reason: str, topic: Topic | None = 
 
 
 def open_reports(workspace: Workspace) -> list[Report]:
-    return list(db.session.execute(select(Report).where(Report.workspace_id == workspace.id, Report.status == "open")
+    return list(db.session.execute(select(Report).where(Report.workspace_id == workspace.id, Report.status == ReportStatus.OPEN)
                                    .options(joinedload(Report.reporter), joinedload(Report.topic), joinedload(Report.reply))
                                    .order_by(Report.id)).scalars())
 
@@ -68,6 +68,6 @@ def resolve_report(report_row: Report, moderator: User, action: str) -> None:
     item = report_row.reply or report_row.topic
     if action == "hide" and item is not None:
         item.is_hidden, item.hidden_by_id = True, moderator.id
-    report_row.status = "hidden" if action == "hide" else "dismissed"
+    report_row.status = ReportStatus.HIDDEN if action == "hide" else ReportStatus.DISMISSED
     report_row.resolved_by_id = moderator.id
     db.session.commit()

@@ -20,6 +20,7 @@ from studio.community.models import (
     MemberProfile,
     Reply,
     Topic,
+    TopicType,
 )
 from studio.community.reading import mark_topic_read
 from studio.community.search import index
@@ -42,7 +43,7 @@ def channels(workspace: Workspace) -> list[Channel]:
                                    .order_by(Channel.is_archived, Channel.position, Channel.name)).scalars())
 
 
-def create_channel(workspace: Workspace, name: str, type_: str, description: str = "", icon: str = "") -> Channel:
+def create_channel(workspace: Workspace, name: str, type_: ChannelType, description: str = "", icon: str = "") -> Channel:
     base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:70] or "channel"
     taken = set(db.session.execute(select(Channel.slug).where(Channel.workspace_id == workspace.id)).scalars())
     slug, number = base, 1
@@ -66,7 +67,7 @@ def check_may_post(channel: Channel, role: str) -> None:
 # ---- topics and replies ------------------------------------------------------------------------
 
 
-def create_topic(workspace: Workspace, author: User, role: str, channel: Channel, type_: str, title: str, body: str,
+def create_topic(workspace: Workspace, author: User, role: str, channel: Channel, type_: TopicType, title: str, body: str,
                  uploads: Iterable = ()) -> Topic:
     check_may_post(channel, role)
     profile = profile_for(workspace, author)
@@ -160,6 +161,7 @@ def set_like(workspace: Workspace, user: User, want: bool, topic: Topic | None =
     constraint decides a race, two likes at once by one member make one row, and only the request
     that made the row adds to the count."""
     item: Topic | Reply
+    model: type[Topic] | type[Reply]
     if topic is not None:
         item, model, column = topic, Topic, Like.topic_id
     elif reply is not None:

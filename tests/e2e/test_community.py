@@ -43,7 +43,7 @@ def log_in(page, live_server, email):
 
 def test_question_reply_mention_like_and_solved(live_server, new_page, app):
     workspace = make_workspace(name="Creators Club")
-    make_channel(workspace, "Questions", "QA")
+    make_channel(workspace, "Questions", "qa")
     alice, bob = make_client(workspace, name="Alice Moon").user, make_client(workspace, name="Bob Stone").user
 
     asker = new_page()
@@ -51,7 +51,7 @@ def test_question_reply_mention_like_and_solved(live_server, new_page, app):
     asker.get_by_role("link", name="Community").click()
     asker.get_by_role("link", name="# Questions").click()
     asker.get_by_role("link", name="New post").click()
-    asker.get_by_label("Kind").select_option("QUESTION")
+    asker.get_by_label("Kind").select_option("question")
     asker.get_by_label("Title").fill("Ring light or softbox?")
     asker.get_by_label("Post").fill("I film **cooking** at night.\n\n- small kitchen\n- one window")
     asker.get_by_role("button", name="Post").click()
@@ -118,7 +118,7 @@ def test_xss_vectors_everywhere_members_write_run_nothing(live_server, new_page,
     bob_profile = members.profile_for(workspace, bob)
     topics = []
     for number, vector in enumerate(VECTORS):  # the team is not rate-limited, so all go in at once
-        topics.append(posting.create_topic(workspace, owner, "moderator", channel, "TEXT", f"{number} {vector}"[:200],
+        topics.append(posting.create_topic(workspace, owner, "moderator", channel, "text", f"{number} {vector}"[:200],
                                            f"Vector {number}:\n\n{vector}"))
     discussion = topics[0]
     for number, vector in enumerate(VECTORS):
@@ -129,7 +129,7 @@ def test_xss_vectors_everywhere_members_write_run_nothing(live_server, new_page,
         members.update_profile(bob_profile, "bob_stone", chunk, "<script>alert(1)</script>", [], True, True)
         bios.append(db.session.get(MemberProfile, bob_profile.id).bio_html)
     next_month = datetime.utcnow().replace(microsecond=0) + timedelta(days=30)
-    event = events.create_event(workspace, owner, "<script>alert(1)</script> Meetup", "\n\n".join(VECTORS), "MEETUP",
+    event = events.create_event(workspace, owner, "<script>alert(1)</script> Meetup", "\n\n".join(VECTORS), "meetup",
                                  next_month, next_month + timedelta(hours=1), "UTC", "", None)
     stored = ([t.body_html for t in db.session.query(Topic)] + [r.body_html for r in db.session.query(Reply)]
               + [m.body_html for m in db.session.query(DirectMessage)]

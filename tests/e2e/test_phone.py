@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from studio.community import service as community
+from studio.community import events, members, messages, posting
 from studio.connections.models import SocialLink
 from studio.database import utcnow
 from studio.extensions import db
@@ -46,16 +46,16 @@ def seed_studio():
     portal.add_message(thread, owner, False, "Two outfits and the blue mat. See you at 10.")
     portal.create_deliverable(client, owner, f"Brand voice {LONG}", 1, f"How Rosa sounds: {LONG}.", publish=True)
 
-    channel = make_channel(workspace, f"Questions {LONG}", "QA")
-    topic = community.create_topic(workspace, client.user, "member", channel, "QUESTION", f"Ring light or {LONG}?",
-                                   f"I film at 5am with one window. {LONG}{LONG}")
-    community.add_reply(workspace, topic, member.user, "member", f"Softbox at 45 degrees. {LONG}{LONG}")
-    profile = community.profile_for(workspace, member.user)
-    community.update_profile(profile, profile.username, f"Beauty & skincare. {LONG}{LONG}", LONG, [], True, True)
+    channel = make_channel(workspace, f"Questions {LONG}", "qa")
+    topic = posting.create_topic(workspace, client.user, "member", channel, "question", f"Ring light or {LONG}?",
+                                 f"I film at 5am with one window. {LONG}{LONG}")
+    posting.add_reply(workspace, topic, member.user, "member", f"Softbox at 45 degrees. {LONG}{LONG}")
+    profile = members.profile_for(workspace, member.user)
+    members.update_profile(profile, profile.username, f"Beauty & skincare. {LONG}{LONG}", LONG, [], True, True)
     start = local_now + timedelta(days=3)
-    community.create_event(workspace, owner, f"Coaching call {LONG}", f"Bring one video. {LONG}", "COACHING",
-                           start, start + timedelta(hours=1), "UTC", "https://meet.example.com/northwind", 20)
-    community.send_dm(workspace, member.user, client.user, f"Loved your reel! {LONG}{LONG}")
+    events.create_event(workspace, owner, f"Coaching call {LONG}", f"Bring one video. {LONG}", "coaching",
+                        start, start + timedelta(hours=1), "UTC", "https://meet.example.com/northwind", 20)
+    messages.send_dm(workspace, member.user, client.user, f"Loved your reel! {LONG}{LONG}")
     db.session.commit()
     return {"owner": owner, "viewer": viewer, "client": client, "member": member, "workspace": workspace,
             "topic": topic, "channel": channel, "thread": thread, "first_post_month": (local_now + timedelta(hours=2)).strftime("%Y-%m")}
@@ -256,8 +256,8 @@ def test_community_member_on_a_phone(live_server, new_page, studio):
     addresses = nav_links(page, "nav[aria-label=Community]")
     addresses += [community_url(live_server, ws, f"ch/{studio['channel'].slug}"),
                   community_url(live_server, ws, f"t/{studio['topic'].id}"),
-                  community_url(live_server, ws, f"u/{community.profile_for(ws, studio['client'].user).username}"),
-                  community_url(live_server, ws, f"messages/{community.profile_for(ws, studio['client'].user).username}"),
+                  community_url(live_server, ws, f"u/{members.profile_for(ws, studio['client'].user).username}"),
+                  community_url(live_server, ws, f"messages/{members.profile_for(ws, studio['client'].user).username}"),
                   community_url(live_server, ws, f"ch/{studio['channel'].slug}/new"),
                   community_url(live_server, ws, "search?q=Supercalifragilistic")]
     page.goto(community_url(live_server, ws, "events"))

@@ -18,6 +18,8 @@ from tests.factories import (
     make_channel,
     make_client,
     make_community,
+    make_event,
+    make_topic,
     make_workspace,
     owner_of,
 )
@@ -36,10 +38,11 @@ def base(workspace):
 @frozen_at("2029-12-01 09:00")
 def test_every_page_renders_for_a_member_and_a_moderator(app, community):
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "QUESTION", "How do I film B-roll?", "Any **tips**?")
+    topic = make_topic(channel=general, author=alice, type_="question", title="How do I film B-roll?", body="Any **tips**?")
     reply = posting.add_reply(workspace, topic, bob, "member", "Use a gimbal.")
-    event = events.create_event(workspace, owner, "Hot seat", "Bring a question", "HOTSEAT", datetime(2030, 1, 5, 18),
-                                 datetime(2030, 1, 5, 19), "Europe/Berlin", "https://meet.example/x", 10)
+    event = make_event(workspace=workspace, author=owner, title="Hot seat", description="Bring a question", type_="hotseat",
+                       starts_at=datetime(2030, 1, 5, 18), timezone="Europe/Berlin", meeting_url="https://meet.example/x",
+                       capacity=10)
     messages.send_dm(workspace, alice, bob, "Hi Bob")
     moderation.report(workspace, bob, "Off topic", topic=topic)
     pages = ["/", f"/ch/{general.slug}", f"/ch/{general.slug}/new", f"/t/{topic.id}", f"/t/{topic.id}/edit",
@@ -60,8 +63,8 @@ def test_every_page_renders_for_a_member_and_a_moderator(app, community):
 
 def test_markdown_is_rendered_and_made_safe(app, community):
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Formatting",
-                                 "**bold** <script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)>")
+    topic = make_topic(channel=general, author=alice, title="Formatting",
+                       body="**bold** <script>alert(1)</script> [x](javascript:alert(2)) <img src=x onerror=alert(3)>")
     assert "<strong>bold</strong>" in topic.body_html
     assert "<script" not in topic.body_html and 'href="javascript' not in topic.body_html and "<img" not in topic.body_html
     assert "&lt;script&gt;" in topic.body_html
@@ -69,26 +72,26 @@ def test_markdown_is_rendered_and_made_safe(app, community):
 
 def test_announcements_take_posts_from_the_team_only_and_archived_channels_none(app, community):
     workspace, owner, general, alice, bob = community
-    news = make_channel(workspace, "News", "ANNOUNCEMENT")
+    news = make_channel(workspace, "News", "announcement")
     old = make_channel(workspace, "Old", archived=True)
     client = app.test_client().log_in_as(alice)
-    response = client.submit(f"{base(workspace)}/ch/{news.slug}/new", {"type": "TEXT", "title": "Hello all", "body": "Hi"})
+    response = client.submit(f"{base(workspace)}/ch/{news.slug}/new", {"type": "text", "title": "Hello all", "body": "Hi"})
     assert response.status_code == 422 and "Only the team posts in announcement channels" in response.get_data(as_text=True)
-    response = client.submit(f"{base(workspace)}/ch/{old.slug}/new", {"type": "TEXT", "title": "Hello all", "body": "Hi"})
+    response = client.submit(f"{base(workspace)}/ch/{old.slug}/new", {"type": "text", "title": "Hello all", "body": "Hi"})
     assert response.status_code == 422 and "This channel is archived" in response.get_data(as_text=True)
     assert db.session.query(Topic).count() == 0
     team = app.test_client().log_in_as(owner)
-    assert team.submit(f"{base(workspace)}/ch/{news.slug}/new", {"type": "TEXT", "title": "Welcome", "body": "Hi all"}).status_code == 303
+    assert team.submit(f"{base(workspace)}/ch/{news.slug}/new", {"type": "text", "title": "Welcome", "body": "Hi all"}).status_code == 303
     announcement = db.session.query(Topic).one()
     assert client.submit(f"{base(workspace)}/t/{announcement.id}/reply", {"body": "Thanks!"}).status_code == 303, \
         "members reply to announcements"
     with pytest.raises(Refused, match="archived"):
-        posting.create_topic(workspace, owner, "moderator", old, "TEXT", "Revive", "No")
+        posting.create_topic(workspace, owner, "moderator", old, "text", "Revive", "No")
 
 
 def test_hidden_posts_are_invisible_to_other_members_but_not_to_the_author_or_moderators(app, community):
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Oops, wrong place", "Hiding this")
+    topic = make_topic(channel=general, author=alice, title="Oops, wrong place", body="Hiding this")
     moderation.set_hidden(topic, alice, "member", True)
     url = f"{base(workspace)}/t/{topic.id}"
     assert app.test_client().log_in_as(bob).get(url).status_code == 404
@@ -125,24 +128,25 @@ def test_direct_messages_respect_the_recipients_choice(app, community):
 def test_an_event_with_two_places_takes_two_and_refuses_the_third(app, community):
     workspace, owner, general, alice, bob = community
     carol = make_client(workspace, name="Carol").user
-    event = events.create_event(workspace, owner, "Coworking", "", "COWORKING", datetime(2030, 3, 1, 10),
-                                 datetime(2030, 3, 1, 12), "America/New_York", "https://meet.example/cowork", 2)
+    event = make_event(workspace=workspace, author=owner, title="Coworking", type_="coworking",
+                       starts_at=datetime(2030, 3, 1, 10), ends_at=datetime(2030, 3, 1, 12), timezone="America/New_York",
+                       meeting_url="https://meet.example/cowork", capacity=2)
     url = f"{base(workspace)}/events/{event.id}"
     for person in (alice, bob):
         client = app.test_client().log_in_as(person)
-        client.submit(f"{url}/rsvp", {"status": "GOING"})
+        client.submit(f"{url}/rsvp", {"status": "going"})
         assert "https://meet.example/cowork" in client.text(url), "the link shows to those going"
     third = app.test_client().log_in_as(carol)
-    third.submit(f"{url}/rsvp", {"status": "GOING"})
+    third.submit(f"{url}/rsvp", {"status": "going"})
     page = third.text(url)
     assert "“Coworking” is full: all 2 places are taken." in page
     assert "https://meet.example/cowork" not in page, "and stays hidden from those not going"
     db.session.refresh(event)
-    assert event.going_count == 2 and db.session.query(EventRSVP).filter_by(status="GOING").count() == 2
-    app.test_client().log_in_as(bob).submit(f"{url}/rsvp", {"status": "NOT_GOING"})
-    third.submit(f"{url}/rsvp", {"status": "GOING"})
+    assert event.going_count == 2 and db.session.query(EventRSVP).filter_by(status="going").count() == 2
+    app.test_client().log_in_as(bob).submit(f"{url}/rsvp", {"status": "not_going"})
+    third.submit(f"{url}/rsvp", {"status": "going"})
     db.session.refresh(event)
-    assert event.going_count == 2 and events.rsvp_of(event, carol).status == "GOING"
+    assert event.going_count == 2 and events.rsvp_of(event, carol).status == "going"
 
 
 @frozen_at("2029-12-01 09:00")
@@ -150,8 +154,8 @@ def test_event_times_show_in_the_viewers_zone_and_the_ics_carries_the_events_zon
     workspace, owner, general, alice, bob = community
     alice.timezone = "Asia/Tokyo"
     db.session.commit()
-    event = events.create_event(workspace, owner, "Panel", "", "PANEL", datetime(2030, 6, 1, 18), datetime(2030, 6, 1, 19),
-                                 "Europe/Berlin", "", None)
+    event = make_event(workspace=workspace, author=owner, title="Panel", type_="panel", starts_at=datetime(2030, 6, 1, 18),
+                       timezone="Europe/Berlin")
     client = app.test_client().log_in_as(alice)
     assert "2 Jun 2030, 01:00" in client.text(f"{base(workspace)}/events/{event.id}")
     ics = client.get(f"{base(workspace)}/events/{event.id}.ics").get_data(as_text=True)
@@ -162,7 +166,7 @@ def test_an_event_in_the_past_is_refused_beside_its_date(app, community):
     workspace, owner, general, alice, bob = community
     last_week = (utcnow() - timedelta(days=7)).strftime("%Y-%m-%d")
     response = app.test_client().log_in_as(owner).submit(f"{base(workspace)}/events/new", {
-        "title": "Missed it", "type": "PANEL", "date": last_week, "starts_time": "18:00", "ends_time": "19:00",
+        "title": "Missed it", "type": "panel", "date": last_week, "starts_time": "18:00", "ends_time": "19:00",
         "timezone": "UTC"})
     assert response.status_code == 422
     assert errors_next_to(response.get_data(as_text=True), "date")[0].startswith("That time has already passed.")
@@ -172,10 +176,9 @@ def test_an_event_in_the_past_is_refused_beside_its_date(app, community):
 def test_event_reminders_reach_those_going_once(app, community):
     workspace, owner, general, alice, bob = community
     soon = datetime.now() + timedelta(minutes=30)
-    event = events.create_event(workspace, owner, "Coaching", "", "COACHING", soon, soon + timedelta(hours=1),
-                                 "UTC", "", None)
-    events.rsvp(event, alice, "GOING")
-    events.rsvp(event, bob, "NOT_GOING")
+    event = make_event(workspace=workspace, author=owner, title="Coaching", type_="coaching", starts_at=soon)
+    events.rsvp(event, alice, "going")
+    events.rsvp(event, bob, "not_going")
     assert events.send_event_reminders() == 1
     assert events.send_event_reminders() == 0
     [notice] = db.session.query(Notification).filter_by(type="event_reminder").all()
@@ -184,7 +187,7 @@ def test_event_reminders_reach_those_going_once(app, community):
 
 def test_solved_questions_points_badges_and_leaderboard(app, community):
     workspace, owner, general, alice, bob = community
-    question = posting.create_topic(workspace, alice, "member", general, "QUESTION", "Best mic?", "Under $100")
+    question = make_topic(channel=general, author=alice, type_="question", title="Best mic?", body="Under $100")
     answer = posting.add_reply(workspace, question, bob, "member", "The Rode PodMic.")
     with pytest.raises(Refused, match="Only the person who asked"):
         moderation.mark_helpful(workspace, question, answer, bob, "member")
@@ -204,7 +207,7 @@ def test_solved_questions_points_badges_and_leaderboard(app, community):
 
 def test_likes_toggle_once_per_member_and_not_on_your_own_post(app, community):
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Hello", "First post")
+    topic = make_topic(channel=general, author=alice, title="Hello", body="First post")
     client = app.test_client().log_in_as(bob)
     html = client.submit(f"{base(workspace)}/t/{topic.id}/like", {"liked": "1"}, htmx=True).get_data(as_text=True)
     assert 'aria-pressed="true"' in html and '<span class="like-count">1</span>' in html
@@ -222,7 +225,7 @@ def test_two_concurrent_likes_by_one_member_count_once(app, community):
     """Two requests at the same moment, each in its own connection: the database's unique
     constraint lets one row in, and only that request adds to the count."""
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Race", "Like me twice")
+    topic = make_topic(channel=general, author=alice, title="Race", body="Like me twice")
     ids = (workspace.id, topic.id, bob.id)
     start = threading.Barrier(2)
     outcomes = []
@@ -250,7 +253,7 @@ def test_two_concurrent_likes_by_one_member_count_once(app, community):
 
 def test_mentions_notify_and_link_to_the_member(app, community, outbox):
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "QUESTION", "Lighting?", "Ring light or softbox?")
+    topic = make_topic(channel=general, author=alice, type_="question", title="Lighting?", body="Ring light or softbox?")
     reply = posting.add_reply(workspace, topic, bob, "member", "Softbox, @alice_moon, and ask @nobody_here")
     assert f'<a href="/community/{workspace.slug}/u/alice_moon"' in reply.body_html and "@nobody_here" in reply.body_html
     [notice] = db.session.query(Notification).filter_by(type="mention").all()
@@ -267,7 +270,7 @@ def test_mentions_notify_and_link_to_the_member(app, community, outbox):
 
 def test_nested_replies_show_as_a_thread(app, community):
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Thread", "Start")
+    topic = make_topic(channel=general, author=alice, title="Thread", body="Start")
     first = posting.add_reply(workspace, topic, bob, "member", "Level one")
     posting.add_reply(workspace, topic, alice, "member", "Level two", parent=first)
     roots, _, _ = reading.thread(topic, alice, "member")
@@ -278,7 +281,7 @@ def test_nested_replies_show_as_a_thread(app, community):
 
 def test_an_inline_reply_arrives_with_the_counter_out_of_band(app, community):
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Inline", "Start")
+    topic = make_topic(channel=general, author=alice, title="Inline", body="Start")
     first = posting.add_reply(workspace, topic, bob, "member", "Top")
     html = app.test_client().log_in_as(alice).submit(f"{base(workspace)}/t/{topic.id}/reply",
                                                      {"body": "Nested answer", "parent_id": first.id}, htmx=True).get_data(as_text=True)
@@ -288,7 +291,7 @@ def test_an_inline_reply_arrives_with_the_counter_out_of_band(app, community):
 
 def test_edits_keep_a_short_history(app, community):
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Draft", "Version one")
+    topic = make_topic(channel=general, author=alice, title="Draft", body="Version one")
     client = app.test_client().log_in_as(alice)
     client.submit(f"{base(workspace)}/t/{topic.id}/edit", {"title": "Final", "body": "Version two"})
     page = client.text(f"{base(workspace)}/t/{topic.id}")
@@ -298,7 +301,7 @@ def test_edits_keep_a_short_history(app, community):
 
 def test_reports_reach_the_moderation_queue_and_hiding_resolves_them(app, community):
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Buy followers cheap", "Spam")
+    topic = make_topic(channel=general, author=alice, title="Buy followers cheap", body="Spam")
     app.test_client().log_in_as(bob).submit(f"{base(workspace)}/t/{topic.id}/report", {"reason": "Spam"})
     team = app.test_client().log_in_as(owner)
     queue = team.text(f"{base(workspace)}/moderation")
@@ -311,7 +314,8 @@ def test_reports_reach_the_moderation_queue_and_hiding_resolves_them(app, commun
 
 def test_search_finds_posts_and_replies(app, community):
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "QUESTION", "Editing software", "Which editor for reels?")
+    topic = make_topic(channel=general, author=alice, type_="question", title="Editing software",
+                       body="Which editor for reels?")
     posting.add_reply(workspace, topic, bob, "member", "CapCut is quick for vertical edits.")
     results = search.search(workspace, "capcut vertical", alice, "member")
     assert [(r["kind"], r["topic"].id) for r in results] == [("reply", topic.id)]
@@ -324,7 +328,7 @@ def test_search_finds_posts_and_replies(app, community):
 
 def test_unread_markers_follow_what_a_member_has_read(app, community):
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Fresh", "News")
+    topic = make_topic(channel=general, author=alice, title="Fresh", body="News")
     assert reading.unread_by_channel(workspace, bob, "member") == {general.id: 1}
     assert reading.unread_by_channel(workspace, alice, "member") == {}, "your own post is read"
     app.test_client().log_in_as(bob).text(f"{base(workspace)}/t/{topic.id}")
@@ -338,7 +342,7 @@ def test_unread_markers_follow_what_a_member_has_read(app, community):
 def test_the_feed_loads_more_as_you_scroll(app, community):
     workspace, owner, general, alice, bob = community
     for number in range(30):
-        topic = posting.create_topic(workspace, owner, "moderator", general, "TEXT", f"Topic {number:02d}", f"Body {number}")
+        topic = make_topic(channel=general, author=owner, title=f"Topic {number:02d}", body=f"Body {number}")
         topic.last_activity_at = utcnow() - timedelta(minutes=number)
     db.session.commit()
     client = app.test_client().log_in_as(alice)
@@ -354,7 +358,7 @@ def test_a_click_on_older_topics_loads_the_whole_older_page(app, community):
     title and navigation, not the bare rows the scroll fetches."""
     workspace, owner, general, alice, bob = community
     for number in range(30):
-        topic = posting.create_topic(workspace, owner, "moderator", general, "TEXT", f"Topic {number:02d}", f"Body {number}")
+        topic = make_topic(channel=general, author=owner, title=f"Topic {number:02d}", body=f"Body {number}")
         topic.last_activity_at = utcnow() - timedelta(minutes=number)
     db.session.commit()
     client = app.test_client().log_in_as(alice)
@@ -370,19 +374,19 @@ def test_new_members_get_stricter_limits_and_nobody_posts_the_same_text_twice(ap
     workspace, owner, general, alice, bob = community
     links = " ".join(f"https://example.com/{n}" for n in range(3))
     with pytest.raises(Refused, match="New members can include at most 2 links"):
-        posting.create_topic(workspace, alice, "member", general, "TEXT", "My links", links)
-    posting.create_topic(workspace, alice, "member", general, "TEXT", "One", "Same words here")
+        posting.create_topic(workspace, alice, "member", general, "text", "My links", links)
+    posting.create_topic(workspace, alice, "member", general, "text", "One", "Same words here")
     with pytest.raises(Refused, match="You posted this same text a few minutes ago"):
-        posting.create_topic(workspace, alice, "member", general, "TEXT", "Two", "same   WORDS here")
-    posting.create_topic(workspace, alice, "member", general, "TEXT", "Three", "Different")
-    posting.create_topic(workspace, alice, "member", general, "TEXT", "Four", "Also different")
+        posting.create_topic(workspace, alice, "member", general, "text", "Two", "same   WORDS here")
+    posting.create_topic(workspace, alice, "member", general, "text", "Three", "Different")
+    posting.create_topic(workspace, alice, "member", general, "text", "Four", "Also different")
     with pytest.raises(Refused, match="You can start 3 topics every 10 minutes"):
-        posting.create_topic(workspace, alice, "member", general, "TEXT", "Five", "Yet another")
-    posting.create_topic(workspace, owner, "moderator", general, "TEXT", "Team links", links)  # the team is not limited
+        posting.create_topic(workspace, alice, "member", general, "text", "Five", "Yet another")
+    posting.create_topic(workspace, owner, "moderator", general, "text", "Team links", links)  # the team is not limited
     bob_profile = members.profile_for(workspace, bob)
     bob_profile.created_at = utcnow() - timedelta(days=30)  # an established member may post more links
     db.session.commit()
-    posting.create_topic(workspace, bob, "member", general, "TEXT", "My links", links)
+    posting.create_topic(workspace, bob, "member", general, "text", "My links", links)
 
 
 def test_profiles_have_unique_usernames_and_safe_bios(app, community):
@@ -401,7 +405,7 @@ def test_profiles_have_unique_usernames_and_safe_bios(app, community):
 
 def test_outsiders_and_other_communities_see_nothing(app, community):
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "Members only", "Inside")
+    topic = make_topic(channel=general, author=alice, title="Members only", body="Inside")
     stranger = owner_of(make_workspace(name="Strangers"))
     client = app.test_client().log_in_as(stranger)
     for path in ("/", f"/t/{topic.id}", f"/ch/{general.slug}", "/search?q=inside"):
@@ -422,10 +426,9 @@ def test_every_community_route_answers_404_to_people_outside_it(app, community):
     """Walks the app's own route list: anything under /community/<space>/ is closed to a stranger,
     whatever the method, so a route added later is checked without editing this test."""
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "QUESTION", "Private", "Members only")
+    topic = make_topic(channel=general, author=alice, type_="question", title="Private", body="Members only")
     reply = posting.add_reply(workspace, topic, bob, "member", "Reply")
-    event = events.create_event(workspace, owner, "Call", "", "COACHING", datetime(2030, 1, 1, 9), datetime(2030, 1, 1, 10),
-                                 "UTC", "", None)
+    event = make_event(workspace=workspace, author=owner, title="Call", type_="coaching", starts_at=datetime(2030, 1, 1, 9))
     report = moderation.report(workspace, bob, "Check", topic=topic)
     values = {"space": workspace.slug, "slug": general.slug, "topic_id": topic.id, "reply_id": reply.id,
               "event_id": event.id, "report_id": report.id, "username": "alice_moon", "file_id": 1, "notification_id": 1,
@@ -445,7 +448,7 @@ def test_every_community_route_answers_404_to_people_outside_it(app, community):
 
 def test_without_javascript_a_replys_reply_link_opens_a_form_that_answers_it(app, community):
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "TEXT", "No JS", "Plain HTML please")
+    topic = make_topic(channel=general, author=alice, title="No JS", body="Plain HTML please")
     first = posting.add_reply(workspace, topic, bob, "member", "First")
     client = app.test_client().log_in_as(alice)
     page = client.text(f"{base(workspace)}/t/{topic.id}?parent={first.id}")
@@ -457,7 +460,7 @@ def test_without_javascript_a_replys_reply_link_opens_a_form_that_answers_it(app
 def test_review_fixes_hold(app, community):
     """What a second pair of eyes found, kept fixed."""
     workspace, owner, general, alice, bob = community
-    topic = posting.create_topic(workspace, alice, "member", general, "QUESTION", "Kiwi lighting", "About kiwi smoothies")
+    topic = make_topic(channel=general, author=alice, type_="question", title="Kiwi lighting", body="About kiwi smoothies")
     filler = posting.add_reply(workspace, topic, bob, "member", "Unrelated words")
     # A moderator's hide stays until a moderator lifts it.
     moderation.set_hidden(topic, owner, "moderator", True)
@@ -475,7 +478,7 @@ def test_review_fixes_hold(app, community):
     client = app.test_client().log_in_as(alice)
     assert client.get(f"{base(workspace)}/ch/{general.slug}?before=0_2030-01-01T00:00:00_5").status_code == 200
     # Two channels with the same name get distinct addresses.
-    assert posting.create_channel(workspace, "General!", "GENERAL").slug == "general-2"
+    assert posting.create_channel(workspace, "General!", "general").slug == "general-2"
     # Liking and unliking does not earn the popular badge.
     for _ in range(11):
         posting.set_like(workspace, alice, True, reply=filler)
@@ -485,20 +488,19 @@ def test_review_fixes_hold(app, community):
     with pytest.raises(Refused, match="at most 2 links"):
         posting.edit(workspace, topic, alice, "member", "https://a.example https://b.example https://c.example")
     tomorrow = utcnow().replace(tzinfo=None) + timedelta(days=1)
-    past = events.create_event(workspace, owner, "Old", "", "PANEL", tomorrow, tomorrow + timedelta(hours=1), "UTC",
-                                "https://meet.example/old", None)
+    past = make_event(workspace=workspace, author=owner, title="Old", type_="panel", starts_at=tomorrow,
+                      meeting_url="https://meet.example/old")
     past.starts_at, past.ends_at = utcnow() - timedelta(hours=2), utcnow() - timedelta(hours=1)  # time went by
     db.session.commit()
     with pytest.raises(Refused, match="This event is over"):
-        events.rsvp(past, bob, "GOING")
+        events.rsvp(past, bob, "going")
 
 
 @frozen_at("2029-12-01 09:00")
 def test_answering_going_twice_at_once_takes_one_seat(app, community):
     workspace, owner, general, alice, bob = community
-    event = events.create_event(workspace, owner, "Race", "", "MEETUP", datetime(2030, 2, 1, 9), datetime(2030, 2, 1, 10),
-                                 "UTC", "", 5)
-    events.rsvp(event, bob, "MAYBE")
+    event = make_event(workspace=workspace, author=owner, title="Race", starts_at=datetime(2030, 2, 1, 9), capacity=5)
+    events.rsvp(event, bob, "maybe")
     ids = (event.id, bob.id)
     start = threading.Barrier(2)
 
@@ -508,7 +510,7 @@ def test_answering_going_twice_at_once_takes_one_seat(app, community):
 
             item, person = db.session.get(Event, ids[0]), db.session.get(User, ids[1])
             start.wait()
-            events.rsvp(item, person, "GOING")
+            events.rsvp(item, person, "going")
             db.session.remove()
 
     workers = [threading.Thread(target=going) for _ in range(2)]
@@ -518,4 +520,4 @@ def test_answering_going_twice_at_once_takes_one_seat(app, community):
         worker.join(timeout=30)
     db.session.expire_all()
     assert db.session.get(Event, event.id).going_count == 1
-    assert db.session.query(EventRSVP).filter_by(event_id=event.id, status="GOING").count() == 1
+    assert db.session.query(EventRSVP).filter_by(event_id=event.id, status="going").count() == 1

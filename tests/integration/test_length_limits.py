@@ -66,7 +66,7 @@ def test_a_ten_thousand_character_topic_title_is_refused(owner_client):
     general = make_channel(workspace, "General")
     new_topic = f"/community/{workspace.slug}/ch/{general.slug}/new"
     assert "Up to 200 characters." in client.text(new_topic)
-    response = client.submit(new_topic, {"type": "TEXT", "title": HUGE, "body": "Hello"})
+    response = client.submit(new_topic, {"type": "text", "title": HUGE, "body": "Hello"})
     refused_beside(response, "title", 200, least=3)
     assert count(Topic) == 0
 

@@ -48,12 +48,12 @@ def event(event_id):
 @bp.post("/events/<int:event_id>/rsvp")
 def rsvp(event_id):
     item = scoped_get_or_404(Event, event_id)
-    status = request.form.get("status")
-    if status not in ANSWERED:
+    answer = request.form.get("status", "")
+    if answer not in ANSWERED:
         abort(400)
     with refusals_onto():
-        events.rsvp(item, current_user, status)
-        flash(ANSWERED[status], "success")
+        events.rsvp(item, current_user, RsvpStatus(answer))
+        flash(ANSWERED[answer], "success")
     return go_to(url_for("community.event", event_id=item.id))
 
 
