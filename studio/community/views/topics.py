@@ -7,6 +7,7 @@ from studio.community.forms import TOPIC_LABELS, EditForm, ReplyForm
 from studio.community.models import CommunityFile
 from studio.community.views.blueprint import bp, visible_reply, visible_topic
 from studio.extensions import db
+from studio.portal.shared_views import serve_portal_file
 from studio.security.access import can, scoped_get_or_404
 from studio.web import go_to, page, partial, refusals_onto, show_form, wants_fragment
 
@@ -118,8 +119,6 @@ def edit_form(item, topic, done_url):
 
 @bp.get("/files/<int:file_id>")
 def file(file_id):
-    from studio.portal.views import serve_portal_file
-
     item = scoped_get_or_404(CommunityFile, file_id)
     visible_topic(item.topic_id)
     return serve_portal_file(item)
