@@ -58,7 +58,7 @@ class ProfileForm(FlaskForm):
     allow_dms = BooleanField("Let members send me direct messages")
     email_notifications = BooleanField("E-mail me about mentions and replies")
 
-    def validate_links(self, field):
+    def validate_links(self, field: TextAreaField) -> None:
         from wtforms.validators import ValidationError
 
         links = [line.strip() for line in (field.data or "").splitlines() if line.strip()]

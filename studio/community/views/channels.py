@@ -6,6 +6,8 @@ from flask_login import current_user
 
 from studio.community import events, members, posting, reading
 from studio.community.forms import TOPIC_LABELS, ChannelForm, TopicForm
+from studio.community.models import Topic
+from studio.community.reading import Cursor
 from studio.community.views.blueprint import bp, channel_by_slug
 from studio.extensions import db
 from studio.security.access import requires_role
@@ -41,10 +43,11 @@ def archive_channel(slug):
     return go_to(url_for("community.channel", slug=slug))
 
 
-def parse_cursor(value):
+def parse_cursor(value: str) -> Cursor | None:
+    """The feed's place from an "Older topics" address (see cursor_of); None for anything else."""
     try:
-        pinned, moment, topic_id = value.split("_")
-        moment = datetime.fromisoformat(moment)
+        pinned, at, topic_id = value.split("_")
+        moment = datetime.fromisoformat(at)
     except (ValueError, AttributeError):
         return None
     if moment.tzinfo is None or not topic_id.isdigit():
@@ -52,7 +55,7 @@ def parse_cursor(value):
     return pinned == "1", moment, int(topic_id)
 
 
-def cursor_of(topic):
+def cursor_of(topic: Topic) -> str:
     return f"{int(topic.is_pinned)}_{topic.last_activity_at.isoformat()}_{topic.id}"
 
 
