@@ -18,6 +18,7 @@ from studio.accounts.models import Membership, User, Workspace
 from studio.connections.models import PendingConnection, PlatformConnection, SocialLink
 from studio.database import utcnow
 from studio.extensions import db
+from studio.notify.mail import MailError, send_mail
 from studio.platforms import get_platform
 from studio.platforms.base import Account, Connectable, Tokens
 from studio.platforms.errors import (
@@ -330,7 +331,7 @@ def still_holding(sent):
     """WHERE the connection's row still holds the sealed tokens `sent` (access, refresh)."""
     table = PlatformConnection.__table__
     return [sealed(column).is_(None) if value is None else sealed(column) == value
-            for column, value in zip((table.c.access_token, table.c.refresh_token), sent)]
+            for column, value in zip((table.c.access_token, table.c.refresh_token), sent, strict=True)]
 
 
 def store_if_unchanged(connection, sent, tokens):
@@ -395,8 +396,6 @@ def mark_expired(connection, reason):
 
 
 def tell_workspace_to_reconnect(connection):
-    from studio.notify.mail import MailError, send_mail
-
     platform = get_platform(connection.platform)
     admins = db.session.execute(
         select(User).join(Membership).where(Membership.workspace_id == connection.workspace_id,

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from studio.database import enum_type, one_of, timestamp, workspace_fk
 from studio.extensions import Model
+from studio.library.storage import storage
 
 if TYPE_CHECKING:
     from studio.accounts.models import User
@@ -75,8 +76,6 @@ class MediaAsset(Model):
 
     def open(self):
         """The stored bytes, as a readable stream."""
-        from studio.library.storage import storage
-
         return storage().open(self.storage_key)
 
 

@@ -5,10 +5,11 @@ import os
 import re
 import tempfile
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from flask import current_app
+from flask import Flask, current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select, update
 
@@ -17,6 +18,7 @@ from studio.extensions import db
 from studio.library import probe
 from studio.library.models import MediaAsset, UsageCounter
 from studio.library.storage import LocalStorage, StorageError, storage
+from studio.urls import external_url
 
 CHUNK = 1024 * 1024
 CLAIM_TIMEOUT = timedelta(minutes=10)
@@ -219,14 +221,19 @@ def rename(asset, title):
     db.session.commit()
 
 
-def uses_of(asset):
-    """Posts not yet published (drafts, scheduled, publishing) that use the asset."""
-    from studio.publishing.models import Post, PostMedia
+# The library sits below the features that put its files to use (posts), so it does not know them:
+# each one, as its blueprint is registered, tells the library how to find its own uses of an asset.
+AssetUses = Callable[[MediaAsset], Sequence[object]]
 
-    return db.session.execute(
-        select(Post).join(PostMedia).where(PostMedia.asset_id == asset.id,
-                                           Post.status.in_(("draft", "scheduled", "publishing", "missed")))
-    ).scalars().all()
+
+def register_asset_uses(app: Flask, uses: AssetUses) -> None:
+    """`uses(asset)` lists what of a feature still needs the asset's file (publishing: the posts not
+    yet published): the library then refuses to delete it, and zero storage keeps it."""
+    app.extensions.setdefault("studio.asset_uses", []).append(uses)
+
+
+def uses_of(asset: MediaAsset) -> list[object]:
+    return [use for uses in current_app.extensions.get("studio.asset_uses", []) for use in uses(asset)]
 
 
 def delete(asset):
@@ -265,8 +272,6 @@ def signed_file_url(asset, seconds=None):
     direct = storage().signed_url(asset.storage_key, seconds)
     if direct:
         return direct
-    from studio.urls import external_url
-
     return external_url("media_links.signed", token=_link_serializer().dumps({"asset": asset.id}))
 
 

@@ -18,7 +18,7 @@ from studio.library.models import MediaAsset
 from studio.library.storage import LocalStorage, StorageError, storage
 from studio.platforms.limits import fit_for
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
-from studio.web import go_to, page, partial, wants_fragment
+from studio.web import go_to, htmx, page, partial, wants_fragment
 
 bp = workspace_blueprint("library", __name__, url_prefix="/library")
 links = Blueprint("media_links", __name__)
@@ -48,7 +48,7 @@ def library_page(block="content", status=200, messages=()):
 @bp.get("/")
 def index():
     # Filter changes and "load more" swap only the grid, or only the next page of cards.
-    if wants_fragment() and request.headers.get("HX-Target") == "library-grid":
+    if wants_fragment() and htmx.target == "library-grid":
         return library_page(block="grid")
     if wants_fragment() and request.args.get("page", type=int, default=1) > 1:
         return library_page(block="cards")

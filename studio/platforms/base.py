@@ -8,7 +8,7 @@ adapter at a fake server on loopback.
 """
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import requests
 from authlib.common.errors import AuthlibBaseError
@@ -48,7 +48,7 @@ class Tokens:
 
     @classmethod
     def from_response(cls, data, now=None):
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
 
         def after(seconds):
             return now + timedelta(seconds=int(seconds)) if seconds not in (None, "") else None
@@ -96,7 +96,7 @@ class Platform:
     endpoints: dict = {}
     can_refresh = True
     picks_accounts = False  # the user chooses which of the returned accounts to connect
-    login_hint_param = None  # the authorize parameter that names the account to sign in as (Reconnect fills it)
+    login_hint_param: str | None = None  # the authorize parameter that names the account to sign in as (Reconnect fills it)
     docs = ""
 
     def __init__(self, config):
@@ -214,12 +214,23 @@ class Platform:
         """(units a publish costs, units a day, the zone whose midnight resets it), or None."""
         return None
 
-    def composer_options(self, connection):
-        """The choices the composer offers for this account (platforms.options.Option)."""
+    # How long (seconds) the composer may go by what `creator_info` said about an account; None
+    # where the platform says nothing of the kind. The connections feature asks and keeps the answer.
+    creator_info_seconds: int | None = None
+
+    def creator_info(self, access_token):
+        """What the platform says this account may post now (TikTok: the privacy levels it may use,
+        its interaction settings, its longest video), asked with a token the caller holds."""
+        return {}
+
+    def composer_options(self, connection, creator_info=None):
+        """The choices the composer offers for this account (platforms.options.Option), given what
+        `creator_info` said about it ({} or None when nothing is known)."""
         return []
 
-    def option_problems(self, connection, values, assets, field_for):
-        """What this platform would refuse about the chosen options beyond the generic checks."""
+    def option_problems(self, connection, values, assets, field_for, creator_info=None):
+        """What this platform would refuse about the chosen options beyond the generic checks
+        (a list of platforms.rules.Problem)."""
         return []
 
     def can_look_up(self, progress):
@@ -227,11 +238,13 @@ class Platform:
         only once they gave us an id for the publish in flight, kept in `progress`)."""
         return self.supports_lookup
 
-    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None,
+                media_url=None):
         """Publish `text` with `media` (library assets, with an `open()` for their bytes) to
         `connection`'s account; returns Published. `options` are the composer's choices for this
         platform; `progress` is a dict the adapter may update with what a later attempt can resume
-        (an upload session, an id for the publish in flight); the engine saves it."""
+        (an upload session, an id for the publish in flight); the engine saves it. `media_url(asset)`
+        gives an expiring link anyone may fetch the file from, for platforms that fetch media by URL."""
         raise NotImplementedError
 
     def post_url(self, platform_post_id, stored_url):
@@ -316,7 +329,7 @@ class Platform:
         """Read how close we are to the platform's limits from its headers, where it says."""
 
     def pause(self, seconds, reason):
-        moment = datetime.now(timezone.utc) + timedelta(seconds=max(1, seconds))
+        moment = datetime.now(UTC) + timedelta(seconds=max(1, seconds))
         if self.pause_until is None or moment > self.pause_until[0]:
             self.pause_until = (moment, reason)
 

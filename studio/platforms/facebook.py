@@ -108,11 +108,12 @@ class Facebook(Platform):
     def note_load(self, response):
         note_meta_load(self, response)
 
-    def composer_options(self, connection):
+    def composer_options(self, connection, creator_info=None):
         return [Option("format", "Format", "select", (("post", "Page post"), ("reel", "Reel (vertical video, 3–90 s)")),
                        default="post")]
 
-    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None,
+                media_url=None):
         """A Page post: text (with a link) to the feed, a photo with its caption, a video, or a reel."""
         page = f"{self.base['graph']}/{self.version}/{connection.account_id}"
         if (options or {}).get("format") == "reel":

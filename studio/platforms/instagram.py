@@ -14,6 +14,7 @@ from studio.platforms.errors import (
 )
 from studio.platforms.facebook import classify_meta, note_meta_load
 from studio.platforms.options import Option
+from studio.platforms.rules import Problem
 
 FORMATS = {"auto": "Decide from the media", "reel": "Reel", "image": "Feed image", "carousel": "Carousel"}
 
@@ -69,14 +70,15 @@ class Instagram(Platform):
     def note_load(self, response):
         note_meta_load(self, response)
 
-    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None,
+                media_url=None):
         options, progress = options or {}, progress if progress is not None else {}
         if not media:
             raise PermanentError("Instagram needs an image or a video to post.")
         user = connection.account_id
         self.check_publishing_limit(access_token, user)
         container = progress.get("container") or self.make_container(access_token, user, text, media,
-                                                                       chosen_format(options, media), options)
+                                                                       chosen_format(options, media), options, media_url)
         progress.update(container=container, user=user, caption=text)
         self.wait_for_container(access_token, container)
         try:
@@ -115,13 +117,11 @@ class Instagram(Platform):
                                  "check the account.")
         return self.published(access_token, match["id"], progress)
 
-    def composer_options(self, connection):
+    def composer_options(self, connection, creator_info=None):
         return [Option("format", "Format", "select", tuple(FORMATS.items()), default="auto"),
                 Option("share_to_feed", "Show the reel in the feed too", "checkbox", default=True)]
 
-    def option_problems(self, connection, values, assets, field_for):
-        from studio.publishing.service import Problem
-
+    def option_problems(self, connection, values, assets, field_for, creator_info=None):
         if not assets:
             return [Problem("Instagram needs an image or a video", "media")]
         if len(assets) > 10:
@@ -137,24 +137,23 @@ class Instagram(Platform):
             raise RetryableError(f"Instagram's limit of {config['quota_total']} posts in 24 hours is reached; "
                                  "waiting for room.", retry_after=3600)
 
-    def make_container(self, access_token, user, text, media, kind, options):
+    def make_container(self, access_token, user, text, media, kind, options, media_url):
         if kind == "carousel":
-            children = [self.item_container(access_token, user, asset, carousel=True) for asset in media]
+            children = [self.item_container(access_token, user, asset, media_url, carousel=True) for asset in media]
             for child in children:
                 self.wait_for_container(access_token, child)
             return self.post(self.graph(f"/{user}/media"), access_token, data={
                 "media_type": "CAROUSEL", "children": ",".join(children), "caption": text})["id"]
-        return self.item_container(access_token, user, media[0], caption=text,
+        return self.item_container(access_token, user, media[0], media_url, caption=text,
                                    share_to_feed=options.get("share_to_feed", True))
 
-    def item_container(self, access_token, user, asset, caption=None, carousel=False, share_to_feed=True):
-        """One container: an image by URL, or a video whose bytes go to the resumable upload host."""
-        from studio.library.service import signed_file_url
-
+    def item_container(self, access_token, user, asset, media_url, caption=None, carousel=False, share_to_feed=True):
+        """One container: an image by URL (`media_url`), or a video whose bytes go to the resumable
+        upload host."""
         fields = {"is_carousel_item": "true"} if carousel else {"caption": caption or ""}
         if asset.kind == "image":
             return self.post(self.graph(f"/{user}/media"), access_token,
-                             data={**fields, "image_url": signed_file_url(asset)})["id"]
+                             data={**fields, "image_url": media_url(asset)})["id"]
         fields.update(media_type="VIDEO" if carousel else "REELS", upload_type="resumable")
         if not carousel:
             fields["share_to_feed"] = "true" if share_to_feed else "false"

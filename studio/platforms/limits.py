@@ -56,6 +56,16 @@ MEDIA_RULES = {
 }
 
 
+# A composer's format choice that narrows which media rule applies (a label of MEDIA_RULES).
+FORMAT_RULES = {
+    ("youtube", "short"): "YouTube Shorts",
+    ("youtube", "video"): "YouTube video",
+    ("instagram", "reel"): "Instagram Reels",
+    ("instagram", "image"): "Instagram image",
+    ("facebook", "reel"): "Facebook Reels",
+}
+
+
 def problems(rule, asset):
     """Why `asset` does not fit `rule`, in words for the user (empty when it fits)."""
     found = []

@@ -47,7 +47,7 @@ class LinkedIn(Platform):
             raise PermanentError("This LinkedIn connection cannot post as that author any more; choose another.")
         return chosen or self.authors(connection)[0][0]
 
-    def composer_options(self, connection):
+    def composer_options(self, connection, creator_info=None):
         return [Option("author", "Post as", "select", tuple(self.authors(connection)),
                        default=self.authors(connection)[0][0])]
 
@@ -58,7 +58,8 @@ class LinkedIn(Platform):
     def rest(self, method, path, access_token, **kwargs):
         return self.send(method, f"{self.base['api']}/rest{path}", access_token, headers=self.rest_headers(), **kwargs)
 
-    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None,
+                media_url=None):
         """Publishes as the member who connected, or as a page they administer (the author option)."""
         author = self.author_for(connection, (options or {}).get("author"))
         body = {"author": author, "commentary": text, "visibility": "PUBLIC", "lifecycleState": "PUBLISHED",

@@ -1,10 +1,13 @@
 """The per-platform choices the composer offers when an account of that platform is chosen, and
 the rules that tie a choice to what the platform accepts (a YouTube Short is the Shorts media rule).
 
-Each adapter lists its options with `composer_options(connection)`; the composer renders them as
-`option-<connection id>-<name>` fields, the preflight checks them, and the engine hands the chosen
-values to the adapter's `publish(options=...)`. What the composer allows is what the adapter sends."""
+Each adapter lists its options with `composer_options(connection, creator_info)`; the composer
+renders them as `option-<connection id>-<name>` fields, the preflight checks them, and the engine
+hands the chosen values to the adapter's `publish(options=...)`. What the composer allows is what
+the adapter sends."""
 from dataclasses import dataclass, field
+
+from studio.platforms.rules import Problem
 
 
 @dataclass(frozen=True)
@@ -17,16 +20,6 @@ class Option:
     max_length: int | None = None
     hint: str = ""
     notes: tuple = field(default=())
-
-
-# A format choice that narrows which media rule applies (limits.MEDIA_RULES labels).
-FORMAT_RULES = {
-    ("youtube", "short"): "YouTube Shorts",
-    ("youtube", "video"): "YouTube video",
-    ("instagram", "reel"): "Instagram Reels",
-    ("instagram", "image"): "Instagram image",
-    ("facebook", "reel"): "Facebook Reels",
-}
 
 
 def values_from(form_data, connection, options):
@@ -47,8 +40,6 @@ def values_from(form_data, connection, options):
 
 def problems_with(platform_key, options, values, assets, field_for):
     """What the chosen values would make the platform refuse, each tagged with its field."""
-    from studio.publishing.service import Problem
-
     found = []
     for option in options:
         value = values.get(option.name)
@@ -62,8 +53,6 @@ def problems_with(platform_key, options, values, assets, field_for):
 
 
 def format_problems(platform_key, chosen, assets, field_name):
-    from studio.publishing.service import Problem
-
     videos = [a for a in assets if a.kind == "video"]
     if not chosen or chosen == "auto":
         return []

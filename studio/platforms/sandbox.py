@@ -53,9 +53,7 @@ class Sandbox(Platform):
         if not platform_post_id:
             return stored_url
         if self.enabled and has_request_context():
-            from studio.urls import public_base_url
-
-            base = public_base_url()
+            base = self.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
         else:
             base = self.endpoint("authorize").removesuffix("/sandbox/oauth/authorize")
         return f"{base}/sandbox/p/{platform_post_id}"
@@ -71,7 +69,8 @@ class Sandbox(Platform):
     def api(self, path):
         return f"{self.base['base']}/sandbox/api/v1{path}"
 
-    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None,
+                media_url=None):
         timeout = self.config.get("PUBLISH_TIMEOUT_SECONDS", 30)
         media_ids = [self.upload(access_token, asset, timeout) for asset in media]
         data = self.post(self.api("/posts"), access_token, timeout=timeout, creates=True,

@@ -18,11 +18,11 @@ from studio.platforms.base import (
 from studio.platforms.errors import (
     AuthError,
     PermanentError,
-    PlatformError,
     RetryableError,
     UncertainError,
 )
 from studio.platforms.options import Option
+from studio.platforms.rules import Problem
 
 MB = 1024 * 1024
 PRIVACY_LEVELS = {"PUBLIC_TO_EVERYONE": "Everyone", "MUTUAL_FOLLOW_FRIENDS": "Friends",
@@ -105,33 +105,17 @@ class TikTok(Platform):
                 raise PermanentError(message, response.status_code, error)
         return check(response, self.name).get("data", {})
 
+    creator_info_seconds = 600  # TikTok asks apps to ask before every post; the composer may go by a recent answer
+
     def creator_info(self, access_token):
         """What this creator may post now: privacy levels, interaction settings, longest video."""
         return self.post(self.api("/post/publish/creator_info/query/"), access_token,
                          headers={"Content-Type": "application/json; charset=UTF-8"})
 
-    def cached_creator_info(self, connection, max_age_seconds=600):
-        """Creator info for the composer, asked at most every ten minutes ({} when TikTok cannot
-        be asked: the composer then offers every level and the publish checks again)."""
-        from studio.connections.service import fresh_access_token
-        from studio.database import utcnow
-        from studio.extensions import db
-
-        details = dict(connection.details or {})
-        cached = details.get("creator_info") or {}
-        if cached.get("at", 0) > utcnow().timestamp() - max_age_seconds or not self.configured:
-            return cached.get("info", {})
-        try:
-            info = self.creator_info(fresh_access_token(connection))
-        except PlatformError:
-            return cached.get("info", {})
-        details["creator_info"] = {"at": utcnow().timestamp(), "info": info}
-        connection.details = details
-        db.session.commit()
-        return info
-
-    def composer_options(self, connection):
-        info = self.cached_creator_info(connection)
+    def composer_options(self, connection, creator_info=None):
+        # With nothing known about the creator (TikTok not asked yet, or not answering) every level
+        # is offered, and the publish checks again.
+        info = creator_info or {}
         levels = info.get("privacy_level_options") or list(PRIVACY_LEVELS)
         return [
             Option("privacy_level", "Who can watch", "select", tuple((level, PRIVACY_LEVELS.get(level, level)) for level in levels),
@@ -141,13 +125,11 @@ class TikTok(Platform):
             Option("allow_comments", "Allow comments", "checkbox", default=not info.get("comment_disabled", False)),
         ]
 
-    def option_problems(self, connection, values, assets, field_for):
-        from studio.publishing.service import Problem
-
+    def option_problems(self, connection, values, assets, field_for, creator_info=None):
         found = []
         if values.get("mode") != "draft" and not values.get("privacy_level"):
             found.append(Problem("TikTok: choose who can watch", field_for("privacy_level")))
-        longest = self.cached_creator_info(connection).get("max_video_post_duration_sec")
+        longest = (creator_info or {}).get("max_video_post_duration_sec")
         for asset in assets:
             if asset.kind == "video" and longest and (asset.duration_seconds or 0) > longest:
                 found.append(Problem(f"“{asset.title}”: @{connection.username} can post videos up to {longest} s", "media"))
@@ -170,7 +152,8 @@ class TikTok(Platform):
     def publish_status(self, access_token, publish_id):
         return self.post(self.api("/post/publish/status/fetch/"), access_token, json={"publish_id": publish_id})
 
-    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None,
+                media_url=None):
         options, progress = options or {}, progress if progress is not None else {}
         if not media:
             raise PermanentError("TikTok needs a video or photos to post.")
@@ -187,7 +170,7 @@ class TikTok(Platform):
         if media[0].kind == "video":
             started = self.start_video(access_token, media[0], post_info, draft, info)
         else:
-            started = self.start_photos(access_token, text, media, post_info, draft)
+            started = self.start_photos(access_token, text, [media_url(asset) for asset in media], post_info, draft)
         progress["publish_id"], progress["username"] = started["publish_id"], getattr(connection, "username", "")
         try:
             if started.get("upload_url"):
@@ -213,14 +196,12 @@ class TikTok(Platform):
         return self.post(self.api("/post/publish/video/init/"), access_token, creates=True,
                          json={"post_info": post_info, "source_info": source})
 
-    def start_photos(self, access_token, text, media, post_info, draft):
-        from studio.library.service import signed_file_url
-
+    def start_photos(self, access_token, text, photo_urls, post_info, draft):
         return self.post(self.api("/post/publish/content/init/"), access_token, creates=True, json={
             "media_type": "PHOTO", "post_mode": "MEDIA_UPLOAD" if draft else "DIRECT_POST",
             "post_info": {**post_info, "description": text, "title": text[:90]},
             "source_info": {"source": "PULL_FROM_URL", "photo_cover_index": 0,
-                            "photo_images": [signed_file_url(asset) for asset in media]}})
+                            "photo_images": photo_urls}})
 
     def upload_chunks(self, upload_url, asset):
         """PUT the file in the chunks announced at init, in order, each with its Content-Range."""

@@ -22,7 +22,8 @@ class X(Platform):
                  "revoke": ("api", "/2/oauth2/revoke")}
     docs = "https://developer.x.com/en/docs/authentication/oauth-2-0/authorization-code"
 
-    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None,
+                media_url=None):
         media_ids = [self.upload(access_token, asset) for asset in media]
         body = {"text": text}
         if media_ids:

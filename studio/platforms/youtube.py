@@ -9,6 +9,7 @@ instead of uploading the file a second time."""
 from studio.platforms.base import Account, Platform, Published, check
 from studio.platforms.errors import PermanentError, RetryableError, UncertainError
 from studio.platforms.options import Option
+from studio.platforms.rules import Problem
 
 KIB = 1024
 CHUNK_UNIT = 256 * KIB  # Google requires every chunk but the last to be a multiple of this
@@ -69,7 +70,8 @@ class YouTube(Platform):
                 raise PermanentError(message, response.status_code, error)
         return check(response, self.name)
 
-    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None):
+    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None,
+                media_url=None):
         options, progress = options or {}, progress if progress is not None else {}
         videos = [asset for asset in media if asset.kind == "video"]
         if len(videos) != 1 or len(media) != 1:
@@ -86,7 +88,7 @@ class YouTube(Platform):
         progress.pop("upload_url", None)
         return Published(video["id"], f"https://www.youtube.com/watch?v={video['id']}", video)
 
-    def composer_options(self, connection):
+    def composer_options(self, connection, creator_info=None):
         return [
             Option("format", "Format", "select", (("video", "Video"), ("short", "Short (vertical, up to 3 min)")),
                    default="video"),
@@ -97,9 +99,7 @@ class YouTube(Platform):
             Option("tags", "Tags", "text", max_length=500, hint="Separated by commas."),
         ]
 
-    def option_problems(self, connection, values, assets, field_for):
-        from studio.publishing.service import Problem
-
+    def option_problems(self, connection, values, assets, field_for, creator_info=None):
         if len(assets) != 1 or assets[0].kind != "video":
             return [Problem("YouTube takes exactly one video per post", "media")]
         return []

@@ -30,6 +30,7 @@ from studio.connections.service import (
 )
 from studio.database import utcnow
 from studio.extensions import db
+from studio.library.service import signed_file_url
 from studio.platforms import get_platform
 from studio.platforms.errors import (
     AuthError,
@@ -46,6 +47,7 @@ from studio.publishing.models import (
     PublishedPost,
     WorkerHeartbeat,
 )
+from studio.publishing.notify import delivery_needs_attention
 from studio.publishing.status import refresh_post_status
 
 
@@ -282,7 +284,7 @@ def attempt(delivery, now, progress, keeper=None):
     def publish(token):
         try:
             return platform.publish(token, text, media, delivery.client_reference, connection=connection,
-                                    options=dict(delivery.options or {}), progress=progress)
+                                    options=dict(delivery.options or {}), progress=progress, media_url=signed_file_url)
         except (RetryableError, AuthError) as error:
             if keeper is not None and keeper.create_sent and not isinstance(error, UncertainError):
                 # The create call went out and was not refused: whatever failed after it (a status
@@ -444,8 +446,6 @@ def settle(delivery_id, worker, outcome, started, duration_ms, progress=None):
 
 def tell_workspace(delivery):
     """E-mail the workspace's owners and admins when a delivery needs a person."""
-    from studio.publishing.notify import delivery_needs_attention
-
     delivery_needs_attention(delivery)
 
 

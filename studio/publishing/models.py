@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from studio.database import enum_type, one_of, timestamp, utcnow, workspace_fk
 from studio.extensions import Model
+from studio.platforms import PLATFORM_CLASSES, get_platform
 
 if TYPE_CHECKING:
     from studio.accounts.models import User
@@ -201,8 +202,6 @@ class PublishedPost(Model):
 def post_link(platform_key: str, platform_post_id: str | None, stored_url: str | None) -> str | None:
     if not stored_url:
         return stored_url
-    from studio.platforms import PLATFORM_CLASSES, get_platform
-
     return get_platform(platform_key).post_url(platform_post_id, stored_url) if platform_key in PLATFORM_CLASSES else stored_url
 
 

@@ -3,34 +3,36 @@
 Edits and cancellations race the engine safely: each is a conditional UPDATE that only touches
 deliveries nobody has started, so the loser of a race is told plainly instead of causing a double
 post or losing an edit."""
-import re
+import secrets
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from icalendar import Calendar, Event
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
+from studio.accounts.models import Workspace
+from studio.connections.creator_info import creator_info
 from studio.connections.models import PlatformConnection
 from studio.database import utcnow
 from studio.extensions import db
 from studio.library.models import MediaAsset
 from studio.platforms import get_platform
-from studio.platforms.limits import (
-    CAPTION_LIMITS,
-    MAX_HASHTAGS,
-    MEDIA_COUNT,
-    MEDIA_RULES,
-    problems,
-)
-from studio.platforms.options import FORMAT_RULES, values_from
+from studio.platforms.limits import CAPTION_LIMITS
+from studio.platforms.options import Option, values_from
 from studio.platforms.options import problems_with as option_problems
+from studio.platforms.rules import (
+    Problem,
+    media_count_problems,
+    media_problems,
+    text_problems,
+    weighted_length,
+)
 from studio.publishing import recurrence
 from studio.publishing.models import Delivery, Post, PostMedia
 from studio.publishing.status import refresh_post_status
 from studio.schedule_rules import PAST_TIME, instant_has_passed
-
-URL = re.compile(r"https?://\S+")
-HASHTAG = re.compile(r"(?<!\w)#\w+")
 
 
 class PostError(Exception):
@@ -38,23 +40,6 @@ class PostError(Exception):
 
 
 # ---- preflight ---------------------------------------------------------------------------------
-
-
-def weighted_length(text, platform_key):
-    """X counts every link as 23 characters; the others count characters."""
-    if platform_key == "x":
-        return len(URL.sub("x" * 23, text))
-    return len(text)
-
-
-class Problem(str):
-    """Something a platform would refuse, in words for the user, and the form field it is about
-    (message, media, or one of an account's option fields) so the composer can show it there."""
-
-    def __new__(cls, text, field="message"):
-        problem = super().__new__(cls, text)
-        problem.field = field
-        return problem
 
 
 class Check(tuple):
@@ -66,38 +51,13 @@ class Check(tuple):
         return check
 
 
-def media_count_problems(platform_key, assets):
-    rule = MEDIA_COUNT.get(platform_key)
-    if not rule or not assets:
-        return []
-    kinds = {asset.kind for asset in assets}
-    name = get_platform(platform_key).name
-    if len(kinds) > 1:
-        return [Problem(f"{name} takes images or a video, not both in one post", "media")]
-    kind = kinds.pop()
-    if len(assets) > rule[kind]:
-        return [Problem(f"{len(assets)} {kind}s; {name} takes at most {rule[kind]}", "media")]
-    return []
-
-
-def media_problems(connection, assets, chosen_format):
-    """Each file against the platform's rules: the rule the chosen format names (a YouTube Short),
-    else any rule of the file's kind that it fits."""
-    found = []
-    rules = MEDIA_RULES.get(connection.platform, [])
-    named = FORMAT_RULES.get((connection.platform, chosen_format))
-    for asset in assets:
-        candidates = [rule for rule in rules if rule.kind == asset.kind and (named is None or rule.label == named)]
-        if candidates and all(problems(rule, asset) for rule in candidates):
-            found.append(Problem(f"“{asset.title}”: " + "; ".join(problems(candidates[0], asset)) +
-                                 (f" ({candidates[0].label})" if named else ""), "media"))
-        if asset.status != "ready":
-            found.append(Problem(f"“{asset.title}” is still {asset.status}", "media"))
-    return found
-
-
 def option_field(connection, name):
     return f"option-{connection.id}-{name}"
+
+
+def offered_options(connection: PlatformConnection) -> list[Option]:
+    """The choices the composer offers for this account, given what its platform says about it."""
+    return get_platform(connection.platform).composer_options(connection, creator_info(connection))
 
 
 def preflight(workspace, message, overrides, connections, assets, options=None):
@@ -113,30 +73,28 @@ def preflight(workspace, message, overrides, connections, assets, options=None):
         if connection.status != "active":
             found.append(Problem("needs reconnecting before it can publish: reconnect it on Connections, or leave "
                                  "it out (a draft may keep it)", "connections"))
-        limit = CAPTION_LIMITS.get(connection.platform)
-        length = weighted_length(text, connection.platform)
-        if limit and length > limit:
-            found.append(Problem(f"{length:,} characters; {platform.name} allows {limit:,}", text_field))
-        hashtags = len(HASHTAG.findall(text))
-        if connection.platform in MAX_HASHTAGS and hashtags > MAX_HASHTAGS[connection.platform]:
-            found.append(Problem(f"{hashtags} hashtags; at most {MAX_HASHTAGS[connection.platform]}", text_field))
+        found.extend(text_problems(platform, text, text_field))
         if not text.strip() and not assets:
             found.append(Problem("nothing to post: write a message or add media", "message"))
-        found.extend(media_count_problems(connection.platform, assets))
-        declared = platform.composer_options(connection)
+        found.extend(media_count_problems(platform, assets))
+        info = creator_info(connection)
+        declared = platform.composer_options(connection, info)
         values = (options or {}).get(str(connection.id)) or {o.name: o.default for o in declared}
-        found.extend(media_problems(connection, assets, values.get("format")))
-        found.extend(option_problems(connection.platform, declared, values, assets,
-                                     lambda name, c=connection: option_field(c, name)))
-        found.extend(platform.option_problems(connection, values, assets,
-                                              lambda name, c=connection: option_field(c, name)))
-        report.append(Check(connection, found, text, length, limit))
+        found.extend(media_problems(connection.platform, assets, values.get("format")))
+
+        def field_for(name, c=connection):
+            return option_field(c, name)
+
+        found.extend(option_problems(connection.platform, declared, values, assets, field_for))
+        found.extend(platform.option_problems(connection, values, assets, field_for, info))
+        report.append(Check(connection, found, text, weighted_length(text, connection.platform),
+                            CAPTION_LIMITS.get(connection.platform)))
     return report
 
 
 def chosen_options(form_data, connections):
     """{connection id: {option: value}} from the composer's option fields."""
-    return {str(c.id): values_from(form_data, c, get_platform(c.platform).composer_options(c)) for c in connections}
+    return {str(c.id): values_from(form_data, c, offered_options(c)) for c in connections}
 
 
 # ---- composing ---------------------------------------------------------------------------------
@@ -257,8 +215,6 @@ def duplicate(post, author):
 
 
 def workspace_of(post):
-    from studio.accounts.models import Workspace
-
     return db.session.get(Workspace, post.workspace_id)
 
 
@@ -325,8 +281,6 @@ def mark_missed():
 
 def posts_between(workspace, start, end, platform=None, connection_id=None, status=None):
     """Posts in [start, end), with their deliveries loaded, optionally filtered."""
-    from sqlalchemy.orm import selectinload
-
     query = (select(Post).where(Post.workspace_id == workspace.id, Post.scheduled_at >= start, Post.scheduled_at < end)
              .options(selectinload(Post.deliveries)).order_by(Post.scheduled_at))
     if platform or connection_id:
@@ -342,8 +296,6 @@ def posts_between(workspace, start, end, platform=None, connection_id=None, stat
 
 
 def calendar_token(workspace, reset=False):
-    import secrets
-
     if reset or not workspace.calendar_token:
         workspace.calendar_token = secrets.token_urlsafe(32)
         db.session.commit()
@@ -351,8 +303,6 @@ def calendar_token(workspace, reset=False):
 
 
 def workspace_for_calendar_token(token):
-    from studio.accounts.models import Workspace
-
     if not token:
         return None
     return db.session.execute(select(Workspace).where(Workspace.calendar_token == token)).scalar_one_or_none()
@@ -360,8 +310,6 @@ def workspace_for_calendar_token(token):
 
 def ical_feed(workspace, now=None):
     """The workspace's posts from 30 days back to 90 ahead, as an iCalendar document."""
-    from icalendar import Calendar, Event
-
     now = now or utcnow()
     feed = Calendar()
     feed.add("prodid", "-//Studio//Publishing calendar//EN")
@@ -379,6 +327,15 @@ def ical_feed(workspace, now=None):
             f"{d.platform}" for d in post.deliveries))
         feed.add_component(event)
     return feed.to_ical()
+
+
+def posts_using(asset: MediaAsset) -> list[Post]:
+    """Posts not yet published (drafts, scheduled, publishing, missed) that use the asset: what the
+    library asks before it lets a file go."""
+    return list(db.session.execute(
+        select(Post).join(PostMedia).where(PostMedia.asset_id == asset.id,
+                                           Post.status.in_(("draft", "scheduled", "publishing", "missed")))
+    ).scalars())
 
 
 def needing_attention(workspace):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from studio.extensions import db
+from studio.library import service as library
 from studio.library.models import MediaAsset
 from studio.platforms import all_platforms, get_platform
 from studio.platforms.limits import (
@@ -38,6 +39,12 @@ from studio.web import go_to, page, partial, render_error, safe_next_url, wants_
 
 bp = workspace_blueprint("posts", __name__)
 feeds = Blueprint("calendar_feeds", __name__)
+
+
+@bp.record_once
+def offer_posts_using(state):
+    """The library asks this before it deletes a file, or lets zero storage release it."""
+    library.register_asset_uses(state.app, service.posts_using)
 
 
 def viewer_zone():
@@ -74,7 +81,7 @@ def chosen(form):
 
 def option_fields(picked):
     """[(connection, [Option])] for the accounts chosen, in the composer's order."""
-    return [(connection, get_platform(connection.platform).composer_options(connection)) for connection in picked]
+    return [(connection, service.offered_options(connection)) for connection in picked]
 
 
 def attach_problems(form, report, field_errors):

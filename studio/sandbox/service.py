@@ -1,5 +1,6 @@
 """The sandbox platform's rules: accounts, faults, posts, chunked media and numbers that grow."""
 import random
+import secrets
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from studio.database import utcnow
 from studio.extensions import db
@@ -17,6 +19,7 @@ from studio.sandbox.models import (
     SandboxMedia,
     SandboxPost,
     SandboxToken,
+    token_hash,
 )
 
 MEDIA_KINDS = {"image": ("image/jpeg", "image/png", "image/webp"), "video": ("video/mp4", "video/quicktime", "video/webm")}
@@ -201,10 +204,6 @@ def forget_old_calls(older_than=timedelta(days=1)):
 
 def issue_tokens(account, lifetime, client_id, scope="profile publish metrics"):
     """Tokens for an account without the consent dance (demo data and tests); hashes only are kept."""
-    import secrets
-
-    from studio.sandbox.models import token_hash
-
     access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     db.session.add(SandboxToken(client_id=client_id, account=account, scope=scope, access_token_hash=token_hash(access),
                                 refresh_token_hash=token_hash(refresh), expires_in=int(lifetime.total_seconds())))
@@ -332,8 +331,6 @@ def posts_by_reference(account, client_reference, lag_seconds=0.0):
 
 
 def recent_posts(limit=20):
-    from sqlalchemy.orm import joinedload
-
     return db.session.execute(
         select(SandboxPost).options(joinedload(SandboxPost.account)).order_by(SandboxPost.id.desc()).limit(limit)
     ).scalars().all()

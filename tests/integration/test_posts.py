@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from studio.extensions import db
+from studio.platforms.rules import weighted_length
 from studio.publishing import service
 from studio.publishing.models import Delivery, Post
 from tests.factories import (
@@ -63,8 +64,8 @@ def test_compose_refuses_what_would_fail_and_keeps_what_was_typed(app):
 
 
 def test_links_count_as_23_characters_on_x(app):
-    assert service.weighted_length("see https://example.com/a/very/long/path/that/goes/on/and/on", "x") == 4 + 23
-    assert service.weighted_length("see https://example.com/a/very/long/path", "linkedin") == 40
+    assert weighted_length("see https://example.com/a/very/long/path/that/goes/on/and/on", "x") == 4 + 23
+    assert weighted_length("see https://example.com/a/very/long/path", "linkedin") == 40
 
 
 def test_live_preflight_answers_with_a_fragment(app):
