@@ -27,6 +27,7 @@ from studio.platforms.errors import (
     PlatformError,
     RetryableError,
 )
+from studio.refusal import Refused
 from studio.urls import public_base_url
 
 try:
@@ -36,14 +37,6 @@ except ImportError:  # not on Windows: refreshes there wait on a lock within the
 
 FLOW_TTL_SECONDS = 15 * 60
 PENDING_TTL = timedelta(minutes=15)
-
-
-class ConnectError(Exception):
-    """The connect flow cannot finish; the message is for the person connecting."""
-
-    def __init__(self, message, status=400):
-        super().__init__(message)
-        self.status = status
 
 
 # ---- reading -----------------------------------------------------------------------------------
@@ -64,7 +57,7 @@ def start_authorization(platform_key, workspace, redirect_uri, reconnect_id=None
     (Reconnect's account) is passed where the platform takes one, to start its sign-in there."""
     platform = get_platform(platform_key)
     if not platform.configured:
-        raise ConnectError(f"{platform.name} is not configured on this studio yet.")
+        raise Refused(f"{platform.name} is not configured on this studio yet.")
     state = secrets.token_urlsafe(24)
     verifier = secrets.token_urlsafe(64) if platform.uses_pkce else None
     flow = {"platform": platform_key, "workspace_id": workspace.id, "slug": workspace.slug, "verifier": verifier,
@@ -83,25 +76,27 @@ def complete_authorization(platform_key, flow, params, redirect_uri, user):
     """Finish the callback: check what came back, trade the code, and store what it grants.
 
     Returns ("connected", [connections]) or ("pick", pending) when the user must choose accounts.
-    Stores nothing when anything is wrong."""
+    Stores nothing when anything is wrong: Refused when the platform or the flow says no,
+    RetryableError when the platform is not answering properly."""
     platform = get_platform(platform_key)
     if params.get("error"):
         if params["error"] == "access_denied":
-            raise ConnectError(f"You declined the request on {platform.name}, so nothing was connected.")
+            raise Refused(f"You declined the request on {platform.name}, so nothing was connected.")
         description = params.get("error_description") or params["error"]
-        raise ConnectError(f"{platform.name} refused the connection: {description}")
+        raise Refused(f"{platform.name} refused the connection: {description}")
     code = params.get("code")
     if not code:
-        raise ConnectError(f"{platform.name} sent no authorization code back.")
+        raise Refused(f"{platform.name} sent no authorization code back.")
     if platform.uses_pkce and not flow.get("verifier"):
-        raise ConnectError("This sign-in lost its PKCE verifier, so it cannot be finished safely. Start again.")
+        raise Refused("This sign-in lost its PKCE verifier, so it cannot be finished safely. Start again.")
     try:
         tokens = platform.exchange_code(code, redirect_uri, flow.get("verifier"))
         connectables = platform.connectables(tokens)
-    except RetryableError as error:
-        raise ConnectError(f"{platform.name} is not answering properly right now ({error}). Try again in a moment.", 502)
+    except RetryableError as error:  # an outage, not a refusal: nothing to fix but waiting
+        raise RetryableError(f"{platform.name} is not answering properly right now ({error}). Try again in a moment.",
+                             error.status, error.payload, error.retry_after) from error
     except PlatformError as error:
-        raise ConnectError(f"{platform.name} did not accept the sign-in: {error}")
+        raise Refused(f"{platform.name} did not accept the sign-in: {error}")
     if flow.get("reconnect_id"):
         return "connected", [reconnect(flow, platform, connectables, user)]
     if platform.picks_accounts:
@@ -118,11 +113,11 @@ def reconnect(flow, platform, connectables, user):
                                          PlatformConnection.workspace_id == flow["workspace_id"])
     ).scalar_one_or_none()
     if connection is None:
-        raise ConnectError("The account to reconnect is no longer connected here. Connect it again instead.")
+        raise Refused("The account to reconnect is no longer connected here. Connect it again instead.")
     match = next((item for item in connectables if item.account.id == connection.account_id), None)
     if match is None:
         names = ", ".join(f"@{item.account.username}" for item in connectables)
-        raise ConnectError(f"You signed in to {platform.name} as {names}, but this card is @{connection.username}. "
+        raise Refused(f"You signed in to {platform.name} as {names}, but this card is @{connection.username}. "
                            f"Sign in as @{connection.username} to reconnect it; nothing was changed.")
     save_connection(flow["workspace_id"], platform.key, match, user)
     db.session.commit()

@@ -9,6 +9,7 @@ from studio.connections.forms import PickAccountsForm, SocialLinkForm
 from studio.connections.models import PlatformConnection, SocialLink
 from studio.platforms import PLATFORM_CLASSES, all_platforms, get_platform
 from studio.platforms.errors import AuthError, RetryableError
+from studio.refusal import Refused
 from studio.security.access import (
     load_membership,
     requires_role,
@@ -16,8 +17,8 @@ from studio.security.access import (
     scoped_get_or_404,
     workspace_blueprint,
 )
-from studio.web import go_to, page, show_form, wants_fragment
 from studio.urls import external_url
+from studio.web import go_to, page, refusals_onto, show_form, wants_fragment
 
 bp = workspace_blueprint("connections", __name__)
 callbacks = Blueprint("connection_callbacks", __name__)
@@ -43,6 +44,11 @@ def connections_page(status=200):
 
 def connections_changed(message, category="success"):
     flash(message, category)
+    return back_to_connections()
+
+
+def back_to_connections():
+    """After a change: the panel again for htmx (with what was flashed), else the page."""
     if wants_fragment():
         return connections_page()
     return go_to(url_for("connections.index"))
@@ -54,16 +60,15 @@ def index():
 
 
 def begin(platform_key, reconnect_id=None, login_hint=None):
-    try:
+    with refusals_onto():
         url, state, flow = service.start_authorization(platform_key, g.workspace, redirect_uri(platform_key), reconnect_id,
                                                        login_hint)
-    except service.ConnectError as error:
-        return connections_changed(str(error), "error")
-    flows = dict(session.get("oauth_flows", {}))
-    flows[state] = flow
-    # Keep only the newest few unfinished flows: the session is a cookie.
-    session["oauth_flows"] = dict(sorted(flows.items(), key=lambda item: item[1]["started"])[-MAX_FLOWS_IN_SESSION:])
-    return go_to(url)
+        flows = dict(session.get("oauth_flows", {}))
+        flows[state] = flow
+        # Keep only the newest few unfinished flows: the session is a cookie.
+        session["oauth_flows"] = dict(sorted(flows.items(), key=lambda item: item[1]["started"])[-MAX_FLOWS_IN_SESSION:])
+        return go_to(url)
+    return back_to_connections()
 
 
 @bp.post("/connections/<platform>/connect")
@@ -166,8 +171,10 @@ def callback(platform):
         return oauth_error(name, "You can no longer connect accounts in that workspace.", status=403)
     try:
         outcome, result = service.complete_authorization(platform, flow, request.args, redirect_uri(platform), current_user)
-    except service.ConnectError as error:
-        return oauth_error(name, str(error), status=error.status, slug=flow["slug"])
+    except Refused as refusal:  # this page, not the flash area: the person arrived from the platform
+        return oauth_error(name, str(refusal), slug=flow["slug"])
+    except RetryableError as error:
+        return oauth_error(name, str(error), status=502, slug=flow["slug"])
     if outcome == "pick":
         return go_to(url_for("connections.pick", ws=flow["slug"], pending_id=result.id))
     names = ", ".join(f"@{connection.username}" for connection in result)

@@ -18,6 +18,7 @@ from studio.extensions import db
 from studio.library import probe
 from studio.library.models import MediaAsset, UsageCounter
 from studio.library.storage import LocalStorage, StorageError, storage
+from studio.refusal import Refused
 from studio.urls import external_url
 
 CHUNK = 1024 * 1024
@@ -29,10 +30,6 @@ SORTS = {
     "longest": (MediaAsset.duration_seconds.desc().nulls_last(), MediaAsset.id.desc()),
     "title": (func.lower(MediaAsset.title).asc(), MediaAsset.id.asc()),
 }
-
-
-class UploadRefused(Exception):
-    """The file cannot go in the library; the message says why, for the person uploading."""
 
 
 # ---- taking an upload in -----------------------------------------------------------------------
@@ -68,17 +65,17 @@ def ingest(workspace, user, path, filename):
     """Check an uploaded file (already on disk at `path`) and add it to the library.
 
     Returns (asset, created). The same bytes uploaded again return the existing asset. Raises
-    UploadRefused, having stored nothing, when the file is not a video or image we can read."""
+    Refused, having stored nothing, when the file is not a video or image we can read."""
     name = filename or "file"
     with open(path, "rb") as file:
         head = file.read(64)
     found = probe.sniff(head)
     if found is None:
-        raise UploadRefused(f"{name} is not a video or image we can read (we look at the content, not the name).")
+        raise Refused(f"{name} is not a video or image we can read (we look at the content, not the name).")
     kind, content_type, extension = found
     size = os.path.getsize(path)
     if size > size_limit(kind):
-        raise UploadRefused(f"{name} is {describe_bytes(size)}; the limit for a {kind} is {describe_bytes(size_limit(kind))}.")
+        raise Refused(f"{name} is {describe_bytes(size)}; the limit for a {kind} is {describe_bytes(size_limit(kind))}.")
     digest = file_digest(path)
     existing = db.session.execute(
         select(MediaAsset).where(MediaAsset.workspace_id == workspace.id, MediaAsset.sha256 == digest)
@@ -89,7 +86,7 @@ def ingest(workspace, user, path, filename):
         probe.probe(path)
         probe.check_decodes(path, kind)
     except probe.ProbeError as error:
-        raise UploadRefused(f"{name}: {error}")
+        raise Refused(f"{name}: {error}")
     key = f"{workspace.id}/{uuid.uuid4().hex}.{extension}"
     store_file(key, path)
     asset = MediaAsset(workspace_id=workspace.id, uploaded_by_id=user.id, kind=kind, title=title_from(filename),
@@ -239,7 +236,7 @@ def uses_of(asset: MediaAsset) -> list[object]:
 def delete(asset):
     uses = uses_of(asset)
     if uses:
-        raise UploadRefused(f"“{asset.title}” is used by {len(uses)} scheduled post(s); remove it from them first.")
+        raise Refused(f"“{asset.title}” is used by {len(uses)} scheduled post(s); remove it from them first.")
     keys = [key for key in (asset.storage_key, asset.thumbnail_key) if key]
     db.session.delete(asset)
     db.session.commit()

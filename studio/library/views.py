@@ -17,8 +17,9 @@ from studio.library.forms import RenameForm
 from studio.library.models import MediaAsset
 from studio.library.storage import LocalStorage, StorageError, storage
 from studio.platforms.limits import fit_for
+from studio.refusal import Refused
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
-from studio.web import go_to, htmx, page, partial, wants_fragment
+from studio.web import go_to, htmx, page, partial, refusals_onto, wants_fragment
 
 bp = workspace_blueprint("library", __name__, url_prefix="/library")
 links = Blueprint("media_links", __name__)
@@ -65,7 +66,7 @@ def upload():
     for file in files:
         try:
             asset, created = service.ingest(g.workspace, current_user, file.stream.name, file.filename)
-        except service.UploadRefused as refusal:
+        except Refused as refusal:  # one file refused does not stop the others
             messages.append(("error", str(refusal)))
             continue
         finally:
@@ -115,13 +116,11 @@ def rename(asset_id):
 @requires_role("editor")
 def delete(asset_id):
     asset = scoped_get_or_404(MediaAsset, asset_id)
-    try:
+    with refusals_onto():
         service.delete(asset)
-    except service.UploadRefused as refusal:
-        flash(str(refusal), "error")
-        return go_to(url_for("library.detail", asset_id=asset_id))
-    flash(f"Deleted “{asset.title}”.", "success")
-    return go_to(url_for("library.index"))
+        flash(f"Deleted “{asset.title}”.", "success")
+        return go_to(url_for("library.index"))
+    return go_to(url_for("library.detail", asset_id=asset_id))
 
 
 def serve(key, mimetype, download_name=None):

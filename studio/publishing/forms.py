@@ -15,7 +15,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from studio.publishing.recurrence import WEEKDAYS, RecurrenceError, check
+from studio.publishing.recurrence import WEEKDAYS, check
+from studio.refusal import Refused
 from studio.schedule_rules import PAST_TIME, has_passed
 
 
@@ -61,7 +62,7 @@ class ComposeForm(ZonedForm):
                 raise ValidationError("Write the cron line, e.g. 0 9 * * mon-fri.")
             try:
                 check(field.data)
-            except RecurrenceError as error:
+            except Refused as error:
                 raise ValidationError(str(error))
 
     def validate(self, extra_validators=None):

@@ -12,12 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from studio.database import utcnow
 from studio.extensions import db
 from studio.publishing.models import Delivery, Post, PostMedia
+from studio.refusal import Refused
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class RecurrenceError(ValueError):
-    pass
 
 
 def rule_for(kind, local_start, weekdays=(), cron=""):
@@ -33,14 +30,15 @@ def rule_for(kind, local_start, weekdays=(), cron=""):
     if kind == "cron":
         check(cron)
         return cron.strip()
-    raise RecurrenceError(f"unknown repeat {kind!r}")
+    raise ValueError(f"unknown repeat {kind!r}")  # the form offers only the kinds above
 
 
-def check(line):
+def check(line: str) -> None:
+    """Refused (beside the cron field) unless `line` is a crontab line APScheduler can read."""
     try:
         CronTrigger.from_crontab(line.strip(), timezone="UTC")
     except (ValueError, TypeError) as error:
-        raise RecurrenceError(f"Not a valid cron line: {error}")
+        raise Refused(f"Not a valid cron line: {error}", "cron")
 
 
 def next_times(rule, timezone, after, until=None, limit=100):

@@ -32,12 +32,8 @@ from studio.platforms.rules import (
 from studio.publishing import recurrence
 from studio.publishing.models import Delivery, Post, PostMedia
 from studio.publishing.status import refresh_post_status
+from studio.refusal import Refused
 from studio.schedule_rules import PAST_TIME, instant_has_passed
-
-
-class PostError(Exception):
-    """A post cannot be changed as asked; the message is for the person asking."""
-
 
 # ---- preflight ---------------------------------------------------------------------------------
 
@@ -167,7 +163,7 @@ def lock_unstarted(post, version, **delivery_values):
     ).rowcount
     if changed != 1:
         db.session.rollback()
-        raise PostError("This post changed since you opened it (it was edited, or publishing started). "
+        raise Refused("This post changed since you opened it (it was edited, or publishing started). "
                         "Reload it to see where it stands; nothing was changed.")
     total = len(post.deliveries)
     if delivery_values:
@@ -178,7 +174,7 @@ def lock_unstarted(post, version, **delivery_values):
         ).rowcount
         if touched != total:
             db.session.rollback()
-            raise PostError("Publishing has already started for this post, so it can no longer be changed.")
+            raise Refused("Publishing has already started for this post, so it can no longer be changed.")
 
 
 def update_post(post, version, message, overrides, scheduled_local, timezone):
@@ -199,7 +195,7 @@ def schedule(post, version, scheduled_local, timezone):
     """Move a post to a new time (from the calendar or its page), or schedule a draft."""
     when = to_utc(scheduled_local, timezone)
     if instant_has_passed(when):
-        raise PostError(PAST_TIME)
+        raise Refused(PAST_TIME, "date")
     lock_unstarted(post, version, status="pending", next_attempt_at=when)
     post.scheduled_at, post.timezone, post.status = when, timezone, "scheduled"
     db.session.commit()
@@ -225,7 +221,7 @@ def cancel(post, version):
     ).rowcount
     if changed != 1:
         db.session.rollback()
-        raise PostError("This post changed since you opened it. Reload it; nothing was cancelled.")
+        raise Refused("This post changed since you opened it. Reload it; nothing was cancelled.")
     db.session.execute(
         update(Delivery).where(Delivery.post_id == post.id, Delivery.status.in_(("pending", "missed")))
         .values(status="cancelled")
@@ -253,7 +249,7 @@ def retry(delivery):
     ).rowcount
     db.session.commit()
     if changed != 1:
-        raise PostError("This delivery is not waiting for a retry any more.")
+        raise Refused("This delivery is not waiting for a retry any more.")
     db.session.expire(delivery)
     refresh_post_status(delivery.post)
     db.session.commit()

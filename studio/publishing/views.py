@@ -34,8 +34,18 @@ from studio.publishing.models import (
     WorkerHeartbeat,
 )
 from studio.publishing.status import derive_status
+from studio.refusal import Refused
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
-from studio.web import go_to, page, partial, render_error, safe_next_url, wants_fragment
+from studio.web import (
+    go_to,
+    page,
+    partial,
+    refusals_onto,
+    render_error,
+    safe_next_url,
+    show_refusal,
+    wants_fragment,
+)
 
 bp = workspace_blueprint("posts", __name__)
 feeds = Blueprint("calendar_feeds", __name__)
@@ -84,15 +94,17 @@ def option_fields(picked):
     return [(connection, service.offered_options(connection)) for connection in picked]
 
 
+COMPOSER_FIELDS = ("message", "media", "connections")  # the form's own; the rest are per account
+
+
 def attach_problems(form, report, field_errors):
-    """Put each problem next to the field it is about: the message, an account's own text, the
-    media, or one of an account's options."""
+    """Put each problem next to the field it is about: the message, the media, the accounts (on the
+    form, named by account), or an account's own text or one of its options (in `field_errors`)."""
     for connection, problems in report:
         for problem in problems:
-            label = f"{get_platform(connection.platform).name} @{connection.username}: {problem}"
-            target = {"message": form.message, "media": form.media, "connections": form.connections}.get(problem.field)
-            if target is not None:
-                target.errors = list(target.errors) + [label]
+            if problem.field in COMPOSER_FIELDS:
+                label = f"{get_platform(connection.platform).name} @{connection.username}: {problem}"
+                show_refusal(form, Refused(label, problem.field))
             else:
                 field_errors.setdefault(problem.field, []).append(str(problem))
 
@@ -196,14 +208,11 @@ def edit(post_id):
         overrides = {str(c.id): post.overrides.get(str(c.id), "") for c in picked}
         problems = [p for _, found in service.preflight(g.workspace, form.message.data, overrides, picked,
                                                         [m.asset for m in post.media]) for p in found]
-        if problems:
-            form.message.errors = list(form.message.errors) + problems
-        else:
-            try:
+        for problem in problems:
+            show_refusal(form, Refused(problem, "message"))
+        if not problems:
+            with refusals_onto():
                 service.update_post(post, int(form.version.data), form.message.data, post.overrides, None, post.timezone)
-            except service.PostError as error:
-                flash(str(error), "error")
-            else:
                 flash("Saved.", "success")
             return go_to(url_for("posts.detail", post_id=post.id))
     return page("posts/detail.html", status=422, post=post, form=RescheduleForm(formdata=None, version=post.version),
@@ -256,11 +265,8 @@ def reschedule(post_id):
             return render_error(422, " ".join(error for errors in form.errors.values() for error in errors))
         return page("posts/detail.html", status=422, post=post, form=form, zone=viewer_zone(), series=None,
                     upcoming=[], live={}, edit=EditForm(formdata=None, version=post.version, message=post.message))
-    try:
+    with refusals_onto():
         service.schedule(post, int(form.version.data), datetime.combine(form.date.data, form.time.data), viewer_zone())
-    except service.PostError as error:
-        flash(str(error), "error")
-    else:
         flash("Rescheduled.", "success")
     return go_to(safe_next_url(request.form.get("back"), url_for("posts.detail", post_id=post.id)))
 
@@ -272,11 +278,8 @@ def cancel(post_id):
     form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with refusals_onto():
         started = service.cancel(post, int(form.version.data))
-    except service.PostError as error:
-        flash(str(error), "error")
-    else:
         if started:
             names = ", ".join(f"@{d.connection.username}" for d in started if d.connection)
             flash(f"Cancelled what had not started. Publishing to {names} was already under way.", "warning")
@@ -289,11 +292,8 @@ def cancel(post_id):
 @requires_role("editor")
 def retry(delivery_id):
     delivery = scoped_get_or_404(Delivery, delivery_id)
-    try:
+    with refusals_onto():
         service.retry(delivery)
-    except service.PostError as error:
-        flash(str(error), "error")
-    else:
         flash("Trying again now.", "success")
     return go_to(safe_next_url(request.form.get("back"), url_for("posts.detail", post_id=delivery.post_id)))
 

@@ -16,6 +16,7 @@ from studio.database import utcnow
 from studio.extensions import db
 from studio.publishing import engine, service
 from studio.publishing.models import Delivery, PublishAttempt, PublishedPost
+from studio.refusal import Refused
 from studio.sandbox.models import SandboxPost
 from studio.sandbox.service import set_faults
 from tests.factories import make_post, make_studio
@@ -197,7 +198,7 @@ def test_editing_or_cancelling_races_are_refused_plainly(studio):
                      scheduled_at=datetime.now() + timedelta(hours=2))
     version = post.version
     service.update_post(post, version, "First edit", {}, None, "UTC")
-    with pytest.raises(service.PostError, match="changed since you opened it"):
+    with pytest.raises(Refused, match="changed since you opened it"):
         service.update_post(post, version, "Second edit from a stale page", {}, None, "UTC")
     db.session.expire_all()
     assert post.message == "First edit"
@@ -206,7 +207,7 @@ def test_editing_or_cancelling_races_are_refused_plainly(studio):
     db.session.commit()
     engine.claim("busy-worker", 1)  # the engine starts on one delivery
     db.session.expire_all()
-    with pytest.raises(service.PostError, match="Publishing has already started"):
+    with pytest.raises(Refused, match="Publishing has already started"):
         service.update_post(post, post.version, "Too late", {}, None, "UTC")
     db.session.expire_all()
     assert post.message == "First edit"

@@ -8,6 +8,7 @@ from studio.extensions import db
 from studio.platforms.rules import weighted_length
 from studio.publishing import service
 from studio.publishing.models import Delivery, Post
+from studio.refusal import Refused
 from tests.factories import (
     add_member,
     make_asset,
@@ -252,5 +253,5 @@ def test_moving_a_post_into_the_past_is_refused_on_its_page_and_on_the_calendar(
     assert "That time has already passed." in dragged.get_data(as_text=True), "the drop is refused with the reason"
     db.session.expire_all()
     assert post.scheduled_at == tomorrow.replace(tzinfo=post.scheduled_at.tzinfo) and post.version == 1
-    with pytest.raises(service.PostError, match="already passed"):
+    with pytest.raises(Refused, match="already passed"):
         service.schedule(post, post.version, tomorrow - timedelta(days=2), "UTC")
