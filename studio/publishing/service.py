@@ -5,6 +5,7 @@ deliveries nobody has started, so the loser of a race is told plainly instead of
 post or losing an edit."""
 import secrets
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -30,7 +31,13 @@ from studio.platforms.rules import (
     weighted_length,
 )
 from studio.publishing import recurrence
-from studio.publishing.models import Delivery, Post, PostMedia
+from studio.publishing.models import (
+    Delivery,
+    Post,
+    PostMedia,
+    PublishAttempt,
+    WorkerHeartbeat,
+)
 from studio.publishing.status import refresh_post_status
 from studio.refusal import Refused
 from studio.schedule_rules import PAST_TIME, instant_has_passed
@@ -342,12 +349,29 @@ def needing_attention(workspace):
     ).scalars().all()
 
 
-def oldest_due_age(now=None):
+class EngineStatus(NamedTuple):
+    """What the status page tells one workspace: its own figures, and whether the engine (which
+    serves every workspace) shows signs of life, without naming any of its hosts."""
+
+    oldest_due: timedelta | None  # how long this workspace's oldest due delivery has waited
+    attention: int  # this workspace's deliveries waiting for a person
+    worker_seen_at: datetime | None  # the last heartbeat of any worker
+    attempts_today: int  # this workspace's publish attempts in the last 24 hours
+
+
+def engine_status(workspace: Workspace, now: datetime | None = None) -> EngineStatus:
     now = now or utcnow()
     oldest = db.session.execute(
-        select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending", Delivery.next_attempt_at <= now)
+        select(func.min(Delivery.next_attempt_at)).where(Delivery.workspace_id == workspace.id,
+                                                         Delivery.status == "pending", Delivery.next_attempt_at <= now)
     ).scalar_one()
-    return (now - oldest) if oldest else None
+    attempts = db.session.execute(
+        select(func.count(PublishAttempt.id)).join(Delivery, PublishAttempt.delivery_id == Delivery.id)
+        .where(Delivery.workspace_id == workspace.id, PublishAttempt.started_at > now - timedelta(days=1))
+    ).scalar_one()
+    return EngineStatus(oldest_due=(now - oldest) if oldest else None, attention=len(needing_attention(workspace)),
+                        worker_seen_at=db.session.execute(select(func.max(WorkerHeartbeat.last_seen_at))).scalar_one(),
+                        attempts_today=attempts)
 
 
 def local_time(value, timezone):

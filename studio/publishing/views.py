@@ -31,7 +31,6 @@ from studio.publishing.models import (
     PostMedia,
     PostStatus,
     PublishedPost,
-    WorkerHeartbeat,
 )
 from studio.publishing.status import derive_status
 from studio.refusal import Refused
@@ -375,9 +374,8 @@ def feed(token):
 
 @bp.get("/publishing/status")
 def status():
-    workers = db.session.execute(select(WorkerHeartbeat).order_by(WorkerHeartbeat.last_seen_at.desc()).limit(20)).scalars().all()
-    return page("posts/status.html", workers=workers, oldest_due=service.oldest_due_age(),
-                attention=len(service.needing_attention(g.workspace)))
+    """The engine as this workspace sees it: its own deliveries' figures, no other's."""
+    return page("posts/status.html", engine=service.engine_status(g.workspace))
 
 
 # ---- pages that keep themselves current while posts publish ------------------------------------
