@@ -6,9 +6,11 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app
@@ -20,7 +22,7 @@ from studio.database import utcnow
 from studio.extensions import db
 from studio.notify.mail import MailError, send_mail
 from studio.platforms import get_platform
-from studio.platforms.base import Account, Connectable, Tokens
+from studio.platforms.base import Account, Connectable, Platform, Tokens
 from studio.platforms.errors import (
     AuthError,
     PermanentError,
@@ -33,7 +35,7 @@ from studio.urls import public_base_url
 try:
     import fcntl
 except ImportError:  # not on Windows: refreshes there wait on a lock within the process only
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 FLOW_TTL_SECONDS = 15 * 60
 PENDING_TTL = timedelta(minutes=15)
@@ -42,7 +44,7 @@ PENDING_TTL = timedelta(minutes=15)
 # ---- reading -----------------------------------------------------------------------------------
 
 
-def connections_of(workspace):
+def connections_of(workspace: Workspace) -> Sequence[PlatformConnection]:
     return db.session.execute(
         select(PlatformConnection).where(PlatformConnection.workspace_id == workspace.id)
         .order_by(PlatformConnection.platform, PlatformConnection.username)
@@ -52,7 +54,8 @@ def connections_of(workspace):
 # ---- the authorization flow ----------------------------------------------------------------------
 
 
-def start_authorization(platform_key, workspace, redirect_uri, reconnect_id=None, login_hint=None):
+def start_authorization(platform_key: str, workspace: Workspace, redirect_uri: str, reconnect_id: int | None = None,
+                        login_hint: str | None = None) -> tuple[str, str, dict]:
     """The platform's authorize URL and the flow record to keep until the callback. `login_hint`
     (Reconnect's account) is passed where the platform takes one, to start its sign-in there."""
     platform = get_platform(platform_key)
@@ -68,11 +71,12 @@ def start_authorization(platform_key, workspace, redirect_uri, reconnect_id=None
     return url, state, flow
 
 
-def flow_is_fresh(flow):
+def flow_is_fresh(flow: dict | None) -> bool:
     return flow is not None and time.time() - flow.get("started", 0) < FLOW_TTL_SECONDS
 
 
-def complete_authorization(platform_key, flow, params, redirect_uri, user):
+def complete_authorization(platform_key: str, flow: dict, params: Mapping[str, str], redirect_uri: str,
+                           user: User) -> tuple[str, Any]:
     """Finish the callback: check what came back, trade the code, and store what it grants.
 
     Returns ("connected", [connections]) or ("pick", pending) when the user must choose accounts.
@@ -106,7 +110,7 @@ def complete_authorization(platform_key, flow, params, redirect_uri, user):
     return "connected", connections
 
 
-def reconnect(flow, platform, connectables, user):
+def reconnect(flow: dict, platform: Platform, connectables: Sequence[Connectable], user: User) -> PlatformConnection:
     """Renew one existing card: only the account it belongs to may take its place."""
     connection = db.session.execute(
         select(PlatformConnection).where(PlatformConnection.id == flow["reconnect_id"],
@@ -124,7 +128,7 @@ def reconnect(flow, platform, connectables, user):
     return connection
 
 
-def save_connection(workspace_id, platform_key, connectable, user):
+def save_connection(workspace_id: int, platform_key: str, connectable: Connectable, user: User) -> PlatformConnection:
     """Create or update the connection for this account; a missing refresh token keeps the old one."""
     account, tokens = connectable.account, connectable.tokens
     connection = db.session.execute(
@@ -146,12 +150,12 @@ def save_connection(workspace_id, platform_key, connectable, user):
     return connection
 
 
-def apply_tokens(connection, tokens):
+def apply_tokens(connection: PlatformConnection, tokens: Tokens) -> None:
     for name, value in token_values(tokens).items():
         setattr(connection, name, value)
 
 
-def token_values(tokens):
+def token_values(tokens: Tokens) -> dict[str, Any]:
     """The columns new tokens set, and the connection is active again."""
     values = {"access_token": tokens.access_token, "expires_at": tokens.expires_at, "status": "active",
               "last_error": None, "last_refreshed_at": utcnow()}
@@ -167,7 +171,8 @@ def token_values(tokens):
 # ---- choosing accounts (Facebook Pages) ----------------------------------------------------------
 
 
-def hold_for_picking(workspace_id, user, platform_key, connectables):
+def hold_for_picking(workspace_id: int, user: User, platform_key: str,
+                     connectables: Sequence[Connectable]) -> PendingConnection:
     payload = [{"account": vars(item.account), "tokens": {**vars(item.tokens), "expires_at": None,
                                                          "refresh_expires_at": None}} for item in connectables]
     pending = PendingConnection(workspace_id=workspace_id, user_id=user.id, platform=platform_key,
@@ -177,11 +182,11 @@ def hold_for_picking(workspace_id, user, platform_key, connectables):
     return pending
 
 
-def pending_choices(pending):
+def pending_choices(pending: PendingConnection) -> list[Connectable]:
     return [Connectable(Account(**item["account"]), Tokens(**item["tokens"])) for item in json.loads(pending.payload)]
 
 
-def find_pending(workspace, user, pending_id):
+def find_pending(workspace: Workspace, user: User, pending_id: int) -> PendingConnection | None:
     pending = db.session.get(PendingConnection, pending_id)
     if pending is None or pending.workspace_id != workspace.id or pending.user_id != user.id:
         return None
@@ -192,7 +197,7 @@ def find_pending(workspace, user, pending_id):
     return pending
 
 
-def connect_chosen(pending, chosen_ids, user):
+def connect_chosen(pending: PendingConnection, chosen_ids: Sequence[str], user: User) -> list[PlatformConnection]:
     chosen = [item for item in pending_choices(pending) if item.account.id in set(chosen_ids)]
     connections = [save_connection(pending.workspace_id, pending.platform, item, user) for item in chosen]
     db.session.delete(pending)
@@ -211,7 +216,8 @@ class CannotRefresh(Exception):
 REFRESH_WAIT_SECONDS = 120
 
 
-def refresh_connection(connection, needed=None):
+def refresh_connection(connection: PlatformConnection,
+                       needed: Callable[[PlatformConnection], bool] | None = None) -> PlatformConnection:
     """Refresh the connection's tokens, one refresh at a time per connection, across threads and
     worker processes: PostgreSQL locks the connection's row; SQLite has no row locks, so a lock
     file per connection makes the others wait and the new tokens are stored by a compare-and-swap
@@ -262,7 +268,7 @@ def refresh_connection(connection, needed=None):
 
 
 @contextmanager
-def refresh_turn(connection):
+def refresh_turn(connection: PlatformConnection) -> Iterator[None]:
     """This connection's turn to refresh. On PostgreSQL the turn is the row lock that
     `reread_connection` takes (SELECT … FOR UPDATE), held until the transaction ends; SQLite
     has no row locks, so a lock file per connection (flock: threads and processes alike) waits."""
@@ -292,11 +298,11 @@ def refresh_turn(connection):
             fcntl.flock(lock_file.fileno(), fcntl.LOCK_UN)
 
 
-_process_locks = {}
+_process_locks: dict[int, threading.Lock] = {}
 _process_locks_guard = threading.Lock()
 
 
-def _process_lock(connection_id):
+def _process_lock(connection_id: int) -> threading.Lock:
     with _process_locks_guard:
         return _process_locks.setdefault(connection_id, threading.Lock())
 
@@ -307,7 +313,7 @@ def sealed(column):
     return type_coerce(column, Text)
 
 
-def reread_connection(connection):
+def reread_connection(connection: PlatformConnection) -> tuple[str | None, str | None]:
     """Load the connection's row as it stands now (locked on PostgreSQL) and return its
     sealed tokens, what a compare-and-swap compares against."""
     row = db.session.execute(
@@ -329,7 +335,7 @@ def still_holding(sent):
             for column, value in zip((table.c.access_token, table.c.refresh_token), sent, strict=True)]
 
 
-def store_if_unchanged(connection, sent, tokens):
+def store_if_unchanged(connection: PlatformConnection, sent: tuple[str | None, str | None], tokens: Tokens) -> bool:
     """Store new tokens unless the row no longer holds those the refresh was made with."""
     table = PlatformConnection.__table__
     stored = db.session.execute(
@@ -340,7 +346,7 @@ def store_if_unchanged(connection, sent, tokens):
     return stored == 1
 
 
-def expire_if_unchanged(connection, sent, reason):
+def expire_if_unchanged(connection: PlatformConnection, sent: tuple[str | None, str | None], reason: str) -> bool:
     """Mark the connection expired (and tell the workspace once) if its row still holds the token
     the platform refused. Returns False when another refresh stored new tokens meanwhile."""
     table = PlatformConnection.__table__
@@ -358,10 +364,10 @@ def expire_if_unchanged(connection, sent, reason):
 LAST_USED_PRECISION = timedelta(minutes=5)
 
 
-def fresh_access_token(connection, ahead=timedelta(seconds=60)):
+def fresh_access_token(connection: PlatformConnection, ahead: timedelta = timedelta(seconds=60)) -> str | None:
     """The access token to call the platform with, refreshed first when it is (nearly) expired.
     When several workers find it nearly expired at once, one refreshes and the others use its token."""
-    def nearly_expired(row):
+    def nearly_expired(row: PlatformConnection) -> bool:
         return row.expires_at is not None and row.expires_at - ahead < utcnow()
 
     if connection.status != "active":
@@ -381,7 +387,7 @@ def fresh_access_token(connection, ahead=timedelta(seconds=60)):
     return connection.access_token
 
 
-def mark_expired(connection, reason):
+def mark_expired(connection: PlatformConnection, reason: str) -> None:
     already = connection.status == "expired"
     connection.status = "expired"
     connection.last_error = reason
@@ -390,13 +396,13 @@ def mark_expired(connection, reason):
         tell_workspace_to_reconnect(connection)
 
 
-def tell_workspace_to_reconnect(connection):
+def tell_workspace_to_reconnect(connection: PlatformConnection) -> None:
     platform = get_platform(connection.platform)
     admins = db.session.execute(
         select(User).join(Membership).where(Membership.workspace_id == connection.workspace_id,
                                             Membership.role.in_(("owner", "admin")))
     ).scalars().all()
-    workspace = db.session.get(Workspace, connection.workspace_id)
+    workspace = db.session.get_one(Workspace, connection.workspace_id)
     link = public_base_url() + f"/w/{workspace.slug}/connections"
     for admin in admins:
         try:
@@ -406,7 +412,7 @@ def tell_workspace_to_reconnect(connection):
             current_app.logger.warning("could not e-mail %s about an expired connection: %s", admin.email, error)
 
 
-def refresh_due_connections():
+def refresh_due_connections() -> dict[str, int]:
     """The job: refresh tokens that expire soon; expire those that cannot be refreshed."""
     ahead = timedelta(minutes=current_app.config["CONNECTION_REFRESH_AHEAD_MINUTES"])
     due = db.session.execute(
@@ -416,7 +422,7 @@ def refresh_due_connections():
     ).scalars().all()
     outcome = {"refreshed": 0, "expired": 0, "failed": 0}
 
-    def still_due(row):  # a worker may have refreshed it while the job waited its turn
+    def still_due(row: PlatformConnection) -> bool:  # a worker may have refreshed it while the job waited its turn
         return row.expires_at is not None and row.expires_at < utcnow() + ahead
 
     for connection in due:
@@ -439,7 +445,7 @@ def refresh_due_connections():
 # ---- disconnecting -----------------------------------------------------------------------------
 
 
-def disconnect(connection):
+def disconnect(connection: PlatformConnection) -> str | None:
     """Ask the platform to revoke the tokens (where it can), then forget them and the connection.
     Returns the platform's complaint, if any; the connection is removed either way."""
     platform = get_platform(connection.platform)
@@ -457,13 +463,13 @@ def disconnect(connection):
 # ---- profile links -----------------------------------------------------------------------------
 
 
-def social_links(workspace):
+def social_links(workspace: Workspace) -> Sequence[SocialLink]:
     return db.session.execute(
         select(SocialLink).where(SocialLink.workspace_id == workspace.id).order_by(SocialLink.position, SocialLink.id)
     ).scalars().all()
 
 
-def add_social_link(workspace, label, url):
+def add_social_link(workspace: Workspace, label: str, url: str) -> SocialLink:
     position = len(social_links(workspace))
     link = SocialLink(workspace_id=workspace.id, label=label, url=url, position=position)
     db.session.add(link)
@@ -471,6 +477,6 @@ def add_social_link(workspace, label, url):
     return link
 
 
-def remove_social_link(link):
+def remove_social_link(link: SocialLink) -> None:
     db.session.delete(link)
     db.session.commit()

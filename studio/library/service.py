@@ -8,11 +8,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app
+from flask_sqlalchemy.pagination import Pagination
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select, update
 
+from studio.accounts.models import User, Workspace
 from studio.database import utcnow
 from studio.extensions import db
 from studio.library import probe
@@ -23,7 +26,7 @@ from studio.urls import external_url
 
 CHUNK = 1024 * 1024
 CLAIM_TIMEOUT = timedelta(minutes=10)
-SORTS = {
+SORTS: dict[str, tuple[Any, ...]] = {
     "newest": (MediaAsset.created_at.desc(), MediaAsset.id.desc()),
     "oldest": (MediaAsset.created_at.asc(), MediaAsset.id.asc()),
     "largest": (MediaAsset.size_bytes.desc(), MediaAsset.id.desc()),
@@ -35,12 +38,12 @@ SORTS = {
 # ---- taking an upload in -----------------------------------------------------------------------
 
 
-def size_limit(kind):
+def size_limit(kind: str) -> int:
     config = current_app.config
     return config["VIDEO_MAX_BYTES"] if kind == "video" else config["IMAGE_MAX_BYTES"]
 
 
-def describe_bytes(count):
+def describe_bytes(count: int) -> str:
     if count >= 1024 ** 3:
         return f"{count / 1024 ** 3:.1f} GB"
     if count >= 1024 ** 2:
@@ -48,12 +51,12 @@ def describe_bytes(count):
     return f"{count / 1024:.0f} KB"
 
 
-def title_from(filename):
+def title_from(filename: str | None) -> str:
     stem = Path(filename or "").stem
     return re.sub(r"[_\-]+", " ", stem).strip()[:200] or "Untitled"
 
 
-def file_digest(path):
+def file_digest(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         for chunk in iter(lambda: file.read(CHUNK), b""):
@@ -61,7 +64,7 @@ def file_digest(path):
     return digest.hexdigest()
 
 
-def ingest(workspace, user, path, filename):
+def ingest(workspace: Workspace, user: User, path: str | Path, filename: str | None) -> tuple[MediaAsset, bool]:
     """Check an uploaded file (already on disk at `path`) and add it to the library.
 
     Returns (asset, created). The same bytes uploaded again return the existing asset. Raises
@@ -103,7 +106,7 @@ def ingest(workspace, user, path, filename):
     return asset, True
 
 
-def store_file(key, path):
+def store_file(key: str, path: str | Path) -> int:
     target = storage()
     if isinstance(target, LocalStorage):
         return target.save_path(key, path)
@@ -111,7 +114,7 @@ def store_file(key, path):
         return target.save(key, file)
 
 
-def count_upload(workspace, size):
+def count_upload(workspace: Workspace, size: int) -> None:
     period = utcnow().strftime("%Y-%m")
     counter = db.session.execute(
         select(UsageCounter).where(UsageCounter.workspace_id == workspace.id, UsageCounter.period == period)
@@ -123,7 +126,7 @@ def count_upload(workspace, size):
     counter.bytes_uploaded += size
 
 
-def usage(workspace, period=None):
+def usage(workspace: Workspace, period: str | None = None) -> UsageCounter | None:
     period = period or utcnow().strftime("%Y-%m")
     return db.session.execute(
         select(UsageCounter).where(UsageCounter.workspace_id == workspace.id, UsageCounter.period == period)
@@ -133,7 +136,7 @@ def usage(workspace, period=None):
 # ---- background processing ---------------------------------------------------------------------
 
 
-def claim(asset_id):
+def claim(asset_id: int) -> bool:
     """Take an asset for processing; False when another worker has it (atomic on any database)."""
     now = utcnow()
     result = db.session.execute(
@@ -146,7 +149,7 @@ def claim(asset_id):
     return result.rowcount == 1
 
 
-def process(asset):
+def process(asset: MediaAsset) -> MediaAsset:
     """Probe the stored file and make its thumbnail; the asset ends ready, or failed with the reason."""
     with tempfile.TemporaryDirectory(prefix="studio-probe-") as folder:
         try:
@@ -171,7 +174,7 @@ def process(asset):
     return asset
 
 
-def local_copy(asset, folder):
+def local_copy(asset: MediaAsset, folder: Path) -> Path:
     """A path ffmpeg can read: the file itself on local storage, else a downloaded copy."""
     target = storage()
     if isinstance(target, LocalStorage):
@@ -183,7 +186,7 @@ def local_copy(asset, folder):
     return path
 
 
-def process_pending(limit=5):
+def process_pending(limit: int = 5) -> int:
     """The job: probe assets still processing, oldest first. Returns how many it finished."""
     waiting = db.session.execute(
         select(MediaAsset.id).where(MediaAsset.status == "processing").order_by(MediaAsset.id).limit(limit)
@@ -191,7 +194,7 @@ def process_pending(limit=5):
     done = 0
     for asset_id in waiting:
         if claim(asset_id):
-            process(db.session.get(MediaAsset, asset_id))
+            process(db.session.get_one(MediaAsset, asset_id))
             done += 1
     return done
 
@@ -199,7 +202,8 @@ def process_pending(limit=5):
 # ---- the library -------------------------------------------------------------------------------
 
 
-def search(workspace, kind=None, status=None, orientation=None, query=None, sort="newest", page=1, per_page=24):
+def search(workspace: Workspace, kind: str | None = None, status: str | None = None, orientation: str | None = None,
+           query: str | None = None, sort: str = "newest", page: int = 1, per_page: int = 24) -> Pagination:
     statement = select(MediaAsset).where(MediaAsset.workspace_id == workspace.id)
     if kind:
         statement = statement.where(MediaAsset.kind == kind)
@@ -213,7 +217,7 @@ def search(workspace, kind=None, status=None, orientation=None, query=None, sort
     return db.paginate(statement, page=page, per_page=per_page, error_out=False)
 
 
-def rename(asset, title):
+def rename(asset: MediaAsset, title: str) -> None:
     asset.title = title
     db.session.commit()
 
@@ -233,7 +237,7 @@ def uses_of(asset: MediaAsset) -> list[object]:
     return [use for uses in current_app.extensions.get("studio.asset_uses", []) for use in uses(asset)]
 
 
-def delete(asset):
+def delete(asset: MediaAsset) -> None:
     uses = uses_of(asset)
     if uses:
         raise Refused(f"“{asset.title}” is used by {len(uses)} scheduled post(s); remove it from them first.")
@@ -244,7 +248,7 @@ def delete(asset):
         storage().delete(key)
 
 
-def release_file(asset):
+def release_file(asset: MediaAsset) -> bool:
     """Zero storage: once every post using the asset has published, its file goes and its metadata
     (and thumbnail) stay. The publishing engine calls this when ZERO_STORAGE is on."""
     if not current_app.config["ZERO_STORAGE"] or asset.storage_key is None or uses_of(asset):
@@ -258,11 +262,11 @@ def release_file(asset):
 # ---- links to files ----------------------------------------------------------------------------
 
 
-def _link_serializer():
+def _link_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="studio.media-link")
 
 
-def signed_file_url(asset, seconds=None):
+def signed_file_url(asset: MediaAsset, seconds: int | None = None) -> str:
     """An expiring URL that gives anyone the file (platforms such as Instagram fetch media by URL):
     the object store's own presigned URL, or a signed link to this app."""
     seconds = seconds or current_app.config["MEDIA_LINK_SECONDS"]
@@ -272,7 +276,7 @@ def signed_file_url(asset, seconds=None):
     return external_url("media_links.signed", token=_link_serializer().dumps({"asset": asset.id}))
 
 
-def asset_for_link(token):
+def asset_for_link(token: str) -> MediaAsset | None:
     try:
         data = _link_serializer().loads(token, max_age=current_app.config["MEDIA_LINK_SECONDS"])
     except (SignatureExpired, BadSignature):

@@ -1,7 +1,8 @@
 """Repeating posts. Every rule becomes a crontab line read in the post's own time zone (APScheduler's
 CronTrigger does the calendar arithmetic), so 09:00 stays 09:00 across daylight-saving changes.
 Occurrences are made ahead, up to a horizon, so they show on the calendar and can be edited alone."""
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -17,7 +18,7 @@ from studio.refusal import Refused
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def rule_for(kind, local_start, weekdays=(), cron=""):
+def rule_for(kind: str, local_start: datetime, weekdays: Sequence[str] = (), cron: str = "") -> str:
     """The crontab line for a rule, from the first occurrence's wall-clock time."""
     minute, hour = local_start.minute, local_start.hour
     if kind == "daily":
@@ -41,9 +42,10 @@ def check(line: str) -> None:
         raise Refused(f"Not a valid cron line: {error}", "cron")
 
 
-def next_times(rule, timezone, after, until=None, limit=100):
+def next_times(rule: str, timezone: str, after: datetime, until: datetime | None = None, limit: int = 100) -> list[datetime]:
     trigger = CronTrigger.from_crontab(rule, timezone=ZoneInfo(timezone))
-    times, previous = [], None
+    times: list[datetime] = []
+    previous = None
     moment = after
     while len(times) < limit:
         fire = trigger.get_next_fire_time(previous, moment)
@@ -54,7 +56,7 @@ def next_times(rule, timezone, after, until=None, limit=100):
     return times
 
 
-def extend(series, horizon_days=None):
+def extend(series: Post, horizon_days: int | None = None) -> int:
     """Make the occurrences of `series` that fall before the horizon; returns how many it made."""
     horizon = utcnow() + timedelta(days=horizon_days or current_app.config["RECURRENCE_HORIZON_DAYS"])
     members = db.session.execute(
@@ -92,7 +94,7 @@ def extend(series, horizon_days=None):
     return len(times)
 
 
-def extend_all():
+def extend_all() -> int:
     """The job: keep every active series filled up to the horizon."""
     series = db.session.execute(
         select(Post).where(Post.recurrence.is_not(None), Post.status.notin_(("cancelled", "draft")))
@@ -100,7 +102,7 @@ def extend_all():
     return sum(extend(item) for item in series)
 
 
-def future_unstarted(series):
+def future_unstarted(series: Post) -> Sequence[Post]:
     """The series' posts still to come and not started, the first one included."""
     return db.session.execute(
         select(Post).where(or_(Post.series_id == series.id, Post.id == series.id), Post.status == "scheduled",
@@ -109,7 +111,7 @@ def future_unstarted(series):
     ).scalars().all()
 
 
-def update_future(series, message):
+def update_future(series: Post, message: str) -> int:
     """Edit every occurrence still to come (those not started); past ones keep what they said."""
     changed = 0
     for post in future_unstarted(series):
@@ -121,7 +123,7 @@ def update_future(series, message):
     return changed
 
 
-def stop(series):
+def stop(series: Post) -> None:
     """End a series: occurrences still to come are cancelled; the rule is kept for the record."""
     for post in future_unstarted(series):
         for delivery in post.deliveries:

@@ -4,6 +4,7 @@ Edits and cancellations race the engine safely: each is a conditional UPDATE tha
 deliveries nobody has started, so the loser of a race is told plainly instead of causing a double
 post or losing an edit."""
 import secrets
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from studio.accounts.models import Workspace
+from studio.accounts.models import User, Workspace
 from studio.connections.creator_info import creator_info
 from studio.connections.models import PlatformConnection
 from studio.database import utcnow
@@ -48,13 +49,18 @@ from studio.schedule_rules import PAST_TIME, instant_has_passed
 class Check(tuple):
     """(connection, problems) plus the preview: the text this account will get and its length."""
 
-    def __new__(cls, connection, problems, text, length, limit):
+    text: str
+    length: int
+    limit: int | None
+
+    def __new__(cls, connection: PlatformConnection, problems: list[Problem], text: str, length: int,
+                limit: int | None) -> "Check":
         check = super().__new__(cls, (connection, problems))
         check.text, check.length, check.limit = text, length, limit
         return check
 
 
-def option_field(connection, name):
+def option_field(connection: PlatformConnection, name: str) -> str:
     return f"option-{connection.id}-{name}"
 
 
@@ -63,7 +69,9 @@ def offered_options(connection: PlatformConnection) -> list[Option]:
     return get_platform(connection.platform).composer_options(connection, creator_info(connection))
 
 
-def preflight(workspace, message, overrides, connections, assets, options=None):
+def preflight(workspace: Workspace, message: str, overrides: Mapping[str, str] | None,
+              connections: Sequence[PlatformConnection], assets: Sequence[MediaAsset],
+              options: Mapping[str, dict] | None = None) -> list[Check]:
     """[(connection, [problems])]: what each platform would refuse, checked before scheduling.
     Each entry also carries the preview (text, weighted length, limit). `options` holds each
     account's platform choices by connection id (missing: the platform's defaults)."""
@@ -85,7 +93,7 @@ def preflight(workspace, message, overrides, connections, assets, options=None):
         values = (options or {}).get(str(connection.id)) or {o.name: o.default for o in declared}
         found.extend(media_problems(connection.platform, assets, values.get("format")))
 
-        def field_for(name, c=connection):
+        def field_for(name: str, c: PlatformConnection = connection) -> str:
             return option_field(c, name)
 
         found.extend(option_problems(connection.platform, declared, values, assets, field_for))
@@ -95,7 +103,7 @@ def preflight(workspace, message, overrides, connections, assets, options=None):
     return report
 
 
-def chosen_options(form_data, connections):
+def chosen_options(form_data: Mapping[str, str], connections: Sequence[PlatformConnection]) -> dict[str, dict]:
     """{connection id: {option: value}} from the composer's option fields."""
     return {str(c.id): values_from(form_data, c, offered_options(c)) for c in connections}
 
@@ -103,14 +111,14 @@ def chosen_options(form_data, connections):
 # ---- composing ---------------------------------------------------------------------------------
 
 
-def workspace_connections(workspace, ids=None):
+def workspace_connections(workspace: Workspace, ids: Sequence[int] | None = None) -> Sequence[PlatformConnection]:
     query = select(PlatformConnection).where(PlatformConnection.workspace_id == workspace.id)
     if ids is not None:
         query = query.where(PlatformConnection.id.in_(ids or [-1]))
     return db.session.execute(query.order_by(PlatformConnection.platform, PlatformConnection.username)).scalars().all()
 
 
-def workspace_assets(workspace, ids):
+def workspace_assets(workspace: Workspace, ids: Sequence[int]) -> list[MediaAsset]:
     if not ids:
         return []
     found = {asset.id: asset for asset in db.session.execute(
@@ -118,13 +126,15 @@ def workspace_assets(workspace, ids):
     return [found[i] for i in ids if i in found]
 
 
-def to_utc(local_naive, timezone):
+def to_utc(local_naive: datetime, timezone: str) -> datetime:
     """A wall-clock time in the user's zone, as the instant it names (DST-aware)."""
     return local_naive.replace(tzinfo=ZoneInfo(timezone)).astimezone(ZoneInfo("UTC"))
 
 
-def create_post(workspace, author, message, overrides, connections, assets, when, scheduled_local=None, timezone="UTC",
-                repeat=None, options=None):
+def create_post(workspace: Workspace, author: User, message: str, overrides: Mapping[str, str] | None,
+                connections: Sequence[PlatformConnection], assets: Sequence[MediaAsset], when: str,
+                scheduled_local: datetime | None = None, timezone: str = "UTC", repeat: tuple | None = None,
+                options: Mapping[str, dict] | None = None) -> Post:
     """A draft, or a post scheduled for `scheduled_local` (wall clock in `timezone`), or one due now.
     `repeat` (kind, weekdays, cron line, until date, count) makes it the first of a series;
     `options` holds each account's platform choices, by connection id."""
@@ -158,7 +168,7 @@ def create_post(workspace, author, message, overrides, connections, assets, when
     return post
 
 
-def lock_unstarted(post, version, **delivery_values):
+def lock_unstarted(post: Post, version: int, **delivery_values: object) -> None:
     """Touch every delivery of `post` only if none has started and the post is still `version`.
 
     One conditional UPDATE per table: whoever loses a race with the engine or another edit finds
@@ -184,7 +194,8 @@ def lock_unstarted(post, version, **delivery_values):
             raise Refused("Publishing has already started for this post, so it can no longer be changed.")
 
 
-def update_post(post, version, message, overrides, scheduled_local, timezone):
+def update_post(post: Post, version: int, message: str, overrides: Mapping[str, str] | None,
+                scheduled_local: datetime | None, timezone: str) -> Post:
     if scheduled_local:
         lock_unstarted(post, version, next_attempt_at=to_utc(scheduled_local, timezone))
     else:
@@ -198,7 +209,7 @@ def update_post(post, version, message, overrides, scheduled_local, timezone):
     return post
 
 
-def schedule(post, version, scheduled_local, timezone):
+def schedule(post: Post, version: int, scheduled_local: datetime, timezone: str) -> Post:
     """Move a post to a new time (from the calendar or its page), or schedule a draft."""
     when = to_utc(scheduled_local, timezone)
     if instant_has_passed(when):
@@ -210,18 +221,18 @@ def schedule(post, version, scheduled_local, timezone):
     return post
 
 
-def duplicate(post, author):
+def duplicate(post: Post, author: User) -> Post:
     """A new draft with the same text, accounts and media."""
     connections = [d.connection for d in post.deliveries if d.connection is not None]
     return create_post(workspace_of(post), author, post.message, dict(post.overrides or {}), connections,
                        [m.asset for m in post.media], "draft", timezone=post.timezone)
 
 
-def workspace_of(post):
-    return db.session.get(Workspace, post.workspace_id)
+def workspace_of(post: Post) -> Workspace:
+    return db.session.get_one(Workspace, post.workspace_id)
 
 
-def cancel(post, version):
+def cancel(post: Post, version: int) -> list[Delivery]:
     """Cancel what has not started; says which deliveries were already under way."""
     changed = db.session.execute(
         update(Post).where(Post.id == post.id, Post.version == version).values(version=Post.version + 1)
@@ -244,7 +255,7 @@ def cancel(post, version):
     return started
 
 
-def retry(delivery):
+def retry(delivery: Delivery) -> None:
     """Try a failed, unconfirmed or missed delivery again now."""
     # A person asking for a retry after "unconfirmed" has checked the account: on a platform that
     # cannot be asked, that check replaces the look-up.
@@ -262,7 +273,7 @@ def retry(delivery):
     db.session.commit()
 
 
-def mark_missed():
+def mark_missed() -> int:
     """Deliveries that fell due while the studio was down publish when it starts, unless they are
     older than PUBLISH_MISSED_AFTER_MINUTES: those wait for a person to decide."""
     cutoff = utcnow() - timedelta(minutes=current_app.config["PUBLISH_MISSED_AFTER_MINUTES"])
@@ -274,7 +285,7 @@ def mark_missed():
             update(Delivery).where(Delivery.id == delivery_id, *stale).values(
                 status="missed", last_error="This fell due while the studio was not running. Publish it now or cancel it.")
         ).rowcount
-        refresh_post_status(db.session.get(Delivery, delivery_id).post)
+        refresh_post_status(db.session.get_one(Delivery, delivery_id).post)
     db.session.commit()
     return marked
 
@@ -282,7 +293,8 @@ def mark_missed():
 # ---- reading -----------------------------------------------------------------------------------
 
 
-def posts_between(workspace, start, end, platform=None, connection_id=None, status=None):
+def posts_between(workspace: Workspace, start: datetime, end: datetime, platform: str | None = None,
+                  connection_id: int | None = None, status: str | None = None) -> Sequence[Post]:
     """Posts in [start, end), with their deliveries loaded, optionally filtered."""
     query = (select(Post).where(Post.workspace_id == workspace.id, Post.scheduled_at >= start, Post.scheduled_at < end)
              .options(selectinload(Post.deliveries)).order_by(Post.scheduled_at))
@@ -298,20 +310,20 @@ def posts_between(workspace, start, end, platform=None, connection_id=None, stat
     return db.session.execute(query).scalars().all()
 
 
-def calendar_token(workspace, reset=False):
+def calendar_token(workspace: Workspace, reset: bool = False) -> str:
     if reset or not workspace.calendar_token:
         workspace.calendar_token = secrets.token_urlsafe(32)
         db.session.commit()
     return workspace.calendar_token
 
 
-def workspace_for_calendar_token(token):
+def workspace_for_calendar_token(token: str) -> Workspace | None:
     if not token:
         return None
     return db.session.execute(select(Workspace).where(Workspace.calendar_token == token)).scalar_one_or_none()
 
 
-def ical_feed(workspace, now=None):
+def ical_feed(workspace: Workspace, now: datetime | None = None) -> bytes:
     """The workspace's posts from 30 days back to 90 ahead, as an iCalendar document."""
     now = now or utcnow()
     feed = Calendar()
@@ -341,7 +353,7 @@ def posts_using(asset: MediaAsset) -> list[Post]:
     ).scalars())
 
 
-def needing_attention(workspace):
+def needing_attention(workspace: Workspace) -> Sequence[Delivery]:
     return db.session.execute(
         select(Delivery).where(Delivery.workspace_id == workspace.id,
                                Delivery.status.in_(("failed", "unconfirmed", "missed")))
@@ -374,11 +386,11 @@ def engine_status(workspace: Workspace, now: datetime | None = None) -> EngineSt
                         attempts_today=attempts)
 
 
-def local_time(value, timezone):
+def local_time(value: datetime | None, timezone: str) -> datetime | None:
     return value.astimezone(ZoneInfo(timezone)) if value else None
 
 
-def parse_local(date_text, time_text):
+def parse_local(date_text: str | None, time_text: str | None) -> datetime | None:
     try:
         return datetime.strptime(f"{date_text} {time_text}", "%Y-%m-%d %H:%M")
     except (TypeError, ValueError):
