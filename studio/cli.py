@@ -1,11 +1,14 @@
 """`flask studio ...` commands."""
+import signal
 import time
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from studio.extensions import db
+from studio import start_scheduler
+from studio.extensions import db, scheduler
+from studio.publishing import engine
 
 
 @click.group("studio")
@@ -90,12 +93,6 @@ def rotate_key_command():
 def worker_command(until_idle):
     """Run the background jobs in this process until stopped (production). SIGTERM (or Ctrl+C)
     stops it cleanly: nothing new is claimed, and each delivery in hand is finished or handed back."""
-    import signal
-
-    from studio import start_scheduler
-    from studio.extensions import scheduler
-    from studio.publishing import engine
-
     app = current_app._get_current_object()
 
     def stop(signum, frame):

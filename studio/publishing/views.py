@@ -267,7 +267,7 @@ def reschedule(post_id):
     with refusals_onto():
         service.schedule(post, int(form.version.data), datetime.combine(form.date.data, form.time.data), viewer_zone())
         flash("Rescheduled.", "success")
-    return go_to(safe_next_url(request.form.get("back"), url_for("posts.detail", post_id=post.id)))
+    return back_to(post.id)
 
 
 @bp.post("/posts/<int:post_id>/cancel")
@@ -294,7 +294,12 @@ def retry(delivery_id):
     with refusals_onto():
         service.retry(delivery)
         flash("Trying again now.", "success")
-    return go_to(safe_next_url(request.form.get("back"), url_for("posts.detail", post_id=delivery.post_id)))
+    return back_to(delivery.post_id)
+
+
+def back_to(post_id):
+    """Where a button on a list or the calendar came from (its `back` field), else the post's page."""
+    return go_to(safe_next_url(request.form.get("back"), url_for("posts.detail", post_id=post_id)))
 
 
 # ---- calendar and status -----------------------------------------------------------------------
