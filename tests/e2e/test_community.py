@@ -8,11 +8,11 @@ from html.parser import HTMLParser
 
 from playwright.sync_api import expect
 
-from studio.community import events, members, messages, posting
+from studio.community import members, messages, posting
 from studio.community.models import DirectMessage, Event, MemberProfile, Reply, Topic
 from studio.extensions import db
 from tests.e2e.browser import log_in_through_the_form
-from tests.factories import make_channel, make_client, make_workspace, owner_of
+from tests.factories import make_channel, make_client, make_event, make_topic, make_workspace, owner_of
 from tests.xss_vectors import VECTORS
 
 DANGEROUS_TAGS = {"script", "iframe", "object", "embed", "svg", "math", "style", "meta", "link", "base", "form", "input",
@@ -118,8 +118,8 @@ def test_xss_vectors_everywhere_members_write_run_nothing(live_server, new_page,
     bob_profile = members.profile_for(workspace, bob)
     topics = []
     for number, vector in enumerate(VECTORS):  # the team is not rate-limited, so all go in at once
-        topics.append(posting.create_topic(workspace, owner, "moderator", channel, "text", f"{number} {vector}"[:200],
-                                           f"Vector {number}:\n\n{vector}"))
+        topics.append(make_topic(channel=channel, author=owner, title=f"{number} {vector}"[:200],
+                                 body=f"Vector {number}:\n\n{vector}"))
     discussion = topics[0]
     for number, vector in enumerate(VECTORS):
         posting.add_reply(workspace, discussion, owner, "moderator", f"Reply {number}: {vector}")
@@ -129,8 +129,8 @@ def test_xss_vectors_everywhere_members_write_run_nothing(live_server, new_page,
         members.update_profile(bob_profile, "bob_stone", chunk, "<script>alert(1)</script>", [], True, True)
         bios.append(db.session.get(MemberProfile, bob_profile.id).bio_html)
     next_month = datetime.utcnow().replace(microsecond=0) + timedelta(days=30)
-    event = events.create_event(workspace, owner, "<script>alert(1)</script> Meetup", "\n\n".join(VECTORS), "meetup",
-                                 next_month, next_month + timedelta(hours=1), "UTC", "", None)
+    event = make_event(workspace=workspace, author=owner, title="<script>alert(1)</script> Meetup",
+                       description="\n\n".join(VECTORS), starts_at=next_month)
     stored = ([t.body_html for t in db.session.query(Topic)] + [r.body_html for r in db.session.query(Reply)]
               + [m.body_html for m in db.session.query(DirectMessage)]
               + bios + [db.session.get(Event, event.id).description_html])

@@ -4,7 +4,7 @@ import pytest
 from studio.community import members, posting
 from studio.community.models import MemberProfile
 from studio.extensions import db
-from tests.factories import make_community
+from tests.factories import make_community, make_topic
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_a_member_sees_her_links_one_per_line_and_keeps_them(app, club):
 
 def test_a_member_sees_likes_on_her_own_reply_without_a_like_button(app, club):
     workspace, owner, general, alice, bob = club
-    topic = posting.create_topic(workspace, bob, "member", general, "question", "Best light for food?", "Window or LED?")
+    topic = make_topic(channel=general, author=bob, type_="question", title="Best light for food?", body="Window or LED?")
     mine = posting.add_reply(workspace, topic, alice, "member", "A north window.")
     posting.set_like(workspace, bob, True, reply=mine)
     member = app.test_client().log_in_as(alice)
