@@ -84,8 +84,6 @@ def make_studio(*, name=None, sandbox_accounts=(), fake=None):
 
 
 def make_connection(workspace, platform="sandbox", username=None, **fields):
-    from datetime import timedelta
-
     from studio.connections.models import PlatformConnection
     from studio.database import utcnow
 
@@ -130,8 +128,6 @@ def make_asset(workspace, kind="video", title=None, **fields):
 
 def make_sandbox_connection(workspace, handle=None):
     """A connection to a real sandbox account with working tokens (the app serves the sandbox)."""
-    from datetime import timedelta
-
     from studio.connections.models import PlatformConnection
     from studio.database import utcnow
     from studio.platforms import get_platform
