@@ -10,14 +10,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from flask import current_app
-from sqlalchemy import Text, select, type_coerce, update
+from sqlalchemy import Table, Text, select, type_coerce, update
 
 from studio.accounts.models import Membership, User, Workspace
-from studio.connections.models import PendingConnection, PlatformConnection, SocialLink
+from studio.connections.models import (
+    ConnectionStatus,
+    PendingConnection,
+    PlatformConnection,
+    SocialLink,
+)
 from studio.database import utcnow
 from studio.extensions import db
 from studio.notify.mail import MailError, send_mail
@@ -275,7 +280,7 @@ def refresh_turn(connection: PlatformConnection) -> Iterator[None]:
     if db.session.get_bind().dialect.name != "sqlite":
         yield
         return
-    database = db.session.get_bind().url.database
+    database = db.session.get_bind().engine.url.database
     if not database or database == ":memory:" or fcntl is None:
         with _process_lock(connection.id):
             yield
@@ -328,16 +333,21 @@ def reread_connection(connection: PlatformConnection) -> tuple[str | None, str |
     return row[1], row[2]
 
 
+def connections_table() -> Table:
+    """The table behind PlatformConnection, which the compare-and-swap statements below update."""
+    return cast(Table, PlatformConnection.__table__)
+
+
 def still_holding(sent):
     """WHERE the connection's row still holds the sealed tokens `sent` (access, refresh)."""
-    table = PlatformConnection.__table__
+    table = connections_table()
     return [sealed(column).is_(None) if value is None else sealed(column) == value
             for column, value in zip((table.c.access_token, table.c.refresh_token), sent, strict=True)]
 
 
 def store_if_unchanged(connection: PlatformConnection, sent: tuple[str | None, str | None], tokens: Tokens) -> bool:
     """Store new tokens unless the row no longer holds those the refresh was made with."""
-    table = PlatformConnection.__table__
+    table = connections_table()
     stored = db.session.execute(
         update(table).where(table.c.id == connection.id, *still_holding(sent)).values(**token_values(tokens))
     ).rowcount
@@ -349,7 +359,7 @@ def store_if_unchanged(connection: PlatformConnection, sent: tuple[str | None, s
 def expire_if_unchanged(connection: PlatformConnection, sent: tuple[str | None, str | None], reason: str) -> bool:
     """Mark the connection expired (and tell the workspace once) if its row still holds the token
     the platform refused. Returns False when another refresh stored new tokens meanwhile."""
-    table = PlatformConnection.__table__
+    table = connections_table()
     was = connection.status
     expired = db.session.execute(
         update(table).where(table.c.id == connection.id, *still_holding(sent)).values(status="expired", last_error=reason)
@@ -376,7 +386,7 @@ def fresh_access_token(connection: PlatformConnection, ahead: timedelta = timede
         try:
             refresh_connection(connection, needed=nearly_expired)
         except CannotRefresh:
-            if connection.expires_at < utcnow():
+            if connection.expires_at is not None and connection.expires_at < utcnow():
                 mark_expired(connection, "The token ran out and the platform offers no refresh.")
                 raise AuthError(f"The {connection.platform} account @{connection.username} needs reconnecting.")
     if connection.last_used_at is None or connection.last_used_at < utcnow() - LAST_USED_PRECISION:
@@ -389,7 +399,7 @@ def fresh_access_token(connection: PlatformConnection, ahead: timedelta = timede
 
 def mark_expired(connection: PlatformConnection, reason: str) -> None:
     already = connection.status == "expired"
-    connection.status = "expired"
+    connection.status = ConnectionStatus.EXPIRED
     connection.last_error = reason
     db.session.commit()
     if not already:
@@ -428,7 +438,7 @@ def refresh_due_connections() -> dict[str, int]:
     for connection in due:
         platform = get_platform(connection.platform)
         if not platform.can_refresh_connection(connection):
-            if connection.expires_at < utcnow():
+            if connection.expires_at is not None and connection.expires_at < utcnow():
                 mark_expired(connection, f"The {platform.name} token ran out and {platform.name} offers no refresh.")
                 outcome["expired"] += 1
             continue

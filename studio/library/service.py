@@ -19,7 +19,7 @@ from studio.accounts.models import User, Workspace
 from studio.database import utcnow
 from studio.extensions import db
 from studio.library import probe
-from studio.library.models import MediaAsset, UsageCounter
+from studio.library.models import MediaAsset, MediaStatus, UsageCounter
 from studio.library.storage import LocalStorage, StorageError, storage
 from studio.refusal import Refused
 from studio.urls import external_url
@@ -160,7 +160,7 @@ def process(asset: MediaAsset) -> MediaAsset:
             thumbnail_key = f"{asset.workspace_id}/thumbs/{uuid.uuid4().hex}.jpg"
             store_file(thumbnail_key, thumbnail)
         except (probe.ProbeError, StorageError, OSError) as error:
-            asset.status, asset.error = "failed", str(error)
+            asset.status, asset.error = MediaStatus.FAILED, str(error)
             asset.processed_at = utcnow()
             db.session.commit()
             return asset
@@ -169,13 +169,14 @@ def process(asset: MediaAsset) -> MediaAsset:
     if asset.kind == "image":
         asset.duration_seconds = None
     asset.thumbnail_key = thumbnail_key
-    asset.status, asset.error, asset.processed_at = "ready", None, utcnow()
+    asset.status, asset.error, asset.processed_at = MediaStatus.READY, None, utcnow()
     db.session.commit()
     return asset
 
 
 def local_copy(asset: MediaAsset, folder: Path) -> Path:
     """A path ffmpeg can read: the file itself on local storage, else a downloaded copy."""
+    assert asset.storage_key is not None  # a file is processed while it is stored
     target = storage()
     if isinstance(target, LocalStorage):
         return target.path(asset.storage_key)

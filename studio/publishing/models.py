@@ -100,7 +100,7 @@ class Post(Model):
                                                         order_by="Delivery.id")
     media: Mapped[list["PostMedia"]] = relationship(cascade="all, delete-orphan", order_by="PostMedia.position")
 
-    def text_for(self, connection_id: int | str) -> str:
+    def text_for(self, connection_id: int | str | None) -> str:
         return (self.overrides or {}).get(str(connection_id)) or self.message
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from studio.database import utcnow
 from studio.extensions import db
-from studio.publishing.models import Delivery, Post, PostMedia
+from studio.publishing.models import Delivery, DeliveryStatus, Post, PostMedia, PostStatus
 from studio.refusal import Refused
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -69,6 +69,7 @@ def extend(series: Post, horizon_days: int | None = None) -> int:
         remaining = series.recurrence_count - 1 - made_so_far  # the first post is the first occurrence
         if remaining <= 0:
             return 0
+    assert series.recurrence_rule is not None and last is not None  # a series has its rule and its first time
     times = next_times(series.recurrence_rule, series.timezone, last + timedelta(seconds=1), until,
                        limit=remaining if remaining is not None else 400)
     # New occurrences take the text of the latest one, which "edit all future" keeps current even
@@ -128,7 +129,7 @@ def stop(series: Post) -> None:
     for post in future_unstarted(series):
         for delivery in post.deliveries:
             if delivery.status == "pending":
-                delivery.status = "cancelled"
-        post.status = "cancelled"
+                delivery.status = DeliveryStatus.CANCELLED
+        post.status = PostStatus.CANCELLED
     series.recurrence_until = utcnow()
     db.session.commit()

@@ -36,6 +36,7 @@ from studio.publishing.models import (
     Delivery,
     Post,
     PostMedia,
+    PostStatus,
     PublishAttempt,
     WorkerHeartbeat,
 )
@@ -152,13 +153,18 @@ def create_post(workspace: Workspace, author: User, message: str, overrides: Map
         # A draft's deliveries have no due time, so the engine never picks them up.
         post.scheduled_at = to_utc(scheduled_local, timezone) if scheduled_local else None
     else:
-        post.scheduled_at = utcnow() if when == "now" else to_utc(scheduled_local, timezone)
+        if when == "now":
+            due = utcnow()
+        else:
+            assert scheduled_local is not None, "a scheduled post has its time"
+            due = to_utc(scheduled_local, timezone)
+        post.scheduled_at = due
         for delivery in post.deliveries:
-            delivery.next_attempt_at = post.scheduled_at
-        post.status = "scheduled"
+            delivery.next_attempt_at = due
+        post.status = PostStatus.SCHEDULED
     if repeat and repeat[0] and when == "schedule":
         kind, weekdays, cron, until, repeat_count = repeat
-        local_start = post.scheduled_at.astimezone(ZoneInfo(timezone))
+        local_start = due.astimezone(ZoneInfo(timezone))
         post.recurrence, post.recurrence_rule = kind, recurrence.rule_for(kind, local_start, weekdays, cron)
         post.recurrence_until = to_utc(datetime.combine(until, datetime.max.time().replace(microsecond=0)), timezone) if until else None
         post.recurrence_count = repeat_count
@@ -215,7 +221,7 @@ def schedule(post: Post, version: int, scheduled_local: datetime, timezone: str)
     if instant_has_passed(when):
         raise Refused(PAST_TIME, "date")
     lock_unstarted(post, version, status="pending", next_attempt_at=when)
-    post.scheduled_at, post.timezone, post.status = when, timezone, "scheduled"
+    post.scheduled_at, post.timezone, post.status = when, timezone, PostStatus.SCHEDULED
     db.session.commit()
     db.session.expire(post)
     return post
@@ -248,7 +254,7 @@ def cancel(post: Post, version: int) -> list[Delivery]:
     db.session.expire(post)
     started = [d for d in post.deliveries if d.status in ("publishing", "published")]
     if not started:
-        post.status = "cancelled"
+        post.status = PostStatus.CANCELLED
     else:
         refresh_post_status(post)
     db.session.commit()
@@ -331,6 +337,7 @@ def ical_feed(workspace: Workspace, now: datetime | None = None) -> bytes:
     feed.add("version", "2.0")
     feed.add("x-wr-calname", f"{workspace.name} posts")
     for post in posts_between(workspace, now - timedelta(days=30), now + timedelta(days=90)):
+        assert post.scheduled_at is not None  # posts_between finds posts by their time
         event = Event()
         event.add("uid", f"post-{post.id}@studio")
         event.add("summary", (post.message or "(media only)")[:80])

@@ -13,7 +13,13 @@ from studio.platforms.base import Published
 from studio.platforms.errors import AuthError
 from studio.publishing.attempt import Outcome
 from studio.publishing.claims import worker_of
-from studio.publishing.models import Delivery, Post, PublishAttempt, PublishedPost
+from studio.publishing.models import (
+    Delivery,
+    DeliveryStatus,
+    Post,
+    PublishAttempt,
+    PublishedPost,
+)
 from studio.publishing.notify import delivery_needs_attention
 from studio.publishing.status import refresh_post_status
 
@@ -89,25 +95,26 @@ def settle(delivery_id: int, worker: str, outcome: Outcome, started: datetime, d
     delivery.lease_owner = delivery.lease_expires_at = None
     needs_person = False
     if outcome.kind in ("published", "recovered"):
+        assert outcome.result is not None  # what was published or found
         record_published(delivery, outcome.result)
     elif outcome.kind == "quota":
-        delivery.status, delivery.next_attempt_at, delivery.last_error = "pending", outcome.until, outcome.message
+        delivery.status, delivery.next_attempt_at, delivery.last_error = DeliveryStatus.PENDING, outcome.until, outcome.message
     elif outcome.kind == "released":
-        delivery.status, delivery.next_attempt_at = "pending", utcnow()
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, utcnow()
         delivery.needs_lookup = delivery.needs_lookup or outcome.uncertain
     elif outcome.kind == "retry":
         delivery.needs_lookup = delivery.needs_lookup or outcome.uncertain
         if delivery.attempt_count >= delivery.max_attempts:
-            delivery.status = "unconfirmed" if delivery.needs_lookup else "failed"
+            delivery.status = DeliveryStatus.UNCONFIRMED if delivery.needs_lookup else DeliveryStatus.FAILED
             delivery.last_error = f"Gave up after {delivery.attempt_count} attempts: {outcome.error}"
             needs_person = True
         else:
-            delivery.status, delivery.last_error = "pending", str(outcome.error)
+            delivery.status, delivery.last_error = DeliveryStatus.PENDING, str(outcome.error)
             wait_at_least = current_app.config["PUBLISH_LOOKUP_DELAY_SECONDS"] if delivery.needs_lookup else None
             delivery.next_attempt_at = utcnow() + timedelta(seconds=backoff_seconds(
                 delivery.attempt_count, max(getattr(outcome.error, "retry_after", None) or 0, wait_at_least or 0)))
     else:  # failed or unconfirmed
-        delivery.status, delivery.last_error = outcome.kind, outcome.message
+        delivery.status, delivery.last_error = DeliveryStatus(outcome.kind), outcome.message
         delivery.needs_lookup = delivery.needs_lookup or outcome.uncertain
         needs_person = True
     # Two deliveries of one post may settle at the same moment in two threads or workers: the post's
@@ -130,7 +137,7 @@ def tell_workspace(delivery: Delivery) -> None:
 
 def record_published(delivery: Delivery, result: Published) -> None:
     now = utcnow()
-    delivery.status, delivery.platform_post_id, delivery.platform_url = "published", result.platform_post_id, result.url
+    delivery.status, delivery.platform_post_id, delivery.platform_url = DeliveryStatus.PUBLISHED, result.platform_post_id, result.url
     delivery.published_at, delivery.last_error, delivery.needs_lookup = now, None, False
     db.session.add(PublishedPost(workspace_id=delivery.workspace_id, delivery_id=delivery.id,
                                  connection_id=delivery.connection_id, platform=delivery.platform,
