@@ -251,7 +251,7 @@ def delete(asset: MediaAsset) -> None:
 
 def release_file(asset: MediaAsset) -> bool:
     """Zero storage: once every post using the asset has published, its file goes and its metadata
-    (and thumbnail) stay. The publishing engine calls this when ZERO_STORAGE is on."""
+    (and thumbnail) stay. Nothing calls it yet: the trigger arrives with publishing (see README)."""
     if not current_app.config["ZERO_STORAGE"] or asset.storage_key is None or uses_of(asset):
         return False
     key, asset.storage_key, asset.file_deleted_at = asset.storage_key, None, utcnow()
