@@ -3,9 +3,9 @@ models share (an integer id, a time that defaults to now, a row owned by a works
 kept in a checked VARCHAR)."""
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from sqlalchemy import JSON, CheckConstraint, Dialect, Enum, ForeignKey, MetaData
+from sqlalchemy import JSON, CheckConstraint, CursorResult, Dialect, Enum, ForeignKey, MetaData, Result
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import DateTime, TypeDecorator
 
@@ -80,3 +80,8 @@ def one_of(column: str, values: type[StrEnum]) -> CheckConstraint:
 
 def _values(values: type[StrEnum]) -> list[Any]:
     return [member.value for member in values]
+
+
+def changed_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (a conditional update's "did I win?")."""
+    return cast(CursorResult[Any], result).rowcount

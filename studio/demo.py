@@ -254,7 +254,7 @@ def backdate_portal(workspace):
 
     now = utcnow()
     threads = db.session.execute(db.select(Thread).where(Thread.workspace_id == workspace.id).order_by(Thread.id)).scalars()
-    for age_days, thread in zip((2, 6, 1), threads):
+    for age_days, thread in zip((2, 6, 1), threads, strict=False):
         messages = db.session.execute(db.select(Message).where(Message.thread_id == thread.id).order_by(Message.id)).scalars().all()
         start = now - timedelta(days=age_days, hours=3)
         for number, message in enumerate(messages):
@@ -266,7 +266,7 @@ def backdate_portal(workspace):
         thread.client_read_at = thread.last_client_message_at
         thread.staff_read_at = thread.last_staff_message_at
     for age_days, deliverable in zip((40, 3, 9), db.session.execute(db.select(Deliverable).where(
-            Deliverable.workspace_id == workspace.id).order_by(Deliverable.id)).scalars()):
+            Deliverable.workspace_id == workspace.id).order_by(Deliverable.id)).scalars(), strict=False):
         deliverable.created_at = deliverable.published_at = now - timedelta(days=age_days)
         if deliverable.reviewed_at:
             deliverable.opened_at = deliverable.reviewed_at = deliverable.published_at + timedelta(days=1)

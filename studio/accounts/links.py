@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from studio.accounts.models import Invitation, InvitationKind, User
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.refusal import Refused
 
@@ -93,7 +93,7 @@ def send_again(invitation: Invitation, ttl: timedelta) -> str:
 
 def withdraw(*where: Any) -> int:
     """Withdraw the pending links `where` picks (the caller commits); how many there were."""
-    return db.session.execute(update(Invitation).where(*pending(*where)).values(revoked_at=utcnow())).rowcount
+    return changed_rows(db.session.execute(update(Invitation).where(*pending(*where)).values(revoked_at=utcnow())))
 
 
 def find(token: str | None, kind: InvitationKind) -> Invitation:
@@ -119,11 +119,11 @@ def redeem(invitation: Invitation, user: User) -> None:
     racing, the second is refused. The caller commits, with what redeeming it does."""
     if user.email.strip().lower() != invitation.email:
         raise Refused(REFUSALS[InvitationKind(invitation.kind)]["someone_else"].format(email=invitation.email))
-    claimed = db.session.execute(
+    claimed = changed_rows(db.session.execute(
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
         .values(accepted_at=utcnow(), accepted_by_id=user.id)
-    ).rowcount
+    ))
     if claimed != 1:
         db.session.rollback()
         raise _refuse(invitation.kind, "used")

@@ -15,7 +15,7 @@ from studio.accounts import links
 from studio.accounts.links import LinkRefused
 from studio.accounts.models import Invitation, InvitationKind, LoginAttempt, Membership, Role, User, Workspace
 from studio.accounts.passwords import hash_password, password_matches
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.refusal import Refused
 from studio.security.access import may_manage, role_at_least
@@ -106,7 +106,7 @@ def record_failed_login(email: str, ip: str) -> None:
 
 def prune_login_attempts(keep: timedelta = timedelta(days=1)) -> int:
     """Failures matter only inside the rate limit's short window; the hourly job drops old ones."""
-    deleted = db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < utcnow() - keep)).rowcount
+    deleted = changed_rows(db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < utcnow() - keep)))
     db.session.commit()
     return deleted
 

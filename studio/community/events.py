@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from studio.accounts.models import User, Workspace
 from studio.community.members import render
 from studio.community.models import Event, EventRSVP, EventType, MemberProfile, RsvpStatus
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.notify import service as notify
 from studio.notify.models import NotificationType
@@ -57,8 +57,8 @@ def rsvp(event: Event, user: User, status: RsvpStatus) -> None:
     if event.ends_at < utcnow():
         raise Refused("This event is over.")
     if status == RsvpStatus.GOING:
-        seat = db.session.execute(update(Event).where(Event.id == event.id, or_(
-            Event.capacity.is_(None), Event.going_count < Event.capacity)).values(going_count=Event.going_count + 1)).rowcount
+        seat = changed_rows(db.session.execute(update(Event).where(Event.id == event.id, or_(
+            Event.capacity.is_(None), Event.going_count < Event.capacity)).values(going_count=Event.going_count + 1)))
         if not seat:
             db.session.rollback()
             raise Refused(f"“{event.title}” is full: all {event.capacity} places are taken. "
@@ -66,9 +66,9 @@ def rsvp(event: Event, user: User, status: RsvpStatus) -> None:
         if not set_rsvp(event, user, RsvpStatus.GOING, unless=RsvpStatus.GOING):  # already going: give the extra seat back
             db.session.execute(update(Event).where(Event.id == event.id).values(going_count=Event.going_count - 1))
     else:
-        was_going = db.session.execute(update(EventRSVP).where(
+        was_going = changed_rows(db.session.execute(update(EventRSVP).where(
             EventRSVP.event_id == event.id, EventRSVP.user_id == user.id, EventRSVP.status == RsvpStatus.GOING)
-            .values(status=status)).rowcount
+            .values(status=status)))
         if was_going:
             db.session.execute(update(Event).where(Event.id == event.id).values(going_count=Event.going_count - 1))
         else:
@@ -81,7 +81,7 @@ def set_rsvp(event: Event, user: User, status: RsvpStatus, unless: RsvpStatus | 
     query = update(EventRSVP).where(EventRSVP.event_id == event.id, EventRSVP.user_id == user.id)
     if unless:
         query = query.where(EventRSVP.status != unless)
-    if db.session.execute(query.values(status=status)).rowcount:
+    if changed_rows(db.session.execute(query.values(status=status))):
         return True
     exists = db.session.execute(select(EventRSVP.id).where(EventRSVP.event_id == event.id,
                                                            EventRSVP.user_id == user.id)).first()
@@ -128,8 +128,8 @@ def send_event_reminders(now: datetime | None = None, ahead: timedelta = timedel
                                                  Event.starts_at <= now + ahead)).scalars().all()
     sent = 0
     for event in due:
-        claimed = db.session.execute(update(Event).where(Event.id == event.id, Event.reminder_sent_at.is_(None))
-                                     .values(reminder_sent_at=now)).rowcount
+        claimed = changed_rows(db.session.execute(update(Event).where(Event.id == event.id, Event.reminder_sent_at.is_(None))
+                                     .values(reminder_sent_at=now)))
         db.session.commit()
         if not claimed:
             continue

@@ -25,7 +25,7 @@ from studio.community.models import (
 from studio.community.reading import mark_topic_read
 from studio.community.search import index
 from studio.community.spam import body_hash, check_links, check_spam
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.library.attachments import check_uploads, store_upload
 from studio.notify import service as notify
@@ -171,7 +171,7 @@ def set_like(workspace: Workspace, user: User, want: bool, topic: Topic | None =
     if item.author_id == user.id:
         raise Refused("You cannot like your own post.")
     if not want:
-        removed = db.session.execute(delete(Like).where(Like.user_id == user.id, column == item.id)).rowcount
+        removed = changed_rows(db.session.execute(delete(Like).where(Like.user_id == user.id, column == item.id)))
         if removed:
             db.session.execute(update(model).where(model.id == item.id).values(like_count=model.like_count - 1))
             award(workspace.id, item.author_id, "like", sign=-1)
@@ -197,7 +197,7 @@ def current_count(model: type[Topic] | type[Reply], item_id: int) -> int:
 
 def toggle_bookmark(workspace: Workspace, user: User, topic: Topic) -> bool:
     """Bookmark the topic, or take the bookmark away; True when it is bookmarked now."""
-    removed = db.session.execute(delete(Bookmark).where(Bookmark.user_id == user.id, Bookmark.topic_id == topic.id)).rowcount
+    removed = changed_rows(db.session.execute(delete(Bookmark).where(Bookmark.user_id == user.id, Bookmark.topic_id == topic.id)))
     if not removed:
         try:
             with db.session.begin_nested():

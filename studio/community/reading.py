@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from studio.accounts.models import User, Workspace
 from studio.community.models import Bookmark, Channel, CommunityFile, Like, MemberProfile, Reply, Topic, TopicRead
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 
 FEED_PAGE = 25
@@ -62,8 +62,8 @@ def unread_by_channel(workspace: Workspace, user: User, role: str, days: int = U
 
 def mark_topic_read(topic: Topic, user: User) -> None:
     now = utcnow()
-    changed = db.session.execute(update(TopicRead).where(TopicRead.topic_id == topic.id, TopicRead.user_id == user.id)
-                                 .values(read_at=now)).rowcount
+    changed = changed_rows(db.session.execute(update(TopicRead).where(TopicRead.topic_id == topic.id, TopicRead.user_id == user.id)
+                                 .values(read_at=now)))
     if not changed:
         try:
             with db.session.begin_nested():

@@ -23,7 +23,7 @@ from studio.connections.models import (
     PlatformConnection,
     SocialLink,
 )
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.notify.mail import MailError, send_mail
 from studio.platforms import get_platform
@@ -348,9 +348,9 @@ def still_holding(sent):
 def store_if_unchanged(connection: PlatformConnection, sent: tuple[str | None, str | None], tokens: Tokens) -> bool:
     """Store new tokens unless the row no longer holds those the refresh was made with."""
     table = connections_table()
-    stored = db.session.execute(
+    stored = changed_rows(db.session.execute(
         update(table).where(table.c.id == connection.id, *still_holding(sent)).values(**token_values(tokens))
-    ).rowcount
+    ))
     db.session.commit()
     db.session.refresh(connection)
     return stored == 1
@@ -361,9 +361,9 @@ def expire_if_unchanged(connection: PlatformConnection, sent: tuple[str | None, 
     the platform refused. Returns False when another refresh stored new tokens meanwhile."""
     table = connections_table()
     was = connection.status
-    expired = db.session.execute(
+    expired = changed_rows(db.session.execute(
         update(table).where(table.c.id == connection.id, *still_holding(sent)).values(status="expired", last_error=reason)
-    ).rowcount
+    ))
     db.session.commit()
     db.session.refresh(connection)
     if expired and was != "expired":

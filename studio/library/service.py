@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select, update
 
 from studio.accounts.models import User, Workspace
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.library import probe
 from studio.library.models import MediaAsset, MediaStatus, UsageCounter
@@ -146,7 +146,7 @@ def claim(asset_id: int) -> bool:
         .values(processing_started_at=now)
     )
     db.session.commit()
-    return result.rowcount == 1
+    return changed_rows(result) == 1
 
 
 def process(asset: MediaAsset) -> MediaAsset:

@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.notify.models import Notification
 
@@ -59,8 +59,8 @@ def mark_read(notification: Notification) -> None:
 
 
 def mark_all_read(user_id: int, client_id: int | None) -> int:
-    changed = db.session.execute(update(Notification).where(*_scope(user_id, client_id), Notification.read_at.is_(None))
-                                 .values(read_at=utcnow())).rowcount
+    changed = changed_rows(db.session.execute(update(Notification).where(*_scope(user_id, client_id), Notification.read_at.is_(None))
+                                 .values(read_at=utcnow())))
     db.session.commit()
     return changed
 

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from studio.connections.models import PlatformConnection
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.publishing.models import Delivery
 
@@ -80,7 +80,7 @@ def claim(worker: str, limit: int, now: datetime | None = None) -> list[int]:
                     status="publishing", lease_owner=worker, lease_expires_at=lease)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:
+        if changed_rows(result) == 1:
             claimed.append(delivery_id)
     db.session.commit()
     return claimed

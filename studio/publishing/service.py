@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from studio.accounts.models import User, Workspace
 from studio.connections.creator_info import creator_info
 from studio.connections.models import PlatformConnection
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.library.models import MediaAsset
 from studio.platforms import get_platform
@@ -179,22 +179,22 @@ def lock_unstarted(post: Post, version: int, **delivery_values: object) -> None:
 
     One conditional UPDATE per table: whoever loses a race with the engine or another edit finds
     fewer rows than expected, and nothing is changed."""
-    changed = db.session.execute(
+    changed = changed_rows(db.session.execute(
         update(Post).where(Post.id == post.id, Post.version == version,
                            Post.status.in_(("draft", "scheduled", "missed")))
         .values(version=Post.version + 1)
-    ).rowcount
+    ))
     if changed != 1:
         db.session.rollback()
         raise Refused("This post changed since you opened it (it was edited, or publishing started). "
                         "Reload it to see where it stands; nothing was changed.")
     total = len(post.deliveries)
     if delivery_values:
-        touched = db.session.execute(
+        touched = changed_rows(db.session.execute(
             update(Delivery).where(Delivery.post_id == post.id, Delivery.attempt_count == 0,
                                    Delivery.status.in_(("pending", "cancelled", "missed")))
             .values(**delivery_values)
-        ).rowcount
+        ))
         if touched != total:
             db.session.rollback()
             raise Refused("Publishing has already started for this post, so it can no longer be changed.")
@@ -240,9 +240,9 @@ def workspace_of(post: Post) -> Workspace:
 
 def cancel(post: Post, version: int) -> list[Delivery]:
     """Cancel what has not started; says which deliveries were already under way."""
-    changed = db.session.execute(
+    changed = changed_rows(db.session.execute(
         update(Post).where(Post.id == post.id, Post.version == version).values(version=Post.version + 1)
-    ).rowcount
+    ))
     if changed != 1:
         db.session.rollback()
         raise Refused("This post changed since you opened it. Reload it; nothing was cancelled.")
@@ -266,11 +266,11 @@ def retry(delivery: Delivery) -> None:
     # A person asking for a retry after "unconfirmed" has checked the account: on a platform that
     # cannot be asked, that check replaces the look-up.
     keep_lookup = Delivery.needs_lookup if get_platform(delivery.platform).can_look_up(delivery.progress or {}) else False
-    changed = db.session.execute(
+    changed = changed_rows(db.session.execute(
         update(Delivery).where(Delivery.id == delivery.id, Delivery.status.in_(("failed", "unconfirmed", "missed")))
         .values(status="pending", next_attempt_at=utcnow(), max_attempts=Delivery.attempt_count + 3,
                 needs_lookup=keep_lookup)
-    ).rowcount
+    ))
     db.session.commit()
     if changed != 1:
         raise Refused("This delivery is not waiting for a retry any more.")
@@ -287,10 +287,10 @@ def mark_missed() -> int:
     marked = 0
     for delivery_id in db.session.execute(select(Delivery.id).where(*stale)).scalars().all():
         # Conditional, so a delivery the engine claimed in the meantime is left alone.
-        marked += db.session.execute(
+        marked += changed_rows(db.session.execute(
             update(Delivery).where(Delivery.id == delivery_id, *stale).values(
                 status="missed", last_error="This fell due while the studio was not running. Publish it now or cancel it.")
-        ).rowcount
+        ))
         refresh_post_status(db.session.get_one(Delivery, delivery_id).post)
     db.session.commit()
     return marked

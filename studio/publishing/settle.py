@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.platforms.base import Published
 from studio.platforms.errors import AuthError
@@ -40,10 +40,10 @@ def lease_is_mine(delivery_id: int, worker: str, renew: bool = False) -> bool:
     worker that recovered the delivery recorded."""
     values = {"lease_expires_at": utcnow() + timedelta(seconds=current_app.config["PUBLISH_LEASE_SECONDS"])} \
         if renew else {"lease_owner": Delivery.lease_owner}
-    owned = db.session.execute(
+    owned = changed_rows(db.session.execute(
         update(Delivery).where(Delivery.id == delivery_id, Delivery.lease_owner == worker,
                                Delivery.status == "publishing").values(**values)
-    ).rowcount == 1
+    )) == 1
     if renew:
         db.session.commit()
     return owned
