@@ -8,15 +8,27 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
-from studio.community import events, members, messages, posting
+from studio.community import members, messages, posting
 from studio.connections.models import SocialLink
 from studio.database import utcnow
 from studio.extensions import db
 from studio.portal import service as portal
-from studio.publishing import service as publishing
 from tests.e2e.browser import log_in_through_the_form
-from tests.factories import (PASSWORD, add_member, make_asset, make_channel, make_client, make_connection, make_user,
-                             make_workspace)
+from tests.factories import (
+    PASSWORD,
+    add_member,
+    make_asset,
+    make_channel,
+    make_client,
+    make_connection,
+    make_deliverable,
+    make_event,
+    make_post,
+    make_thread,
+    make_topic,
+    make_user,
+    make_workspace,
+)
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
@@ -36,25 +48,26 @@ def seed_studio():
     local_now = utcnow().replace(tzinfo=None, second=0, microsecond=0)  # the owner's time zone is UTC
     for hours_ahead, text in ((2, f"Market haul! {LONG} ramps are back."), (26, "Knife skills, part 3: the rolling cut."),
                               (26, "Behind the scenes: prepping 40 covers."), (74, "Autumn menu drops Friday.")):
-        publishing.create_post(workspace, owner, text, {}, [connection], [], "schedule",
-                               local_now + timedelta(hours=hours_ahead), "UTC")
-    publishing.create_post(workspace, owner, f"Idea: a series on knife care? {LONG}", {}, [connection], [], "draft")
+        make_post(workspace=workspace, author=owner, connections=[connection], message=text,
+                  scheduled_at=local_now + timedelta(hours=hours_ahead))
+    make_post(workspace=workspace, author=owner, connections=[connection], message=f"Idea: a series on knife care? {LONG}",
+              status="draft")
 
     client = make_client(workspace, name=f"Rosa {LONG}")
     member = make_client(workspace, name="Amara Okafor")
-    thread = portal.start_thread(client, client.user, True, f"Filming {LONG}", f"What should I bring? {LONG}{LONG}")
+    thread = make_thread(client=client, author=client.user, subject=f"Filming {LONG}", body=f"What should I bring? {LONG}{LONG}")
     portal.add_message(thread, owner, False, "Two outfits and the blue mat. See you at 10.")
-    portal.create_deliverable(client, owner, f"Brand voice {LONG}", 1, f"How Rosa sounds: {LONG}.", publish=True)
+    make_deliverable(client=client, author=owner, title=f"Brand voice {LONG}", body=f"How Rosa sounds: {LONG}.")
 
     channel = make_channel(workspace, f"Questions {LONG}", "qa")
-    topic = posting.create_topic(workspace, client.user, "member", channel, "question", f"Ring light or {LONG}?",
-                                 f"I film at 5am with one window. {LONG}{LONG}")
+    topic = make_topic(channel=channel, author=client.user, type_="question", title=f"Ring light or {LONG}?",
+                       body=f"I film at 5am with one window. {LONG}{LONG}")
     posting.add_reply(workspace, topic, member.user, "member", f"Softbox at 45 degrees. {LONG}{LONG}")
     profile = members.profile_for(workspace, member.user)
     members.update_profile(profile, profile.username, f"Beauty & skincare. {LONG}{LONG}", LONG, [], True, True)
     start = local_now + timedelta(days=3)
-    events.create_event(workspace, owner, f"Coaching call {LONG}", f"Bring one video. {LONG}", "coaching",
-                        start, start + timedelta(hours=1), "UTC", "https://meet.example.com/northwind", 20)
+    make_event(workspace=workspace, author=owner, title=f"Coaching call {LONG}", description=f"Bring one video. {LONG}",
+               type_="coaching", starts_at=start, meeting_url="https://meet.example.com/northwind", capacity=20)
     messages.send_dm(workspace, member.user, client.user, f"Loved your reel! {LONG}{LONG}")
     db.session.commit()
     return {"owner": owner, "viewer": viewer, "client": client, "member": member, "workspace": workspace,
