@@ -75,7 +75,7 @@ def fill(workspace, owner, topics, replies_per_topic, members):
     topic_ids = db.session.execute(select(Topic.id).where(Topic.workspace_id == workspace.id).order_by(Topic.id)).scalars().all()
     reply_rows = []
     for topic_id in topic_ids:
-        for number in range(replies_per_topic):
+        for _ in range(replies_per_topic):
             body = sentence(rng, 12)
             reply_rows.append({"workspace_id": workspace.id, "topic_id": topic_id, "parent_id": None,
                                "author_id": rng.choice(user_ids), "body": body, "body_html": f"<p>{body}</p>", "body_hash": "",

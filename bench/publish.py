@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 ROOT = Path(__file__).resolve().parent.parent
 
 from bench.pg import throwaway_cluster  # noqa: E402
+
 ACCOUNTS = 8
 
 

@@ -1,7 +1,7 @@
 """The length-limit migration upgrades a database holding text longer than the new limits: a long bio
 is cut to 1,000 characters before its column becomes VARCHAR(1000) (PostgreSQL would refuse it
 otherwise), and on SQLite, which never enforced lengths, an over-long name is cut to its column."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -15,7 +15,7 @@ def test_text_longer_than_the_new_limits_is_cut_to_fit_and_the_upgrade_succeeds(
     assert flask("db", "upgrade", BEFORE, database_url=empty_database, tmp_path=tmp_path).returncode == 0
     long_name = "N" * (120 if TEST_DATABASE_URL else 10_000)  # PostgreSQL never held more than its column
     engine = sa.create_engine(empty_database)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with engine.begin() as connection:
         connection.execute(sa.text(
             "INSERT INTO users (id, email, name, password_hash, timezone, notification_prefs, password_changed_at, created_at) "

@@ -1,5 +1,5 @@
 """Small rules that many pages rely on."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -47,8 +47,8 @@ def test_times_are_stored_as_utc_and_naive_ones_are_refused():
     column = UTCDateTime()
     paris = timezone(timedelta(hours=1))
     stored = column.process_bind_param(datetime(2026, 1, 1, 12, 0, tzinfo=paris), None)
-    assert stored == datetime(2026, 1, 1, 11, 0, tzinfo=timezone.utc)
-    assert column.process_result_value(datetime(2026, 1, 1, 11, 0), None).tzinfo == timezone.utc
+    assert stored == datetime(2026, 1, 1, 11, 0, tzinfo=UTC)
+    assert column.process_result_value(datetime(2026, 1, 1, 11, 0), None).tzinfo == UTC
     with pytest.raises(ValueError):
         column.process_bind_param(datetime(2026, 1, 1), None)
 
