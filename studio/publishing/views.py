@@ -2,6 +2,7 @@
 the engine's status."""
 import calendar as month_math
 import hashlib
+import json
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -403,7 +404,9 @@ bp.add_app_template_global(LIVE_POLL_SECONDS, "live_poll_seconds")
 
 
 def fingerprint(parts):
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+    """A short hash of what a poller has seen. Statuses hash as their values (JSON), so a status
+    read from the database and one just set as a string give the same fingerprint."""
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:16]
 
 
 class PostState(NamedTuple):
