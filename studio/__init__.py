@@ -109,9 +109,10 @@ def register_blueprints(app):
 def register_web(app):
     from zoneinfo import ZoneInfo
 
+    from studio.accounts.roles import may_manage
     from studio.accounts.service import memberships_of
     from studio.platforms.limits import CAPTION_LIMITS
-    from studio.security.access import can, fill_workspace_slug, may_manage
+    from studio.security.access import can, fill_workspace_slug
     from studio.web import (
         add_security_headers,
         register_error_handlers,

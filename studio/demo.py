@@ -1,17 +1,34 @@
 """Demo content for `flask studio seed-demo`: a small creator team, so every page has something real
 to show. Each feature adds its own part here."""
+import io
 import secrets
+import subprocess
+import tempfile
+import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from studio.accounts import service
-from studio.accounts.models import Invitation, Membership
+from studio.accounts.models import Invitation, InvitationKind, Membership
+from studio.community import events, members, messages, moderation, posting
+from studio.community.models import ChannelType, EventType, RsvpStatus, Topic, TopicType
 from studio.connections.models import PlatformConnection, SocialLink
 from studio.database import utcnow
 from studio.extensions import db
+from studio.library import probe
+from studio.library import service as library
+from studio.library.models import MediaAsset
+from studio.library.storage import storage
+from studio.notify.models import Notification
 from studio.platforms import get_platform
-from studio.sandbox.models import SandboxAccount
+from studio.portal import service as portal
+from studio.portal.models import Client, Deliverable, Message, PortalFile, Thread
+from studio.publishing import service as publishing
+from studio.publishing.models import PublishAttempt, PublishedPost
+from studio.sandbox.models import SandboxAccount, SandboxPost
 from studio.sandbox.service import issue_tokens
+from studio.urls import public_base_url
 
 DEMO_EMAIL = "maya@example.com"
 DEMO_PASSWORD = "northwind-demo-2026"
@@ -106,11 +123,7 @@ DEMO_MEDIA = [
 
 def seed_library(workspace):
     """A few real videos and images, taken in and processed exactly as uploads are."""
-    import subprocess
-    import tempfile
-    from pathlib import Path
 
-    from studio.library import probe, service
 
     owner = next(m.user for m in workspace.memberships if m.role == "owner")
     with tempfile.TemporaryDirectory(prefix="studio-demo-") as folder:
@@ -123,20 +136,14 @@ def seed_library(workspace):
             else:
                 command = [*source, "-frames:v", "1", str(path)]
             subprocess.run([probe.ffmpeg(), "-v", "error", "-y", *command], check=True, timeout=120)
-            service.ingest(workspace, owner, path, name)
-    while service.process_pending():
+            library.ingest(workspace, owner, path, name)
+    while library.process_pending():
         pass
 
 
 def seed_posts(workspace):
     """A month of activity: posts already out (really on the sandbox), more scheduled ahead, one
     that failed and waits for a decision, and a draft."""
-    from studio.connections.models import PlatformConnection
-    from studio.library.models import MediaAsset
-    from studio.publishing import service
-    from studio.publishing.models import PublishAttempt, PublishedPost
-    from studio.sandbox.models import SandboxPost
-    from studio.urls import public_base_url
 
     owner = next(m.user for m in workspace.memberships if m.role == "owner")
     zone = owner.timezone
@@ -150,7 +157,7 @@ def seed_posts(workspace):
                                  (5, 12, "Knife skills, part 3: the rolling cut."),
                                  (2, 8, "Market haul! Ramps are back.")):
         when = (now - timedelta(days=days_ago)).replace(hour=hour)
-        post = service.create_post(workspace, owner, text, {}, [kitchen], [], "schedule", when, zone)
+        post = publishing.create_post(workspace, owner, text, {}, [kitchen], [], "schedule", when, zone)
         delivery = post.deliveries[0]
         remote = SandboxPost(account_id=int(kitchen.account_id), text=text, client_reference=delivery.client_reference,
                              created_at=post.scheduled_at)
@@ -165,7 +172,7 @@ def seed_posts(workspace):
                                      platform="sandbox", platform_post_id=str(remote.id), url=url, caption=text,
                                      published_at=post.scheduled_at))
         post.status = "published"
-    failed = service.create_post(workspace, owner, "Giveaway: tag a friend who loves pasta!", {}, [kitchen], [], "schedule",
+    failed = publishing.create_post(workspace, owner, "Giveaway: tag a friend who loves pasta!", {}, [kitchen], [], "schedule",
                                  (now - timedelta(days=1)).replace(hour=19), zone)
     delivery = failed.deliveries[0]
     delivery.status, delivery.attempt_count = "failed", 5
@@ -178,9 +185,9 @@ def seed_posts(workspace):
     for days_ahead, hour, text, media in ((1, 9, "Lemon pasta in 60 seconds. Save this one.", [reel] if reel else []),
                                           (3, 12, "Behind the scenes: prepping 40 covers.", []),
                                           (8, 17, "Autumn menu drops Friday.", [])):
-        service.create_post(workspace, owner, text, {}, [kitchen], media, "schedule",
+        publishing.create_post(workspace, owner, text, {}, [kitchen], media, "schedule",
                             (now + timedelta(days=days_ahead)).replace(hour=hour), zone)
-    service.create_post(workspace, owner, "Idea: a series on knife care?", {}, [kitchen], [], "draft")
+    publishing.create_post(workspace, owner, "Idea: a series on knife care?", {}, [kitchen], [], "draft")
     db.session.commit()
 
 
@@ -197,13 +204,7 @@ DEMO_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0
 def seed_portal(workspace):
     """Clients in Northwind's creator program: portal log-ins for two of them (same demo password),
     a pending invitation, conversations with unread messages, deliverables and notifications."""
-    import io
-    import uuid
 
-    from studio.accounts.models import Invitation, InvitationKind
-    from studio.library.storage import storage
-    from studio.portal import service as portal
-    from studio.portal.models import PortalFile
 
     owner = next(m.user for m in workspace.memberships if m.role == "owner")
     jordan = next(m.user for m in workspace.memberships if m.user.email == "jordan@example.com")
@@ -249,8 +250,6 @@ def seed_portal(workspace):
 def backdate_portal(workspace):
     """Spread the demo conversations over the past days, as real ones would be, and mark them as
     already e-mailed so nobody gets a pile of e-mails about the demo."""
-    from studio.notify.models import Notification
-    from studio.portal.models import Deliverable, Message, Thread
 
     now = utcnow()
     threads = db.session.execute(db.select(Thread).where(Thread.workspace_id == workspace.id).order_by(Thread.id)).scalars()
@@ -286,11 +285,8 @@ def seed_community(workspace):
     """Northwind's community: channels of every kind (one archived), an announcement, a question
     answered with a mention and marked helpful, a win with likes, an event with RSVPs, direct
     messages, profiles with bios, points and badges."""
-    from studio.community import events, members, messages, moderation, posting
-    from studio.community.models import ChannelType, EventType, RsvpStatus, Topic, TopicType
 
     people = {m.user.email.split("@")[0]: m.user for m in workspace.memberships}
-    from studio.portal.models import Client
 
     for client in db.session.execute(db.select(Client).where(Client.workspace_id == workspace.id,
                                                              Client.user_id.is_not(None))).scalars():

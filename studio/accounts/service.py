@@ -15,10 +15,10 @@ from studio.accounts import links
 from studio.accounts.links import LinkRefused
 from studio.accounts.models import Invitation, InvitationKind, LoginAttempt, Membership, Role, User, Workspace
 from studio.accounts.passwords import hash_password, password_matches
+from studio.accounts.roles import may_manage, role_at_least
 from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.refusal import Refused
-from studio.security.access import may_manage, role_at_least
 
 
 class LoginThrottled(Refused):

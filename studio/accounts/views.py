@@ -16,6 +16,7 @@ from studio.accounts.invitation_views import accept_page, invitation_page, refus
 from studio.accounts.links import LinkRefused
 from studio.accounts.models import Invitation, InvitationKind, User
 from studio.notify.mail import MailError, send_mail
+from studio.portal.service import clients_of_user
 from studio.refusal import Refused
 from studio.urls import external_url
 from studio.web import go_to, page, refusals_onto, safe_next_url, show_form, show_refusal
@@ -38,8 +39,6 @@ def login_limits():
 def workspace_home(user):
     workspace = service.home_workspace(user)
     if workspace is None:
-        from studio.portal.service import clients_of_user
-
         if clients_of_user(user):  # a client of an agency lands in their portal
             return url_for("portal.home")
         return url_for("accounts.new_workspace")

@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from studio.accounts.forms import WorkspaceForm
+from studio.accounts.roles import role_at_least
 from studio.connections import service
 from studio.connections.forms import PickAccountsForm, SocialLinkForm
 from studio.connections.models import PlatformConnection, SocialLink
@@ -13,7 +14,6 @@ from studio.refusal import Refused
 from studio.security.access import (
     load_membership,
     requires_role,
-    role_at_least,
     scoped_get_or_404,
     workspace_blueprint,
 )

@@ -15,10 +15,11 @@ from studio.database import utcnow
 from studio.extensions import db
 from studio.library.attachments import CheckedUpload, check_uploads, store_upload
 from studio.notify import service as notify
+from studio.notify.mail import MailError, send_mail
 from studio.notify.models import NotificationType
 from studio.portal.models import Client, ClientStatus, Deliverable, Message, PortalFile, Thread, ThreadState
 from studio.refusal import Refused
-from studio.urls import path_for
+from studio.urls import external_url, path_for
 
 PAGE_SIZE = 50
 STAFF_ROLES = ("owner", "admin", "editor")
@@ -279,8 +280,6 @@ def create_deliverable(client: Client, author: User, title: str, program_month: 
 
 def publish_deliverable(deliverable: Deliverable) -> None:
     """The client sees it, gets a notification, and an e-mail if they want one."""
-    from studio.notify.mail import MailError, send_mail
-    from studio.urls import external_url
 
     if deliverable.published_at:
         return
@@ -334,8 +333,6 @@ def staff_recipients(workspace_id: int) -> Sequence[User]:
 def send_message_emails(now: datetime | None = None) -> int:
     """Tell the other side about new messages, one e-mail per thread and direction for everything
     sent within the batching window (two minutes from the first unsent message). Returns e-mails sent."""
-    from studio.notify.mail import MailError, send_mail
-    from studio.urls import external_url
 
     now = now or utcnow()
     window = timedelta(seconds=current_app.config["MESSAGE_EMAIL_BATCH_SECONDS"])
@@ -389,8 +386,6 @@ def send_message_emails(now: datetime | None = None) -> int:
 
 def send_weekly_summaries(now: datetime | None = None) -> int:
     """Monday's e-mail for clients who asked for it: unread threads, new deliverables, notifications."""
-    from studio.notify.mail import MailError, send_mail
-    from studio.urls import external_url
 
     now = now or utcnow()
     since = now - timedelta(days=7)

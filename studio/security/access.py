@@ -7,19 +7,14 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from studio.accounts.models import Membership, Role, Workspace
+from studio.accounts.models import Membership, Workspace
+from studio.accounts.roles import ROLE_RANK, role_at_least
 from studio.extensions import db, login_manager
 
-# Higher outranks lower; each role may do everything the roles below it may. A workspace's team
-# holds a Role; in a community (its `g.role`) the team moderates and viewers and clients are
-# members.
-ROLE_RANK = {role: rank for rank, role in enumerate(reversed(Role))}
+# In a community (its `g.role`) the team moderates, and viewers and clients are members; a
+# workspace's ranks are the accounts' own (studio.accounts.roles).
 COMMUNITY_ROLES = ("moderator", "member")
 COMMUNITY_RANK = {role: rank for rank, role in enumerate(reversed(COMMUNITY_ROLES))}
-
-
-def role_at_least(role, minimum):
-    return ROLE_RANK[role] >= ROLE_RANK[minimum]
 
 
 @dataclass(frozen=True)
@@ -68,13 +63,6 @@ def can(minimum):
         return role in COMMUNITY_RANK and COMMUNITY_RANK[role] >= COMMUNITY_RANK[minimum]
     role = current_role()
     return role is not None and role_at_least(role, minimum)
-
-
-def may_manage(actor, target):
-    """Admins manage editors and viewers; only owners manage owners and admins."""
-    if not role_at_least(actor.role, "admin"):
-        return False
-    return actor.role == "owner" or not role_at_least(target.role, "admin")
 
 
 def requires_role(minimum):

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from studio.accounts.passwords import hash_password, password_matches, password_problem
+from studio.accounts.roles import role_at_least
 from studio.accounts.service import slugify
 from studio.database import UTCDateTime
-from studio.security.access import role_at_least
 from studio.web import safe_next_url
 
 
