@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from studio.database import utcnow
 from studio.extensions import db
+from studio.platforms import authorize_origins
 from studio.refusal import Refused
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -262,8 +263,6 @@ def content_security_policy():
     """CSP's form-action also governs where a form's redirects may lead, and a Connect button posts
     here and is redirected to the platform's consent page: those origins are allowed too. Every
     page carries them, since htmx-boosted navigation keeps the first page's policy."""
-    from studio.platforms import authorize_origins
-
     extra = authorize_origins(current_app.config)
     if not extra:
         return CONTENT_SECURITY_POLICY

@@ -10,7 +10,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import URL, InputRequired, NumberRange, Optional
+from wtforms.validators import URL, InputRequired, NumberRange, Optional, ValidationError
 
 from studio.accounts.forms import ONE_LINE, TIMEZONES, limit, single_line_breaks
 from studio.community.models import ChannelType, EventType, TopicType
@@ -59,8 +59,6 @@ class ProfileForm(FlaskForm):
     email_notifications = BooleanField("E-mail me about mentions and replies")
 
     def validate_links(self, field: TextAreaField) -> None:
-        from wtforms.validators import ValidationError
-
         links = [line.strip() for line in (field.data or "").splitlines() if line.strip()]
         if len(links) > 5:
             raise ValidationError("At most 5 links.")

@@ -17,6 +17,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
+from sqlalchemy import literal, select, type_coerce, update
 from sqlalchemy.types import Text, TypeDecorator
 
 from studio.config import write_private_file
@@ -149,8 +150,6 @@ def reseal_all(session, metadata, keyring):
 
     Works on the stored text itself (type_coerce to plain Text skips this type's processing),
     inside the caller's transaction: if any value fails to open, the caller rolls back."""
-    from sqlalchemy import literal, select, type_coerce, update
-
     changed = 0
     for table, column in encrypted_columns(metadata):
         primary_key = list(table.primary_key.columns)[0]
