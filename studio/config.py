@@ -6,6 +6,7 @@ that `create_app` applies; a test passes its own overrides on top.
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from dotenv import load_dotenv
 
@@ -17,13 +18,13 @@ class ConfigError(SystemExit):
     """A setting that makes starting unsafe; the message is one line for the operator."""
 
 
-def _bool(value, default=False):
+def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def _int(name, default):
+def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw in (None, ""):
         return default
@@ -33,7 +34,7 @@ def _int(name, default):
         raise ConfigError(f"{name} must be a whole number, not {raw!r}")
 
 
-def write_private_file(path, text):
+def write_private_file(path: Path, text: str) -> None:
     """Create a file only its owner can read, with no moment in which others could."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -41,7 +42,7 @@ def write_private_file(path, text):
         file.write(text)
 
 
-def _secret_key(env, instance_path):
+def _secret_key(env: str, instance_path: str | Path) -> str:
     """A real key from the environment; in development, one generated once and kept on disk."""
     key = os.environ.get("SECRET_KEY", "")
     if key:
@@ -58,7 +59,7 @@ def _secret_key(env, instance_path):
     return path.read_text().strip()
 
 
-def _database_url(instance_path):
+def _database_url(instance_path: str | Path) -> str:
     url = os.environ.get("DATABASE_URL", "")
     if not url:
         return "sqlite:///" + str(Path(instance_path) / "studio.db")
@@ -72,9 +73,9 @@ def _database_url(instance_path):
 PLATFORM_KEYS = ("tiktok", "instagram", "youtube", "facebook", "x", "linkedin", "sandbox")
 
 
-def _platform_settings():
+def _platform_settings() -> dict[str, str]:
     """Each platform's client id and secret, and any base-URL overrides (<KEY>_<NAME>_URL)."""
-    settings = {}
+    settings: dict[str, str] = {}
     for name, value in os.environ.items():
         prefix = name.split("_", 1)[0].lower()
         platform_setting = name.endswith(("_CLIENT_ID", "_CLIENT_SECRET", "_URL")) or name in (
@@ -86,9 +87,9 @@ def _platform_settings():
     return settings
 
 
-def _weights(value):
+def _weights(value: str) -> dict[str, int]:
     """"topic=5,reply=2" -> {"topic": 5, "reply": 2}."""
-    weights = {}
+    weights: dict[str, int] = {}
     for part in value.split(","):
         if "=" in part:
             name, number = part.split("=", 1)
@@ -96,7 +97,7 @@ def _weights(value):
     return weights
 
 
-def _public_url(env):
+def _public_url(env: str) -> str:
     """The address e-mailed links point at. Production must name it: taking it from the request's
     Host header would let anyone who can send a request steer reset links to their own host."""
     url = os.environ.get("PUBLIC_URL", "").rstrip("/")
@@ -105,7 +106,7 @@ def _public_url(env):
     return url
 
 
-def load_config(instance_path):
+def load_config(instance_path: str | Path) -> dict[str, Any]:
     load_dotenv(Path.cwd() / ".env", override=False)
     env = os.environ.get("STUDIO_ENV", "development").strip().lower()
     if env not in ENVIRONMENTS:

@@ -1,9 +1,12 @@
 """How Studio answers the browser: whole pages or htmx fragments, redirects, errors and headers."""
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import (
+    Flask,
     current_app,
     flash,
     get_flashed_messages,
@@ -16,9 +19,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
+from wtforms import Field
 
 from studio.database import utcnow
 from studio.extensions import db
@@ -92,7 +98,7 @@ def wants_fragment() -> bool:
     return htmx.request and not htmx.history_restore and not htmx.boosted
 
 
-def page(template, block="content", status=200, **context):
+def page(template: str, block: str = "content", status: int = 200, **context: Any) -> Response:
     """Render the whole page, or for htmx just `block` of the same template (plus any flashes)."""
     if wants_fragment():
         html = render_block(template, block, **context)
@@ -106,20 +112,20 @@ def page(template, block="content", status=200, **context):
     return response
 
 
-def partial(template, status=200, **context):
+def partial(template: str, status: int = 200, **context: Any) -> Response:
     """A template that is itself a fragment (a card polled by htmx), for any request."""
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     return response
 
 
-def show_form(template, form, block="content", **context):
+def show_form(template: str, form: FlaskForm, block: str = "content", **context: Any) -> Response:
     """A form page: 422 with the errors beside their fields once it has been submitted wrongly."""
     status = 422 if form.errors or getattr(form, "form_errors", None) else 200
     return page(template, block=block, status=status, form=form, **context)
 
 
-def go_to(url):
+def go_to(url: str) -> Response:
     """Redirect after a successful POST. An htmx request is told to load the page whole
     (`HX-Redirect`), so the navigation, title and address all follow; a plain one gets a 303."""
     if is_htmx():
@@ -133,12 +139,12 @@ def go_to(url):
     return redirect(url, code=303)
 
 
-def same_page(url, current):
+def same_page(url: str, current: str) -> bool:
     target, here = urlsplit(url), urlsplit(current)
     return (target.path, target.query) == (here.path, here.query)
 
 
-def safe_next_url(target, fallback):
+def safe_next_url(target: str | None, fallback: str) -> str:
     """Only a path on this site may be a `next` destination (no open redirects)."""
     if not target or "\\" in target or any(ord(char) < 32 for char in target):
         return fallback  # browsers read "/\\host" as "//host"
@@ -148,7 +154,7 @@ def safe_next_url(target, fallback):
     return target
 
 
-def send_to_login():
+def send_to_login() -> Response:
     """Anonymous access: a page redirect, or for htmx a full-page HX-Redirect (never a swapped form)."""
     if htmx.request and htmx.trigger.startswith("poll"):
         # A background poll (badges, new messages) must not carry the user off a half-written
@@ -176,7 +182,7 @@ ERROR_TEXT = {
 }
 
 
-def render_error(status, detail=None):
+def render_error(status: int, detail: str | None = None) -> Response:
     title, text = ERROR_TEXT.get(status, ERROR_TEXT[500] if status >= 500 else ERROR_TEXT[400])
     context = {"status": status, "title": title, "text": detail or text}
     if htmx.request and not htmx.history_restore:
@@ -190,7 +196,7 @@ def render_error(status, detail=None):
     return response
 
 
-def show_refusal(form, refusal):
+def show_refusal(form: FlaskForm, refusal: Refused) -> None:
     """Put a refusal on a form: beside the field it names, else at the top of the form."""
     field = getattr(form, refusal.field, None) if refusal.field else None
     if field is not None and hasattr(field, "errors"):
@@ -200,7 +206,7 @@ def show_refusal(form, refusal):
 
 
 @contextmanager
-def refusals_onto(form=None):
+def refusals_onto(form: FlaskForm | None = None) -> Iterator[None]:
     """Run a service call; if one of Studio's rules refuses it, put the reason on `form` (beside
     its field) or, with no form, in the flash area, and carry on after the `with` block:
 
@@ -219,7 +225,7 @@ def refusals_onto(form=None):
             flash(str(refusal), "error")
 
 
-def register_error_handlers(app):
+def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Refused)
     def refused(refusal):
         db.session.rollback()  # nothing half-done by the refused call is kept
@@ -249,17 +255,17 @@ def register_error_handlers(app):
 API_PATH_PREFIXES = ("/sandbox/api/", "/sandbox/oauth/token", "/sandbox/oauth/revoke")
 
 
-def is_api_request():
+def is_api_request() -> bool:
     return request.path.startswith(API_PATH_PREFIXES)
 
 
-def api_error(error):
+def api_error(error: HTTPException) -> Response:
     response = jsonify({"error": {"status": error.code, "message": error.description}})
-    response.status_code = error.code
+    response.status_code = error.code or 500
     return response
 
 
-def content_security_policy():
+def content_security_policy() -> str:
     """CSP's form-action also governs where a form's redirects may lead, and a Connect button posts
     here and is redirected to the platform's consent page: those origins are allowed too. Every
     page carries them, since htmx-boosted navigation keeps the first page's policy."""
@@ -269,7 +275,7 @@ def content_security_policy():
     return CONTENT_SECURITY_POLICY.replace("form-action 'self'", "form-action 'self' " + " ".join(extra))
 
 
-def add_security_headers(response):
+def add_security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", content_security_policy())
     headers.setdefault("X-Frame-Options", "DENY")
@@ -278,7 +284,7 @@ def add_security_headers(response):
     return response
 
 
-def _viewer_zone():
+def _viewer_zone() -> ZoneInfo:
     name = getattr(current_user, "timezone", None) or "UTC"
     try:
         return ZoneInfo(name)
@@ -286,7 +292,7 @@ def _viewer_zone():
         return ZoneInfo("UTC")
 
 
-def register_template_helpers(app):
+def register_template_helpers(app: Flask) -> None:
     """Times are stored in UTC and shown in the viewer's time zone."""
 
     @app.template_filter("localdatetime")
@@ -320,7 +326,7 @@ def register_template_helpers(app):
     app.jinja_env.globals["autofocus_for"] = autofocus_for
 
 
-def autofocus_for(field, requested):
+def autofocus_for(field: Field, requested: bool) -> bool:
     """A fresh form focuses the field asked for; a re-rendered one focuses its first invalid field."""
     form = getattr(field, "_form", None)
     if form is not None and form.errors:

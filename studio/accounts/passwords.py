@@ -19,16 +19,16 @@ COMMON_PASSWORDS = frozenset(
 )
 
 
-def hash_password(password):
+def hash_password(password: str) -> str:
     # scrypt: a slow, memory-hard hash (Werkzeug's default), with a random salt per password.
     return generate_password_hash(password, method="scrypt")
 
 
-def password_matches(password_hash, password):
+def password_matches(password_hash: str, password: str) -> bool:
     return check_password_hash(password_hash, password)
 
 
-def password_problem(password, email="", name=""):
+def password_problem(password: str, email: str = "", name: str = "") -> str | None:
     """Why this password is too weak, in one sentence for the form, or None when it is fine."""
     if len(password) < MIN_LENGTH:
         return f"Use at least {MIN_LENGTH} characters."
@@ -50,6 +50,6 @@ def password_problem(password, email="", name=""):
     return None
 
 
-def _is_sequence(text):
+def _is_sequence(text: str) -> bool:
     steps = {ord(b) - ord(a) for a, b in zip(text, text[1:], strict=False)}
     return len(steps) == 1 and steps.pop() in (-1, 1)

@@ -8,6 +8,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, g, request, url_for
+from flask.sansio.blueprints import BlueprintSetupState
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -400,7 +401,9 @@ POST_PAGE_LOADS = (
 )
 
 
-bp.add_app_template_global(LIVE_POLL_SECONDS, "live_poll_seconds")
+@bp.record_once
+def share_live_poll_seconds(state: BlueprintSetupState) -> None:
+    state.app.jinja_env.globals["live_poll_seconds"] = LIVE_POLL_SECONDS
 
 
 def fingerprint(parts):
