@@ -1,10 +1,11 @@
 """One family of platform errors; callers decide what to do from the class alone."""
+from typing import Any
 
 
 class PlatformError(Exception):
     """Something a platform said no to. `message` is fit to show a user."""
 
-    def __init__(self, message, status=None, payload=None):
+    def __init__(self, message: str, status: int | None = None, payload: Any = None) -> None:
         super().__init__(message)
         self.status = status
         self.payload = payload
@@ -13,7 +14,8 @@ class PlatformError(Exception):
 class RetryableError(PlatformError):
     """Timeouts, connection failures, 5xx and 429: try again later (after `retry_after` seconds)."""
 
-    def __init__(self, message, status=None, payload=None, retry_after=None):
+    def __init__(self, message: str, status: int | None = None, payload: Any = None,
+                 retry_after: float | None = None) -> None:
         super().__init__(message, status, payload)
         self.retry_after = retry_after
 

@@ -1,17 +1,15 @@
 """Facebook Pages (Graph API). The code buys a user token, traded for a 60-day one; the Pages the
 user manages come with Page tokens of their own, and the user picks which Pages to connect."""
 import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-from studio.platforms.base import (
-    Account,
-    Connectable,
-    Platform,
-    Published,
-    Tokens,
-    check,
-)
+import requests
+
+from studio.platforms.base import Account, Connectable, Platform, Published, Tokens, check
 from studio.platforms.errors import AuthError, PermanentError, RetryableError
 from studio.platforms.options import Option
+from studio.platforms.protocols import Connection, MediaFile, MediaT
 
 # Meta's error codes: these mean "slow down" even though they come with HTTP 400 or 403.
 RATE_LIMIT_CODES = {4, 17, 32, 613}
@@ -21,9 +19,10 @@ INVALID_TOKEN_CODES = {190, 102}
 USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
 
 
-def meta_usage(response):
+def meta_usage(response: requests.Response) -> tuple[float, float]:
     """(highest usage percentage, minutes until access is regained) from Meta's usage headers."""
-    highest, wait = 0, 0
+    highest: float = 0  # a percentage; Meta may send fractions
+    wait: float = 0
     for header in USAGE_HEADERS:
         try:
             value = json.loads(response.headers.get(header) or "{}")
@@ -38,7 +37,7 @@ def meta_usage(response):
     return highest, wait
 
 
-def note_meta_load(platform, response):
+def note_meta_load(platform: Platform, response: requests.Response) -> None:
     """Meta asks apps to slow down once a usage header passes 90 %."""
     highest, wait_minutes = meta_usage(response)
     if highest >= 90:
@@ -46,7 +45,7 @@ def note_meta_load(platform, response):
                                                   "holding further posts to this account for a while.")
 
 
-def classify_meta(response, name):
+def classify_meta(response: requests.Response, name: str) -> Any:
     """Meta's Graph errors ({"error": {"code", "message", "is_transient"}}) read by their code,
     since a rate limit may come as 400 or 403 and an expired token as 400."""
     try:
@@ -76,45 +75,47 @@ class Facebook(Platform):
     docs = "https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow"
 
     @property
-    def version(self):
+    def version(self) -> str:
         return self.config.get("FACEBOOK_GRAPH_VERSION") or "v21.0"
 
-    def path_values(self):
+    def path_values(self) -> dict[str, str]:
         return {"version": self.version}
 
-    def exchange_code(self, code, redirect_uri, code_verifier=None):
+    def exchange_code(self, code: str, redirect_uri: str, code_verifier: str | None = None) -> Tokens:
         """GET /oauth/access_token with the app's id and secret, as the manual flow documents."""
         data = self.get(self.token_url, params={"client_id": self.client_id, "client_secret": self.client_secret,
                                                 "redirect_uri": redirect_uri, "code": code})
         return self.finish_tokens(Tokens.from_response(data))
 
-    def finish_tokens(self, short_lived):
+    def finish_tokens(self, short_lived: Tokens) -> Tokens:
         data = self.get(self.token_url, params={
             "grant_type": "fb_exchange_token", "client_id": self.client_id,
             "client_secret": self.client_secret, "fb_exchange_token": short_lived.access_token,
         })
         return Tokens.from_response(data)
 
-    def refresh(self, access_token, refresh_token):
+    def refresh(self, access_token: str | None, refresh_token: str | None) -> Tokens:
         raise AuthError("Facebook Page tokens are renewed by reconnecting.")
 
-    def revoke(self, access_token, refresh_token):
+    def revoke(self, access_token: str | None, refresh_token: str | None) -> bool:
         self.call("DELETE", f"{self.base['graph']}/{self.version}/me/permissions", access_token)
         return True
 
-    def classify(self, response):
+    def classify(self, response: requests.Response) -> Any:
         return classify_meta(response, self.name)
 
-    def note_load(self, response):
+    def note_load(self, response: requests.Response) -> None:
         note_meta_load(self, response)
 
-    def composer_options(self, connection, creator_info=None):
+    def composer_options(self, connection: Connection, creator_info: Mapping[str, Any] | None = None) -> list[Option]:
         return [Option("format", "Format", "select", (("post", "Page post"), ("reel", "Reel (vertical video, 3–90 s)")),
                        default="post")]
 
-    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None,
-                media_url=None):
+    def publish(self, access_token: str | None, text: str, media: Sequence[MediaT], client_reference: str,
+                connection: Connection | None = None, options: Mapping[str, Any] | None = None,
+                progress: dict[str, Any] | None = None, media_url: Callable[[MediaT], str] | None = None) -> Published:
         """A Page post: text (with a link) to the feed, a photo with its caption, a video, or a reel."""
+        assert connection is not None, "a Page post goes to the connected Page"
         page = f"{self.base['graph']}/{self.version}/{connection.account_id}"
         if (options or {}).get("format") == "reel":
             return self.publish_reel(access_token, page, text, media)
@@ -133,7 +134,7 @@ class Facebook(Platform):
                              files={"source": ("video", stream, asset.content_type)}, timeout=600)
         return Published(data["id"], f"https://www.facebook.com/{connection.account_id}/videos/{data['id']}", data)
 
-    def publish_reel(self, access_token, page, text, media):
+    def publish_reel(self, access_token: str | None, page: str, text: str, media: Sequence[MediaFile]) -> Published:
         """Reels: start an upload session, send the bytes to the upload host, finish with
         video_state=PUBLISHED, then wait until Facebook has processed and published it."""
         if len(media) != 1 or media[0].kind != "video":
@@ -147,7 +148,7 @@ class Facebook(Platform):
         self.post(f"{page}/video_reels", access_token, creates=True, data={
             "upload_phase": "finish", "video_id": started["video_id"], "video_state": "PUBLISHED", "description": text})
 
-        def probe():
+        def probe() -> dict[str, Any] | None:
             status = self.get(f"{self.base['graph']}/{self.version}/{started['video_id']}", access_token,
                               params={"fields": "status"}).get("status", {})
             if status.get("video_status") == "error":
@@ -159,7 +160,7 @@ class Facebook(Platform):
         video_id = started["video_id"]
         return Published(video_id, f"https://www.facebook.com/reel/{video_id}", {"id": video_id})
 
-    def fetch_post_metrics(self, access_token, post_ids):
+    def fetch_post_metrics(self, access_token: str | None, post_ids: Sequence[str]) -> dict[str, dict[str, int]]:
         numbers = {}
         for post_id in post_ids:
             data = self.get(f"{self.base['graph']}/{self.version}/{post_id}", access_token, params={
@@ -169,16 +170,16 @@ class Facebook(Platform):
                                 "shares": data.get("shares", {}).get("count", 0)}
         return numbers
 
-    def fetch_account_stats(self, access_token, connection):
+    def fetch_account_stats(self, access_token: str | None, connection: Connection) -> dict[str, int] | None:
         data = self.get(f"{self.base['graph']}/{self.version}/{connection.account_id}", access_token,
                         params={"fields": "followers_count,fan_count"})
         return {"followers": data.get("followers_count", data.get("fan_count", 0))}
 
-    def fetch_account(self, access_token):
+    def fetch_account(self, access_token: str) -> Account:
         data = self.get(f"{self.base['graph']}/{self.version}/me", access_token, params={"fields": "id,name"})
         return Account(id=data["id"], username=data.get("name", data["id"]), display_name=data.get("name", ""))
 
-    def connectables(self, tokens):
+    def connectables(self, tokens: Tokens) -> list[Connectable]:
         """Every Page the user manages, each with its own Page token."""
         data = self.get(f"{self.base['graph']}/{self.version}/me/accounts", tokens.access_token,
                         params={"fields": "id,name,access_token,category,picture{url}", "limit": 100})

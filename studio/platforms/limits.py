@@ -2,6 +2,8 @@
 Where sources disagree the stricter documented value is used; platforms change these often."""
 from dataclasses import dataclass, field
 
+from studio.platforms.protocols import MediaFile
+
 MB = 1024 * 1024
 
 # Characters a post's text may have (X counts each link as 23).
@@ -16,13 +18,13 @@ MEDIA_COUNT = {"x": {"image": 4, "video": 1}}
 class MediaRule:
     label: str  # what the user would call this use, e.g. "Instagram Reels"
     kind: str  # video or image
-    types: tuple
+    types: tuple[str, ...]
     max_bytes: int | None = None
     min_seconds: float | None = None
     max_seconds: float | None = None
     aspect: str | None = None  # required aspect ratio, e.g. "9:16"
     orientation: str | None = None
-    notes: tuple = field(default=())
+    notes: tuple[str, ...] = field(default=())
 
 
 MEDIA_RULES = {
@@ -66,7 +68,7 @@ FORMAT_RULES = {
 }
 
 
-def problems(rule, asset):
+def problems(rule: MediaRule, asset: MediaFile) -> list[str]:
     """Why `asset` does not fit `rule`, in words for the user (empty when it fits)."""
     found = []
     if asset.content_type not in rule.types:
@@ -85,11 +87,11 @@ def problems(rule, asset):
     return found
 
 
-def describe_seconds(seconds):
+def describe_seconds(seconds: float) -> str:
     return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
 
 
-def fit_for(asset):
+def fit_for(asset: MediaFile) -> list[tuple[MediaRule, list[str]]]:
     """[(rule, problems)] for each platform use that could take this kind of file. A use for
     another file type (X's GIF rule, for a JPEG) is left out unless nothing on that platform
     accepts the type at all."""

@@ -3,11 +3,16 @@ exist only for approved partners, so most connections must be renewed by reconne
 Publishing (Posts API): every call carries LinkedIn-Version and X-Restli-Protocol-Version; images
 are initialised then PUT, videos are PUT in the parts LinkedIn names and finalised with their
 ETags, then waited on until AVAILABLE; the post's id comes back in the x-restli-id header."""
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote
 
-from studio.platforms.base import Account, Platform, Published, check
+import requests
+
+from studio.platforms.base import Account, Platform, Published, Tokens, check
 from studio.platforms.errors import AuthError, PermanentError, RetryableError
 from studio.platforms.options import Option
+from studio.platforms.protocols import Connection, MediaFile, MediaT
 
 
 class LinkedIn(Platform):
@@ -20,47 +25,49 @@ class LinkedIn(Platform):
     docs = "https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow"
 
     @property
-    def manages_pages(self):
+    def manages_pages(self) -> bool:
         """Posting as organisation pages needs LinkedIn's Community Management API approval."""
         return str(self.config.get("LINKEDIN_ORGANIZATION_PAGES") or "").lower() in ("1", "true", "yes", "on")
 
     @property
-    def scopes(self):
+    def scopes(self) -> tuple[str, ...]:  # type: ignore[override]  # read only: the setting above decides them
         extra = ("w_organization_social", "r_organization_admin") if self.manages_pages else ()
         return ("openid", "profile", "w_member_social", *extra)
 
-    def refresh(self, access_token, refresh_token):
+    def refresh(self, access_token: str | None, refresh_token: str | None) -> Tokens:
         if not refresh_token:
             raise AuthError("LinkedIn tokens cannot be refreshed for this app; reconnect the account.")
         return super().refresh(access_token, refresh_token)
 
-    def authors(self, connection):
+    def authors(self, connection: Connection) -> list[tuple[str, str]]:
         """Who may post through this connection: the member, and the organisations whose pages
         they administer (kept on the connection as {"urn", "name"})."""
         member = (f"urn:li:person:{connection.account_id}", f"Me ({connection.display_name or connection.username})")
         pages = [(org["urn"], org["name"]) for org in (connection.details or {}).get("organizations", [])]
         return [member, *pages]
 
-    def author_for(self, connection, chosen):
+    def author_for(self, connection: Connection, chosen: str | None) -> str:
         allowed = dict(self.authors(connection))
         if chosen and chosen not in allowed:
             raise PermanentError("This LinkedIn connection cannot post as that author any more; choose another.")
         return chosen or self.authors(connection)[0][0]
 
-    def composer_options(self, connection, creator_info=None):
+    def composer_options(self, connection: Connection, creator_info: Mapping[str, Any] | None = None) -> list[Option]:
         return [Option("author", "Post as", "select", tuple(self.authors(connection)),
                        default=self.authors(connection)[0][0])]
 
-    def rest_headers(self):
+    def rest_headers(self) -> dict[str, str]:
         return {"LinkedIn-Version": self.config.get("LINKEDIN_VERSION") or "202510",
                 "X-Restli-Protocol-Version": "2.0.0"}
 
-    def rest(self, method, path, access_token, **kwargs):
+    def rest(self, method: str, path: str, access_token: str | None, **kwargs: Any) -> requests.Response:
         return self.send(method, f"{self.base['api']}/rest{path}", access_token, headers=self.rest_headers(), **kwargs)
 
-    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None,
-                media_url=None):
+    def publish(self, access_token: str | None, text: str, media: Sequence[MediaT], client_reference: str,
+                connection: Connection | None = None, options: Mapping[str, Any] | None = None,
+                progress: dict[str, Any] | None = None, media_url: Callable[[MediaT], str] | None = None) -> Published:
         """Publishes as the member who connected, or as a page they administer (the author option)."""
+        assert connection is not None, "a post goes out as the connected member or one of their pages"
         author = self.author_for(connection, (options or {}).get("author"))
         body = {"author": author, "commentary": text, "visibility": "PUBLIC", "lifecycleState": "PUBLISHED",
                 "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],
@@ -75,7 +82,7 @@ class LinkedIn(Platform):
             raise RetryableError("LinkedIn accepted the post but sent no id back.")
         return Published(urn, f"https://www.linkedin.com/feed/update/{urn}/", {"id": urn})
 
-    def upload(self, access_token, asset, author):
+    def upload(self, access_token: str | None, asset: MediaFile, author: str) -> str:
         if asset.kind == "image":
             response = self.rest("POST", "/images?action=initializeUpload", access_token,
                                  json={"initializeUploadRequest": {"owner": author}})
@@ -98,8 +105,8 @@ class LinkedIn(Platform):
         self.wait_until_available(access_token, value["video"])
         return value["video"]
 
-    def wait_until_available(self, access_token, urn):
-        def probe():
+    def wait_until_available(self, access_token: str | None, urn: str) -> None:
+        def probe() -> str | None:
             status = check(self.rest("GET", f"/videos/{quote(urn, safe='')}", access_token), self.name).get("status")
             if status == "PROCESSING_FAILED":
                 raise PermanentError("LinkedIn could not process the video.")
@@ -107,7 +114,7 @@ class LinkedIn(Platform):
 
         self.wait_until(probe, "the video")
 
-    def fetch_post_metrics(self, access_token, post_ids):
+    def fetch_post_metrics(self, access_token: str | None, post_ids: Sequence[str]) -> dict[str, dict[str, int]]:
         """Likes and comments from socialActions (LinkedIn shows views only to page admins' analytics)."""
         metrics = {}
         for urn in post_ids:
@@ -116,15 +123,15 @@ class LinkedIn(Platform):
                             "comments": data.get("commentsSummary", {}).get("aggregatedTotalComments", 0)}
         return metrics
 
-    def fetch_account(self, access_token):
+    def fetch_account(self, access_token: str) -> Account:
         data = self.get(f"{self.base['api']}/v2/userinfo", access_token)
-        extra = {"author_urn": f"urn:li:person:{data['sub']}"}
+        extra: dict[str, Any] = {"author_urn": f"urn:li:person:{data['sub']}"}
         if self.manages_pages:
             extra["organizations"] = self.administered_organizations(access_token)
         return Account(id=data["sub"], username=data.get("name", data["sub"]), display_name=data.get("name", ""),
                        avatar_url=data.get("picture", ""), extra=extra)
 
-    def administered_organizations(self, access_token):
+    def administered_organizations(self, access_token: str | None) -> list[dict[str, str]]:
         """The pages this member administers: they may post as each of them."""
         acls = check(self.rest("GET", "/organizationAcls", access_token, params={
             "q": "roleAssignee", "role": "ADMINISTRATOR", "state": "APPROVED"}), self.name).get("elements", [])

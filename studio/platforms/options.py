@@ -5,8 +5,11 @@ Each adapter lists its options with `composer_options(connection, creator_info)`
 renders them as `option-<connection id>-<name>` fields, the preflight checks them, and the engine
 hands the chosen values to the adapter's `publish(options=...)`. What the composer allows is what
 the adapter sends."""
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from studio.platforms.protocols import Connection, MediaFile
 from studio.platforms.rules import Problem
 
 
@@ -15,19 +18,19 @@ class Option:
     name: str
     label: str
     kind: str  # select, checkbox or text
-    choices: tuple = ()  # (value, label) pairs for a select
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label) pairs for a select
     default: object = None
     max_length: int | None = None
     hint: str = ""
-    notes: tuple = field(default=())
+    notes: tuple[str, ...] = field(default=())
 
 
-def values_from(form_data, connection, options):
+def values_from(form_data: Mapping[str, str], connection: Connection, options: Sequence[Option]) -> dict[str, Any]:
     """The chosen values for one account. Until the options were shown (no JavaScript, or the
     account was just ticked) the defaults stand; after that an unticked box means no."""
     prefix = f"option-{connection.id}-"
     shown = form_data.get(prefix + "shown") == "1"
-    values = {}
+    values: dict[str, Any] = {}
     for option in options:
         key = prefix + option.name
         if option.kind == "checkbox":
@@ -38,7 +41,8 @@ def values_from(form_data, connection, options):
     return values
 
 
-def problems_with(platform_key, options, values, assets, field_for):
+def problems_with(platform_key: str, options: Sequence[Option], values: Mapping[str, Any], assets: Sequence[MediaFile],
+                  field_for: Callable[[str], str]) -> list[Problem]:
     """What the chosen values would make the platform refuse, each tagged with its field."""
     found = []
     for option in options:
@@ -52,7 +56,7 @@ def problems_with(platform_key, options, values, assets, field_for):
     return found
 
 
-def format_problems(platform_key, chosen, assets, field_name):
+def format_problems(platform_key: str, chosen: str | None, assets: Sequence[MediaFile], field_name: str) -> list[Problem]:
     videos = [a for a in assets if a.kind == "video"]
     if not chosen or chosen == "auto":
         return []

@@ -4,7 +4,7 @@ The tables are in `limits`; the composer's per-platform choices are checked in `
 adapter adds its own in `option_problems`."""
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from studio.platforms.limits import (
     CAPTION_LIMITS,
@@ -14,6 +14,7 @@ from studio.platforms.limits import (
     MEDIA_RULES,
     problems,
 )
+from studio.platforms.protocols import MediaFile
 
 if TYPE_CHECKING:
     from studio.platforms.base import Platform
@@ -54,7 +55,7 @@ def text_problems(platform: "Platform", text: str, field: str) -> list[Problem]:
     return found
 
 
-def media_count_problems(platform: "Platform", assets: Sequence[Any]) -> list[Problem]:
+def media_count_problems(platform: "Platform", assets: Sequence[MediaFile]) -> list[Problem]:
     """How many files of which kinds one post may carry (X: up to 4 images, or one video)."""
     rule = MEDIA_COUNT.get(platform.key)
     if not rule or not assets:
@@ -68,7 +69,7 @@ def media_count_problems(platform: "Platform", assets: Sequence[Any]) -> list[Pr
     return []
 
 
-def media_problems(platform_key: str, assets: Sequence[Any], chosen_format: str | None) -> list[Problem]:
+def media_problems(platform_key: str, assets: Sequence[MediaFile], chosen_format: str | None) -> list[Problem]:
     """Each file against the platform's rules: the rule the chosen format names (a YouTube Short),
     else any rule of the file's kind that it fits."""
     found = []

@@ -7,14 +7,12 @@ Content-Range, then poll the publish status until TikTok says it is done. Photos
 (PULL_FROM_URL), which TikTok fetches from our signed link. The publish id is kept in the
 delivery's progress, so after a timeout the engine asks TikTok about that publish instead of
 posting twice."""
-from studio.platforms.base import (
-    Account,
-    Platform,
-    Published,
-    Tokens,
-    check,
-    oauth_errors,
-)
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import requests
+
+from studio.platforms.base import Account, Platform, Published, Tokens, check, oauth_errors
 from studio.platforms.errors import (
     AuthError,
     PermanentError,
@@ -22,6 +20,7 @@ from studio.platforms.errors import (
     UncertainError,
 )
 from studio.platforms.options import Option
+from studio.platforms.protocols import Connection, MediaFile, MediaT
 from studio.platforms.rules import Problem
 
 MB = 1024 * 1024
@@ -34,7 +33,7 @@ AUTH_CODES = {"access_token_invalid", "scope_not_authorized", "scope_permission_
 FINISHED = {"PUBLISH_COMPLETE", "SEND_TO_USER_INBOX"}
 
 
-def chunk_plan(size, chunk_size):
+def chunk_plan(size: int, chunk_size: int) -> tuple[int, int]:
     """(chunk size, chunk count) as TikTok counts them: a file up to one chunk goes whole; else
     every chunk is `chunk_size` and the last one also takes the remainder."""
     if size <= chunk_size:
@@ -53,14 +52,14 @@ class TikTok(Platform):
                  "revoke": ("api", "/v2/oauth/revoke/")}
     docs = "https://developers.tiktok.com/doc/oauth-user-access-token-management"
 
-    def authorization_url(self, redirect_uri, state, code_verifier=None):
+    def authorization_url(self, redirect_uri: str, state: str, code_verifier: str | None = None) -> str:
         session = self.oauth_session(redirect_uri)
         url, _ = session.create_authorization_url(
             self.authorize_url, state=state, code_verifier=code_verifier, client_key=self.client_id
         )
         return url
 
-    def _token_call(self, **fields):
+    def _token_call(self, **fields: str) -> Tokens:
         # Token answers are plain OAuth JSON (no data/error envelope), so they skip `classify`.
         data = check(self.send("POST", self.token_url, headers={"Content-Type": "application/x-www-form-urlencoded"},
                                data={"client_key": self.client_id, "client_secret": self.client_secret, **fields}), self.name)
@@ -68,26 +67,26 @@ class TikTok(Platform):
             raise AuthError(data.get("error_description") or data["error"], payload=data)
         return Tokens.from_response(data)
 
-    def exchange_code(self, code, redirect_uri, code_verifier=None):
+    def exchange_code(self, code: str, redirect_uri: str, code_verifier: str | None = None) -> Tokens:
         with oauth_errors():
             return self._token_call(code=code, grant_type="authorization_code", redirect_uri=redirect_uri,
                                     code_verifier=code_verifier or "")
 
-    def refresh(self, access_token, refresh_token):
+    def refresh(self, access_token: str | None, refresh_token: str | None) -> Tokens:
         with oauth_errors():
             return self._token_call(grant_type="refresh_token", refresh_token=refresh_token or "")
 
-    def revoke(self, access_token, refresh_token):
-        self.post(self.revoke_url, data={"client_key": self.client_id, "client_secret": self.client_secret,
-                                         "token": access_token})
+    def revoke(self, access_token: str | None, refresh_token: str | None) -> bool:
+        self.post(self.endpoint_url("revoke"), data={"client_key": self.client_id, "client_secret": self.client_secret,
+                                                     "token": access_token})
         return True
 
     # ---- publishing ---------------------------------------------------------------------------
 
-    def api(self, path):
+    def api(self, path: str) -> str:
         return f"{self.base['api']}/v2{path}"
 
-    def classify(self, response):
+    def classify(self, response: requests.Response) -> Any:
         """TikTok answers every call with {"data": ..., "error": {"code", "message", "log_id"}};
         any code but "ok" is an error, whatever the HTTP status."""
         try:
@@ -107,12 +106,12 @@ class TikTok(Platform):
 
     creator_info_seconds = 600  # TikTok asks apps to ask before every post; the composer may go by a recent answer
 
-    def creator_info(self, access_token):
+    def creator_info(self, access_token: str | None) -> dict[str, Any]:
         """What this creator may post now: privacy levels, interaction settings, longest video."""
         return self.post(self.api("/post/publish/creator_info/query/"), access_token,
                          headers={"Content-Type": "application/json; charset=UTF-8"})
 
-    def composer_options(self, connection, creator_info=None):
+    def composer_options(self, connection: Connection, creator_info: Mapping[str, Any] | None = None) -> list[Option]:
         # With nothing known about the creator (TikTok not asked yet, or not answering) every level
         # is offered, and the publish checks again.
         info = creator_info or {}
@@ -125,7 +124,8 @@ class TikTok(Platform):
             Option("allow_comments", "Allow comments", "checkbox", default=not info.get("comment_disabled", False)),
         ]
 
-    def option_problems(self, connection, values, assets, field_for, creator_info=None):
+    def option_problems(self, connection: Connection, values: Mapping[str, Any], assets: Sequence[MediaFile],
+                        field_for: Callable[[str], str], creator_info: Mapping[str, Any] | None = None) -> list[Problem]:
         found = []
         if values.get("mode") != "draft" and not values.get("privacy_level"):
             found.append(Problem("TikTok: choose who can watch", field_for("privacy_level")))
@@ -137,10 +137,10 @@ class TikTok(Platform):
             found.append(Problem("TikTok takes one video or photos, not both", "media"))
         return found
 
-    def can_look_up(self, progress):
+    def can_look_up(self, progress: Mapping[str, Any] | None) -> bool:
         return bool(progress and progress.get("publish_id"))
 
-    def find_published(self, access_token, client_reference, progress=None):
+    def find_published(self, access_token: str | None, client_reference: str, progress: dict[str, Any]) -> Published | None:
         """The publish we started before a break: live (or in the inbox), still processing (then
         waited on), or never complete (None: the upload stopped short or TikTok failed it)."""
         data = self.publish_status(access_token, progress["publish_id"])
@@ -149,11 +149,12 @@ class TikTok(Platform):
             return None
         return self.wait_for_publish(access_token, progress["publish_id"], progress)
 
-    def publish_status(self, access_token, publish_id):
+    def publish_status(self, access_token: str | None, publish_id: str) -> dict[str, Any]:
         return self.post(self.api("/post/publish/status/fetch/"), access_token, json={"publish_id": publish_id})
 
-    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None,
-                media_url=None):
+    def publish(self, access_token: str | None, text: str, media: Sequence[MediaT], client_reference: str,
+                connection: Connection | None = None, options: Mapping[str, Any] | None = None,
+                progress: dict[str, Any] | None = None, media_url: Callable[[MediaT], str] | None = None) -> Published:
         options, progress = options or {}, progress if progress is not None else {}
         if not media:
             raise PermanentError("TikTok needs a video or photos to post.")
@@ -170,6 +171,7 @@ class TikTok(Platform):
         if media[0].kind == "video":
             started = self.start_video(access_token, media[0], post_info, draft, info)
         else:
+            assert media_url is not None, "the engine gives every publish its media links"
             started = self.start_photos(access_token, text, [media_url(asset) for asset in media], post_info, draft)
         progress["publish_id"], progress["username"] = started["publish_id"], getattr(connection, "username", "")
         try:
@@ -182,7 +184,8 @@ class TikTok(Platform):
             # TikTok holds a publish for us now: the next attempt asks about it before starting another.
             raise UncertainError(str(error), error.status, error.payload) from error
 
-    def start_video(self, access_token, asset, post_info, draft, info):
+    def start_video(self, access_token: str | None, asset: MediaFile, post_info: Mapping[str, Any], draft: bool,
+                    info: Mapping[str, Any]) -> dict[str, Any]:
         longest = info.get("max_video_post_duration_sec")
         if longest and (asset.duration_seconds or 0) > longest:
             raise PermanentError(f"This creator can post videos up to {longest} s; this one is "
@@ -196,14 +199,15 @@ class TikTok(Platform):
         return self.post(self.api("/post/publish/video/init/"), access_token, creates=True,
                          json={"post_info": post_info, "source_info": source})
 
-    def start_photos(self, access_token, text, photo_urls, post_info, draft):
+    def start_photos(self, access_token: str | None, text: str, photo_urls: list[str], post_info: Mapping[str, Any],
+                     draft: bool) -> dict[str, Any]:
         return self.post(self.api("/post/publish/content/init/"), access_token, creates=True, json={
             "media_type": "PHOTO", "post_mode": "MEDIA_UPLOAD" if draft else "DIRECT_POST",
             "post_info": {**post_info, "description": text, "title": text[:90]},
             "source_info": {"source": "PULL_FROM_URL", "photo_cover_index": 0,
                             "photo_images": photo_urls}})
 
-    def upload_chunks(self, upload_url, asset):
+    def upload_chunks(self, upload_url: str, asset: MediaFile) -> None:
         """PUT the file in the chunks announced at init, in order, each with its Content-Range."""
         size = asset.size_bytes
         chunk_size, count = chunk_plan(size, int(self.setting("CHUNK_BYTES", 10 * MB)))
@@ -217,8 +221,8 @@ class TikTok(Platform):
                     "Content-Range": f"bytes {first}-{first + len(body) - 1}/{size}"}, data=body, timeout=300)
                 check(response, self.name)
 
-    def wait_for_publish(self, access_token, publish_id, progress):
-        def probe():
+    def wait_for_publish(self, access_token: str | None, publish_id: str, progress: dict[str, Any]) -> Published:
+        def probe() -> dict[str, Any] | None:
             data = self.publish_status(access_token, publish_id)
             status = data.get("status")
             if status == "FAILED":
@@ -235,7 +239,7 @@ class TikTok(Platform):
             return Published(publish_id, "", data)
         return Published(str(post_ids[0]), f"https://www.tiktok.com/@{progress.get('username', '_')}/video/{post_ids[0]}", data)
 
-    def fetch_post_metrics(self, access_token, post_ids):
+    def fetch_post_metrics(self, access_token: str | None, post_ids: Sequence[str]) -> dict[str, dict[str, int]]:
         data = self.post(self.api("/video/query/"), access_token,
                          params={"fields": "id,view_count,like_count,comment_count,share_count"},
                          json={"filters": {"video_ids": list(post_ids)[:20]}})
@@ -243,13 +247,13 @@ class TikTok(Platform):
                                    "comments": video.get("comment_count", 0), "shares": video.get("share_count", 0)}
                 for video in data.get("videos", [])}
 
-    def fetch_account_stats(self, access_token, connection):
+    def fetch_account_stats(self, access_token: str | None, connection: Connection) -> dict[str, int] | None:
         user = self.get(self.api("/user/info/"), access_token,
                         params={"fields": "open_id,follower_count,following_count,likes_count,video_count"})["user"]
         return {"followers": user.get("follower_count", 0), "following": user.get("following_count", 0),
                 "posts": user.get("video_count", 0)}
 
-    def fetch_account(self, access_token):
+    def fetch_account(self, access_token: str) -> Account:
         user = self.get(self.api("/user/info/"), access_token, params={
             "fields": "open_id,union_id,avatar_url,display_name,username,follower_count,following_count,video_count"})["user"]
         return Account(id=user["open_id"], username=user.get("username") or user.get("display_name", ""),

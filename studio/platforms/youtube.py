@@ -6,9 +6,15 @@ bytes go in PUTs of whole 256 KiB multiples. When a PUT breaks (a dropped connec
 session is asked how much it holds (`Content-Range: bytes */size`) and the upload goes on from
 there. The session address is kept in the delivery's progress, so even a later attempt resumes
 instead of uploading the file a second time."""
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import requests
+
 from studio.platforms.base import Account, Platform, Published, check
 from studio.platforms.errors import PermanentError, RetryableError, UncertainError
 from studio.platforms.options import Option
+from studio.platforms.protocols import Connection, MediaFile, MediaT
 from studio.platforms.rules import Problem
 
 KIB = 1024
@@ -17,17 +23,20 @@ RESUME_TRIES = 5
 PRIVACY = {"public": "Public", "unlisted": "Unlisted", "private": "Private"}
 # Reasons Google gives with 403 that mean "not now" rather than "not allowed".
 WAIT_REASONS = {"quotaExceeded", "rateLimitExceeded", "userRateLimitExceeded"}
+# A file's size as an upload session is asked about it: bytes, or "*" where an older attempt did not note it.
+SizeT = TypeVar("SizeT", bound=int | str)
 
 
-def title_from(text, options):
+def title_from(text: str, options: Mapping[str, Any]) -> str:
     """The title chosen in the composer, else the message's first line (YouTube allows 100 characters)."""
     title = (options.get("title") or "").strip() or (text.strip().splitlines() or ["Untitled"])[0]
     return title[:100]
 
 
-def tags_from(options):
+def tags_from(options: Mapping[str, Any]) -> list[str]:
     tags = [tag.strip().lstrip("#") for tag in (options.get("tags") or "").split(",") if tag.strip()]
-    kept, total = [], 0
+    kept: list[str] = []
+    total = 0
     for tag in tags:  # YouTube allows 500 characters of tags in all
         if total + len(tag) > 500:
             break
@@ -47,12 +56,12 @@ class YouTube(Platform):
     endpoints = {"authorize": ("auth", "/o/oauth2/v2/auth"), "token": ("token", "/token"), "revoke": ("token", "/revoke")}
     docs = "https://developers.google.com/youtube/v3/guides/auth/server-side-web-apps"
 
-    def quota(self):
+    def quota(self) -> tuple[int, int, str] | None:
         # The project's daily units reset at midnight Pacific; sources disagree on an upload's cost.
         return (int(self.config.get("YOUTUBE_UPLOAD_UNITS") or 1600), int(self.config.get("YOUTUBE_DAILY_UNITS") or 10000),
                 "America/Los_Angeles")
 
-    def classify(self, response):
+    def classify(self, response: requests.Response) -> Any:
         """Google's errors: {"error": {"code", "message", "errors": [{"reason"}]}}. A 403 is only
         about permission when its reason says so; quota and rate reasons mean wait."""
         if response.status_code in (400, 403):
@@ -70,8 +79,9 @@ class YouTube(Platform):
                 raise PermanentError(message, response.status_code, error)
         return check(response, self.name)
 
-    def publish(self, access_token, text, media, client_reference, connection=None, options=None, progress=None,
-                media_url=None):
+    def publish(self, access_token: str | None, text: str, media: Sequence[MediaT], client_reference: str,
+                connection: Connection | None = None, options: Mapping[str, Any] | None = None,
+                progress: dict[str, Any] | None = None, media_url: Callable[[MediaT], str] | None = None) -> Published:
         options, progress = options or {}, progress if progress is not None else {}
         videos = [asset for asset in media if asset.kind == "video"]
         if len(videos) != 1 or len(media) != 1:
@@ -88,7 +98,7 @@ class YouTube(Platform):
         progress.pop("upload_url", None)
         return Published(video["id"], f"https://www.youtube.com/watch?v={video['id']}", video)
 
-    def composer_options(self, connection, creator_info=None):
+    def composer_options(self, connection: Connection, creator_info: Mapping[str, Any] | None = None) -> list[Option]:
         return [
             Option("format", "Format", "select", (("video", "Video"), ("short", "Short (vertical, up to 3 min)")),
                    default="video"),
@@ -99,15 +109,16 @@ class YouTube(Platform):
             Option("tags", "Tags", "text", max_length=500, hint="Separated by commas."),
         ]
 
-    def option_problems(self, connection, values, assets, field_for, creator_info=None):
+    def option_problems(self, connection: Connection, values: Mapping[str, Any], assets: Sequence[MediaFile],
+                        field_for: Callable[[str], str], creator_info: Mapping[str, Any] | None = None) -> list[Problem]:
         if len(assets) != 1 or assets[0].kind != "video":
             return [Problem("YouTube takes exactly one video per post", "media")]
         return []
 
-    def can_look_up(self, progress):
+    def can_look_up(self, progress: Mapping[str, Any] | None) -> bool:
         return bool(progress and progress.get("upload_url"))
 
-    def find_published(self, access_token, client_reference, progress=None):
+    def find_published(self, access_token: str | None, client_reference: str, progress: dict[str, Any]) -> Published | None:
         """Whether the session we were uploading to already holds the whole video; if not, the
         next publish goes on from where it stopped."""
         _, video = self.ask_session(access_token, progress["upload_url"], self.pending_size(progress))
@@ -117,10 +128,10 @@ class YouTube(Platform):
         return Published(video["id"], f"https://www.youtube.com/watch?v={video['id']}", video)
 
     @staticmethod
-    def pending_size(progress):
+    def pending_size(progress: Mapping[str, Any]) -> int | str:
         return progress.get("upload_size", "*")
 
-    def open_session(self, access_token, text, asset, options):
+    def open_session(self, access_token: str | None, text: str, asset: MediaFile, options: Mapping[str, Any]) -> str:
         privacy = options.get("privacy") if options.get("privacy") in PRIVACY else "public"
         status = {"privacyStatus": privacy, "selfDeclaredMadeForKids": bool(options.get("made_for_kids")),
                   "embeddable": True}
@@ -138,11 +149,11 @@ class YouTube(Platform):
             raise RetryableError("YouTube opened no upload session; trying again later.")
         return response.headers["Location"]
 
-    def chunk_bytes(self):
+    def chunk_bytes(self) -> int:
         configured = int(self.setting("CHUNK_BYTES", 8 * 1024 * KIB))
         return max(CHUNK_UNIT, configured - configured % CHUNK_UNIT)
 
-    def upload_from(self, access_token, session, asset, offset):
+    def upload_from(self, access_token: str | None, session: str, asset: MediaFile, offset: int) -> dict[str, Any]:
         """PUT the bytes from `offset` on; after a break, ask the session where to go on from."""
         size, chunk, breaks = asset.size_bytes, self.chunk_bytes(), 0
         with asset.open() as stream:
@@ -168,7 +179,7 @@ class YouTube(Platform):
                     continue
                 return self.finished_video(response)
 
-    def ask_session(self, access_token, session, size):
+    def ask_session(self, access_token: str | None, session: str, size: SizeT) -> tuple[int | SizeT, dict[str, Any] | None]:
         """(the next byte the session wants, None), or (size, video) when it already has it all."""
         response = self.send("PUT", session, access_token,
                              headers={"Content-Length": "0", "Content-Range": f"bytes */{size}"})
@@ -178,13 +189,13 @@ class YouTube(Platform):
             raise RetryableError("YouTube's upload session expired; the next try starts a new one.")
         return size, self.finished_video(response)
 
-    def finished_video(self, response):
+    def finished_video(self, response: requests.Response) -> dict[str, Any]:
         video = self.classify(response)
         if video.get("status", {}).get("uploadStatus") == "rejected":
             raise PermanentError(f"YouTube rejected the video: {video['status'].get('rejectionReason', 'rejected')}.")
         return video
 
-    def fetch_post_metrics(self, access_token, post_ids):
+    def fetch_post_metrics(self, access_token: str | None, post_ids: Sequence[str]) -> dict[str, dict[str, int]]:
         data = self.get(f"{self.base['api']}/youtube/v3/videos", access_token,
                         params={"part": "statistics", "id": ",".join(list(post_ids)[:50])})
         return {item["id"]: {"views": int(item["statistics"].get("viewCount", 0)),
@@ -193,12 +204,12 @@ class YouTube(Platform):
                              "saves": int(item["statistics"].get("favoriteCount", 0))}
                 for item in data.get("items", [])}
 
-    def fetch_account_stats(self, access_token, connection):
+    def fetch_account_stats(self, access_token: str | None, connection: Connection) -> dict[str, int] | None:
         data = self.get(f"{self.base['api']}/youtube/v3/channels", access_token, params={"part": "statistics", "mine": "true"})
         statistics = (data.get("items") or [{}])[0].get("statistics", {})
         return {"followers": int(statistics.get("subscriberCount", 0)), "posts": int(statistics.get("videoCount", 0))}
 
-    def fetch_account(self, access_token):
+    def fetch_account(self, access_token: str) -> Account:
         data = self.get(f"{self.base['api']}/youtube/v3/channels", access_token,
                         params={"part": "snippet,statistics", "mine": "true"})
         items = data.get("items") or []
@@ -212,7 +223,7 @@ class YouTube(Platform):
                        extra={"statistics": channel.get("statistics", {})})
 
 
-def received_through(response):
+def received_through(response: requests.Response) -> int:
     """The next byte to send, from a 308's `Range: bytes=0-N` (no Range: nothing arrived yet)."""
     value = response.headers.get("Range", "")
     return int(value.rsplit("-", 1)[1]) + 1 if "-" in value else 0

@@ -1,0 +1,49 @@
+"""What an adapter reads of the studio's rows, as Protocols: the platforms know nothing of the
+features (connections, library) whose models fit these shapes."""
+from collections.abc import Mapping
+from typing import IO, Any, Protocol, TypeVar
+
+
+class Connection(Protocol):
+    """A connected account (the connections feature's PlatformConnection)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def access_token(self) -> str | None: ...
+    @property
+    def refresh_token(self) -> str | None: ...
+    @property
+    def details(self) -> Mapping[str, Any]: ...
+
+
+class MediaFile(Protocol):
+    """A file a post carries (the library's MediaAsset)."""
+
+    @property
+    def kind(self) -> str: ...  # image or video
+    @property
+    def title(self) -> str: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def size_bytes(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def duration_seconds(self) -> float | None: ...
+    @property
+    def aspect_ratio(self) -> str | None: ...
+    @property
+    def orientation(self) -> str | None: ...
+    def open(self) -> IO[bytes]: ...
+
+
+# The files of one publish: `media_url` is asked about exactly these (the library's assets).
+MediaT = TypeVar("MediaT", bound=MediaFile)
