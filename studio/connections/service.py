@@ -14,7 +14,7 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from flask import current_app
-from sqlalchemy import Table, Text, select, type_coerce, update
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, Table, Text, TypeCoerce, select, type_coerce, update
 
 from studio.accounts.models import Membership, User, Workspace
 from studio.connections.models import (
@@ -312,7 +312,7 @@ def _process_lock(connection_id: int) -> threading.Lock:
         return _process_locks.setdefault(connection_id, threading.Lock())
 
 
-def sealed(column):
+def sealed(column: ColumnExpressionArgument[str | None]) -> TypeCoerce[str]:
     """The stored (sealed) text of a token column, not the plaintext: AES-GCM seals the same token
     differently each time, so only the stored text tells whether a row still holds what was read."""
     return type_coerce(column, Text)
@@ -338,7 +338,7 @@ def connections_table() -> Table:
     return cast(Table, PlatformConnection.__table__)
 
 
-def still_holding(sent):
+def still_holding(sent: tuple[str | None, str | None]) -> list[ColumnElement[bool]]:
     """WHERE the connection's row still holds the sealed tokens `sent` (access, refresh)."""
     table = connections_table()
     return [sealed(column).is_(None) if value is None else sealed(column) == value

@@ -1,14 +1,17 @@
 """What a file is, read from its content: a quick sniff of the first bytes, then ffmpeg (from the
 imageio-ffmpeg package) for duration, size, codecs and frame rate, and a thumbnail."""
 import math
+import os
 import subprocess
+from collections.abc import Callable
+from typing import TypedDict
 
 import imageio_ffmpeg
 
 THUMBNAIL_WIDTH = 480
 
 # (kind, content type, extension) for the leading bytes of the formats we accept.
-SIGNATURES = [
+SIGNATURES: list[tuple[Callable[[bytes], bool], tuple[str, str, str]]] = [
     (lambda head: head[4:8] == b"ftyp" and head[8:10] == b"qt", ("video", "video/quicktime", "mov")),
     (lambda head: head[4:8] == b"ftyp", ("video", "video/mp4", "mp4")),
     (lambda head: head[:4] == b"\x1a\x45\xdf\xa3", ("video", "video/webm", "webm")),
@@ -25,7 +28,20 @@ class ProbeError(Exception):
     pass
 
 
-def sniff(head):
+class Facts(TypedDict):
+    """What `probe` reads from a file: the MediaAsset columns of the same names."""
+
+    width: int
+    height: int
+    duration_seconds: float | None
+    video_codec: str
+    audio_codec: str | None
+    frame_rate: float | None
+    aspect_ratio: str
+    orientation: str
+
+
+def sniff(head: bytes) -> tuple[str, str, str] | None:
     """(kind, content type, extension) from a file's first bytes, or None for anything else."""
     for matches, found in SIGNATURES:
         if matches(head):
@@ -33,11 +49,11 @@ def sniff(head):
     return None
 
 
-def ffmpeg():
+def ffmpeg() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def probe(path):
+def probe(path: str | os.PathLike[str]) -> Facts:
     """Duration, size, codecs and frame rate; ProbeError when ffmpeg cannot read the file."""
     try:
         frames = imageio_ffmpeg.read_frames(str(path))
@@ -60,7 +76,7 @@ def probe(path):
     }
 
 
-def check_decodes(path, kind):
+def check_decodes(path: str | os.PathLike[str], kind: str) -> None:
     """Decode the first frame: a file whose header reads but whose picture does not is refused."""
     result = subprocess.run([ffmpeg(), "-v", "error", "-i", str(path), "-frames:v", "1", "-f", "null", "-"],
                             capture_output=True, text=True, timeout=120)
@@ -68,7 +84,7 @@ def check_decodes(path, kind):
         raise ProbeError("The file could not be decoded; it may be damaged or cut short.")
 
 
-def aspect_ratio(width, height):
+def aspect_ratio(width: int, height: int) -> str:
     ratio = width / height
     name, value = min(COMMON_RATIOS.items(), key=lambda item: abs(item[1] - ratio))
     if abs(value - ratio) / value < 0.02:
@@ -77,13 +93,14 @@ def aspect_ratio(width, height):
     return f"{width // divisor}:{height // divisor}"
 
 
-def orientation(width, height):
+def orientation(width: int, height: int) -> str:
     if abs(width - height) / max(width, height) < 0.02:
         return "square"
     return "vertical" if height > width else "horizontal"
 
 
-def make_thumbnail(source, target, kind, duration_seconds):
+def make_thumbnail(source: str | os.PathLike[str], target: str | os.PathLike[str], kind: str,
+                   duration_seconds: float | None) -> None:
     """A JPEG at most 480 px wide: a frame a tenth of the way in for videos, the picture for images."""
     seek = ["-ss", f"{min(1.0, (duration_seconds or 0) / 10):.2f}"] if kind == "video" else []
     command = [ffmpeg(), "-v", "error", "-y", *seek, "-i", str(source), "-frames:v", "1",

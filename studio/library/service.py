@@ -271,6 +271,7 @@ def signed_file_url(asset: MediaAsset, seconds: int | None = None) -> str:
     """An expiring URL that gives anyone the file (platforms such as Instagram fetch media by URL):
     the object store's own presigned URL, or a signed link to this app."""
     seconds = seconds or current_app.config["MEDIA_LINK_SECONDS"]
+    assert asset.storage_key is not None  # a post's media are stored files (release_file is not called yet)
     direct = storage().signed_url(asset.storage_key, seconds)
     if direct:
         return direct

@@ -25,10 +25,8 @@ def serve_portal_file(portal_file: PortalFile):
     """Images, video and PDF open in the browser; anything else downloads. Never sniffed as HTML."""
     target = storage()
     inline = portal_file.content_type in INLINE_TYPES
-    if isinstance(target, LocalStorage):
-        source = target.path(portal_file.storage_key)
-    else:
-        source = target.open(portal_file.storage_key)
+    source = (target.path(portal_file.storage_key) if isinstance(target, LocalStorage)  # a path, or a stream from S3
+              else target.open(portal_file.storage_key))
     response = send_file(source, mimetype=portal_file.content_type, as_attachment=not inline,
                          download_name=portal_file.filename, conditional=True, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -10,11 +10,12 @@ before any call, and above all before a create call, is made without the lease."
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Literal, Self
 
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.publishing.models import Delivery
 
 log = logging.getLogger("studio")
@@ -31,7 +32,8 @@ class Released(Exception):
 class LeaseKeeper:
     """Keeps `worker`'s lease on one delivery while an attempt runs (use as a context manager)."""
 
-    def __init__(self, engine, delivery_id, worker, lease_seconds, call_seconds, stopping=None, now=None):
+    def __init__(self, engine: Engine, delivery_id: int, worker: str, lease_seconds: float, call_seconds: float,
+                 stopping: threading.Event | None = None, now: datetime | None = None) -> None:
         self.engine, self.delivery_id, self.worker = engine, delivery_id, worker
         self.now = now  # a test's stand-in for the clock, as the claim had it
         self.lease_seconds = lease_seconds
@@ -47,16 +49,16 @@ class LeaseKeeper:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._beat, name=f"lease-{delivery_id}", daemon=True)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         self._done.set()
         self._thread.join(timeout=5)
         return False
 
-    def renew(self, strict=False):
+    def renew(self, strict: bool = False) -> bool:
         """Extend the lease if it is still ours; returns whether it is. When the database cannot be
         reached it answers from what was last confirmed, unless `strict`."""
         with self._lock:
@@ -66,11 +68,11 @@ class LeaseKeeper:
             try:
                 # One statement in autocommit: a renewal is a single round trip, however busy the worker.
                 with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                    held = connection.execute(
+                    held = changed_rows(connection.execute(
                         update(Delivery).where(Delivery.id == self.delivery_id, Delivery.lease_owner == self.worker,
                                                Delivery.status == "publishing")
                         .values(lease_expires_at=(self.now or utcnow()) + timedelta(seconds=self.lease_seconds))
-                    ).rowcount == 1
+                    )) == 1
             except Exception:  # the database is away for now: the lease runs down until it is back
                 log.warning("delivery %s: could not renew the lease", self.delivery_id, exc_info=True)
                 return not strict and time.monotonic() + self.needed_for_call < self._held_until
@@ -80,7 +82,7 @@ class LeaseKeeper:
                 self.lost = True
             return held
 
-    def _beat(self):
+    def _beat(self) -> None:
         interval = max(0.2, self.lease_seconds / 4)
         while not self._done.wait(interval):
             if not self.renew():
@@ -88,7 +90,7 @@ class LeaseKeeper:
                     log.warning("delivery %s: the lease was taken over by another worker", self.delivery_id)
                     return
 
-    def before_call(self, creates=False):
+    def before_call(self, creates: bool = False) -> None:
         """Called before each platform request of the attempt (Platform.before_call)."""
         if self.stopping.is_set() and not self.create_sent:
             raise Released("The worker is stopping; the delivery is handed back before its next call.")
@@ -104,6 +106,6 @@ class LeaseKeeper:
         if creates:
             self.create_sent = True
 
-    def create_refused(self):
+    def create_refused(self) -> None:
         """The platform answered the create call with a refusal (4xx, 429): nothing was made."""
         self.create_sent = False

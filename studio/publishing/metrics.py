@@ -1,5 +1,6 @@
 """Numbers for published posts: fetched from each platform's documented endpoint and kept on the
 PublishedPost, so pages read them without calling out."""
+from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import current_app
@@ -14,9 +15,9 @@ from studio.platforms.errors import PlatformError
 from studio.publishing.models import PublishedPost
 
 
-def sync(published_posts):
+def sync(published_posts: Iterable[PublishedPost]) -> int:
     """Refresh the metrics of these posts, one call per account; returns how many were updated."""
-    by_connection = {}
+    by_connection: dict[int | None, list[PublishedPost]] = {}
     for item in published_posts:
         by_connection.setdefault(item.connection_id, []).append(item)
     updated = 0
@@ -38,7 +39,7 @@ def sync(published_posts):
     return updated
 
 
-def sync_account_stats(connections=None):
+def sync_account_stats(connections: Iterable[PlatformConnection] | None = None) -> int:
     """Followers, following and posts for each active account, kept on the connection."""
     if connections is None:
         connections = db.session.execute(
@@ -57,7 +58,7 @@ def sync_account_stats(connections=None):
     return updated
 
 
-def sync_recent(days=30, limit=500):
+def sync_recent(days: int = 30, limit: int = 500) -> int:
     """The job: posts published in the last month, least recently synced first."""
     items = db.session.execute(
         select(PublishedPost).where(PublishedPost.published_at > utcnow() - timedelta(days=days))

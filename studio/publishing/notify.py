@@ -7,11 +7,12 @@ from studio.accounts.models import Membership, User, Workspace
 from studio.extensions import db
 from studio.notify.mail import MailError, send_mail
 from studio.platforms import get_platform
+from studio.publishing.models import Delivery
 from studio.urls import public_base_url
 
 
-def delivery_needs_attention(delivery):
-    workspace = db.session.get(Workspace, delivery.workspace_id)
+def delivery_needs_attention(delivery: Delivery) -> None:
+    workspace = db.session.get_one(Workspace, delivery.workspace_id)
     people = db.session.execute(
         select(User).join(Membership).where(Membership.workspace_id == workspace.id,
                                             Membership.role.in_(("owner", "admin")))

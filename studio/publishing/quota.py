@@ -2,17 +2,19 @@
 quota zone. Units are reserved before the call, in one conditional UPDATE, so workers running at
 once never spend more than the day allows."""
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
+from studio.platforms.base import Platform
 from studio.publishing.models import QuotaLedger
 
 
-def reserve(platform, now=None):
+def reserve(platform: Platform, now: datetime | None = None) -> dict[str, Any] | None:
     """Spend a publish's units; None when done, or {"until", "reason"} when the day is used up."""
     rule = platform.quota()
     if rule is None:
@@ -21,11 +23,11 @@ def reserve(platform, now=None):
     local = (now or utcnow()).astimezone(ZoneInfo(zone))
     day = local.date().isoformat()
     ensure_row(platform.key, day, limit)
-    spent = db.session.execute(
+    spent = changed_rows(db.session.execute(
         update(QuotaLedger).where(QuotaLedger.platform == platform.key, QuotaLedger.day == day,
                                   QuotaLedger.units_used + cost <= QuotaLedger.units_limit)
         .values(units_used=QuotaLedger.units_used + cost)
-    ).rowcount
+    ))
     db.session.commit()
     if spent == 1:
         return None
@@ -35,7 +37,7 @@ def reserve(platform, now=None):
                       f"midnight {zone.split('/')[-1].replace('_', ' ')} time."}
 
 
-def ensure_row(platform_key, day, limit):
+def ensure_row(platform_key: str, day: str, limit: int) -> None:
     exists = db.session.execute(
         select(QuotaLedger.id).where(QuotaLedger.platform == platform_key, QuotaLedger.day == day)
     ).first()
@@ -48,7 +50,7 @@ def ensure_row(platform_key, day, limit):
         db.session.rollback()
 
 
-def used(platform_key, day):
+def used(platform_key: str, day: str) -> int:
     row = db.session.execute(
         select(QuotaLedger).where(QuotaLedger.platform == platform_key, QuotaLedger.day == day)
     ).scalar_one_or_none()
