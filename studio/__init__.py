@@ -130,7 +130,7 @@ def register_web(app):
         if "navigation" not in g:
             memberships, current, portal = [], g.get("workspace"), g.get("portal_client")
             if current_user.is_authenticated and portal is None:
-                memberships = memberships_of(current_user)
+                memberships = g.memberships if "memberships" in g else memberships_of(current_user)
                 if current is None:
                     by_id = {m.workspace_id: m.workspace for m in memberships}
                     current = by_id.get(current_user.last_workspace_id) or next(iter(by_id.values()), None)

@@ -12,8 +12,10 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from studio.accounts.models import Membership, Workspace
 from studio.accounts.roles import ROLE_RANK, role_at_least
+from studio.accounts.service import memberships_of
 from studio.database import Base
 from studio.extensions import db, login_manager
+from studio.web import wants_fragment
 
 View = TypeVar("View", bound=Callable[..., Any])
 M = TypeVar("M", bound=Base)
@@ -48,8 +50,15 @@ def load_membership(user_id: int, slug: str) -> Membership | None:
 
 
 def enter_workspace(slug: str) -> None:
-    """Put the current user's workspace on `g`, or answer 404 so a stranger learns nothing."""
-    membership = load_membership(current_user.id, slug)
+    """Put the current user's workspace on `g`, or answer 404 so a stranger learns nothing.
+
+    A whole page also draws the workspace switcher, which lists every membership of the user: one
+    query then serves both (`g.memberships`); a fragment asks for the one membership only."""
+    if wants_fragment():
+        membership = load_membership(current_user.id, slug)
+    else:
+        g.memberships = memberships_of(current_user)
+        membership = next((m for m in g.memberships if m.workspace.slug == slug), None)
     if membership is None:
         abort(404)
     g.membership = membership

@@ -35,8 +35,10 @@ def test_only_web_reads_htmx_request_headers():
 
 
 def answers_requests(path):
-    """Views, the app factory and web.py itself answer the browser; everything else does not."""
-    return path.name.endswith("views.py") or "views" in path.parts or path in (STUDIO / "web.py", STUDIO / "__init__.py")
+    """Views, the app factory, web.py itself and the access rules (blueprints and their request
+    hooks) answer the browser; everything else does not."""
+    return (path.name.endswith("views.py") or "views" in path.parts
+            or path in (STUDIO / "web.py", STUDIO / "__init__.py", STUDIO / "security" / "access.py"))
 
 
 def test_services_build_links_without_the_web_layer():
