@@ -182,6 +182,7 @@ def build(folder):
     """The data (made once per folder: `--data DIR` keeps it between runs), and the pages to load."""
     database = Path(folder) / "pages.db"
     app = bench_app(f"sqlite:///{database}", folder)
+    app.jinja_env.auto_reload = False  # as in production: templates are compiled once
     with app.app_context():
         if db.session.execute(select(User).where(User.email == "owner@agency.example")).scalar_one_or_none() is None:
             fill_agency()
@@ -295,15 +296,20 @@ def serve(module, folder, environment):
     raise SystemExit(f"{module} did not start")
 
 
+def cookie_header(response):
+    # Production cookies are Secure, which a cookie jar keeps off plain http: carry them by hand.
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in response.cookies)
+
+
 def log_in(port, email):
     """A session cookie for `email`, through the real log-in form (CSRF token and all)."""
-    browser = requests.Session()
-    form = browser.get(f"http://127.0.0.1:{port}/login").text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
-    answer = browser.post(f"http://127.0.0.1:{port}/login", data={"csrf_token": token, "email": email,
-                                                                  "password": PASSWORD}, allow_redirects=False)
+    form = requests.get(f"http://127.0.0.1:{port}/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.text).group(1)
+    answer = requests.post(f"http://127.0.0.1:{port}/login", data={"csrf_token": token, "email": email,
+                                                                   "password": PASSWORD},
+                           headers={"Cookie": cookie_header(form)}, allow_redirects=False)
     assert answer.status_code in (302, 303), (email, answer.status_code)
-    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in browser.cookies)
+    return cookie_header(answer)
 
 
 def load(url, seconds, cookie=None):
@@ -334,8 +340,11 @@ def main():
             quick_report(database, pages, timings)
             return
         Path(folder, "anchor.py").write_text(ANCHOR_APP.format(database=str(database), layout=ANCHOR_LAYOUT))
-        studio_env = {"DATABASE_URL": f"sqlite:///{database}", "STUDIO_INSTANCE_PATH": folder, "SECRET_KEY": "bench" * 10,
-                      "SCHEDULER_ENABLED": "false", "PYTHONPATH": str(ROOT)}
+        # Configured as in production (templates compiled once, secure cookies, keys from the
+        # environment), on the bench's own database and folder, with no background jobs.
+        studio_env = {"STUDIO_ENV": "production", "DATABASE_URL": f"sqlite:///{database}", "STUDIO_INSTANCE_PATH": folder,
+                      "SECRET_KEY": "bench" * 10, "PUBLIC_URL": "http://127.0.0.1", "SCHEDULER_ENABLED": "false",
+                      "TOKEN_KEYS": Path(folder, "token_keys").read_text().strip(), "PYTHONPATH": str(ROOT)}
         servers = []
         try:
             anchor, anchor_port = serve("anchor:app", folder, {})
