@@ -1,6 +1,7 @@
 """How Studio answers the browser: whole pages or htmx fragments, redirects, errors and headers."""
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from flask import (
     Flask,
     current_app,
     flash,
+    g,
     get_flashed_messages,
     jsonify,
     make_response,
@@ -284,12 +286,26 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
-def _viewer_zone() -> ZoneInfo:
-    name = getattr(current_user, "timezone", None) or "UTC"
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+def viewer_zone() -> ZoneInfo:
+    """The viewer's time zone (UTC for visitors), found once a request: lists convert many times."""
+    if "viewer_zone" not in g:
+        name = getattr(current_user, "timezone", None) or "UTC"
+        try:
+            g.viewer_zone = ZoneInfo(name)
+        except (KeyError, ValueError):
+            g.viewer_zone = ZoneInfo("UTC")
+    return g.viewer_zone
+
+
+@lru_cache(maxsize=4096)
+def _built_path(script_root: str, endpoint: str, values: tuple[tuple[str, Any], ...]) -> str:
+    return url_for(endpoint, **dict(values))
+
+
+def fixed_url(endpoint: str, **values: Any) -> str:
+    """`url_for` for a link whose address depends only on the values given (the navigation on every
+    page, the static files): built once per process, then looked up."""
+    return _built_path(request.script_root, endpoint, tuple(sorted(values.items())))
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -299,12 +315,12 @@ def register_template_helpers(app: Flask) -> None:
     def localdatetime(value):
         if value is None:
             return ""
-        local = value.astimezone(_viewer_zone())
+        local = value.astimezone(viewer_zone())
         return local.strftime("%-d %b %Y, %H:%M ") + local.tzname()
 
     @app.template_filter("localdate")
     def localdate(value):
-        return value.astimezone(_viewer_zone()).strftime("%-d %b %Y") if value else ""
+        return value.astimezone(viewer_zone()).strftime("%-d %b %Y") if value else ""
 
     @app.template_filter("duration")
     def duration(seconds):
@@ -323,6 +339,7 @@ def register_template_helpers(app: Flask) -> None:
             count /= 1024
 
     app.jinja_env.globals["now"] = utcnow
+    app.jinja_env.globals["fixed_url"] = fixed_url
     app.jinja_env.globals["autofocus_for"] = autofocus_for
 
 
