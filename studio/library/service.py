@@ -6,14 +6,14 @@ import re
 import tempfile
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from flask_sqlalchemy.pagination import Pagination
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Row, and_, func, or_, select, update
 
 from studio.accounts.models import User, Workspace
 from studio.database import changed_rows, utcnow
@@ -26,12 +26,34 @@ from studio.urls import external_url
 
 CHUNK = 1024 * 1024
 CLAIM_TIMEOUT = timedelta(minutes=10)
-SORTS: dict[str, tuple[Any, ...]] = {
-    "newest": (MediaAsset.created_at.desc(), MediaAsset.id.desc()),
-    "oldest": (MediaAsset.created_at.asc(), MediaAsset.id.asc()),
-    "largest": (MediaAsset.size_bytes.desc(), MediaAsset.id.desc()),
-    "longest": (MediaAsset.duration_seconds.desc().nulls_last(), MediaAsset.id.desc()),
-    "title": (func.lower(MediaAsset.title).asc(), MediaAsset.id.asc()),
+
+
+@dataclass(frozen=True)
+class Sort:
+    """An order of the grid: a key (then the id, the same way) that the next page continues from.
+
+    `parse` reads a cursor's key back from its text; `nullable` keys (duration: images have none)
+    come last, whichever way the key runs."""
+
+    key: Any
+    descending: bool
+    parse: Callable[[str], Any]
+    nullable: bool = False
+
+
+def bounded(number: int) -> int:
+    """An integer a database column can hold (a cursor is typed by anyone)."""
+    if abs(number) >= 2 ** 63:
+        raise ValueError("out of range")
+    return number
+
+
+SORTS: dict[str, Sort] = {
+    "newest": Sort(MediaAsset.created_at, True, datetime.fromisoformat),
+    "oldest": Sort(MediaAsset.created_at, False, datetime.fromisoformat),
+    "largest": Sort(MediaAsset.size_bytes, True, lambda text: bounded(int(text))),
+    "longest": Sort(MediaAsset.duration_seconds, True, float, nullable=True),
+    "title": Sort(func.lower(MediaAsset.title), False, str),
 }
 
 
@@ -203,19 +225,83 @@ def process_pending(limit: int = 5) -> int:
 # ---- the library -------------------------------------------------------------------------------
 
 
-def search(workspace: Workspace, kind: str | None = None, status: str | None = None, orientation: str | None = None,
-           query: str | None = None, sort: str = "newest", page: int = 1, per_page: int = 24) -> Pagination:
-    statement = select(MediaAsset).where(MediaAsset.workspace_id == workspace.id)
+# What a card in the grid shows, and nothing more (no JSON, no relationships, no codecs).
+CARD_COLUMNS = (MediaAsset.id, MediaAsset.title, MediaAsset.kind, MediaAsset.status, MediaAsset.duration_seconds,
+                MediaAsset.aspect_ratio, MediaAsset.size_bytes, MediaAsset.thumbnail_key)
+
+
+@dataclass
+class Grid:
+    """One page of cards: light rows (the card's columns), how many match in all (when asked for),
+    and the cursor of the next page (None on the last)."""
+
+    cards: Sequence[Row[Any]]
+    total: int | None
+    after: str | None
+
+
+def grid(workspace: Workspace, kind: str | None = None, status: str | None = None, orientation: str | None = None,
+         query: str | None = None, sort: str = "newest", after: str | None = None, per_page: int = 24,
+         count: bool = True) -> Grid:
+    """The library's cards in `sort` order, `per_page` at a time from the cursor `after` (keyset:
+    each page costs the same however deep), in two queries (one with `count=False`)."""
+    order = SORTS.get(sort) or SORTS["newest"]
+    conditions = [MediaAsset.workspace_id == workspace.id]
     if kind:
-        statement = statement.where(MediaAsset.kind == kind)
+        conditions.append(MediaAsset.kind == kind)
     if status:
-        statement = statement.where(MediaAsset.status == status)
+        conditions.append(MediaAsset.status == status)
     if orientation:
-        statement = statement.where(MediaAsset.orientation == orientation)
+        conditions.append(MediaAsset.orientation == orientation)
     if query:
-        statement = statement.where(func.lower(MediaAsset.title).contains(query.lower(), autoescape=True))
-    statement = statement.order_by(*SORTS.get(sort, SORTS["newest"]))
-    return db.paginate(statement, page=page, per_page=per_page, error_out=False)
+        conditions.append(func.lower(MediaAsset.title).contains(query.lower(), autoescape=True))
+    total = db.session.execute(select(func.count()).select_from(MediaAsset).where(*conditions)).scalar_one() \
+        if count else None
+    position = read_cursor(order, after)
+    statement = select(*CARD_COLUMNS, order.key.label("sort_key")).where(*conditions)
+    if position is not None:
+        statement = statement.where(continues_after(order, *position))
+    key, ident = (order.key.desc(), MediaAsset.id.desc()) if order.descending else (order.key.asc(), MediaAsset.id.asc())
+    if order.nullable:
+        key = key.nulls_last()
+    rows = db.session.execute(statement.order_by(key, ident).limit(per_page + 1)).all()
+    cards = rows[:per_page]
+    return Grid(cards=cards, total=total, after=cursor_of(cards[-1]) if len(rows) > per_page else None)
+
+
+def cursor_of(row: Row[Any]) -> str:
+    """Where the next page starts: after this card (its sort key and id; a missing key is empty)."""
+    value = row.sort_key
+    text = "" if value is None else value.isoformat() if isinstance(value, datetime) else repr(value) \
+        if isinstance(value, float) else str(value)
+    return f"{row.id}~{text}"
+
+
+def read_cursor(order: Sort, after: str | None) -> tuple[int, Any] | None:
+    """A cursor read back as (id, key); None (the first page) when there is none or it is not one of ours."""
+    ident, _, text = (after or "").partition("~")
+    if not ident.isdigit() or len(ident) > 18:
+        return None
+    if text == "" and order.nullable:
+        return int(ident), None
+    try:
+        value = order.parse(text)
+    except ValueError:
+        return None
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return None
+    return int(ident), value
+
+
+def continues_after(order: Sort, ident: int, value: Any) -> Any:
+    """The rows after (ident, value) in the order: a later key, or the same key and a later id.
+    Written `key <= v AND (key < v OR id < i)` so that an index on the key bounds the scan."""
+    further = (lambda column, bound: column < bound) if order.descending else (lambda column, bound: column > bound)
+    if value is None:  # among the rows without a key, which come last: only the id goes on
+        return and_(order.key.is_(None), further(MediaAsset.id, ident))
+    reached = order.key <= value if order.descending else order.key >= value
+    later = and_(reached, or_(further(order.key, value), further(MediaAsset.id, ident)))
+    return or_(later, order.key.is_(None)) if order.nullable else later
 
 
 def rename(asset: MediaAsset, title: str) -> None:

@@ -38,12 +38,15 @@ def chosen_filters():
 
 
 def library_page(block="content", status=200, messages=()):
+    """The library (or its grid, or only the next cards) from the cursor in `?after=`."""
     filters = chosen_filters()
-    assets = service.search(g.workspace, kind=filters.get("kind"), status=filters.get("status"),
-                            orientation=filters.get("orientation"), query=filters.get("q"),
-                            sort=filters.get("sort", "newest"), page=request.args.get("page", 1, type=int))
-    return page("library/index.html", block=block, status=status, assets=assets, filters=filters,
-                messages=messages, usage=service.usage(g.workspace), choices=FILTERS)
+    more_cards = block == "cards"  # the next page, appended: no total, no usage to refresh
+    grid = service.grid(g.workspace, kind=filters.get("kind"), status=filters.get("status"),
+                        orientation=filters.get("orientation"), query=filters.get("q"),
+                        sort=filters.get("sort", "newest"), after=request.args.get("after"), count=not more_cards)
+    return page("library/index.html", block=block, status=status, grid=grid, filters=filters, messages=messages,
+                usage=None if more_cards else service.usage(g.workspace), choices=FILTERS,
+                library_url=url_for("library.index"))
 
 
 @bp.get("/")
@@ -51,7 +54,7 @@ def index():
     # Filter changes and "load more" swap only the grid, or only the next page of cards.
     if wants_fragment() and htmx.target == "library-grid":
         return library_page(block="grid")
-    if wants_fragment() and request.args.get("page", type=int, default=1) > 1:
+    if wants_fragment() and request.args.get("after"):
         return library_page(block="cards")
     return library_page()
 
@@ -97,7 +100,8 @@ def detail_page(asset, form, status=200):
 @bp.get("/<int:asset_id>/card")
 def card(asset_id):
     """One card, polled while its asset is processing."""
-    return partial("library/_card.html", asset=scoped_get_or_404(MediaAsset, asset_id))
+    return partial("library/_card.html", asset=scoped_get_or_404(MediaAsset, asset_id),
+                   library_url=url_for("library.index"))
 
 
 @bp.post("/<int:asset_id>/rename")

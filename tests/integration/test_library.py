@@ -1,6 +1,9 @@
 """Makers keep videos and images in the library: checked by content, probed, thumbnailed, listed."""
 import io
 import os
+import re
+from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -148,7 +151,7 @@ def test_filters_search_sort_and_paging(maker):
     url = f"/w/{workspace.slug}/library/"
     first = client.text(url)
     assert first.count('class="media-card') == 24 and "27 items" in first and 'hx-trigger="revealed"' in first
-    more = client.htmx_get(url + "?page=2").get_data(as_text=True)
+    more = client.htmx_get(load_more(first)).get_data(as_text=True)
     assert more.count('class="media-card') == 3 and "<html" not in more and "revealed" not in more
     images = client.get(url + "?kind=image", headers={"HX-Request": "true", "HX-Target": "library-grid"})
     html = images.get_data(as_text=True)
@@ -157,6 +160,86 @@ def test_filters_search_sort_and_paging(maker):
     assert found.count('class="media-card') == 1
     titles = client.text(url + "?sort=title")
     assert titles.index("Cover photo") < titles.index("Recipe 00")
+
+
+def load_more(html):
+    """The address of the "Load more" link at the end of the grid (None on the last page)."""
+    found = re.search(r'class="load-more button" href="([^"]+)"', html)
+    return unescape(found.group(1)) if found else None
+
+
+def card_ids(html):
+    return [int(number) for number in re.findall(r'id="asset-(\d+)"', html)]
+
+
+def walk(client, url, htmx):
+    """Every card of the grid, page after page through "Load more", as a browser with or without
+    JavaScript would; the pages of cards seen."""
+    pages, html = [], client.text(url)
+    while True:
+        pages.append(card_ids(html))
+        url = load_more(html)
+        if url is None:
+            return pages
+        answer = client.htmx_get(url) if htmx else client.get(url)
+        assert answer.status_code == 200
+        html = answer.get_data(as_text=True)
+        assert ("<html" in html) is not htmx
+
+
+def test_load_more_continues_each_sort_with_none_repeated_or_skipped_across_ties(maker):
+    """Keyset pages: many assets share a time, a size, a duration (or have none) and a title (in
+    another case), and every sort still shows each asset once, in its order, with or without htmx."""
+    workspace, client = maker.workspace, maker.browser
+    moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    made = []
+    for number in range(60):
+        asset = make_asset(workspace, title=("Alpha", "alpha", "Beta")[number % 3], size_bytes=1000 * (number % 3),
+                           duration_seconds=None if number % 4 == 0 else 10.0 * (number % 2),
+                           created_at=moment + timedelta(minutes=number // 25))
+        made.append(asset)
+    expected = {
+        "newest": sorted(made, key=lambda a: (a.created_at, a.id), reverse=True),
+        "oldest": sorted(made, key=lambda a: (a.created_at, a.id)),
+        "largest": sorted(made, key=lambda a: (a.size_bytes, a.id), reverse=True),
+        # No duration (images) comes last.
+        "longest": sorted(made, key=lambda a: (a.duration_seconds is not None, a.duration_seconds or 0, a.id),
+                          reverse=True),
+        "title": sorted(made, key=lambda a: (a.title.lower(), a.id)),
+    }
+    url = f"/w/{workspace.slug}/library/"
+    for sort, order in expected.items():
+        for htmx in (True, False):
+            pages = walk(client, f"{url}?sort={sort}", htmx)
+            assert [len(page) for page in pages] == [24, 24, 12], (sort, htmx)
+            assert sum(pages, []) == [asset.id for asset in order], (sort, htmx)
+    # A search and a sort together: the cursor carries both on.
+    pages = walk(client, f"{url}?q=alpha&sort=largest", htmx=True)
+    alphas = [a.id for a in expected["largest"] if a.title.lower() == "alpha"]
+    assert [len(page) for page in pages] == [24, 16] and sum(pages, []) == alphas
+
+
+def test_a_cursor_that_is_not_ours_shows_the_first_page(maker):
+    workspace, client = maker.workspace, maker.browser
+    for number in range(3):
+        make_asset(workspace, title=f"Clip {number}")
+    url = f"/w/{workspace.slug}/library/"
+    first = card_ids(client.text(url))
+    for cursor in ("nonsense", "12", "x~2026", "99999999999999999999~2026-01-01T00:00:00+00:00", "1~2026-01-01",
+                   "1~not-a-date"):
+        assert card_ids(client.text(f"{url}?after={cursor}")) == first, cursor
+    assert len(card_ids(client.text(f"{url}?sort=largest&after=1~{'9' * 30}"))) == 3
+    assert len(card_ids(client.text(f"{url}?sort=longest&after=1~"))) == 0  # after the last one with no duration
+
+
+def test_a_processing_card_polls_itself_and_links_to_its_asset(maker):
+    workspace, client = maker.workspace, maker.browser
+    waiting = make_asset(workspace, status="processing", duration_seconds=None)
+    html = client.text(f"/w/{workspace.slug}/library/")
+    base = f"/w/{workspace.slug}/library/{waiting.id}"
+    assert f'hx-get="{base}/card" hx-trigger="every 2s"' in html and f'href="{base}"' in html
+    card = client.text(f"{base}/card")
+    assert f'hx-get="{base}/card"' in card and f'href="{base}"' in card and "Processing…" in card
 
 
 def test_rename_and_delete_remove_the_files(maker, media):
