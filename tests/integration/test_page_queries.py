@@ -45,3 +45,46 @@ def test_the_members_list_pages_by_fifty(app):
     assert "55 members" in first and "Page 1 of 2" in first and first.count('id="member-') == 50
     second = client.text(f"/w/{workspace.slug}/members?page=2")
     assert second.count('id="member-') == 5
+
+
+def test_the_library_grid_runs_the_same_queries_for_few_assets_and_many(app):
+    """The grid, a search, each sort, the grid swapped alone and the next cards appended: as many
+    queries with 3 assets as with 80 (light rows of one page at a time, counted in one query)."""
+    from html import unescape
+    from re import search
+
+    workspace = make_workspace()
+    client = app.test_client().log_in_as(owner_of(workspace))
+    base = f"/w/{workspace.slug}/library/"
+    urls = [base, f"{base}?q=clip", f"{base}?sort=title", f"{base}?q=clip&sort=largest", f"{base}?sort=longest",
+            f"{base}?kind=video&sort=oldest"]
+
+    def queries_for_htmx(client, url, headers):
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(url, headers={"HX-Request": "true", **headers}).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    def counts():
+        whole = [queries_for(client, url) for url in urls]
+        grid = [queries_for_htmx(client, url, {"HX-Target": "library-grid"}) for url in urls]
+        return whole, grid
+
+    def next_cards(url):
+        """The queries of the first "Load more" (the second page of cards, for htmx and without)."""
+        more = unescape(search(r'class="load-more button" href="([^"]+)"', client.text(url)).group(1))
+        return [queries_for_htmx(client, more, {}), queries_for(client, more)]
+
+    for _ in range(3):
+        make_asset(workspace)
+    few = counts()
+    for number in range(77):
+        make_asset(workspace, kind="image" if number % 4 == 0 else "video",
+                   status="processing" if number % 9 == 0 else "ready")
+    assert counts() == few
+    paged = [next_cards(url) for url in urls]
+    assert paged == [[few[1][0] - 2, few[0][0]]] * len(urls)  # appended cards: no total, no usage
