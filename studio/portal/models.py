@@ -2,7 +2,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from studio.database import enum_type, one_of, timestamp, workspace_fk
@@ -10,6 +10,12 @@ from studio.extensions import Model
 
 if TYPE_CHECKING:
     from studio.accounts.models import User, Workspace
+
+
+# A client wrote after the team last read the thread (the partial index's condition, as the
+# service's query writes it).
+UNREAD_FOR_STAFF = ("last_client_message_at IS NOT NULL AND "
+                    "(staff_read_at IS NULL OR last_client_message_at > staff_read_at)")
 
 
 class ClientStatus(StrEnum):
@@ -59,6 +65,10 @@ class Thread(Model):
     __table_args__ = (
         Index("ix_threads_workspace_id_last_message_at", "workspace_id", "last_message_at"),
         Index("ix_threads_client_id_last_message_at", "client_id", "last_message_at"),
+        # The threads the team has not read (see studio.portal.service.unread_for_staff): the badge
+        # and "Unread only" read this index alone, as long as there are unread threads.
+        Index("ix_threads_staff_unread", "workspace_id", "last_message_at",
+              sqlite_where=text(UNREAD_FOR_STAFF), postgresql_where=text(UNREAD_FOR_STAFF)),
         one_of("state", ThreadState),
     )
 

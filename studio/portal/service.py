@@ -2,10 +2,10 @@
 that tell the other side what is new (batched, and only as each person's preferences allow)."""
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from studio.accounts import links
@@ -194,13 +194,18 @@ def write_message(thread: Thread, author: User, from_client: bool, body: str, ch
     return message
 
 
-def mark_read(thread: Thread, by_client: bool) -> None:
-    """Read receipts: the side's last-seen time moves to now."""
+def mark_read(thread: Thread, by_client: bool) -> bool:
+    """Read receipts: the side's last-seen time moves to now, if the other side wrote since it last
+    read (so "Seen" tells when the latest message was first seen, and opening a thread with
+    nothing new writes nothing). Returns whether there was something to read."""
+    if not (thread.unread_for_client if by_client else thread.unread_for_staff):
+        return False
     if by_client:
         thread.client_read_at = utcnow()
     else:
         thread.staff_read_at = utcnow()
     db.session.commit()
+    return True
 
 
 def set_state(thread: Thread, state: str) -> None:
@@ -208,57 +213,137 @@ def set_state(thread: Thread, state: str) -> None:
     db.session.commit()
 
 
+Cursor = tuple[datetime, int]  # (last message time, thread id) of the last thread a page showed
+
+
+class ThreadRow(NamedTuple):
+    """A line of an inbox: what the list shows of a thread, and nothing more."""
+
+    id: int
+    subject: str
+    state: str
+    preview: str
+    last_message_at: datetime
+    message_count: int
+    unread: bool
+    client_name: str = ""
+
+
+class FileRow(NamedTuple):
+    id: int
+    filename: str
+    size_bytes: int
+
+
+class MessageRow(NamedTuple):
+    """A message as a conversation shows it: its sender's name and its files' links, no ORM rows."""
+
+    id: int
+    from_client: bool
+    sender_name: str | None
+    body: str
+    created_at: datetime
+    files: list[FileRow]
+
+
+def unread_for_staff() -> ColumnElement[bool]:
+    """A client wrote after the team last read the thread. Written exactly as the partial index
+    ix_threads_staff_unread is, so the badge and the "Unread only" list read that index alone."""
+    return and_(Thread.last_client_message_at.is_not(None),
+                or_(Thread.staff_read_at.is_(None), Thread.last_client_message_at > Thread.staff_read_at))
+
+
+def unread_for_client() -> ColumnElement[bool]:
+    return and_(Thread.last_staff_message_at.is_not(None),
+                or_(Thread.client_read_at.is_(None), Thread.last_staff_message_at > Thread.client_read_at))
+
+
+def older_than(before: Cursor) -> ColumnElement[bool]:
+    """Threads after `before` in the inbox's order (newest message first, then the higher id):
+    written `at <= t AND (at < t OR id < i)` so that the index on the time bounds the scan."""
+    moment, thread_id = before
+    return and_(Thread.last_message_at <= moment,
+                or_(Thread.last_message_at < moment, Thread.id < thread_id))
+
+
+def thread_rows(query: Any, before: Cursor | None, limit: int) -> tuple[list[ThreadRow], Cursor | None]:
+    """One page of `query` (it selects ThreadRow's columns) newest first, from after `before`, and
+    the cursor of the page that follows it (None when this is the last)."""
+    if before:
+        query = query.where(older_than(before))
+    rows = db.session.execute(query.order_by(Thread.last_message_at.desc(), Thread.id.desc()).limit(limit + 1)).all()
+    shown = [ThreadRow(*row) for row in rows[:limit]]
+    return shown, (shown[-1].last_message_at, shown[-1].id) if len(rows) > limit else None
+
+
 def staff_inbox(workspace: Workspace, unread: bool = False, client_id: int | None = None, state: str = "", q: str = "",
-                page: int = 1) -> tuple[Sequence[Thread], int]:
-    """Threads across every client, newest first: one query for the page, one for the count."""
-    query = select(Thread).where(Thread.workspace_id == workspace.id)
+                before: Cursor | None = None) -> tuple[list[ThreadRow], int, Cursor | None]:
+    """Threads across every client, newest first, a page at a time: the page's rows (with each
+    client's name), how many threads match, and the cursor of the next page. Two queries whatever
+    the workspace holds."""
+    where = [Thread.workspace_id == workspace.id]
     if unread:
-        query = query.where(Thread.last_client_message_at.is_not(None),
-                            or_(Thread.staff_read_at.is_(None), Thread.last_client_message_at > Thread.staff_read_at))
+        where.append(unread_for_staff())
     if client_id:
-        query = query.where(Thread.client_id == client_id)
+        where.append(Thread.client_id == client_id)
     if state:
-        query = query.where(Thread.state == state)
+        where.append(Thread.state == state)
     if q:
         like = f"%{q.lower()}%"
         matching = select(Message.thread_id).where(Message.workspace_id == workspace.id, func.lower(Message.body).like(like))
-        query = query.where(or_(func.lower(Thread.subject).like(like), Thread.id.in_(matching)))
-    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = db.session.execute(query.options(joinedload(Thread.client))
-                              .order_by(Thread.last_message_at.desc(), Thread.id.desc())
-                              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
-    return rows, total
+        where.append(or_(func.lower(Thread.subject).like(like), Thread.id.in_(matching)))
+    total = db.session.execute(select(func.count()).select_from(Thread).where(*where)).scalar_one()
+    query = (select(Thread.id, Thread.subject, Thread.state, Thread.last_preview, Thread.last_message_at,
+                    Thread.message_count, unread_for_staff(), Client.name)
+             .join(Client, Client.id == Thread.client_id).where(*where))
+    rows, after = thread_rows(query, before, PAGE_SIZE)
+    return rows, total, after
 
 
-def client_threads(client: Client) -> Sequence[Thread]:
-    return db.session.execute(select(Thread).where(Thread.client_id == client.id)
-                              .order_by(Thread.last_message_at.desc(), Thread.id.desc()).limit(200)).scalars().all()
+def client_threads(client: Client, side: str = "client", before: Cursor | None = None,
+                   limit: int = PAGE_SIZE) -> tuple[list[ThreadRow], Cursor | None]:
+    """A client's threads, newest first, a page at a time; unread as `side` ("client" or "staff") sees them."""
+    unread = unread_for_client() if side == "client" else unread_for_staff()
+    query = select(Thread.id, Thread.subject, Thread.state, Thread.last_preview, Thread.last_message_at,
+                   Thread.message_count, unread).where(Thread.client_id == client.id)
+    return thread_rows(query, before, limit)
 
 
-def thread_messages(thread: Thread, after_id: int | None = None, limit: int = PAGE_SIZE) -> Sequence[Message]:
-    """The latest messages of a thread, oldest first (or those after `after_id`, for live updates)."""
-    query = select(Message).where(Message.thread_id == thread.id).options(selectinload(Message.files),
-                                                                           joinedload(Message.sender))
+def thread_messages(thread: Thread, after_id: int | None = None, limit: int = PAGE_SIZE) -> list[MessageRow]:
+    """The latest messages of a thread, oldest first (or the first ones after `after_id`, for live
+    updates), each with its sender's name and its files: one query."""
+    latest = select(Message.id).where(Message.thread_id == thread.id)
     if after_id:
-        return db.session.execute(query.where(Message.id > after_id).order_by(Message.id)).scalars().all()
-    latest = db.session.execute(query.order_by(Message.id.desc()).limit(limit)).scalars().all()
-    return list(reversed(latest))
+        latest = latest.where(Message.id > after_id).order_by(Message.id)
+    else:
+        latest = latest.order_by(Message.id.desc())
+    shown = latest.limit(limit).subquery()
+    rows = db.session.execute(
+        select(Message.id, Message.from_client, User.name, Message.body, Message.created_at,
+               PortalFile.id, PortalFile.filename, PortalFile.size_bytes)
+        .join(shown, shown.c.id == Message.id)
+        .outerjoin(User, User.id == Message.sender_id)
+        .outerjoin(PortalFile, PortalFile.message_id == Message.id)
+        .order_by(Message.id, PortalFile.id)).all()
+    messages: list[MessageRow] = []
+    for message_id, from_client, sender_name, body, created_at, file_id, filename, size_bytes in rows:
+        if not messages or messages[-1].id != message_id:
+            messages.append(MessageRow(message_id, from_client, sender_name, body, created_at, []))
+        if file_id is not None:
+            messages[-1].files.append(FileRow(file_id, filename, size_bytes))
+    return messages
 
 
 def staff_unread_count(workspace: Workspace, except_thread_id: int | None = None) -> int:
     """Threads with news for the team; the thread open on the page asking (`except_thread_id`)
     is read there as its messages arrive, so it is not counted."""
     return db.session.execute(select(func.count()).select_from(Thread).where(
-        Thread.workspace_id == workspace.id, Thread.last_client_message_at.is_not(None),
-        or_(Thread.staff_read_at.is_(None), Thread.last_client_message_at > Thread.staff_read_at),
-        Thread.id != (except_thread_id or 0))).scalar_one()
+        Thread.workspace_id == workspace.id, unread_for_staff(), Thread.id != (except_thread_id or 0))).scalar_one()
 
 
 def client_unread_count(client: Client, except_thread_id: int | None = None) -> int:
     return db.session.execute(select(func.count()).select_from(Thread).where(
-        Thread.client_id == client.id, Thread.last_staff_message_at.is_not(None),
-        or_(Thread.client_read_at.is_(None), Thread.last_staff_message_at > Thread.client_read_at),
-        Thread.id != (except_thread_id or 0))).scalar_one()
+        Thread.client_id == client.id, unread_for_client(), Thread.id != (except_thread_id or 0))).scalar_one()
 
 
 # ---- deliverables ------------------------------------------------------------------------------

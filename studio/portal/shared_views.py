@@ -1,9 +1,12 @@
 """What both sides of the portal answer with, the client's (`side="client"`, under /portal/c/<id>/)
 and the agency's (`side="staff"`, the workspace's inbox): a thread's page, its new messages, a
 reply, an attached file, and which page a background poll came from."""
+from collections.abc import Callable
+from datetime import datetime
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from flask import current_app, request, send_file, url_for
+from flask import current_app, g, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -12,6 +15,7 @@ from studio.notify import service as notify
 from studio.portal import service
 from studio.portal.forms import MessageForm, ThreadStateForm
 from studio.portal.models import PortalFile, Thread
+from studio.portal.service import Cursor
 from studio.web import go_to, htmx, page, partial, refusals_onto
 
 INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime", "video/webm",
@@ -52,18 +56,68 @@ def thread_in_view(endpoint: str):
     return values.get("thread_id") if shown == endpoint else None
 
 
+def viewer_clock() -> Callable[[datetime | None], str]:
+    """The `localdatetime` filter with the viewer's time zone found once, for a list that shows a
+    time on every row: `{{ local(t.last_message_at) }}`."""
+    try:
+        zone = ZoneInfo(getattr(current_user, "timezone", None) or "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+
+    def local(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        moment = value.astimezone(zone)
+        return moment.strftime("%-d %b %Y, %H:%M ") + (moment.tzname() or "")
+
+    return local
+
+
+def cursor_text(cursor: Cursor | None) -> str | None:
+    """An inbox page's place as its "Older" address carries it (read back by parse_cursor)."""
+    return f"{cursor[0].isoformat()}_{cursor[1]}" if cursor else None
+
+
+def parse_cursor(value: str) -> Cursor | None:
+    """The cursor of an "Older" address; None (the first page) for anything this page did not make."""
+    moment_text, _, thread_id = value.rpartition("_")
+    if not thread_id.isdigit() or len(thread_id) > 18:
+        return None
+    try:
+        moment = datetime.fromisoformat(moment_text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment, int(thread_id)
+
+
 def read(thread: Thread, side: str) -> None:
-    """The side has seen the thread: its read receipt moves, and the client's notifications about
-    it are read too."""
+    """The side has seen the thread: its read receipt moves (if there was news), and the client's
+    notifications about it are read too."""
     service.mark_read(thread, by_client=side == "client")
     if side == "client":
         notify.mark_read_about(current_user.id, thread.client_id, url_for("portal.thread", thread_id=thread.id))
 
 
+def conversation_context(thread: Thread, side: str) -> dict:
+    """What the messages of a conversation link to and say, worked out once per page, not per message."""
+    if side == "client":
+        file_url = url_for("portal.file", client_id=thread.client_id, file_id=0)[:-1]
+        poll_url = url_for("portal.new_messages", client_id=thread.client_id, thread_id=thread.id)
+        team = g.portal_client.workspace.name
+    else:
+        file_url = url_for("inbox.file_in_thread", thread_id=thread.id, file_id=0)[:-1]
+        poll_url = url_for("inbox.new_messages", thread_id=thread.id)
+        team = "team"
+    return {"thread": thread, "side": side, "file_url": file_url, "poll_url": poll_url, "team": team,
+            "local": viewer_clock()}
+
+
 def thread_page(thread: Thread, side: str, form=None, status=200):
     extra = {"state_form": ThreadStateForm(formdata=None, state=thread.state)} if side == "staff" else {}
-    return page(THREAD_TEMPLATE[side], status=status, thread=thread, messages=service.thread_messages(thread),
-                form=form or MessageForm(formdata=None), side=side, **extra)
+    return page(THREAD_TEMPLATE[side], status=status, messages=service.thread_messages(thread),
+                form=form or MessageForm(formdata=None), **conversation_context(thread, side), **extra)
 
 
 def open_thread(thread: Thread, side: str):
@@ -78,8 +132,8 @@ def new_messages(thread: Thread, side: str):
     messages = service.thread_messages(thread, after_id=after)
     if messages:
         read(thread, side)
-    return partial("inbox/_new_messages.html", thread=thread, messages=messages, side=side,
-                   after=messages[-1].id if messages else after)
+    return partial("inbox/_new_messages.html", messages=messages, after=messages[-1].id if messages else after,
+                   **conversation_context(thread, side))
 
 
 def reply(thread: Thread, side: str):

@@ -1,18 +1,28 @@
 """The agency's side: clients (list, page, invitation, deliverables) and the inbox across them."""
 from flask import abort, current_app, flash, g, request, url_for
 from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy.orm import joinedload
 
 from studio.notify.mail import MailError, send_mail
 from studio.portal import service, shared_views
 from studio.portal.forms import ClientForm, DeliverableForm, EditClientForm, NewThreadForm, ThreadStateForm
 from studio.portal.models import Client, ClientStatus, Deliverable, PortalFile, Thread
-from studio.portal.shared_views import serve_portal_file, thread_in_view
+from studio.portal.shared_views import (
+    cursor_text,
+    parse_cursor,
+    serve_portal_file,
+    thread_in_view,
+    viewer_clock,
+)
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
 from studio.urls import external_url
-from studio.web import go_to, page, partial, refusals_onto
+from studio.web import go_to, page, partial, refusals_onto, wants_fragment
 
 clients = workspace_blueprint("clients", __name__, "/clients")
 inbox = workspace_blueprint("inbox", __name__, "/inbox")
+
+CLIENT_PAGE_THREADS = 200  # a client's page lists this many of their latest threads; the inbox has the rest
 
 
 def page_number():
@@ -56,9 +66,10 @@ def create():
 
 
 def client_page(client, status=200, **forms):
-    threads = service.client_threads(client)
+    threads, more = service.client_threads(client, side="staff", limit=CLIENT_PAGE_THREADS)
     deliverables = service.client_deliverables(client, published_only=False)
-    return page("clients/detail.html", status=status, client=client, threads=threads, deliverables=deliverables,
+    return page("clients/detail.html", status=status, client=client, threads=threads, more_threads=more is not None,
+                thread_url=url_for("inbox.thread", thread_id=0)[:-1], local=viewer_clock(), deliverables=deliverables,
                 invite=service.latest_invite(client),
                 edit_form=forms.get("edit_form") or EditClientForm(formdata=None, obj=client),
                 deliverable_form=forms.get("deliverable_form") or DeliverableForm(formdata=None,
@@ -169,14 +180,32 @@ def inbox_filters():
             "state": state if state in ("open", "resolved") else "", "q": request.args.get("q", "").strip()[:100]}
 
 
+def filter_arguments(filters):
+    """The filters as the inbox's address spells them (for the "Older" link)."""
+    return {"q": filters["q"] or None, "unread": 1 if filters["unread"] else None, "client": filters["client_id"],
+            "state": filters["state"] or None}
+
+
+def client_options(choices, selected):
+    """The client filter's <option>s, written at once: a workspace may have hundreds of clients,
+    and a template loop pays for each one several times over."""
+    return Markup("".join(
+        f'<option value="{client_id}"{" selected" if client_id == selected else ""}>{escape(name)}</option>'
+        for client_id, name in choices))
+
+
 @inbox.get("", endpoint="index")
 def inbox_home():
     filters = inbox_filters()
-    number = page_number()
-    threads, total = service.staff_inbox(g.workspace, page=number, **filters)
-    client_choices = service.client_choices(g.workspace)
-    return page("inbox/index.html", threads=threads, total=total, filters=filters, page_number=number,
-                per_page=service.PAGE_SIZE, client_choices=client_choices)
+    before = parse_cursor(request.args.get("before", ""))
+    threads, total, after = service.staff_inbox(g.workspace, before=before, **filters)
+    context = dict(threads=threads, total=total, filters=filters, before=before, local=viewer_clock(),
+                   thread_url=url_for("inbox.thread", thread_id=0)[:-1],
+                   older_url=url_for("inbox.index", before=cursor_text(after), **filter_arguments(filters)) if after else None)
+    if before and wants_fragment():  # "Older conversations" pressed with htmx: the rows that follow, in place
+        return partial("inbox/_rows.html", **context)
+    return page("inbox/index.html", client_options=client_options(service.client_choices(g.workspace), filters["client_id"]),
+                **context)
 
 
 @inbox.get("/badge")
@@ -188,7 +217,8 @@ def badge():
 
 @inbox.get("/<int:thread_id>")
 def thread(thread_id):
-    return shared_views.open_thread(scoped_get_or_404(Thread, thread_id), "staff")
+    item = scoped_get_or_404(Thread, thread_id, joinedload(Thread.client), joinedload(Thread.deliverable))  # the header names both
+    return shared_views.open_thread(item, "staff")
 
 
 @inbox.get("/<int:thread_id>/messages")

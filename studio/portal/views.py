@@ -4,6 +4,7 @@ logged in (the request's scope, see `load_client`); anyone else's id answers 404
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from studio.accounts.invitation_views import accept_page, invitation_page
 from studio.accounts.models import Invitation, InvitationKind, User
@@ -12,9 +13,9 @@ from studio.notify import service as notify
 from studio.portal import service, shared_views
 from studio.portal.forms import EmailPreferencesForm, NewThreadForm
 from studio.portal.models import Client, Deliverable, PortalFile, Thread
-from studio.portal.shared_views import page_in_view, serve_portal_file
+from studio.portal.shared_views import cursor_text, page_in_view, parse_cursor, serve_portal_file, viewer_clock
 from studio.security.access import enter_scope, scoped_get_or_404
-from studio.web import go_to, page, partial, refusals_onto, safe_next_url, send_to_login, show_form
+from studio.web import go_to, page, partial, refusals_onto, safe_next_url, send_to_login, show_form, wants_fragment
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -62,7 +63,8 @@ def load_client(endpoint, values):
     if client_id is None or not current_user.is_authenticated:
         return
     client = db.session.execute(select(Client).where(Client.id == client_id, Client.user_id == current_user.id,
-                                                     Client.status != "archived")).scalar_one_or_none()
+                                                     Client.status != "archived")
+                                .options(joinedload(Client.workspace))).scalar_one_or_none()  # every page names it
     if client is None:
         abort(404)
     g.portal_client = client
@@ -94,8 +96,13 @@ def badges(client_id):
 
 @bp.get("/c/<int:client_id>/inbox")
 def inbox(client_id, form=None, status=200):
-    return page("portal/inbox.html", status=status, threads=service.client_threads(g.portal_client),
-                form=form or NewThreadForm(formdata=None))
+    before = parse_cursor(request.args.get("before", "")) if request.method == "GET" else None
+    threads, after = service.client_threads(g.portal_client, before=before)
+    context = dict(threads=threads, before=before, local=viewer_clock(), thread_url=url_for("portal.thread", thread_id=0)[:-1],
+                   older_url=url_for("portal.inbox", before=cursor_text(after)) if after else None)
+    if before and wants_fragment():  # "Older conversations" pressed with htmx: the rows that follow, in place
+        return partial("portal/_thread_rows.html", **context)
+    return page("portal/inbox.html", status=status, form=form or NewThreadForm(formdata=None), **context)
 
 
 @bp.post("/c/<int:client_id>/threads")
