@@ -8,12 +8,13 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Row, and_, func, or_, select, update
+from sqlalchemy import Row, Select, and_, bindparam, func, or_, select, update
 
 from studio.accounts.models import User, Workspace
 from studio.database import changed_rows, utcnow
@@ -148,11 +149,14 @@ def count_upload(workspace: Workspace, size: int) -> None:
     counter.bytes_uploaded += size
 
 
-def usage(workspace: Workspace, period: str | None = None) -> UsageCounter | None:
-    period = period or utcnow().strftime("%Y-%m")
-    return db.session.execute(
-        select(UsageCounter).where(UsageCounter.workspace_id == workspace.id, UsageCounter.period == period)
-    ).scalar_one_or_none()
+USAGE = select(UsageCounter.files_uploaded, UsageCounter.bytes_uploaded).where(
+    UsageCounter.workspace_id == bindparam("workspace_id"), UsageCounter.period == bindparam("period"))
+
+
+def usage(workspace: Workspace, period: str | None = None) -> Row[int, int] | None:
+    """What the workspace uploaded in the period (this month unless given): files and bytes."""
+    values = {"workspace_id": workspace.id, "period": period or utcnow().strftime("%Y-%m")}
+    return db.session.execute(USAGE, values).first()
 
 
 # ---- background processing ---------------------------------------------------------------------
@@ -245,32 +249,50 @@ def grid(workspace: Workspace, kind: str | None = None, status: str | None = Non
          count: bool = True) -> Grid:
     """The library's cards in `sort` order, `per_page` at a time from the cursor `after` (keyset:
     each page costs the same however deep), in two queries (one with `count=False`)."""
-    order = SORTS.get(sort) or SORTS["newest"]
-    conditions = [MediaAsset.workspace_id == workspace.id]
-    if kind:
-        conditions.append(MediaAsset.kind == kind)
-    if status:
-        conditions.append(MediaAsset.status == status)
-    if orientation:
-        conditions.append(MediaAsset.orientation == orientation)
+    sort = sort if sort in SORTS else "newest"
+    position = read_cursor(SORTS[sort], after)
+    places = "none" if position is None else "no key" if position[1] is None else "key"
+    counting, listing = grid_statements(sort, bool(kind), bool(status), bool(orientation), bool(query), places,
+                                        per_page)
+    values: dict[str, Any] = {"workspace_id": workspace.id, "kind": kind, "status": status,
+                              "orientation": orientation}
     if query:
-        conditions.append(func.lower(MediaAsset.title).contains(query.lower(), autoescape=True))
-    total = db.session.execute(select(func.count()).select_from(MediaAsset).where(*conditions)).scalar_one() \
-        if count else None
-    position = read_cursor(order, after)
-    statement = select(*CARD_COLUMNS, order.key.label("sort_key")).where(*conditions)
+        values["pattern"] = "%" + re.sub(r"([/%_])", r"/\1", query.lower()) + "%"
+    total = db.session.execute(counting, values).scalar_one() if count else None
     if position is not None:
-        statement = statement.where(continues_after(order, *position))
-    key, ident = (order.key.desc(), MediaAsset.id.desc()) if order.descending else (order.key.asc(), MediaAsset.id.asc())
-    if order.nullable:
-        key = key.nulls_last()
-    rows = db.session.execute(statement.order_by(key, ident).limit(per_page + 1)).all()
+        values["after_id"], values["after_key"] = position
+    rows = db.session.execute(listing, values).all()
     cards = rows[:per_page]
     return Grid(cards=cards, total=total, after=cursor_of(cards[-1]) if len(rows) > per_page else None)
 
 
+@cache
+def grid_statements(sort: str, kind: bool, status: bool, orientation: bool, query: bool, after: str,
+                    per_page: int) -> tuple[Select[Any], Select[Any]]:
+    """The count and the cards of one shape of the grid (which filters, which sort, from where),
+    built once and then run with its values: building a statement costs more than running it."""
+    order = SORTS[sort]
+    conditions = [MediaAsset.workspace_id == bindparam("workspace_id")]
+    if kind:
+        conditions.append(MediaAsset.kind == bindparam("kind"))
+    if status:
+        conditions.append(MediaAsset.status == bindparam("status"))
+    if orientation:
+        conditions.append(MediaAsset.orientation == bindparam("orientation"))
+    if query:  # the pattern's own %, _ and / are escaped with /
+        conditions.append(func.lower(MediaAsset.title).like(bindparam("pattern"), escape="/"))
+    counting = select(func.count()).select_from(MediaAsset).where(*conditions)
+    listing = select(*CARD_COLUMNS, order.key.label("sort_key")).where(*conditions)
+    if after != "none":
+        listing = listing.where(continues_after(order, with_key=after == "key"))
+    key, ident = (order.key.desc(), MediaAsset.id.desc()) if order.descending else (order.key.asc(), MediaAsset.id.asc())
+    if order.nullable:
+        key = key.nulls_last()
+    return counting, listing.order_by(key, ident).limit(per_page + 1)
+
+
 def cursor_of(row: Row[Any]) -> str:
-    """Where the next page starts: after this card (its sort key and id; a missing key is empty)."""
+    """Where the next page starts: after this card (its id and sort key; a missing key is empty)."""
     value = row.sort_key
     text = "" if value is None else value.isoformat() if isinstance(value, datetime) else repr(value) \
         if isinstance(value, float) else str(value)
@@ -293,11 +315,14 @@ def read_cursor(order: Sort, after: str | None) -> tuple[int, Any] | None:
     return int(ident), value
 
 
-def continues_after(order: Sort, ident: int, value: Any) -> Any:
-    """The rows after (ident, value) in the order: a later key, or the same key and a later id.
-    Written `key <= v AND (key < v OR id < i)` so that an index on the key bounds the scan."""
+def continues_after(order: Sort, with_key: bool) -> Any:
+    """The rows after the cursor's (after_id, after_key) in the order: a later key, or the same key
+    and a later id. Written `key <= k AND (key < k OR id < i)` so that an index on the key bounds
+    the scan. Without a key (no duration), the cursor is among the rows that come last."""
     further = (lambda column, bound: column < bound) if order.descending else (lambda column, bound: column > bound)
-    if value is None:  # among the rows without a key, which come last: only the id goes on
+    ident: Any = bindparam("after_id")
+    value: Any = bindparam("after_key")
+    if not with_key:
         return and_(order.key.is_(None), further(MediaAsset.id, ident))
     reached = order.key <= value if order.descending else order.key >= value
     later = and_(reached, or_(further(order.key, value), further(MediaAsset.id, ident)))

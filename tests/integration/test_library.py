@@ -158,6 +158,11 @@ def test_filters_search_sort_and_paging(maker):
     assert html.count('class="media-card') == 1 and "Cover photo" in html and 'id="library-grid"' in html
     found = client.text(url + "?q=recipe+07")
     assert found.count('class="media-card') == 1
+    make_asset(workspace, title="50% off_now/today")
+    make_asset(workspace, title="500 offxnow")
+    for words in ("50%25", "off_now", "now/today", "OFF_NOW/"):  # %, _ and / are letters, not wildcards
+        found = client.text(f"{url}?q={words}")
+        assert found.count('class="media-card') == 1 and "50% off_now/today" in found, words
     titles = client.text(url + "?sort=title")
     assert titles.index("Cover photo") < titles.index("Recipe 00")
 
