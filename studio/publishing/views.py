@@ -324,17 +324,45 @@ def calendar_filters():
     return {name: value for name, value in chosen.items() if value}
 
 
-def day_start(day, zone):
-    return datetime.combine(day, datetime.min.time(), ZoneInfo(zone))
+def day_start(day, local_zone):
+    return datetime.combine(day, datetime.min.time(), local_zone)
 
 
-@bp.get("/calendar")
-def month():
-    """Month, week and list views of one period, in the viewer's zone, with filters."""
-    zone = viewer_zone()
-    view = request.args.get("view") if request.args.get("view") in ("week", "list") else "month"
-    today = datetime.now(ZoneInfo(zone)).date()
-    filters = calendar_filters()
+MONTH_CELL_POSTS = 3  # a month's day shows this many posts, then "+N more", which opens the day
+WEEK_CELL_POSTS = 12  # a week's taller days show more before they do the same
+
+
+class DayCell:
+    """What the calendar draws of one day: the posts it shows, each with its time in the viewer's
+    zone, and how many more the day holds."""
+
+    __slots__ = ("shown", "more")
+
+    def __init__(self, shown: list[tuple[service.CalendarPost, datetime]], more: int = 0) -> None:
+        self.shown, self.more = shown, more
+
+
+def grouped_by_day(posts: list[service.CalendarPost], local_zone: ZoneInfo) -> dict[date, DayCell]:
+    """{local date: DayCell} of every post (in time order)."""
+    cells: dict[date, DayCell] = {}
+    for post in posts:
+        local = post.scheduled_at.astimezone(local_zone)
+        cell = cells.get(local.date())
+        if cell is None:
+            cells[local.date()] = DayCell([(post, local)])
+        else:
+            cell.shown.append((post, local))
+    return cells
+
+
+def calendar_period(view, today, zone):
+    """(first day shown, the weeks of the grid, the previous and the following period)."""
+    if view == "day":
+        try:
+            day = date.fromisoformat(request.args.get("day", ""))
+        except ValueError:
+            day = today
+        return day, [[day]], day - timedelta(days=1), day + timedelta(days=1)
     if view == "week":
         try:
             anchor = date.fromisoformat(request.args.get("week", ""))
@@ -342,23 +370,44 @@ def month():
             anchor = today
         first_day = anchor - timedelta(days=anchor.weekday())
         weeks = [[first_day + timedelta(days=n) for n in range(7)]]
-        previous, following = first_day - timedelta(days=7), first_day + timedelta(days=7)
-        first = first_day
-    else:
-        first = month_from(request.args.get("month"), zone)
-        weeks = month_math.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
-        previous = (first - timedelta(days=1)).replace(day=1)
-        following = (first + timedelta(days=32)).replace(day=1)
-    start, end = day_start(weeks[0][0], zone), day_start(weeks[-1][-1] + timedelta(days=1), zone)
-    posts = service.posts_between(g.workspace, start, end, filters.get("platform"),
-                                  request.args.get("connection", type=int), filters.get("status"))
-    by_day = {}
-    for post in posts:
-        by_day.setdefault(service.local_time(post.scheduled_at, zone).date(), []).append(post)
-    return page("posts/calendar.html", block="grid", view=view, first=first, weeks=weeks, by_day=by_day, posts=posts,
-                zone=zone, previous=previous, following=following, today=today, filters=filters,
-                connections=service.workspace_connections(g.workspace), statuses=list(PostStatus),
-                platforms=sorted({c.platform for c in service.workspace_connections(g.workspace)}))
+        return first_day, weeks, first_day - timedelta(days=7), first_day + timedelta(days=7)
+    first = month_from(request.args.get("month"), zone)
+    weeks = month_math.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    return first, weeks, (first - timedelta(days=1)).replace(day=1), (first + timedelta(days=32)).replace(day=1)
+
+
+CALENDAR_VIEWS = ("month", "week", "list", "day")
+
+
+@bp.get("/calendar")
+def month():
+    """Month, week, list and day views of one period, in the viewer's zone, with filters. A month's
+    day shows a few posts and "+N more", which opens the day view."""
+    zone = viewer_zone()
+    view = request.args.get("view") if request.args.get("view") in CALENDAR_VIEWS else "month"
+    local_zone = ZoneInfo(zone)
+    today = datetime.now(local_zone).date()
+    filters = calendar_filters()
+    first, weeks, previous, following = calendar_period(view, today, zone)
+    days = [day for week in weeks for day in week]
+    bounds = [day_start(day, local_zone) for day in [*days, days[-1] + timedelta(days=1)]]
+    chosen = (filters.get("platform"), request.args.get("connection", type=int), filters.get("status"))
+    if view in ("month", "week"):  # each day shows a few posts and how many more it holds
+        per_day = MONTH_CELL_POSTS if view == "month" else WEEK_CELL_POSTS
+        by_day = {days[day.number]: DayCell([(post, post.scheduled_at.astimezone(local_zone)) for post in day.posts],
+                                           day.total - len(day.posts))
+                  for day in service.calendar_days(g.workspace, bounds, per_day, *chosen)}
+    else:  # a list or one day shows them all
+        by_day = grouped_by_day(service.calendar_posts(g.workspace, bounds[0], bounds[-1], *chosen), local_zone)
+    shown = [post for cell in by_day.values() for post, _ in cell.shown]
+    accounts = service.calendar_accounts(g.workspace)
+    # Links whose shape is fixed are built once and completed per post or day.
+    post_url = url_for("posts.detail", post_id=0)[:-1]
+    day_url = url_for("posts.month", view="day", **filters) + "&day="
+    return page("posts/calendar.html", block="grid", view=view, first=first, weeks=weeks, by_day=by_day,
+                watched=shown, zone=zone, previous=previous, following=following, today=today, filters=filters,
+                connections=accounts, statuses=list(PostStatus), platforms=sorted({a.platform for a in accounts}),
+                post_url=post_url, day_url=day_url)
 
 
 @bp.post("/calendar/feed")
@@ -450,8 +499,8 @@ def rows_fingerprint(posts):
 def unchanged_rows():
     """True when the posts a list or calendar watches still look as it showed them (one query)."""
     ids = [int(part) for part in request.args.get("posts", "").split(",") if part.isdigit()][:WATCH_LIMIT]
-    posts = db.session.execute(select(Post).where(Post.workspace_id == g.workspace.id, Post.id.in_(ids))
-                               .order_by(Post.id)).scalars().all()
+    posts = db.session.execute(select(Post.id, Post.status, Post.version)
+                               .where(Post.workspace_id == g.workspace.id, Post.id.in_(ids)).order_by(Post.id)).all()
     return len(posts) == len(ids) and rows_fingerprint(posts) == request.args.get("seen")
 
 
