@@ -301,15 +301,16 @@ def staff_inbox(workspace: Workspace, unread: bool = False, client_id: int | Non
 
 
 def client_threads(client: Client, side: str = "client", before: Cursor | None = None,
-                   limit: int = PAGE_SIZE) -> tuple[list[ThreadRow], Cursor | None]:
-    """A client's threads, newest first, a page at a time; unread as `side` ("client" or "staff") sees them."""
+                   limit: int | None = None) -> tuple[list[ThreadRow], Cursor | None]:
+    """A client's threads, newest first, a page at a time (PAGE_SIZE unless `limit` says); unread
+    as `side` ("client" or "staff") sees them."""
     unread = unread_for_client() if side == "client" else unread_for_staff()
     query = select(Thread.id, Thread.subject, Thread.state, Thread.last_preview, Thread.last_message_at,
                    Thread.message_count, unread).where(Thread.client_id == client.id)
-    return thread_rows(query, before, limit)
+    return thread_rows(query, before, limit or PAGE_SIZE)
 
 
-def thread_messages(thread: Thread, after_id: int | None = None, limit: int = PAGE_SIZE) -> list[MessageRow]:
+def thread_messages(thread: Thread, after_id: int | None = None, limit: int | None = None) -> list[MessageRow]:
     """The latest messages of a thread, oldest first (or the first ones after `after_id`, for live
     updates), each with its sender's name and its files: one query."""
     latest = select(Message.id).where(Message.thread_id == thread.id)
@@ -317,7 +318,7 @@ def thread_messages(thread: Thread, after_id: int | None = None, limit: int = PA
         latest = latest.where(Message.id > after_id).order_by(Message.id)
     else:
         latest = latest.order_by(Message.id.desc())
-    shown = latest.limit(limit).subquery()
+    shown = latest.limit(limit or PAGE_SIZE).subquery()
     rows = db.session.execute(
         select(Message.id, Message.from_client, User.name, Message.body, Message.created_at,
                PortalFile.id, PortalFile.filename, PortalFile.size_bytes)

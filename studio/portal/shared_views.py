@@ -93,10 +93,9 @@ def parse_cursor(value: str) -> Cursor | None:
 
 
 def read(thread: Thread, side: str) -> None:
-    """The side has seen the thread: its read receipt moves (if there was news), and the client's
-    notifications about it are read too."""
-    service.mark_read(thread, by_client=side == "client")
-    if side == "client":
+    """The side has seen the thread: if there was news, its read receipt moves and the client's
+    notifications about it (made with that news) are read too. Nothing new, nothing written."""
+    if service.mark_read(thread, by_client=side == "client") and side == "client":
         notify.mark_read_about(current_user.id, thread.client_id, url_for("portal.thread", thread_id=thread.id))
 
 
@@ -130,10 +129,11 @@ def new_messages(thread: Thread, side: str):
     """The messages after `?after=` (for live updates), read as they are shown."""
     after = request.args.get("after", 0, type=int)
     messages = service.thread_messages(thread, after_id=after)
+    response = partial("inbox/_new_messages.html", messages=messages, after=messages[-1].id if messages else after,
+                       **conversation_context(thread, side))
     if messages:
-        read(thread, side)
-    return partial("inbox/_new_messages.html", messages=messages, after=messages[-1].id if messages else after,
-                   **conversation_context(thread, side))
+        read(thread, side)  # after drawing them: the commit would have the page load the thread again
+    return response
 
 
 def reply(thread: Thread, side: str):

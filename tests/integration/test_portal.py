@@ -389,3 +389,98 @@ def test_an_archived_client_loses_the_portal(app, agency):
     client.status = "archived"
     db.session.commit()
     assert portal.get(f"/portal/c/{client.id}/inbox").status_code == 404
+
+
+# ---- long inboxes page by keyset -----------------------------------------------------------------
+
+
+def threads_at(client, author, moments):
+    """Threads of `client` whose last messages came at `moments` (several may share one)."""
+    threads = []
+    for number, moment in enumerate(moments):
+        thread = make_thread(client=client, author=author, subject=f"{client.name}: thread {number}", body="Hello")
+        thread.last_message_at = moment
+        threads.append(thread)
+    db.session.commit()
+    return threads
+
+
+def newest_first(threads):
+    return [t.subject for t in sorted(threads, key=lambda t: (t.last_message_at, t.id), reverse=True)]
+
+
+def older_link(html):
+    match = re.search(r'<a class="button" href="([^"]+)" hx-get="\1"[^>]*>Older conversations</a>', html)
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+def shown_subjects(html):
+    return re.findall(r'<span class="subject">(?:<span class="dot"[^>]*></span>)?([^<]+)</span>', html)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_the_staff_inbox_pages_by_keyset_without_repeating_or_skipping_threads_that_share_a_time(
+        app, agency, monkeypatch, htmx):
+    monkeypatch.setattr(service, "PAGE_SIZE", 3)
+    workspace, owner = agency.workspace, agency.owner
+    rosa, theo = make_client(workspace, name="Rosa"), make_client(workspace, name="Theo")
+    now = utcnow()
+    # Pages of three: the 3rd, 4th and 5th newest share one time, so a page ends among them.
+    moments = [now, now - timedelta(minutes=1)] + [now - timedelta(minutes=2)] * 3 + [now - timedelta(minutes=3)] * 2
+    threads = threads_at(rosa, owner, moments[:4]) + threads_at(theo, owner, moments[4:])
+    staff = app.test_client().log_in_as(owner)
+    html = staff.text(f"/w/{workspace.slug}/inbox")
+    assert "7 threads match" in html
+    seen, pages = shown_subjects(html), 1
+    link = older_link(html)
+    while link:
+        assert "before=" in link and "page=" not in link, "a cursor, not a page number"
+        if htmx:
+            response = staff.htmx_get(link)
+            fragment = response.get_data(as_text=True)
+            assert response.status_code == 200 and "<html" not in fragment and "<li" in fragment, \
+                "the rows that follow, to put in place of the button"
+        else:
+            fragment = staff.text(link)
+            assert "Back to the newest" in fragment and "7 threads match" in fragment
+        seen += shown_subjects(fragment)
+        link, pages = older_link(fragment), pages + 1
+    assert seen == newest_first(threads) and pages == 3, "each thread once, in order, none skipped at a tie"
+
+    # The filters travel with the cursor.
+    html = staff.text(f"/w/{workspace.slug}/inbox?client={theo.id}")
+    assert shown_subjects(html) == newest_first(threads[4:]) and older_link(html) is None
+    html = staff.text(f"/w/{workspace.slug}/inbox?state=open")
+    link = older_link(html)
+    assert "state=open" in link
+    assert shown_subjects(html) + shown_subjects(staff.text(link)) == newest_first(threads)[:6]
+
+
+def test_a_cursor_that_is_not_one_of_ours_shows_the_first_page(app, agency):
+    workspace, owner = agency.workspace, agency.owner
+    client = make_client(workspace)
+    make_thread(client=client, author=owner, subject="Hello", body="Hi")
+    staff = app.test_client().log_in_as(owner)
+    for cursor in ("nonsense", "2026-01-01T00:00:00_x", "2026-01-01T00:00:00_5", "_", "9" * 40):
+        assert "Hello" in staff.text(f"/w/{workspace.slug}/inbox?before={cursor}"), cursor
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_the_clients_inbox_pages_by_keyset_too(app, agency, monkeypatch, htmx):
+    monkeypatch.setattr(service, "PAGE_SIZE", 2)
+    workspace, owner = agency.workspace, agency.owner
+    client = make_client(workspace)
+    now = utcnow()
+    threads = threads_at(client, owner, [now, now - timedelta(minutes=1), now - timedelta(minutes=1), now - timedelta(minutes=2)])
+    threads_at(make_client(workspace), owner, [now - timedelta(minutes=1)])  # someone else's: never shown
+    portal = client_session(app, client)
+    html = portal.text(f"/portal/c/{client.id}/inbox")
+    seen = shown_subjects(html)
+    link = older_link(html)
+    while link:
+        fragment = portal.htmx_get(link).get_data(as_text=True) if htmx else portal.text(link)
+        assert ("<html" in fragment) is not htmx
+        seen += shown_subjects(fragment)
+        link = older_link(fragment)
+    assert seen == newest_first(threads)
+
