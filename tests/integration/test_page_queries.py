@@ -88,3 +88,52 @@ def test_the_library_grid_runs_the_same_queries_for_few_assets_and_many(app):
     assert counts() == few
     paged = [next_cards(url) for url in urls]
     assert paged == [[few[1][0] - 2, few[0][0]]] * len(urls)  # appended cards: no total, no usage
+
+
+def test_the_calendar_runs_the_same_queries_for_few_posts_and_many(app):
+    """The month (plain and with htmx, filtered), the week, the list, a day and the calendar's live
+    poll: as many queries with one post as with 40 on one day and more across the month, to several
+    accounts each."""
+    import html
+    import re
+    from datetime import datetime, timedelta
+
+    from tests.factories import make_post
+    from tests.helpers import frozen_at
+
+    with frozen_at("2026-11-01 09:00"):
+        workspace = make_workspace()
+        owner = owner_of(workspace)
+        accounts = [make_connection(workspace, username=f"account_{number}") for number in range(3)]
+        client = app.test_client().log_in_as(owner)
+        calendar = f"/w/{workspace.slug}/calendar"
+        make_post(workspace=workspace, author=owner, connections=accounts[:1], message="One",
+                  scheduled_at=datetime(2026, 11, 5, 8, 0))
+        pages = [(f"{calendar}?month=2026-11", {}), (f"{calendar}?month=2026-11", {"HX-Request": "true"}),
+                 (f"{calendar}?month=2026-11&platform=sandbox&connection={accounts[0].id}&status=scheduled", {}),
+                 (f"{calendar}?view=week&week=2026-11-05", {}), (f"{calendar}?view=list&month=2026-11", {}),
+                 (f"{calendar}?view=day&day=2026-11-05", {"HX-Request": "true"})]
+
+        def count(url, headers):
+            statements = []
+            listener = lambda *args: statements.append(args[2])  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                assert client.get(url, headers=headers).status_code in (200, 204), url
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+            return len(statements)
+
+        def counts():
+            watched = client.get(pages[0][0]).get_data(as_text=True)
+            poll = html.unescape(re.search(r'<div id="poll-calendar"[^>]*hx-get="([^"]+)"', watched).group(1))
+            return [count(url, headers) for url, headers in [*pages, (poll, {"HX-Request": "true"})]]
+
+        few = counts()
+        for number in range(39):  # 40 on the 5th
+            make_post(workspace=workspace, author=owner, connections=accounts[: 1 + number % 3], message=f"Batch {number}",
+                      scheduled_at=datetime(2026, 11, 5, 9, 0) + timedelta(minutes=5 * number))
+        for day in range(6, 27):
+            make_post(workspace=workspace, author=owner, connections=accounts, message=f"Day {day}",
+                      scheduled_at=datetime(2026, 11, day, 12, 0))
+        assert counts() == few
