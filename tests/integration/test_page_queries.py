@@ -90,6 +90,71 @@ def test_the_library_grid_runs_the_same_queries_for_few_assets_and_many(app):
     assert paged == [[few[1][0] - 2, few[0][0]]] * len(urls)  # appended cards: no total, no usage
 
 
+def test_the_inbox_pages_run_the_same_queries_for_few_threads_and_many(app, monkeypatch):
+    """The staff inbox (its filters, its next page plain and with htmx, its badge), a thread and its
+    poll, a client's page, and the client's own inbox, thread and badges: as many queries with two
+    threads of one message as with many threads, messages, files and clients."""
+    from datetime import timedelta
+
+    from studio.database import utcnow
+    from studio.portal import service
+    from studio.portal.models import PortalFile
+    from studio.portal.shared_views import cursor_text
+    from tests.factories import make_client, make_thread
+
+    monkeypatch.setattr(service, "PAGE_SIZE", 5)  # so that "many" runs past a page of threads and of messages
+    def attach(message, name):
+        db.session.add(PortalFile(workspace_id=workspace.id, client_id=message.thread.client_id, message_id=message.id,
+                                  storage_key=f"files/{name}", filename=name, content_type="application/pdf", size_bytes=2048))
+        db.session.commit()
+
+    workspace = make_workspace()
+    owner = owner_of(workspace)
+    rosa = make_client(workspace, name="Rosa")
+    thread = make_thread(client=rosa, author=rosa.user, subject="Launch", body="Hi")
+    attach(service.add_message(thread, rosa.user, True, "The brief"), "brief.pdf")
+    make_thread(client=rosa, author=owner, subject="Invoice", body="Attached")
+    staff = app.test_client().log_in_as(owner)
+    portal = app.test_client().log_in_as(rosa.user)
+    later = cursor_text((utcnow() + timedelta(days=1), 10**9))
+    inbox, mine = f"/w/{workspace.slug}/inbox", f"/portal/c/{rosa.id}"
+    pages = [(staff, inbox, {}), (staff, f"{inbox}?unread=1", {}), (staff, f"{inbox}?q=launch", {}),
+             (staff, f"{inbox}?client={rosa.id}&state=open", {}), (staff, f"{inbox}?before={later}", {}),
+             (staff, f"{inbox}?before={later}", {"HX-Request": "true"}), (staff, f"{inbox}/badge", {}),
+             (staff, f"{inbox}/{thread.id}", {}), (staff, f"{inbox}/{thread.id}/messages?after=1", {"HX-Request": "true"}),
+             (staff, f"/w/{workspace.slug}/clients/{rosa.id}", {}),
+             (portal, f"{mine}/inbox", {}), (portal, f"{mine}/inbox?before={later}", {"HX-Request": "true"}),
+             (portal, f"{mine}/threads/{thread.id}", {}), (portal, f"{mine}/threads/{thread.id}/messages?after=1", {}),
+             (portal, f"{mine}/badges", {})]
+
+    def count(browser, url, headers):
+        assert browser.get(url, headers=headers).status_code == 200, url  # the first look reads the thread: a write
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert browser.get(url, headers=headers).status_code == 200, url
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    def counts():
+        return [count(browser, url, headers) for browser, url, headers in pages]
+
+    few = counts()
+    for number in range(30):
+        client = make_client(workspace)
+        other = make_thread(client=client, author=client.user, subject=f"Launch {number}", body="Hello")
+        attach(service.add_message(other, owner, False, "Reply"), "notes.pdf")
+    for number in range(12):
+        note = service.add_message(thread, owner, False, f"Note {number}")
+        attach(note, f"note-{number}.pdf")
+        attach(note, f"more-{number}.pdf")
+        service.add_message(thread, rosa.user, True, f"Answer {number}")
+        make_thread(client=rosa, author=owner, subject=f"Update {number}", body="News")
+    assert counts() == few
+
+
 def test_the_calendar_runs_the_same_queries_for_few_posts_and_many(app):
     """The month (plain and with htmx, filtered), the week, the list, a day and the calendar's live
     poll: as many queries with one post as with 40 on one day and more across the month, to several
