@@ -1,7 +1,7 @@
 """Who is in a community and what they have earned there: roles, profiles with usernames,
 points, badges, the leaderboard and their notifications."""
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -52,10 +52,14 @@ def role_for(workspace_role: str) -> str:
     return "moderator" if workspace_role in MODERATOR_ROLES else "member"
 
 
-def visitor(slug: str, user_id: int) -> Visitor | None:
+def visitor(slug: str, user_id: int, memberships: Sequence[Membership] | None = None) -> Visitor | None:
     """Who this user is in the community of the workspace named by `slug`, or None for a stranger
-    (archived clients included): one query for the team, one more for a client."""
-    membership = load_membership(user_id, slug)
+    (archived clients included): one query for the team (none when their `memberships`, with their
+    workspaces, are at hand), one more for a client."""
+    if memberships is None:
+        membership = load_membership(user_id, slug)
+    else:
+        membership = next((m for m in memberships if m.workspace.slug == slug), None)
     if membership is not None:
         return Visitor(membership.workspace, role_for(membership.role), membership=membership)
     client = db.session.execute(select(Client).join(Workspace, Workspace.id == Client.workspace_id).where(

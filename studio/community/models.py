@@ -2,7 +2,6 @@
 markers, edits, reports, files, direct messages, events with answers, and the points ledger."""
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -141,11 +140,6 @@ class Reply(Model):
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     topic: Mapped[Topic] = relationship()
-
-    if TYPE_CHECKING:  # what reading.thread sets on each reply it shows (not stored)
-        username: str | None
-        depth: int
-        children: list["Reply"]
 
 
 class Like(Model):

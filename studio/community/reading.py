@@ -1,11 +1,14 @@
 """Reading the community: what a member may see, a channel's feed page by page, unread markers,
 a topic's thread as a tree, and bookmarks."""
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from studio.accounts.models import User, Workspace
 from studio.community.models import Bookmark, Channel, CommunityFile, Like, MemberProfile, Reply, Topic, TopicRead
@@ -14,9 +17,36 @@ from studio.extensions import db
 
 FEED_PAGE = 25
 UNREAD_WINDOW_DAYS = 7
+# A member's reloads of a topic within this long count as one view and leave their read marker be
+# (unless something new arrived): a visit writes nothing when it has nothing to record.
+VIEW_AGAIN_AFTER = timedelta(hours=1)
 
 Cursor = tuple[bool, datetime, int]  # (among the pinned, last activity, topic id) of a feed page's last topic
-FeedRow = tuple[Topic, datetime | None, str | None]  # a topic, when this member last read it, its author's username
+
+
+class FeedRow(NamedTuple):
+    """What a channel's feed shows of a topic: no bodies, no relationships."""
+
+    id: int
+    title: str
+    type: str
+    is_pinned: bool
+    is_solved: bool
+    is_hidden: bool
+    reply_count: int
+    like_count: int
+    last_activity_at: datetime
+    read_at: datetime | None  # when this member last read it
+    username: str | None  # its author's
+
+    @property
+    def is_new(self) -> bool:
+        """New to this member: never read, or active since they last read it."""
+        return self.read_at is None or self.last_activity_at > self.read_at
+
+    @property
+    def cursor(self) -> Cursor:
+        return self.is_pinned, self.last_activity_at, self.id
 
 
 def visible(model: type[Topic] | type[Reply], user: User, role: str) -> ColumnElement[bool]:
@@ -28,10 +58,11 @@ def visible(model: type[Topic] | type[Reply], user: User, role: str) -> ColumnEl
 
 def feed(channel: Channel, user: User, role: str, before: Cursor | None = None) -> tuple[list[FeedRow], bool]:
     """A page of a channel's topics, pinned first, newest activity first, with each topic's author
-    name and whether it is new to this member: one query whatever the channel holds. Returns the
-    page's rows and whether more come after them."""
-    read = aliased(TopicRead)
-    query = (select(Topic, read.read_at, MemberProfile.username)
+    name and when this member last read it: one query of the columns the feed shows, whatever the
+    channel holds. Returns the page's rows and whether more come after them."""
+    read = TopicRead  # this member's marker (an alias made per call would cost more than the query)
+    query = (select(Topic.id, Topic.title, Topic.type, Topic.is_pinned, Topic.is_solved, Topic.is_hidden, Topic.reply_count,
+                    Topic.like_count, Topic.last_activity_at, read.read_at, MemberProfile.username)
              .outerjoin(read, and_(read.topic_id == Topic.id, read.user_id == user.id))
              .outerjoin(MemberProfile, and_(MemberProfile.user_id == Topic.author_id,
                                             MemberProfile.workspace_id == Topic.workspace_id))
@@ -43,7 +74,7 @@ def feed(channel: Channel, user: User, role: str, before: Cursor | None = None) 
             query = query.where(or_(Topic.is_pinned.is_(False), and_(Topic.is_pinned.is_(True), older)))
         else:
             query = query.where(Topic.is_pinned.is_(False), older)
-    rows: list[FeedRow] = [(topic, read_at, username) for topic, read_at, username in db.session.execute(
+    rows = [FeedRow(*row) for row in db.session.execute(
         query.order_by(Topic.is_pinned.desc(), Topic.last_activity_at.desc(), Topic.id.desc()).limit(FEED_PAGE + 1))]
     return rows[:FEED_PAGE], len(rows) > FEED_PAGE
 
@@ -51,7 +82,7 @@ def feed(channel: Channel, user: User, role: str, before: Cursor | None = None) 
 def unread_by_channel(workspace: Workspace, user: User, role: str, days: int = UNREAD_WINDOW_DAYS) -> dict[int, int]:
     """{channel id: topics with activity in the last `days` this member has not read}. Like
     Discourse's "new", the window keeps this a short index range however old the community."""
-    read = aliased(TopicRead)
+    read = TopicRead  # this member's marker
     rows = db.session.execute(
         select(Topic.channel_id, func.count()).outerjoin(read, and_(read.topic_id == Topic.id, read.user_id == user.id))
         .where(Topic.workspace_id == workspace.id, Topic.last_activity_at > utcnow() - timedelta(days=days),
@@ -60,10 +91,12 @@ def unread_by_channel(workspace: Workspace, user: User, role: str, days: int = U
     return {channel_id: count for channel_id, count in rows}
 
 
-def mark_topic_read(topic: Topic, user: User) -> None:
+def mark_topic_read(topic: Topic, user: User, known: bool | None = None) -> None:
+    """Move the member's read marker to now (made on their first read). `known`: whether the caller
+    saw a marker already (False skips straight to making one; None: not known)."""
     now = utcnow()
-    changed = changed_rows(db.session.execute(update(TopicRead).where(TopicRead.topic_id == topic.id, TopicRead.user_id == user.id)
-                                 .values(read_at=now)))
+    changed = known is not False and changed_rows(db.session.execute(
+        update(TopicRead).where(TopicRead.topic_id == topic.id, TopicRead.user_id == user.id).values(read_at=now)))
     if not changed:
         try:
             with db.session.begin_nested():
@@ -72,46 +105,118 @@ def mark_topic_read(topic: Topic, user: User) -> None:
             pass
 
 
-def open_topic(topic: Topic, user: User) -> datetime | None:
-    """Count the view and note what this member has read; returns when they last read it."""
-    previous = db.session.execute(select(TopicRead.read_at).where(TopicRead.topic_id == topic.id,
-                                                                  TopicRead.user_id == user.id)).scalar_one_or_none()
+@dataclass(frozen=True)
+class TopicPage:
+    """A topic as its page shows it, with what the page needs around it, from one query."""
+
+    topic: Topic
+    channel: Channel
+    author_name: str | None
+    read_at: datetime | None  # when this member last read it (None: never)
+    liked: bool  # by this member
+    bookmarked: bool  # by this member
+
+
+def topic_page(workspace_id: int, topic_id: int, user: User) -> TopicPage | None:
+    """The topic of this community with its channel, its author's username and this member's read
+    marker, like and bookmark, in one query; None when the community has no such topic."""
+    liked = select(Like.id).where(Like.user_id == user.id, Like.topic_id == Topic.id).exists()
+    bookmarked = select(Bookmark.id).where(Bookmark.user_id == user.id, Bookmark.topic_id == Topic.id).exists()
+    row = db.session.execute(
+        select(Topic, Channel, MemberProfile.username, TopicRead.read_at, liked, bookmarked)
+        .join(Channel, Channel.id == Topic.channel_id)
+        .outerjoin(MemberProfile, and_(MemberProfile.user_id == Topic.author_id, MemberProfile.workspace_id == Topic.workspace_id))
+        .outerjoin(TopicRead, and_(TopicRead.topic_id == Topic.id, TopicRead.user_id == user.id))
+        .where(Topic.id == topic_id, Topic.workspace_id == workspace_id)).one_or_none()
+    if row is None:
+        return None
+    topic, channel, author_name, read_at, is_liked, is_bookmarked = row
+    return TopicPage(topic, channel, author_name, read_at, bool(is_liked), bool(is_bookmarked))
+
+
+def open_topic(topic: Topic, user: User, read_at: datetime | None) -> bool:
+    """Note a member's visit (`read_at`: their read marker as the page found it). It counts a view
+    and moves the marker to now when the topic holds something new to them or their last counted
+    visit is over VIEW_AGAIN_AFTER ago; a reload within that writes nothing. The loaded topic keeps
+    its rows (its view count is set to the new one): the page goes on without reloading anything.
+    Returns whether the visit was counted."""
+    now = utcnow()
+    if read_at is not None and read_at >= topic.last_activity_at and now - read_at < VIEW_AGAIN_AFTER:
+        return False
     db.session.execute(update(Topic).where(Topic.id == topic.id).values(view_count=Topic.view_count + 1))
-    mark_topic_read(topic, user)
-    db.session.commit()
-    return previous
+    mark_topic_read(topic, user, known=read_at is not None)
+    commit_keeping_loaded()
+    set_committed_value(topic, "view_count", topic.view_count + 1)
+    return True
 
 
-def thread(topic: Topic, user: User, role: str) -> tuple[list[Reply], set[int], bool]:
-    """Every visible reply of a topic as a tree (each with its author's `username`, its `depth` and
-    its `children`), the ids of the replies this member liked, and whether they liked the topic:
-    three queries however long the thread."""
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the request has loaded (the visitor, their workspace and
+    profile, the topic): a GET that records something on its way keeps showing them, without a
+    query to reload each one."""
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
+@dataclass(slots=True)
+class ReplyRow:
+    """What a topic page shows of a reply (no ORM row): its text as stored HTML, its author's
+    username, whether this member liked it, and its place in the thread."""
+
+    id: int
+    parent_id: int | None
+    author_id: int | None
+    username: str | None
+    body_html: str
+    like_count: int
+    is_helpful: bool
+    is_hidden: bool
+    created_at: datetime
+    edited_at: datetime | None
+    liked: bool = False
+    depth: int = 0
+    children: list["ReplyRow"] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, reply: Reply, username: str | None) -> "ReplyRow":
+        """A reply just written, as the thread would show it (a new reply has no likes nor children)."""
+        return cls(reply.id, reply.parent_id, reply.author_id, username, reply.body_html, reply.like_count,
+                   reply.is_helpful, reply.is_hidden, reply.created_at, reply.edited_at)
+
+
+def thread(topic_id: int, user: User, role: str) -> list[ReplyRow]:
+    """Every visible reply of a topic as a tree (each with its author's username, whether this
+    member liked it, its `depth` and its `children`), in one query however long the thread."""
+    liked = and_(Like.reply_id == Reply.id, Like.user_id == user.id)
     rows = db.session.execute(
-        select(Reply, MemberProfile.username)
+        select(Reply.id, Reply.parent_id, Reply.author_id, MemberProfile.username, Reply.body_html, Reply.like_count,
+               Reply.is_helpful, Reply.is_hidden, Reply.created_at, Reply.edited_at, Like.id.is_not(None))
         .outerjoin(MemberProfile, and_(MemberProfile.user_id == Reply.author_id, MemberProfile.workspace_id == Reply.workspace_id))
-        .where(Reply.topic_id == topic.id, visible(Reply, user, role)).order_by(Reply.id).limit(1000)).all()
-    liked_replies = set(db.session.execute(select(Like.reply_id).join(Reply, Reply.id == Like.reply_id).where(
-        Like.user_id == user.id, Reply.topic_id == topic.id)).scalars())
-    liked_topic = db.session.execute(select(Like.id).where(Like.user_id == user.id, Like.topic_id == topic.id)).first() is not None
-    by_parent: dict[int | None, list[Reply]] = {}
-    for reply, username in rows:
-        reply.username = username
+        .outerjoin(Like, liked)
+        .where(Reply.topic_id == topic_id, visible(Reply, user, role)).order_by(Reply.id).limit(1000)).all()
+    replies = [ReplyRow(*row[:10], liked=bool(row[10])) for row in rows]
+    by_parent: dict[int | None, list[ReplyRow]] = {}
+    for reply in replies:
         by_parent.setdefault(reply.parent_id, []).append(reply)
-    shown = {reply.id for reply, _ in rows}
+    shown = {reply.id for reply in replies}
 
-    def children(parent_id: int | None, depth: int) -> Iterator[Reply]:
+    def children(parent_id: int | None, depth: int) -> Iterator[ReplyRow]:
         for reply in by_parent.get(parent_id, []):
             reply.depth = min(depth, 5)
             reply.children = list(children(reply.id, depth + 1))
             yield reply
 
     # A reply whose parent is hidden from this member still shows, at the top level.
-    orphans = [reply for parent_id, replies in by_parent.items() if parent_id is not None and parent_id not in shown
-               for reply in replies]
+    orphans = [reply for parent_id, group in by_parent.items() if parent_id is not None and parent_id not in shown
+               for reply in group]
     for reply in orphans:
         reply.depth = 0
         reply.children = list(children(reply.id, 1))
-    return list(children(None, 0)) + orphans, {reply_id for reply_id in liked_replies if reply_id is not None}, liked_topic
+    return list(children(None, 0)) + orphans
 
 
 def files_of(topic: Topic) -> list[CommunityFile]:

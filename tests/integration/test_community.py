@@ -272,9 +272,10 @@ def test_nested_replies_show_as_a_thread(app, community):
     workspace, owner, general, alice, bob = community
     topic = make_topic(channel=general, author=alice, title="Thread", body="Start")
     first = posting.add_reply(workspace, topic, bob, "member", "Level one")
-    posting.add_reply(workspace, topic, alice, "member", "Level two", parent=first)
-    roots, _, _ = reading.thread(topic, alice, "member")
-    assert [r.body for r in roots] == ["Level one"] and [c.body for c in roots[0].children] == ["Level two"]
+    second = posting.add_reply(workspace, topic, alice, "member", "Level two", parent=first)
+    roots = reading.thread(topic.id, alice, "member")
+    assert [r.id for r in roots] == [first.id] and [c.id for c in roots[0].children] == [second.id]
+    assert "Level two" in roots[0].children[0].body_html and (roots[0].depth, roots[0].children[0].depth) == (0, 1)
     html = app.test_client().log_in_as(alice).text(f"{base(workspace)}/t/{topic.id}")
     assert re.search(rf'id="children-{first.id}">\s*<article class="reply depth-1', html)
 

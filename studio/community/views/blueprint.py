@@ -5,11 +5,12 @@ from flask import Blueprint, abort, g
 from flask_login import current_user
 from sqlalchemy import select
 
+from studio.accounts.service import memberships_of
 from studio.community import members, messages
 from studio.community.models import Channel, MemberProfile, Reply, Topic
 from studio.extensions import db
 from studio.security.access import can, enter_scope, scoped_get_or_404
-from studio.web import send_to_login
+from studio.web import send_to_login, wants_fragment
 
 bp = Blueprint("community", __name__, url_prefix="/community/<space>")
 
@@ -31,7 +32,13 @@ def require_member():
         return send_to_login()
     # Who is visiting decides the role and the navigation: the team (its workspace menu) or a
     # client (their portal's menu).
-    visitor = members.visitor(g.space_slug, current_user.id)
+    # A whole page draws the workspace switcher too: one query finds every membership of the user
+    # for both (the navigation reads g.memberships); a fragment asks for the one membership only.
+    if wants_fragment():
+        visitor = members.visitor(g.space_slug, current_user.id)
+    else:
+        g.memberships = memberships_of(current_user)
+        visitor = members.visitor(g.space_slug, current_user.id, g.memberships)
     if visitor is None:
         abort(404)
     if visitor.membership is not None:
@@ -44,12 +51,19 @@ def require_member():
     return None
 
 
+def unread_dm_count(except_conversation_id: int | None = None) -> int:
+    """The visitor's unread direct messages here (but those of the conversation open on the page),
+    counted once a request: a view that needs the figure before it renders shares it with the page."""
+    if g.get("space") is None:
+        return 0
+    counted = g.setdefault("unread_dm_counts", {})
+    if except_conversation_id not in counted:
+        counted[except_conversation_id] = messages.unread_dm_count(g.space, current_user, except_conversation_id)
+    return counted[except_conversation_id]
+
+
 @bp.app_context_processor
 def community_helpers():
-    def unread_dm_count(except_conversation_id=None):
-        if g.get("space") is None:
-            return 0
-        return messages.unread_dm_count(g.space, current_user, except_conversation_id)
     return {"unread_dm_count": unread_dm_count}
 
 

@@ -1,14 +1,17 @@
 """The community's home, its channels and each channel's feed of topics, and starting a topic."""
+import hashlib
 from datetime import datetime
 
-from flask import flash, g, request, url_for
+from flask import flash, g, request, session, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from studio.community import events, members, posting, reading
 from studio.community.forms import TOPIC_LABELS, ChannelForm, TopicForm
-from studio.community.models import Topic
-from studio.community.reading import Cursor
-from studio.community.views.blueprint import bp, channel_by_slug
+from studio.community.models import Channel
+from studio.community.reading import Cursor, FeedRow
+from studio.community.views.blueprint import bp, channel_by_slug, unread_dm_count
+from studio.community.views.display import link_prefix, local_time, release
 from studio.extensions import db
 from studio.security.access import requires_role
 from studio.web import go_to, page, partial, refusals_onto, wants_fragment
@@ -55,8 +58,9 @@ def parse_cursor(value: str) -> Cursor | None:
     return pinned == "1", moment, int(topic_id)
 
 
-def cursor_of(topic: Topic) -> str:
-    return f"{int(topic.is_pinned)}_{topic.last_activity_at.isoformat()}_{topic.id}"
+def cursor_of(row: FeedRow) -> str:
+    pinned, moment, topic_id = row.cursor
+    return f"{int(pinned)}_{moment.isoformat()}_{topic_id}"
 
 
 @bp.get("/ch/<slug>")
@@ -64,11 +68,41 @@ def channel(slug):
     item = channel_by_slug(slug)
     before = parse_cursor(request.args.get("before", ""))
     rows, more = reading.feed(item, current_user, g.role, before)
-    context = dict(channel=item, rows=rows, more=more, next_cursor=cursor_of(rows[-1][0]) if rows else "",
-                   labels=TOPIC_LABELS)
+    # The first page is the same for a member until something on it changes: a revisit that
+    # sends back its ETag is answered 304 before anything is rendered.
+    tag = None if before else feed_etag(item, rows, more)
+    if tag is not None and request.if_none_match.contains(tag):
+        return revalidated(Response(status=304), tag)
+    context = dict(channel=item, rows=rows, more=more, next_cursor=cursor_of(rows[-1]) if rows else "",
+                   labels=TOPIC_LABELS, topic_link=link_prefix("community.topic", "topic_id"), local=local_time())
     if before and wants_fragment():  # "Older topics" as it scrolls into view; a click on it loads the page
         return partial("community/_feed_rows.html", **context)
-    return page("community/channel.html", **context)
+    response = page("community/channel.html", **context)
+    return revalidated(response, tag) if tag is not None else response
+
+
+def feed_etag(channel: Channel, rows: list[FeedRow], more: bool) -> str | None:
+    """A digest of everything a feed's first page shows this visitor, from what the view loaded
+    anyway (its rows hold this member's unread markers) and what the layout shows of them: who
+    they are and their session's form token, their workspaces, their unread direct messages, the
+    channel, and the running release. None when the page must render (a flash message waits)."""
+    if session.get("_flashes"):
+        return None
+    memberships = [(m.workspace_id, m.workspace.name, m.workspace.slug, m.role) for m in g.get("memberships", [])]
+    client = g.get("portal_client")
+    facts = (release(), wants_fragment(), current_user.id, current_user.name, current_user.email, current_user.timezone,
+             session.get("csrf_token"), g.role, g.profile.username, memberships, client.id if client else None,
+             g.space.name, unread_dm_count(), channel.id, channel.name, channel.slug, channel.description, channel.type,
+             channel.is_archived, rows, more)
+    return hashlib.sha256(repr(facts).encode()).hexdigest()[:32]
+
+
+def revalidated(response: Response, tag: str) -> Response:
+    """Private to the member, and asked about again on each visit (a 304 costs next to nothing)."""
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.route("/ch/<slug>/new", methods=["GET", "POST"])

@@ -1,34 +1,76 @@
 """A topic and its thread: reading it, replying inline, likes, bookmarks, edits and its files."""
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import abort, flash, g, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from studio.community import posting, reading
 from studio.community.forms import TOPIC_LABELS, EditForm, ReplyForm
-from studio.community.models import CommunityFile
-from studio.community.views.blueprint import bp, visible_reply, visible_topic
-from studio.extensions import db
+from studio.community.models import CommunityFile, Topic
+from studio.community.reading import ReplyRow, TopicPage
+from studio.community.views.blueprint import bp, may_see, visible_reply, visible_topic
+from studio.community.views.display import csrf_input, link_prefix, local_time
 from studio.portal.shared_views import serve_portal_file
 from studio.security.access import can, scoped_get_or_404
 from studio.web import go_to, page, partial, refusals_onto, show_form, wants_fragment
 
 
-def topic_context(topic, reply_form=None):
-    replies, liked_replies, liked_topic = reading.thread(topic, current_user, g.role)
-    return dict(topic=topic, replies=replies, liked_replies=liked_replies, liked_topic=liked_topic,
-                files=reading.files_of(topic), bookmarked=reading.is_bookmarked(current_user, topic),
-                author_name=reading.username_of(g.space.id, topic.author_id), labels=TOPIC_LABELS,
-                reply_form=reply_form or ReplyForm(formdata=None), history=posting.edit_history(topic),
+@dataclass(frozen=True)
+class ReplyLinks:
+    """What each reply of a topic page needs, worked out once a page (see _post_macros.html): its
+    addresses up to the reply's id or the author's username, the form token's hidden input, who is
+    looking and what they may do."""
+
+    reply: str  # ~ id ~ "/like", "/edit", "/hide", "/report", "/helpful"
+    answer: str  # ~ id: the topic page with a form that answers the reply (without JavaScript)
+    answer_form: str  # ~ id: that form alone, for htmx
+    profile: str  # ~ username
+    csrf_input: Markup
+    viewer_id: int
+    may_moderate: bool
+    may_mark_helpful: bool  # a question, seen by its author or a moderator
+    topic_author_id: int | None
+    local: Callable[[datetime | None], str]
+
+
+def reply_links(topic: Topic) -> ReplyLinks:
+    may_moderate = can("moderator")
+    return ReplyLinks(
+        reply=link_prefix("community.like_reply", "reply_id"),
+        answer=link_prefix("community.topic", "parent", topic_id=topic.id),
+        answer_form=link_prefix("community.reply_form", "parent", topic_id=topic.id),
+        profile=link_prefix("community.profile", "username"), csrf_input=csrf_input(), viewer_id=current_user.id,
+        may_moderate=may_moderate, may_mark_helpful=topic.type == "question" and (may_moderate or topic.author_id == current_user.id),
+        topic_author_id=topic.author_id, local=local_time())
+
+
+def topic_context(found: TopicPage, reply_form=None):
+    topic = found.topic
+    return dict(topic=topic, channel=found.channel, replies=reading.thread(topic.id, current_user, g.role),
+                liked_topic=found.liked, bookmarked=found.bookmarked, author_name=found.author_name,
+                files=reading.files_of(topic), labels=TOPIC_LABELS, reply_form=reply_form or ReplyForm(formdata=None),
+                history=posting.edit_history(topic) if topic.edited_at else [], links=reply_links(topic),
                 may_moderate=can("moderator"), is_author=topic.author_id == current_user.id)
+
+
+def visible_topic_page(topic_id: int) -> TopicPage:
+    """The topic with what its page shows around it, if the visitor may see it, else 404."""
+    found = reading.topic_page(g.space.id, topic_id, current_user)
+    if found is None or not may_see(found.topic):
+        abort(404)
+    return found
 
 
 @bp.get("/t/<int:topic_id>")
 def topic(topic_id):
-    item = visible_topic(topic_id)
-    last_read = reading.open_topic(item, current_user)
-    db.session.refresh(item)
+    found = visible_topic_page(topic_id)
+    reading.open_topic(found.topic, current_user, found.read_at)
     # Without JavaScript, a reply's Reply link lands here with ?parent=: the form answers that reply.
     parent = visible_reply(request.args.get("parent", type=int)) if request.args.get("parent") else None
-    return page("community/topic.html", last_read=last_read, parent=parent, **topic_context(item))
+    return page("community/topic.html", last_read=found.read_at, parent=parent, **topic_context(found))
 
 
 @bp.get("/t/<int:topic_id>/reply-form")
@@ -47,14 +89,12 @@ def reply(topic_id):
         with refusals_onto(form):
             new = posting.add_reply(g.space, item, current_user, g.role, form.body.data, parent)
             if wants_fragment():
-                db.session.refresh(item)
-                new.username, new.depth, new.children = g.profile.username, 0, []
-                return partial("community/_reply_added.html", topic=item, reply=new, parent=parent, liked_replies=set(),
-                               form=ReplyForm(formdata=None), may_moderate=can("moderator"))
+                return partial("community/_reply_added.html", topic=item, reply=ReplyRow.of(new, g.profile.username),
+                               parent=parent, links=reply_links(item), form=ReplyForm(formdata=None))
             return go_to(url_for("community.topic", topic_id=item.id, _anchor=f"reply-{new.id}"))
     if wants_fragment():
         return partial("community/_reply_form.html", status=422, topic=item, parent=parent, form=form)
-    return page("community/topic.html", status=422, last_read=None, **topic_context(item, reply_form=form))
+    return page("community/topic.html", status=422, last_read=None, **topic_context(visible_topic_page(item.id), reply_form=form))
 
 
 @bp.post("/t/<int:topic_id>/like")
@@ -75,8 +115,10 @@ def like_response(set_like, kind, item):
     with refusals_onto():
         liked, count = set_like(request.form.get("liked", "1") == "1")
     if wants_fragment():
+        endpoint, key = ("community.like_topic", "topic_id") if kind == "topic" else ("community.like_reply", "reply_id")
         return partial("community/_like.html", kind=kind, item_id=item.id, liked=liked, count=count,
-                       own=item.author_id == current_user.id)
+                       own=item.author_id == current_user.id, action=url_for(endpoint, **{key: item.id}),
+                       csrf_input=csrf_input())
     topic_id = item.id if kind == "topic" else item.topic_id
     return go_to(url_for("community.topic", topic_id=topic_id))
 
