@@ -8,7 +8,8 @@ from playwright.sync_api import expect
 from studio.extensions import db
 from studio.publishing import engine, service
 from studio.publishing.models import Post
-from tests.factories import PASSWORD, make_sandbox_connection, make_workspace, owner_of
+from tests.e2e.browser import log_in_through_the_form
+from tests.factories import PASSWORD, make_post, make_sandbox_connection, make_workspace, owner_of
 
 
 def test_compose_schedule_drag_and_publish(live_server, page, app):
@@ -69,3 +70,40 @@ def test_compose_schedule_drag_and_publish(live_server, page, app):
         assert re.search(r"/sandbox/p/\d+$", href)
     page.goto(deliveries.filter(has_text="@harbor_street").get_by_role("link", name="View the post").get_attribute("href"))
     expect(page.locator(".post-text")).to_have_text("Buns on Harbor Street at 8")
+
+
+def test_a_busy_day_shows_three_posts_and_opens_with_or_without_javascript(live_server, page, browser):
+    """40 posts on one day: the month shows three and "+37 more", which opens the day in place (htmx,
+    the address following) and, with JavaScript off, as an ordinary link."""
+    workspace = make_workspace(name="Busy Bakery")
+    owner = owner_of(workspace)
+    kitchen = make_sandbox_connection(workspace, "busy_kitchen")
+    busy = (datetime.now().replace(day=1) + timedelta(days=40)).replace(day=5).date()  # the 5th of next month
+    for number in range(40):
+        make_post(workspace=workspace, author=owner, connections=[kitchen], message=f"Batch {number:02d} of croissants",
+                  scheduled_at=datetime.combine(busy, datetime.min.time()) + timedelta(hours=8, minutes=5 * number))
+    month = f"{live_server}/w/{workspace.slug}/calendar?month={busy:%Y-%m}"
+    day_address = re.compile(re.escape(f"/w/{workspace.slug}/calendar?view=day&day={busy.isoformat()}") + "$")
+
+    log_in_through_the_form(page, live_server, owner.email)
+    page.goto(month)
+    cell = page.locator(f'.day[data-date="{busy.isoformat()}"]')
+    expect(cell.locator(".cal-post")).to_have_count(3)
+    expect(cell.locator(".cal-post").first).to_contain_text("08:00 Batch 00 of croissants")
+    page.evaluate("window.stillTheSamePage = true")
+    cell.get_by_role("link", name="+37 more").click()
+    expect(page).to_have_url(day_address)
+    expect(page.locator("#calendar h2")).to_have_text(busy.strftime("%A %-d %B %Y"))
+    expect(page.locator("#calendar .post-row")).to_have_count(40)
+    assert page.evaluate("window.stillTheSamePage") is True, "htmx swapped the calendar in place"
+
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        plain = context.new_page()
+        log_in_through_the_form(plain, live_server, owner.email)
+        plain.goto(month)
+        plain.locator(f'.day[data-date="{busy.isoformat()}"]').get_by_role("link", name="+37 more").click()
+        expect(plain).to_have_url(day_address)
+        expect(plain.locator("#calendar .post-row")).to_have_count(40)
+    finally:
+        context.close()
