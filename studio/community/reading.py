@@ -143,7 +143,8 @@ def open_topic(topic: Topic, user: User, read_at: datetime | None) -> bool:
     now = utcnow()
     if read_at is not None and read_at >= topic.last_activity_at and now - read_at < VIEW_AGAIN_AFTER:
         return False
-    db.session.execute(update(Topic).where(Topic.id == topic.id).values(view_count=Topic.view_count + 1))
+    db.session.execute(update(Topic).where(Topic.id == topic.id).values(view_count=Topic.view_count + 1)
+                       .execution_options(synchronize_session=False))
     mark_topic_read(topic, user, known=read_at is not None)
     commit_keeping_loaded()
     set_committed_value(topic, "view_count", topic.view_count + 1)

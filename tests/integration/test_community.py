@@ -371,6 +371,107 @@ def test_a_click_on_older_topics_loads_the_whole_older_page(app, community):
     assert html.count('class="topic-row') == 5 and "Topic 29" in html
 
 
+def test_a_revisit_of_the_feed_is_answered_304_until_something_on_it_changes(app, community):
+    """The first page of a feed carries an ETag: a browser's revisit that sends it back is answered
+    304 with nothing rendered, until a topic comes, the member reads one, a count changes; each
+    member's page is their own, and a message waiting to be flashed is shown."""
+    workspace, owner, general, alice, bob = community
+    topic = make_topic(channel=general, author=bob, title="First light", body="Hello")
+    client = app.test_client().log_in_as(alice)
+    feed = f"{base(workspace)}/ch/{general.slug}"
+
+    first = client.get(feed)
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "private, no-cache" and "First light" in first.text
+    again = client.get(feed, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == tag
+
+    make_topic(channel=general, author=bob, title="Second light", body="More")
+    fresh = client.get(feed, headers={"If-None-Match": tag})
+    assert fresh.status_code == 200 and "Second light" in fresh.text and fresh.text.count('class="dot"') == 2
+    tag = fresh.headers["ETag"]
+    assert client.get(feed, headers={"If-None-Match": tag}).status_code == 304
+
+    client.text(f"{base(workspace)}/t/{topic.id}")  # she reads the first one: it is new to her no more
+    read = client.get(feed, headers={"If-None-Match": tag})
+    assert read.status_code == 200 and read.text.count('class="dot"') == 1
+    tag = read.headers["ETag"]
+
+    posting.set_like(workspace, owner, True, topic=topic)
+    liked = client.get(feed, headers={"If-None-Match": tag})
+    assert liked.status_code == 200 and "1 like ·" in liked.text
+    tag = liked.headers["ETag"]
+
+    assert app.test_client().log_in_as(bob).get(feed, headers={"If-None-Match": tag}).status_code == 200, "her page, not his"
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Welcome back.")]
+    assert "Welcome back." in client.get(feed, headers={"If-None-Match": tag}).text
+    assert client.get(feed, headers={"If-None-Match": tag}).status_code == 304
+    older = client.get(f"{feed}?before=0_2030-01-01T00:00:00%2B00:00_{10**9}")
+    assert older.status_code == 200 and "ETag" not in older.headers, "only the first page is the same for a while"
+
+
+def test_a_members_reloads_of_a_topic_count_one_view_an_hour_and_again_when_something_is_new(app, community):
+    workspace, owner, general, alice, bob = community
+    with frozen_at("2030-03-01 09:00") as clock:
+        topic = make_topic(channel=general, author=alice, title="Views", body="Count me")
+        reader = app.test_client().log_in_as(bob)
+        page = f"{base(workspace)}/t/{topic.id}"
+        assert "1 view" in reader.text(page) and "1 view" in reader.text(page)
+        posting.add_reply(workspace, topic, alice, "member", "Something new")
+        assert "2 views" in reader.text(page) and "2 views" in reader.text(page)
+        clock.shift(timedelta(minutes=61))
+        assert "3 views" in reader.text(page)
+    assert reading.unread_by_channel(workspace, bob, "member") == {}
+
+
+def test_a_topic_pages_reply_links_are_the_routes_own_and_its_times_the_viewers(app, community):
+    """The thread builds its links from prefixes and its times from one time zone: the same as
+    url_for and the app's localdatetime filter give."""
+    from flask import url_for
+    from flask_login import login_user
+
+    workspace, owner, general, alice, bob = community
+    question = make_topic(channel=general, author=bob, type_="question", title="Softbox?", body="Which one?")
+    reply = posting.add_reply(workspace, question, alice, "member", "The round one.")
+    owner.timezone = "America/New_York"
+    db.session.commit()
+    page = app.test_client().log_in_as(owner).text(f"{base(workspace)}/t/{question.id}")
+    article = page.split(f'id="reply-{reply.id}"', 1)[1].split("</article>", 1)[0]
+    with app.test_request_context():
+        login_user(owner)
+        space = dict(space=workspace.slug)
+        links = [f'href="{url_for("community.profile", username="alice_moon", **space)}"',
+                 f'action="{url_for("community.like_reply", reply_id=reply.id, **space)}"',
+                 f'href="{url_for("community.topic", topic_id=question.id, parent=reply.id, **space)}#reply-form"',
+                 f'hx-get="{url_for("community.reply_form", topic_id=question.id, parent=reply.id, **space)}"',
+                 f'action="{url_for("community.helpful", reply_id=reply.id, **space)}"',
+                 f'href="{url_for("community.edit_reply", reply_id=reply.id, **space)}"',
+                 f'action="{url_for("community.hide_reply", reply_id=reply.id, **space)}"',
+                 f'href="{url_for("community.report_reply", reply_id=reply.id, **space)}"']
+        when = app.jinja_env.filters["localdatetime"](reply.created_at)
+    assert [link for link in links if link not in article] == []
+    assert when.endswith(("EST", "EDT")) and when in article
+
+
+def test_a_replys_like_button_is_the_one_a_click_answers_with(app, community):
+    workspace, owner, general, alice, bob = community
+    topic = make_topic(channel=general, author=alice, title="Likes", body="Hello")
+    reply = posting.add_reply(workspace, topic, alice, "member", "Like this")
+    client = app.test_client().log_in_as(bob)
+
+    def like_form(html):
+        form = re.search(rf'<form class="inline like" id="like-reply-{reply.id}".*?</form>', html, re.S).group(0)
+        return re.sub(r'name="csrf_token" value="[^"]+"', 'name="csrf_token"', re.sub(r"\s+", " ", form))
+
+    page = client.text(f"{base(workspace)}/t/{topic.id}")
+    answer = client.submit(f"{base(workspace)}/r/{reply.id}/like", {"liked": "0"}, htmx=True).get_data(as_text=True)
+    assert like_form(page) == like_form(answer) and 'aria-pressed="false"' in like_form(page)
+    answer = client.submit(f"{base(workspace)}/r/{reply.id}/like", {"liked": "1"}, htmx=True).get_data(as_text=True)
+    assert like_form(client.text(f"{base(workspace)}/t/{topic.id}")) == like_form(answer)
+    assert 'aria-pressed="true"' in like_form(answer) and '<span class="like-count">1</span>' in like_form(answer)
+
+
 def test_new_members_get_stricter_limits_and_nobody_posts_the_same_text_twice(app, community):
     workspace, owner, general, alice, bob = community
     links = " ".join(f"https://example.com/{n}" for n in range(3))

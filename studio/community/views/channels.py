@@ -4,6 +4,7 @@ from datetime import datetime
 
 from flask import flash, g, request, session, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from studio.community import events, members, posting, reading
@@ -88,6 +89,7 @@ def feed_etag(channel: Channel, rows: list[FeedRow], more: bool) -> str | None:
     channel, and the running release. None when the page must render (a flash message waits)."""
     if session.get("_flashes"):
         return None
+    generate_csrf()  # the session's token, made now on a first visit, so the next one matches
     memberships = [(m.workspace_id, m.workspace.name, m.workspace.slug, m.role) for m in g.get("memberships", [])]
     client = g.get("portal_client")
     facts = (release(), wants_fragment(), current_user.id, current_user.name, current_user.email, current_user.timezone,
