@@ -202,3 +202,82 @@ def test_the_calendar_runs_the_same_queries_for_few_posts_and_many(app):
             make_post(workspace=workspace, author=owner, connections=accounts, message=f"Day {day}",
                       scheduled_at=datetime(2026, 11, day, 12, 0))
         assert counts() == few
+
+
+def test_the_community_topic_and_feed_run_the_same_queries_for_few_posts_and_many(app):
+    """A topic page (its replies nested, some liked by the viewer, by many authors with their
+    profiles; opened the first time, which records the visit, and again, which writes nothing) and a
+    channel's feed (its first page and an older one, plain and with htmx): as many queries with 5
+    replies and 3 topics as with 50 replies and 60 topics, for a member and for a moderator."""
+    from datetime import timedelta
+    from urllib.parse import quote
+
+    from studio.community.members import profile_for
+    from studio.community.models import Like, Reply, Topic, TopicRead
+    from studio.database import utcnow
+    from tests.factories import make_channel, make_client, make_community
+
+    workspace, owner, general, alice, bob = make_community()
+    authors = [owner, alice, bob] + [make_client(workspace, name=f"Writer {n}").user for n in range(5)]
+    for person in authors:
+        profile_for(workspace, person)
+    now = utcnow()
+
+    def topic_with(replies, channel):
+        topic = Topic(workspace_id=workspace.id, channel_id=channel.id, author_id=bob.id, type="question", title="Reels?",
+                      body="How?", body_html="<p>How?</p>", reply_count=replies, last_activity_at=now - timedelta(days=1))
+        db.session.add(topic)
+        db.session.flush()
+        made = []
+        for number in range(replies):
+            # Every third reply answers the one before it, so the thread nests (deeper than it indents).
+            parent = made[-1] if number % 3 and made else None
+            reply = Reply(workspace_id=workspace.id, topic_id=topic.id, parent_id=parent.id if parent else None,
+                          author_id=authors[number % len(authors)].id, body=f"Reply {number}",
+                          body_html=f"<p>Reply {number}</p>", like_count=number % 2, created_at=now - timedelta(minutes=replies - number))
+            db.session.add(reply)
+            db.session.flush()
+            made.append(reply)
+            for viewer in (alice, owner):
+                if number % 2 and reply.author_id != viewer.id:
+                    db.session.add(Like(workspace_id=workspace.id, user_id=viewer.id, reply_id=reply.id))
+        db.session.commit()
+        return topic
+
+    def feed_of(count):
+        channel = make_channel(workspace, f"Feed {count}")
+        for number in range(count):
+            topic = Topic(workspace_id=workspace.id, channel_id=channel.id, author_id=authors[number % len(authors)].id,
+                          title=f"Topic {number}", body="Hi", body_html="<p>Hi</p>", is_pinned=number == 0,
+                          last_activity_at=now - timedelta(hours=number))
+            db.session.add(topic)
+            db.session.flush()
+            if number % 2:
+                db.session.add(TopicRead(topic_id=topic.id, user_id=alice.id, read_at=now - timedelta(hours=number, minutes=30)))
+        db.session.commit()
+        return channel
+
+    def count(browser, url, headers=None):
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert browser.get(url, headers=headers or {}).status_code == 200, url
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    base = f"/community/{workspace.slug}"
+    later = quote(f"0_{(now + timedelta(days=1)).isoformat()}_{10**9}")
+    htmx = {"HX-Request": "true"}
+    small, big = (topic_with(5, general), feed_of(3)), (topic_with(50, general), feed_of(60))
+    for viewer in (alice, owner):
+        browser = app.test_client().log_in_as(viewer)
+
+        def counts(topic, channel):
+            feed = f"{base}/ch/{channel.slug}"
+            return [count(browser, f"{base}/t/{topic.id}"), count(browser, f"{base}/t/{topic.id}"),
+                    count(browser, feed), count(browser, feed, htmx), count(browser, f"{feed}?before={later}"),
+                    count(browser, f"{feed}?before={later}", htmx)]
+
+        assert counts(*small) == counts(*big), viewer.email
