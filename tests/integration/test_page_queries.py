@@ -271,13 +271,13 @@ def test_the_community_topic_and_feed_run_the_same_queries_for_few_posts_and_man
     later = quote(f"0_{(now + timedelta(days=1)).isoformat()}_{10**9}")
     htmx = {"HX-Request": "true"}
     small, big = (topic_with(5, general), feed_of(3)), (topic_with(50, general), feed_of(60))
+
+    def counts(browser, topic, channel):
+        feed = f"{base}/ch/{channel.slug}"
+        return [count(browser, f"{base}/t/{topic.id}"), count(browser, f"{base}/t/{topic.id}"),
+                count(browser, feed), count(browser, feed, htmx), count(browser, f"{feed}?before={later}"),
+                count(browser, f"{feed}?before={later}", htmx)]
+
     for viewer in (alice, owner):
         browser = app.test_client().log_in_as(viewer)
-
-        def counts(topic, channel):
-            feed = f"{base}/ch/{channel.slug}"
-            return [count(browser, f"{base}/t/{topic.id}"), count(browser, f"{base}/t/{topic.id}"),
-                    count(browser, feed), count(browser, feed, htmx), count(browser, f"{feed}?before={later}"),
-                    count(browser, f"{feed}?before={later}", htmx)]
-
-        assert counts(*small) == counts(*big), viewer.email
+        assert counts(browser, *small) == counts(browser, *big), viewer.email
