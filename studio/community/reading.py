@@ -115,23 +115,26 @@ class TopicPage:
     read_at: datetime | None  # when this member last read it (None: never)
     liked: bool  # by this member
     bookmarked: bool  # by this member
+    has_files: bool
 
 
 def topic_page(workspace_id: int, topic_id: int, user: User) -> TopicPage | None:
-    """The topic of this community with its channel, its author's username and this member's read
-    marker, like and bookmark, in one query; None when the community has no such topic."""
+    """The topic of this community with its channel, its author's username, this member's read
+    marker, like and bookmark, and whether files came with it, in one query; None when the
+    community has no such topic."""
     liked = select(Like.id).where(Like.user_id == user.id, Like.topic_id == Topic.id).exists()
     bookmarked = select(Bookmark.id).where(Bookmark.user_id == user.id, Bookmark.topic_id == Topic.id).exists()
+    has_files = select(CommunityFile.id).where(CommunityFile.topic_id == Topic.id).exists()
     row = db.session.execute(
-        select(Topic, Channel, MemberProfile.username, TopicRead.read_at, liked, bookmarked)
+        select(Topic, Channel, MemberProfile.username, TopicRead.read_at, liked, bookmarked, has_files)
         .join(Channel, Channel.id == Topic.channel_id)
         .outerjoin(MemberProfile, and_(MemberProfile.user_id == Topic.author_id, MemberProfile.workspace_id == Topic.workspace_id))
         .outerjoin(TopicRead, and_(TopicRead.topic_id == Topic.id, TopicRead.user_id == user.id))
         .where(Topic.id == topic_id, Topic.workspace_id == workspace_id)).one_or_none()
     if row is None:
         return None
-    topic, channel, author_name, read_at, is_liked, is_bookmarked = row
-    return TopicPage(topic, channel, author_name, read_at, bool(is_liked), bool(is_bookmarked))
+    topic, channel, author_name, read_at, is_liked, is_bookmarked, with_files = row
+    return TopicPage(topic, channel, author_name, read_at, bool(is_liked), bool(is_bookmarked), bool(with_files))
 
 
 def open_topic(topic: Topic, user: User, read_at: datetime | None) -> bool:

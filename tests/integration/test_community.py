@@ -454,6 +454,21 @@ def test_a_topic_pages_reply_links_are_the_routes_own_and_its_times_the_viewers(
     assert when.endswith(("EST", "EDT")) and when in article
 
 
+def test_a_topics_files_show_on_its_page(app, community):
+    from studio.community.models import CommunityFile
+
+    workspace, owner, general, alice, bob = community
+    plain = make_topic(channel=general, author=alice, title="No files", body="Words only")
+    brief = make_topic(channel=general, author=alice, title="A brief", body="Attached")
+    db.session.add(CommunityFile(workspace_id=workspace.id, topic_id=brief.id, storage_key="x/brief", filename="brief.pdf",
+                                 content_type="application/pdf", size_bytes=2048))
+    db.session.commit()
+    client = app.test_client().log_in_as(bob)
+    page = client.text(f"{base(workspace)}/t/{brief.id}")
+    assert re.search(rf'<a href="{base(workspace)}/files/\d+">brief.pdf</a> <span class="muted small">2 KB</span>', page)
+    assert 'class="attachments"' not in client.text(f"{base(workspace)}/t/{plain.id}")
+
+
 def test_a_replys_like_button_is_the_one_a_click_answers_with(app, community):
     workspace, owner, general, alice, bob = community
     topic = make_topic(channel=general, author=alice, title="Likes", body="Hello")

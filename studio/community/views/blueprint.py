@@ -1,7 +1,7 @@
 """The community's blueprint: every view finds the community on g.space and the visitor's part in
 it on g.role ("moderator" or "member"); anyone else gets 404. The helpers here find a row of the
 community the way every view needs it."""
-from flask import Blueprint, abort, g
+from flask import Blueprint, abort, g, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -62,9 +62,22 @@ def unread_dm_count(except_conversation_id: int | None = None) -> int:
     return counted[except_conversation_id]
 
 
+MENU = ("home", "events", "messages", "bookmarks", "leaderboard", "notifications", "moderation", "search")
+_menus: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def menu_links() -> dict[str, str]:
+    """The community menu's addresses ({"home": …, "events": …}): they depend on the community's
+    slug alone, so each is built with url_for once a process, not on every page."""
+    key = (request.script_root, g.space.slug)
+    if key not in _menus:
+        _menus[key] = {name: url_for(f"community.{name}") for name in MENU}
+    return _menus[key]
+
+
 @bp.app_context_processor
 def community_helpers():
-    return {"unread_dm_count": unread_dm_count}
+    return {"unread_dm_count": unread_dm_count, "menu_links": menu_links}
 
 
 def may_see(item: Topic | Reply) -> bool:

@@ -51,7 +51,7 @@ def topic_context(found: TopicPage, reply_form=None):
     topic = found.topic
     return dict(topic=topic, channel=found.channel, replies=reading.thread(topic.id, current_user, g.role),
                 liked_topic=found.liked, bookmarked=found.bookmarked, author_name=found.author_name,
-                files=reading.files_of(topic), labels=TOPIC_LABELS, reply_form=reply_form or ReplyForm(formdata=None),
+                files=reading.files_of(topic) if found.has_files else [], labels=TOPIC_LABELS, reply_form=reply_form or ReplyForm(formdata=None),
                 history=posting.edit_history(topic) if topic.edited_at else [], links=reply_links(topic),
                 may_moderate=can("moderator"), is_author=topic.author_id == current_user.id)
 
