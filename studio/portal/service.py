@@ -1,11 +1,13 @@
 """The portal's rules: clients, invitations, threads and messages, deliverables, and the e-mails
 that tell the other side what is new (batched, and only as each person's preferences allow)."""
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from studio.accounts import links
@@ -83,10 +85,15 @@ def clients_page(workspace: Workspace, q: str = "", status: str = "", niche: str
     return rows, total
 
 
-def client_choices(workspace: Workspace, limit: int = 2000) -> Sequence[Row[int, str]]:
+# Built once, on the table's columns (plain rows, no ORM entities): an agency may have hundreds.
+_clients = Client.__table__.c
+CLIENT_CHOICES = (select(_clients.id, _clients.name).where(_clients.workspace_id == bindparam("workspace_id"))
+                  .order_by(_clients.name).limit(bindparam("limit")))
+
+
+def client_choices(workspace: Workspace, limit: int = 2000) -> Sequence[Row[Any, Any]]:
     """(id, name) of the workspace's clients, for filter menus."""
-    return db.session.execute(select(Client.id, Client.name).where(Client.workspace_id == workspace.id)
-                              .order_by(Client.name).limit(limit)).all()
+    return db.session.execute(CLIENT_CHOICES, {"workspace_id": workspace.id, "limit": limit}).all()
 
 
 def niches(workspace: Workspace) -> list[str]:
@@ -214,6 +221,7 @@ def set_state(thread: Thread, state: str) -> None:
 
 
 Cursor = tuple[datetime, int]  # (last message time, thread id) of the last thread a page showed
+Statement = Select[*tuple[Any, ...]]  # a select of any columns
 
 
 class ThreadRow(NamedTuple):
@@ -258,22 +266,56 @@ def unread_for_client() -> ColumnElement[bool]:
                 or_(Thread.client_read_at.is_(None), Thread.last_staff_message_at > Thread.client_read_at))
 
 
-def older_than(before: Cursor) -> ColumnElement[bool]:
-    """Threads after `before` in the inbox's order (newest message first, then the higher id):
-    written `at <= t AND (at < t OR id < i)` so that the index on the time bounds the scan."""
-    moment, thread_id = before
-    return and_(Thread.last_message_at <= moment,
-                or_(Thread.last_message_at < moment, Thread.id < thread_id))
+def older_than() -> ColumnElement[bool]:
+    """Threads after the cursor (before_at, before_id) in the inbox's order (newest message first,
+    then the higher id): written `at <= t AND (at < t OR id < i)` so that the index on the time
+    bounds the scan."""
+    moment: Any = bindparam("before_at")
+    thread_id: Any = bindparam("before_id")
+    return and_(Thread.last_message_at <= moment, or_(Thread.last_message_at < moment, Thread.id < thread_id))
 
 
-def thread_rows(query: Any, before: Cursor | None, limit: int) -> tuple[list[ThreadRow], Cursor | None]:
-    """One page of `query` (it selects ThreadRow's columns) newest first, from after `before`, and
-    the cursor of the page that follows it (None when this is the last)."""
+def newest_first(listing: Statement, after: bool, limit: int) -> Statement:
+    """A page of threads newest first, from after the cursor when `after`, and one more to tell
+    whether another page follows."""
+    if after:
+        listing = listing.where(older_than())
+    return listing.order_by(Thread.last_message_at.desc(), Thread.id.desc()).limit(limit + 1)
+
+
+def thread_page(statement: Statement, values: dict[str, Any], before: Cursor | None,
+                limit: int) -> tuple[list[ThreadRow], Cursor | None]:
+    """ThreadRows of one page, and the cursor of the page that follows (None when this is the last)."""
     if before:
-        query = query.where(older_than(before))
-    rows = db.session.execute(query.order_by(Thread.last_message_at.desc(), Thread.id.desc()).limit(limit + 1)).all()
+        values["before_at"], values["before_id"] = before
+    rows = db.session.execute(statement, values).all()
     shown = [ThreadRow(*row) for row in rows[:limit]]
     return shown, (shown[-1].last_message_at, shown[-1].id) if len(rows) > limit else None
+
+
+THREAD_ROW = (Thread.id, Thread.subject, Thread.state, Thread.last_preview, Thread.last_message_at, Thread.message_count)
+
+
+@cache
+def inbox_statements(unread: bool, client: bool, state: bool, search: bool, after: bool,
+                     limit: int) -> tuple[Statement, Statement]:
+    """The count and the page of one shape of the staff inbox (which filters, from where), built
+    once and then run with its values: building a statement costs more than running it."""
+    where = [Thread.workspace_id == bindparam("workspace_id")]
+    if unread:
+        where.append(unread_for_staff())
+    if client:
+        where.append(Thread.client_id == bindparam("client_id"))
+    if state:
+        where.append(Thread.state == bindparam("state"))
+    if search:  # the pattern's own %, _ and / are escaped with /
+        pattern: Any = bindparam("pattern")
+        matching = select(Message.thread_id).where(Message.workspace_id == bindparam("workspace_id"),
+                                                   func.lower(Message.body).like(pattern, escape="/"))
+        where.append(or_(func.lower(Thread.subject).like(pattern, escape="/"), Thread.id.in_(matching)))
+    counting = select(func.count()).select_from(Thread).where(*where)
+    listing = select(*THREAD_ROW, unread_for_staff(), Client.name).join(Client, Client.id == Thread.client_id).where(*where)
+    return counting, newest_first(listing, after, limit)
 
 
 def staff_inbox(workspace: Workspace, unread: bool = False, client_id: int | None = None, state: str = "", q: str = "",
@@ -281,51 +323,51 @@ def staff_inbox(workspace: Workspace, unread: bool = False, client_id: int | Non
     """Threads across every client, newest first, a page at a time: the page's rows (with each
     client's name), how many threads match, and the cursor of the next page. Two queries whatever
     the workspace holds."""
-    where = [Thread.workspace_id == workspace.id]
-    if unread:
-        where.append(unread_for_staff())
-    if client_id:
-        where.append(Thread.client_id == client_id)
-    if state:
-        where.append(Thread.state == state)
-    if q:
-        like = f"%{q.lower()}%"
-        matching = select(Message.thread_id).where(Message.workspace_id == workspace.id, func.lower(Message.body).like(like))
-        where.append(or_(func.lower(Thread.subject).like(like), Thread.id.in_(matching)))
-    total = db.session.execute(select(func.count()).select_from(Thread).where(*where)).scalar_one()
-    query = (select(Thread.id, Thread.subject, Thread.state, Thread.last_preview, Thread.last_message_at,
-                    Thread.message_count, unread_for_staff(), Client.name)
-             .join(Client, Client.id == Thread.client_id).where(*where))
-    rows, after = thread_rows(query, before, PAGE_SIZE)
+    counting, listing = inbox_statements(unread, bool(client_id), bool(state), bool(q), bool(before), PAGE_SIZE)
+    values: dict[str, Any] = {"workspace_id": workspace.id, "client_id": client_id, "state": state,
+                              "pattern": "%" + re.sub(r"([/%_])", r"/\1", q.lower()) + "%"}
+    total = db.session.execute(counting, values).scalar_one()
+    rows, after = thread_page(listing, values, before, PAGE_SIZE)
     return rows, total, after
+
+
+@cache
+def client_threads_statement(side: str, after: bool, limit: int) -> Statement:
+    unread = unread_for_client() if side == "client" else unread_for_staff()
+    return newest_first(select(*THREAD_ROW, unread).where(Thread.client_id == bindparam("client_id")), after, limit)
 
 
 def client_threads(client: Client, side: str = "client", before: Cursor | None = None,
                    limit: int | None = None) -> tuple[list[ThreadRow], Cursor | None]:
     """A client's threads, newest first, a page at a time (PAGE_SIZE unless `limit` says); unread
     as `side` ("client" or "staff") sees them."""
-    unread = unread_for_client() if side == "client" else unread_for_staff()
-    query = select(Thread.id, Thread.subject, Thread.state, Thread.last_preview, Thread.last_message_at,
-                   Thread.message_count, unread).where(Thread.client_id == client.id)
-    return thread_rows(query, before, limit or PAGE_SIZE)
+    limit = limit or PAGE_SIZE
+    return thread_page(client_threads_statement(side, bool(before), limit), {"client_id": client.id}, before, limit)
+
+
+@cache
+def messages_statement(after: bool, limit: int) -> Statement:
+    """A thread's latest messages (or the first ones after `after_id`) with their senders' names and
+    their files, a row per file (or one without), oldest first."""
+    latest = select(Message.id).where(Message.thread_id == bindparam("thread_id"))
+    if after:
+        latest = latest.where(Message.id > bindparam("after_id")).order_by(Message.id)
+    else:
+        latest = latest.order_by(Message.id.desc())
+    shown = latest.limit(limit).subquery()
+    return (select(Message.id, Message.from_client, User.name, Message.body, Message.created_at,
+                   PortalFile.id, PortalFile.filename, PortalFile.size_bytes)
+            .join(shown, shown.c.id == Message.id)
+            .outerjoin(User, User.id == Message.sender_id)
+            .outerjoin(PortalFile, PortalFile.message_id == Message.id)
+            .order_by(Message.id, PortalFile.id))
 
 
 def thread_messages(thread: Thread, after_id: int | None = None, limit: int | None = None) -> list[MessageRow]:
     """The latest messages of a thread, oldest first (or the first ones after `after_id`, for live
     updates), each with its sender's name and its files: one query."""
-    latest = select(Message.id).where(Message.thread_id == thread.id)
-    if after_id:
-        latest = latest.where(Message.id > after_id).order_by(Message.id)
-    else:
-        latest = latest.order_by(Message.id.desc())
-    shown = latest.limit(limit or PAGE_SIZE).subquery()
-    rows = db.session.execute(
-        select(Message.id, Message.from_client, User.name, Message.body, Message.created_at,
-               PortalFile.id, PortalFile.filename, PortalFile.size_bytes)
-        .join(shown, shown.c.id == Message.id)
-        .outerjoin(User, User.id == Message.sender_id)
-        .outerjoin(PortalFile, PortalFile.message_id == Message.id)
-        .order_by(Message.id, PortalFile.id)).all()
+    rows = db.session.execute(messages_statement(bool(after_id), limit or PAGE_SIZE),
+                              {"thread_id": thread.id, "after_id": after_id}).all()
     messages: list[MessageRow] = []
     for message_id, from_client, sender_name, body, created_at, file_id, filename, size_bytes in rows:
         if not messages or messages[-1].id != message_id:
@@ -335,16 +377,25 @@ def thread_messages(thread: Thread, after_id: int | None = None, limit: int | No
     return messages
 
 
+@cache
+def unread_count_statement(side: str) -> Statement:
+    if side == "staff":
+        owner, unread = Thread.workspace_id == bindparam("owner_id"), unread_for_staff()
+    else:
+        owner, unread = Thread.client_id == bindparam("owner_id"), unread_for_client()
+    return select(func.count()).select_from(Thread).where(owner, unread, Thread.id != bindparam("except_id"))
+
+
 def staff_unread_count(workspace: Workspace, except_thread_id: int | None = None) -> int:
     """Threads with news for the team; the thread open on the page asking (`except_thread_id`)
     is read there as its messages arrive, so it is not counted."""
-    return db.session.execute(select(func.count()).select_from(Thread).where(
-        Thread.workspace_id == workspace.id, unread_for_staff(), Thread.id != (except_thread_id or 0))).scalar_one()
+    return db.session.execute(unread_count_statement("staff"),
+                              {"owner_id": workspace.id, "except_id": except_thread_id or 0}).scalar_one()
 
 
 def client_unread_count(client: Client, except_thread_id: int | None = None) -> int:
-    return db.session.execute(select(func.count()).select_from(Thread).where(
-        Thread.client_id == client.id, unread_for_client(), Thread.id != (except_thread_id or 0))).scalar_one()
+    return db.session.execute(unread_count_statement("client"),
+                              {"owner_id": client.id, "except_id": except_thread_id or 0}).scalar_one()
 
 
 # ---- deliverables ------------------------------------------------------------------------------

@@ -189,9 +189,10 @@ def filter_arguments(filters):
 def client_options(choices, selected):
     """The client filter's <option>s, written at once: a workspace may have hundreds of clients,
     and a template loop pays for each one several times over."""
-    return Markup("".join(
-        f'<option value="{client_id}"{" selected" if client_id == selected else ""}>{escape(name)}</option>'
-        for client_id, name in choices))
+    html = "".join([f'<option value="{client_id}">{escape(name)}</option>' for client_id, name in choices])
+    if selected:
+        html = html.replace(f'<option value="{selected}">', f'<option value="{selected}" selected>', 1)
+    return Markup(html)
 
 
 @inbox.get("", endpoint="index")

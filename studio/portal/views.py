@@ -3,7 +3,7 @@ notifications, settings). Every page is reached through a client record linked t
 logged in (the request's scope, see `load_client`); anyone else's id answers 404."""
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from studio.accounts.invitation_views import accept_page, invitation_page
@@ -55,6 +55,11 @@ def require_login():
     return None
 
 
+# The person's own client record, with its workspace (every portal page names it); built once.
+OWN_CLIENT = select(Client).where(Client.id == bindparam("client_id"), Client.user_id == bindparam("user_id"),
+                                  Client.status != "archived").options(joinedload(Client.workspace))
+
+
 @bp.url_value_preprocessor
 def load_client(endpoint, values):
     """The client record behind /portal/c/<client_id>/…, only if it is the person's own: the
@@ -62,9 +67,7 @@ def load_client(endpoint, values):
     client_id = (values or {}).get("client_id")
     if client_id is None or not current_user.is_authenticated:
         return
-    client = db.session.execute(select(Client).where(Client.id == client_id, Client.user_id == current_user.id,
-                                                     Client.status != "archived")
-                                .options(joinedload(Client.workspace))).scalar_one_or_none()  # every page names it
+    client = db.session.execute(OWN_CLIENT, {"client_id": client_id, "user_id": current_user.id}).scalar_one_or_none()
     if client is None:
         abort(404)
     g.portal_client = client

@@ -356,6 +356,7 @@ def test_the_staff_inbox_filters_by_client_state_unread_and_search(app, agency):
     assert subjects("?state=resolved") == ["Filming day"]
     assert subjects("?unread=1") == ["Filming day", "Logo feedback"]
     assert subjects("?q=too+dark") == ["Logo feedback"], "search reads message text too"
+    assert subjects("?q=%25") == [] and subjects("?q=_") == [], "% and _ are searched for, not wildcards"
     staff.text(f"{base}/{a.id}")
     assert subjects("?unread=1") == ["Filming day"]
 
