@@ -17,7 +17,6 @@ from sqlalchemy import (
     Integer,
     Select,
     Text,
-    bindparam,
     column,
     func,
     select,
@@ -410,9 +409,7 @@ def first_of_each_day(days: int, platform: bool, connection: bool, status: bool)
         f"0 AS accounts, {day} AS day_number, (SELECT count(*) FROM posts AS c WHERE {on_day('c', day)}) AS day_posts "
         f"FROM posts AS p WHERE {on_day('p', day)} ORDER BY p.scheduled_at, p.id LIMIT :per_day) AS day_{day}"
         for day in range(days)]
-    moment = Post.scheduled_at.type
     return (text(" UNION ALL ".join(arms) + " ORDER BY day_number, scheduled_at, id")
-            .bindparams(*(bindparam(f"day_{day}", type_=moment) for day in range(days + 1)))
             .columns(Post.id, Post.scheduled_at, Post.status, Post.version, column("excerpt", Text),
                      column("cut", Boolean), column("accounts", Integer), column("day_number", Integer),
                      column("day_posts", Integer)))
@@ -424,12 +421,15 @@ def calendar_days(workspace: Workspace, bounds: Sequence[datetime], per_day: int
     light rows and how many it holds in all. One query, which reads a short range of an index a
     day however many posts the days hold."""
     statement = first_of_each_day(len(bounds) - 1, bool(platform), bool(connection_id), bool(status))
-    values: dict[str, object] = {f"day_{number}": moment for number, moment in enumerate(bounds)}
+    # Each bound appears four times in the statement: converted for the database here, once each,
+    # as the column would convert it (on SQLite, the text it stores), rather than at each place.
+    convert = Post.scheduled_at.type.bind_processor(db.session.get_bind().dialect) or (lambda moment: moment)
+    values: dict[str, object] = {f"day_{number}": convert(moment) for number, moment in enumerate(bounds)}
     values.update(workspace_id=workspace.id, per_day=per_day)
     values.update({name: value for name, value in (("platform", platform), ("connection_id", connection_id),
                                                    ("status", status)) if value})
     found: dict[int, CalendarDay] = {}
-    for *columns, index, total in db.session.execute(statement, values):
+    for *columns, index, total in db.session.execute(statement, values).all():
         day = found.get(index)
         if day is None:
             day = found[index] = CalendarDay(index, [], total)

@@ -5,6 +5,7 @@ import hashlib
 import json
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, g, request, url_for
@@ -330,29 +331,65 @@ def day_start(day, local_zone):
 
 MONTH_CELL_POSTS = 3  # a month's day shows this many posts, then "+N more", which opens the day
 WEEK_CELL_POSTS = 12  # a week's taller days show more before they do the same
+CELL_TEXT = 80  # characters of a message a calendar entry shows
+
+
+def cell_text(excerpt: str, length: int = CELL_TEXT, leeway: int = 5) -> str:
+    """A message as an entry shows it: whole when short, else cut at a word with "..." (Jinja's
+    truncate, done here once a post rather than through a filter call in the loop)."""
+    if len(excerpt) <= length + leeway:
+        return excerpt or "(media)"
+    return excerpt[: length - 3].rsplit(" ", 1)[0] + "..."
 
 
 class DayCell:
-    """What the calendar draws of one day: the posts it shows, each with its time in the viewer's
-    zone, and how many more the day holds."""
+    """One day as the calendar draws it: its date written the ways the page shows it, the posts it
+    shows (each with its time in the viewer's zone as the view writes it, and its text), and how
+    many more it holds. Everything written per day or per post is worked out here, once."""
 
-    __slots__ = ("shown", "more")
+    __slots__ = ("iso", "number", "name", "classes", "shown", "more")
 
-    def __init__(self, shown: list[tuple[service.CalendarPost, datetime]], more: int = 0) -> None:
-        self.shown, self.more = shown, more
+    def __init__(self, day: date, classes: str = "", shown: list[tuple[service.CalendarPost, str, str]] | None = None,
+                 more: int = 0) -> None:
+        self.iso, self.number, self.name, self.classes = day.isoformat(), day.day, day.strftime("%A %-d %B"), classes
+        self.shown, self.more = shown if shown is not None else [], more
 
 
-def grouped_by_day(posts: list[service.CalendarPost], local_zone: ZoneInfo) -> dict[date, DayCell]:
-    """{local date: DayCell} of every post (in time order)."""
+def grid_cells(weeks: list[list[date]], found: list[service.CalendarDay], local_zone: ZoneInfo, month: int | None,
+               today: date) -> list[list[DayCell]]:
+    """The weeks of a month or week grid, each day with its first posts (their time as "09:30") and
+    how many more it holds. `found` numbers the days from the grid's first; `month` greys the days
+    outside it."""
+    by_number = {day.number: day for day in found}
+    grid, number = [], 0
+    for week in weeks:
+        row = []
+        for day in week:
+            classes = (" other" if month is not None and day.month != month else "") + (" today" if day == today else "")
+            cell = DayCell(day, classes)
+            posts = by_number.get(number)
+            if posts is not None:
+                for post in posts.posts:
+                    local = post.scheduled_at.astimezone(local_zone)
+                    cell.shown.append((post, f"{local.hour:02d}:{local.minute:02d}", cell_text(post.excerpt)))
+                cell.more = posts.total - len(posts.posts)
+            row.append(cell)
+            number += 1
+        grid.append(row)
+    return grid
+
+
+def listed_days(posts: list[service.CalendarPost], local_zone: ZoneInfo) -> list[DayCell]:
+    """The days with posts, in order, each with all its posts (a list or a day view)."""
     cells: dict[date, DayCell] = {}
     for post in posts:
         local = post.scheduled_at.astimezone(local_zone)
         cell = cells.get(local.date())
         if cell is None:
-            cells[local.date()] = DayCell([(post, local)])
-        else:
-            cell.shown.append((post, local))
-    return cells
+            cell = cells[local.date()] = DayCell(local.date())
+        when = f"{local.day} {local:%b %Y, %H:%M} {local.tzname()}"
+        cell.shown.append((post, when, cell_text(post.excerpt) if post.excerpt else "(media only)"))
+    return list(cells.values())
 
 
 def calendar_period(view, today, zone):
@@ -379,6 +416,26 @@ def calendar_period(view, today, zone):
 CALENDAR_VIEWS = ("month", "week", "list", "day")
 
 
+def calendar_links(base: str, filters: dict[str, str], view: str, first: date, today: date, previous: date,
+                   following: date) -> dict[str, str]:
+    """The calendar's own links (the views, the periods before and after), the filters kept: made
+    here from the calendar's address, without a url_for each."""
+    def period_url(kind: str, period: date) -> str:
+        args = dict(filters)
+        if kind in ("week", "day"):
+            args.update(view=kind, **{kind: period.isoformat()})
+        else:
+            args["month"] = f"{period:%Y-%m}"
+            if kind == "list":
+                args["view"] = "list"
+        return f"{base}?{urlencode(args)}"
+
+    this_month = (today.year, today.month) == (first.year, first.month)
+    return {"month": period_url("month", first), "list": period_url("list", first), "day": period_url("day", first),
+            "week": period_url("week", first if view in ("week", "day") or not this_month else today),
+            "previous": period_url(view, previous), "following": period_url(view, following)}
+
+
 @bp.get("/calendar")
 def month():
     """Month, week, list and day views of one period, in the viewer's zone, with filters. A month's
@@ -392,22 +449,26 @@ def month():
     days = [day for week in weeks for day in week]
     bounds = [day_start(day, local_zone) for day in [*days, days[-1] + timedelta(days=1)]]
     chosen = (filters.get("platform"), request.args.get("connection", type=int), filters.get("status"))
+    grid: list[list[DayCell]] = []
+    listed: list[DayCell] = []
     if view in ("month", "week"):  # each day shows a few posts and how many more it holds
-        per_day = MONTH_CELL_POSTS if view == "month" else WEEK_CELL_POSTS
-        by_day = {days[day.number]: DayCell([(post, post.scheduled_at.astimezone(local_zone)) for post in day.posts],
-                                           day.total - len(day.posts))
-                  for day in service.calendar_days(g.workspace, bounds, per_day, *chosen)}
+        found = service.calendar_days(g.workspace, bounds, MONTH_CELL_POSTS if view == "month" else WEEK_CELL_POSTS,
+                                      *chosen)
+        grid = grid_cells(weeks, found, local_zone, first.month if view == "month" else None, today)
+        shown = [post for row in grid for cell in row for post, _, _ in cell.shown]
     else:  # a list or one day shows them all
-        by_day = grouped_by_day(service.calendar_posts(g.workspace, bounds[0], bounds[-1], *chosen), local_zone)
-    shown = [post for cell in by_day.values() for post, _ in cell.shown]
+        listed = listed_days(service.calendar_posts(g.workspace, bounds[0], bounds[-1], *chosen), local_zone)
+        shown = [post for cell in listed for post, _, _ in cell.shown]
     accounts = service.calendar_accounts(g.workspace)
     # Links whose shape is fixed are built once and completed per post or day.
+    base = url_for("posts.month")
+    links = calendar_links(base, filters, view, first, today, previous, following)
     post_url = url_for("posts.detail", post_id=0)[:-1]
-    day_url = url_for("posts.month", view="day", **filters) + "&day="
-    return page("posts/calendar.html", block="grid", view=view, first=first, weeks=weeks, by_day=by_day,
-                watched=shown, zone=zone, previous=previous, following=following, today=today, filters=filters,
+    day_url = f"{base}?{urlencode(dict(view='day', **filters))}&day="
+    return page("posts/calendar.html", block="grid", view=view, first=first, grid=grid, listed=listed,
+                watched=shown, zone=zone, filters=filters, base=base, links=links, post_url=post_url, day_url=day_url,
                 connections=accounts, statuses=list(PostStatus), platforms=sorted({a.platform for a in accounts}),
-                post_url=post_url, day_url=day_url)
+                movable=("draft", "scheduled"))
 
 
 @bp.post("/calendar/feed")
