@@ -75,3 +75,42 @@ def test_invite_write_with_attachment_see_badge_reply(live_server, new_page, app
     expect(client.locator("#receipt")).to_contain_text("Seen")
     if os.environ.get("SCREENSHOTS"):
         client.screenshot(path=os.path.join(os.environ["SCREENSHOTS"], "client-thread.png"), full_page=True)
+
+
+def test_older_conversations_come_in_place_with_htmx_and_as_a_page_without_javascript(live_server, new_page, browser,
+                                                                                         app, monkeypatch):
+    from studio.portal import service
+    from tests.factories import make_client, make_thread
+
+    monkeypatch.setattr(service, "PAGE_SIZE", 2)
+    workspace = make_workspace(name="Launch Agency")
+    owner = owner_of(workspace)
+    client = make_client(workspace, name="Rosa Diaz")
+    for number in range(5):
+        make_thread(client=client, author=owner, subject=f"Topic {number}", body="Hello")
+    staff = new_page()
+    log_in(staff, live_server, owner.email)
+    expect(staff.get_by_role("navigation", name="Workspace")).to_be_visible()
+    staff.goto(f"{live_server}/w/{workspace.slug}/inbox")
+    rows = staff.locator("#threads .thread-row")
+    expect(rows).to_have_count(2)
+    inbox_url = staff.url
+    staff.get_by_role("link", name="Older conversations").click()
+    expect(rows).to_have_count(4)
+    staff.get_by_role("link", name="Older conversations").click()
+    expect(rows).to_have_count(5)
+    expect(staff.get_by_role("link", name="Older conversations")).to_have_count(0)
+    assert [rows.nth(n).locator(".subject").inner_text() for n in range(5)] == [f"Topic {n}" for n in (4, 3, 2, 1, 0)]
+    assert staff.url == inbox_url, "the rows come in place; the address stays the inbox's"
+
+    context = browser.new_context(java_script_enabled=False)
+    plain = context.new_page()
+    log_in(plain, live_server, owner.email)
+    expect(plain.get_by_role("navigation", name="Workspace")).to_be_visible()
+    plain.goto(f"{live_server}/w/{workspace.slug}/inbox")
+    plain.get_by_role("link", name="Older conversations").click()
+    expect(plain.locator("#threads .thread-row .subject")).to_have_text(["Topic 2", "Topic 1"])
+    assert "before=" in plain.url
+    plain.get_by_role("link", name="Back to the newest").click()
+    expect(plain.locator("#threads .thread-row .subject")).to_have_text(["Topic 4", "Topic 3"])
+    context.close()
