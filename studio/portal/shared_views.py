@@ -4,7 +4,6 @@ reply, an attached file, and which page a background poll came from."""
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import current_app, g, request, send_file, url_for
 from flask_login import current_user
@@ -16,7 +15,7 @@ from studio.portal import service
 from studio.portal.forms import MessageForm, ThreadStateForm
 from studio.portal.models import PortalFile, Thread
 from studio.portal.service import Cursor
-from studio.web import go_to, htmx, page, partial, refusals_onto
+from studio.web import go_to, htmx, page, partial, refusals_onto, viewer_zone
 
 INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime", "video/webm",
                 "application/pdf"}
@@ -59,10 +58,7 @@ def thread_in_view(endpoint: str):
 def viewer_clock() -> Callable[[datetime | None], str]:
     """The `localdatetime` filter with the viewer's time zone found once, for a list that shows a
     time on every row: `{{ local(t.last_message_at) }}`."""
-    try:
-        zone = ZoneInfo(getattr(current_user, "timezone", None) or "UTC")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
+    zone = viewer_zone()
 
     def local(value: datetime | None) -> str:
         if value is None:
