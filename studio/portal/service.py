@@ -319,14 +319,14 @@ def inbox_statements(unread: bool, client: bool, state: bool, search: bool, afte
 
 
 def staff_inbox(workspace: Workspace, unread: bool = False, client_id: int | None = None, state: str = "", q: str = "",
-                before: Cursor | None = None) -> tuple[list[ThreadRow], int, Cursor | None]:
+                before: Cursor | None = None, count: bool = True) -> tuple[list[ThreadRow], int | None, Cursor | None]:
     """Threads across every client, newest first, a page at a time: the page's rows (with each
-    client's name), how many threads match, and the cursor of the next page. Two queries whatever
-    the workspace holds."""
+    client's name), how many threads match (None with `count=False`), and the cursor of the next
+    page. Two queries whatever the workspace holds (one without the count)."""
     counting, listing = inbox_statements(unread, bool(client_id), bool(state), bool(q), bool(before), PAGE_SIZE)
     values: dict[str, Any] = {"workspace_id": workspace.id, "client_id": client_id, "state": state,
                               "pattern": "%" + re.sub(r"([/%_])", r"/\1", q.lower()) + "%"}
-    total = db.session.execute(counting, values).scalar_one()
+    total = db.session.execute(counting, values).scalar_one() if count else None
     rows, after = thread_page(listing, values, before, PAGE_SIZE)
     return rows, total, after
 

@@ -199,11 +199,12 @@ def client_options(choices, selected):
 def inbox_home():
     filters = inbox_filters()
     before = parse_cursor(request.args.get("before", ""))
-    threads, total, after = service.staff_inbox(g.workspace, before=before, **filters)
+    rows_only = bool(before) and wants_fragment()  # "Older conversations" pressed with htmx: the rows that follow, in place
+    threads, total, after = service.staff_inbox(g.workspace, before=before, count=not rows_only, **filters)
     context = dict(threads=threads, total=total, filters=filters, before=before, local=viewer_clock(),
                    thread_url=url_for("inbox.thread", thread_id=0)[:-1],
                    older_url=url_for("inbox.index", before=cursor_text(after), **filter_arguments(filters)) if after else None)
-    if before and wants_fragment():  # "Older conversations" pressed with htmx: the rows that follow, in place
+    if rows_only:
         return partial("inbox/_rows.html", **context)
     return page("inbox/index.html", client_options=client_options(service.client_choices(g.workspace), filters["client_id"]),
                 **context)
