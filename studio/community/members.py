@@ -4,9 +4,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Select, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -84,8 +85,7 @@ def username_from(name: str | None) -> str:
 
 def profile_for(workspace: Workspace, user: User) -> MemberProfile:
     """The member's profile in this community, made on first visit with a free username."""
-    profile = db.session.execute(select(MemberProfile).where(MemberProfile.workspace_id == workspace.id,
-                                                             MemberProfile.user_id == user.id)).scalar_one_or_none()
+    profile = db.session.execute(profile_statement(), {"workspace_id": workspace.id, "user_id": user.id}).scalar_one_or_none()
     if profile is not None:
         return profile
     base = username_from(user.name)
@@ -103,6 +103,13 @@ def profile_for(workspace: Workspace, user: User) -> MemberProfile:
         db.session.rollback()
         return profile_for(workspace, user)
     return profile
+
+
+@cache
+def profile_statement() -> Select:
+    """profile_for's query, made once: every community page asks it."""
+    return select(MemberProfile).where(MemberProfile.workspace_id == bindparam("workspace_id"),
+                                       MemberProfile.user_id == bindparam("user_id"))
 
 
 def profile_by_username(workspace_id: int, username: str) -> MemberProfile | None:

@@ -1,9 +1,10 @@
 """Direct messages between two members of a community: one conversation per pair, read markers for
 each side, and the unread count the community menu shows."""
 from datetime import datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Integer, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -70,29 +71,32 @@ def mark_conversation_read(conversation: Conversation, user: User, commit: bool 
         db.session.commit()
 
 
-def of_member(workspace: Workspace, user: User) -> ColumnElement[bool]:
+Id = int | BindParameter[int]  # a row's id, or a parameter that will hold it
+
+
+def of_member(workspace_id: Id, user_id: Id) -> ColumnElement[bool]:
     """The member's own conversations in this community."""
-    return and_(Conversation.workspace_id == workspace.id,
-                or_(Conversation.user_a_id == user.id, Conversation.user_b_id == user.id))
+    return and_(Conversation.workspace_id == workspace_id,
+                or_(Conversation.user_a_id == user_id, Conversation.user_b_id == user_id))
 
 
-def unread_by(user: User) -> ColumnElement[bool]:
+def unread_by(user_id: Id) -> ColumnElement[bool]:
     """Messages of a conversation that came from the other side after this member last read it."""
-    read_at = func.coalesce(case((Conversation.user_a_id == user.id, Conversation.a_read_at), else_=Conversation.b_read_at),
+    read_at = func.coalesce(case((Conversation.user_a_id == user_id, Conversation.a_read_at), else_=Conversation.b_read_at),
                             NEVER)
-    return and_(DirectMessage.sender_id != user.id, DirectMessage.created_at > read_at)
+    return and_(DirectMessage.sender_id != user_id, DirectMessage.created_at > read_at)
 
 
 def conversations(workspace: Workspace, user: User) -> list[tuple[Conversation, User, int, str | None]]:
     """[(conversation, other user, unread count, their username)] newest first, in one query."""
     other = aliased(User)
     unread = (select(func.count()).select_from(DirectMessage).where(
-        DirectMessage.conversation_id == Conversation.id, unread_by(user)).correlate(Conversation).scalar_subquery())
+        DirectMessage.conversation_id == Conversation.id, unread_by(user.id)).correlate(Conversation).scalar_subquery())
     rows = db.session.execute(
         select(Conversation, other, unread, MemberProfile.username)
         .join(other, other.id == case((Conversation.user_a_id == user.id, Conversation.user_b_id), else_=Conversation.user_a_id))
         .outerjoin(MemberProfile, and_(MemberProfile.user_id == other.id, MemberProfile.workspace_id == workspace.id))
-        .where(of_member(workspace, user))
+        .where(of_member(workspace.id, user.id))
         .order_by(Conversation.last_message_at.desc()).limit(100))
     return [(conversation, person, count, username) for conversation, person, count, username in rows]
 
@@ -100,15 +104,23 @@ def conversations(workspace: Workspace, user: User) -> list[tuple[Conversation, 
 def unread_dm_count(workspace: Workspace, user: User, except_conversation_id: int | None = None) -> int:
     """Messages from others this member has not read yet, in one query. The conversation open on
     the member's page (`except_conversation_id`) reads its messages as they arrive: not counted."""
-    return db.session.execute(
-        select(func.count()).select_from(DirectMessage).join(Conversation, Conversation.id == DirectMessage.conversation_id)
-        .where(of_member(workspace, user), unread_by(user), Conversation.id != (except_conversation_id or 0))).scalar_one()
+    return db.session.execute(unread_count_statement(), {"workspace_id": workspace.id, "user_id": user.id,
+                                                         "except_id": except_conversation_id or 0}).scalar_one()
+
+
+@cache
+def unread_count_statement() -> Select:
+    """unread_dm_count's query, made once: the community menu counts on every page."""
+    user_id = bindparam("user_id", type_=Integer())
+    return (select(func.count()).select_from(DirectMessage).join(Conversation, Conversation.id == DirectMessage.conversation_id)
+            .where(of_member(bindparam("workspace_id", type_=Integer()), user_id), unread_by(user_id),
+                   Conversation.id != bindparam("except_id")))
 
 
 def conversation_of(workspace: Workspace, user: User, conversation_id: int) -> Conversation | None:
     """One of the member's own conversations in this community, or None."""
     return db.session.execute(select(Conversation).where(
-        Conversation.id == conversation_id, of_member(workspace, user))).scalar_one_or_none()
+        Conversation.id == conversation_id, of_member(workspace.id, user.id))).scalar_one_or_none()
 
 
 def conversation_messages(conversation: Conversation, limit: int = 200, after_id: int | None = None) -> list[DirectMessage]:

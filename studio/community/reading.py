@@ -3,9 +3,10 @@ a topic's thread as a tree, and bookmarks."""
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -56,27 +57,42 @@ def visible(model: type[Topic] | type[Reply], user: User, role: str) -> ColumnEl
     return or_(model.is_hidden.is_(False), model.author_id == user.id)
 
 
+# The queries every view of a topic or a feed runs are made once a process (`@cache`), with bound
+# parameters (`viewer_id`, …) given each time: making a statement costs more than running it.
+def shown_to(model: type[Topic] | type[Reply], moderator: bool) -> ColumnElement[bool]:
+    """`visible` for a statement made once: the viewer's id is the parameter `viewer_id`."""
+    return true() if moderator else or_(model.is_hidden.is_(False), model.author_id == bindparam("viewer_id"))
+
+
 def feed(channel: Channel, user: User, role: str, before: Cursor | None = None) -> tuple[list[FeedRow], bool]:
     """A page of a channel's topics, pinned first, newest activity first, with each topic's author
     name and when this member last read it: one query of the columns the feed shows, whatever the
     channel holds. Returns the page's rows and whether more come after them."""
-    read = TopicRead  # this member's marker (an alias made per call would cost more than the query)
+    place = "first" if before is None else "among pinned" if before[0] else "after pinned"
+    values: dict[str, object] = {"channel_id": channel.id, "viewer_id": user.id}
+    if before is not None:
+        values |= {"moment": before[1], "topic_id": before[2]}
+    rows = [FeedRow(*row) for row in db.session.execute(feed_statement(role == "moderator", place, FEED_PAGE), values)]
+    return rows[:FEED_PAGE], len(rows) > FEED_PAGE
+
+
+@cache
+def feed_statement(moderator: bool, place: str, page: int) -> Select:
+    """The feed's query for a kind of viewer and a place: its "first" page, or the page after a
+    cursor "among pinned" topics or "after pinned" ones (the cursor's `moment` and `topic_id`)."""
     query = (select(Topic.id, Topic.title, Topic.type, Topic.is_pinned, Topic.is_solved, Topic.is_hidden, Topic.reply_count,
-                    Topic.like_count, Topic.last_activity_at, read.read_at, MemberProfile.username)
-             .outerjoin(read, and_(read.topic_id == Topic.id, read.user_id == user.id))
+                    Topic.like_count, Topic.last_activity_at, TopicRead.read_at, MemberProfile.username)
+             .outerjoin(TopicRead, and_(TopicRead.topic_id == Topic.id, TopicRead.user_id == bindparam("viewer_id")))
              .outerjoin(MemberProfile, and_(MemberProfile.user_id == Topic.author_id,
                                             MemberProfile.workspace_id == Topic.workspace_id))
-             .where(Topic.channel_id == channel.id, visible(Topic, user, role)))
-    if before:
-        pinned, moment, topic_id = before
-        older = or_(Topic.last_activity_at < moment, and_(Topic.last_activity_at == moment, Topic.id < topic_id))
-        if pinned:  # still among the pinned ones: the rest of them, then every unpinned topic
-            query = query.where(or_(Topic.is_pinned.is_(False), and_(Topic.is_pinned.is_(True), older)))
-        else:
-            query = query.where(Topic.is_pinned.is_(False), older)
-    rows = [FeedRow(*row) for row in db.session.execute(
-        query.order_by(Topic.is_pinned.desc(), Topic.last_activity_at.desc(), Topic.id.desc()).limit(FEED_PAGE + 1))]
-    return rows[:FEED_PAGE], len(rows) > FEED_PAGE
+             .where(Topic.channel_id == bindparam("channel_id"), shown_to(Topic, moderator)))
+    moment = bindparam("moment", type_=Topic.last_activity_at.type)
+    older = or_(Topic.last_activity_at < moment, and_(Topic.last_activity_at == moment, Topic.id < bindparam("topic_id")))
+    if place == "among pinned":  # the rest of the pinned ones, then every unpinned topic
+        query = query.where(or_(Topic.is_pinned.is_(False), and_(Topic.is_pinned.is_(True), older)))
+    elif place == "after pinned":
+        query = query.where(Topic.is_pinned.is_(False), older)
+    return query.order_by(Topic.is_pinned.desc(), Topic.last_activity_at.desc(), Topic.id.desc()).limit(page + 1)
 
 
 def unread_by_channel(workspace: Workspace, user: User, role: str, days: int = UNREAD_WINDOW_DAYS) -> dict[int, int]:
@@ -122,19 +138,25 @@ def topic_page(workspace_id: int, topic_id: int, user: User) -> TopicPage | None
     """The topic of this community with its channel, its author's username, this member's read
     marker, like and bookmark, and whether files came with it, in one query; None when the
     community has no such topic."""
-    liked = select(Like.id).where(Like.user_id == user.id, Like.topic_id == Topic.id).exists()
-    bookmarked = select(Bookmark.id).where(Bookmark.user_id == user.id, Bookmark.topic_id == Topic.id).exists()
-    has_files = select(CommunityFile.id).where(CommunityFile.topic_id == Topic.id).exists()
-    row = db.session.execute(
-        select(Topic, Channel, MemberProfile.username, TopicRead.read_at, liked, bookmarked, has_files)
-        .join(Channel, Channel.id == Topic.channel_id)
-        .outerjoin(MemberProfile, and_(MemberProfile.user_id == Topic.author_id, MemberProfile.workspace_id == Topic.workspace_id))
-        .outerjoin(TopicRead, and_(TopicRead.topic_id == Topic.id, TopicRead.user_id == user.id))
-        .where(Topic.id == topic_id, Topic.workspace_id == workspace_id)).one_or_none()
+    row = db.session.execute(topic_page_statement(), {"topic_id": topic_id, "workspace_id": workspace_id,
+                                                      "viewer_id": user.id}).one_or_none()
     if row is None:
         return None
     topic, channel, author_name, read_at, is_liked, is_bookmarked, with_files = row
     return TopicPage(topic, channel, author_name, read_at, bool(is_liked), bool(is_bookmarked), bool(with_files))
+
+
+@cache
+def topic_page_statement() -> Select:
+    viewer = bindparam("viewer_id", type_=Integer())
+    liked = select(Like.id).where(Like.user_id == viewer, Like.topic_id == Topic.id).exists()
+    bookmarked = select(Bookmark.id).where(Bookmark.user_id == viewer, Bookmark.topic_id == Topic.id).exists()
+    has_files = select(CommunityFile.id).where(CommunityFile.topic_id == Topic.id).exists()
+    return (select(Topic, Channel, MemberProfile.username, TopicRead.read_at, liked, bookmarked, has_files)
+            .join(Channel, Channel.id == Topic.channel_id)
+            .outerjoin(MemberProfile, and_(MemberProfile.user_id == Topic.author_id, MemberProfile.workspace_id == Topic.workspace_id))
+            .outerjoin(TopicRead, and_(TopicRead.topic_id == Topic.id, TopicRead.user_id == viewer))
+            .where(Topic.id == bindparam("topic_id"), Topic.workspace_id == bindparam("workspace_id")))
 
 
 def open_topic(topic: Topic, user: User, read_at: datetime | None) -> bool:
@@ -195,14 +217,8 @@ class ReplyRow:
 def thread(topic_id: int, user: User, role: str) -> list[ReplyRow]:
     """Every visible reply of a topic as a tree (each with its author's username, whether this
     member liked it, its `depth` and its `children`), in one query however long the thread."""
-    liked = and_(Like.reply_id == Reply.id, Like.user_id == user.id)
-    rows = db.session.execute(
-        select(Reply.id, Reply.parent_id, Reply.author_id, MemberProfile.username, Reply.body_html, Reply.like_count,
-               Reply.is_helpful, Reply.is_hidden, Reply.created_at, Reply.edited_at, Like.id.is_not(None))
-        .outerjoin(MemberProfile, and_(MemberProfile.user_id == Reply.author_id, MemberProfile.workspace_id == Reply.workspace_id))
-        .outerjoin(Like, liked)
-        .where(Reply.topic_id == topic_id, visible(Reply, user, role)).order_by(Reply.id).limit(1000)).all()
-    replies = [ReplyRow(*row[:10], liked=bool(row[10])) for row in rows]
+    rows = db.session.execute(thread_statement(role == "moderator"), {"topic_id": topic_id, "viewer_id": user.id}).all()
+    replies = [ReplyRow(*row) for row in rows]  # its columns are ReplyRow's, up to `liked`
     by_parent: dict[int | None, list[ReplyRow]] = {}
     for reply in replies:
         by_parent.setdefault(reply.parent_id, []).append(reply)
@@ -221,6 +237,16 @@ def thread(topic_id: int, user: User, role: str) -> list[ReplyRow]:
         reply.depth = 0
         reply.children = list(children(reply.id, 1))
     return list(children(None, 0)) + orphans
+
+
+@cache
+def thread_statement(moderator: bool) -> Select:
+    liked = and_(Like.reply_id == Reply.id, Like.user_id == bindparam("viewer_id"))
+    return (select(Reply.id, Reply.parent_id, Reply.author_id, MemberProfile.username, Reply.body_html, Reply.like_count,
+                   Reply.is_helpful, Reply.is_hidden, Reply.created_at, Reply.edited_at, Like.id.is_not(None))
+            .outerjoin(MemberProfile, and_(MemberProfile.user_id == Reply.author_id, MemberProfile.workspace_id == Reply.workspace_id))
+            .outerjoin(Like, liked)
+            .where(Reply.topic_id == bindparam("topic_id"), shown_to(Reply, moderator)).order_by(Reply.id).limit(1000))
 
 
 def files_of(topic: Topic) -> list[CommunityFile]:

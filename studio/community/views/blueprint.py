@@ -1,9 +1,11 @@
 """The community's blueprint: every view finds the community on g.space and the visitor's part in
 it on g.role ("moderator" or "member"); anyone else gets 404. The helpers here find a row of the
 community the way every view needs it."""
+from functools import cache
+
 from flask import Blueprint, abort, g, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from studio.accounts.service import memberships_of
 from studio.community import members, messages
@@ -102,8 +104,13 @@ def visible_reply(reply_id: int) -> Reply:
     return reply
 
 
+@cache
+def channel_statement() -> Select:
+    return select(Channel).where(Channel.workspace_id == bindparam("workspace_id"), Channel.slug == bindparam("slug"))
+
+
 def channel_by_slug(slug: str) -> Channel:
-    channel = db.session.execute(select(Channel).where(Channel.workspace_id == g.space.id, Channel.slug == slug)).scalar_one_or_none()
+    channel = db.session.execute(channel_statement(), {"workspace_id": g.space.id, "slug": slug}).scalar_one_or_none()
     if channel is None:
         abort(404)
     return channel
