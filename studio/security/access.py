@@ -1,12 +1,12 @@
 """Who may reach what: the one place where workspaces are resolved and roles are checked."""
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, abort, current_app, g
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -39,14 +39,19 @@ def enter_scope(column: str, owner_id: int) -> None:
     g.scope = Scope(column, owner_id)
 
 
-def load_membership(user_id: int, slug: str) -> Membership | None:
-    """The user's membership in the workspace named by slug, or None when they do not belong."""
-    return db.session.execute(
+@cache  # built on first use, then run with values: every fragment of a workspace asks it
+def _membership_in_a_workspace() -> Select[tuple[Membership]]:
+    return (
         select(Membership)
         .join(Workspace)
-        .where(Workspace.slug == slug, Membership.user_id == user_id)
+        .where(Workspace.slug == bindparam("slug"), Membership.user_id == bindparam("user_id"))
         .options(contains_eager(Membership.workspace))
-    ).scalar_one_or_none()
+    )
+
+
+def load_membership(user_id: int, slug: str) -> Membership | None:
+    """The user's membership in the workspace named by slug, or None when they do not belong."""
+    return db.session.execute(_membership_in_a_workspace(), {"slug": slug, "user_id": user_id}).scalar_one_or_none()
 
 
 def enter_workspace(slug: str) -> None:
