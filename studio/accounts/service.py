@@ -204,7 +204,7 @@ def rename_workspace(workspace: Workspace, name: str) -> None:
 
 
 @cache  # built on first use (once the models are all mapped), then run with each user's id
-def _memberships_of_a_user() -> Select[tuple[Membership]]:
+def _memberships_of_a_user() -> Select[Membership]:
     return (
         select(Membership)
         .join(Membership.workspace)

@@ -40,7 +40,7 @@ def enter_scope(column: str, owner_id: int) -> None:
 
 
 @cache  # built on first use, then run with values: every fragment of a workspace asks it
-def _membership_in_a_workspace() -> Select[tuple[Membership]]:
+def _membership_in_a_workspace() -> Select[Membership]:
     return (
         select(Membership)
         .join(Workspace)
