@@ -454,6 +454,20 @@ def test_a_topic_pages_reply_links_are_the_routes_own_and_its_times_the_viewers(
     assert when.endswith(("EST", "EDT")) and when in article
 
 
+def test_a_reply_escapes_its_authors_name_whatever_the_profile_holds(app, community):
+    """The reply is drawn without autoescape (see _post_macros.html): the one thing a member wrote in
+    it, their username, is escaped by hand, even one that slipped past the form's rules."""
+    workspace, owner, general, alice, bob = community
+    topic = make_topic(channel=general, author=alice, title="Names", body="Hello")
+    posting.add_reply(workspace, topic, bob, "member", "Hi")
+    profile = members.profile_for(workspace, bob)
+    profile.username = '<b>x</b>"onmouseover="alert(1)'
+    db.session.commit()
+    page = app.test_client().log_in_as(alice).text(f"{base(workspace)}/t/{topic.id}")
+    assert "<b>x</b>" not in page and '"onmouseover="' not in page
+    assert "@&lt;b&gt;x&lt;/b&gt;&#34;onmouseover=&#34;alert(1)" in page
+
+
 def test_a_topics_files_show_on_its_page(app, community):
     from studio.community.models import CommunityFile
 
