@@ -454,7 +454,7 @@ def test_a_topic_pages_reply_links_are_the_routes_own_and_its_times_the_viewers(
     assert when.endswith(("EST", "EDT")) and when in article
 
 
-def test_a_reply_escapes_its_authors_name_whatever_the_profile_holds(app, community):
+def test_a_reply_and_a_feed_row_escape_what_members_wrote_whatever_the_profile_holds(app, community):
     """The reply is drawn without autoescape (see _post_macros.html): the one thing a member wrote in
     it, their username, is escaped by hand, even one that slipped past the form's rules."""
     workspace, owner, general, alice, bob = community
@@ -466,6 +466,11 @@ def test_a_reply_escapes_its_authors_name_whatever_the_profile_holds(app, commun
     page = app.test_client().log_in_as(alice).text(f"{base(workspace)}/t/{topic.id}")
     assert "<b>x</b>" not in page and '"onmouseover="' not in page
     assert "@&lt;b&gt;x&lt;/b&gt;&#34;onmouseover=&#34;alert(1)" in page
+    # So is the feed's row: its title and its author's name.
+    make_topic(channel=general, author=bob, title="<i>Tags</i> & more", body="Tags in titles")
+    feed = app.test_client().log_in_as(alice).text(f"{base(workspace)}/ch/{general.slug}")
+    assert "<i>Tags</i>" not in feed and "&lt;i&gt;Tags&lt;/i&gt; &amp; more" in feed
+    assert "<b>x</b>" not in feed and "@&lt;b&gt;x&lt;/b&gt;" in feed
 
 
 def test_a_topics_files_show_on_its_page(app, community):
