@@ -17,7 +17,7 @@ down_revision = '5d3f8b2c0e41'
 branch_labels = None
 depends_on = None
 
-# Written as studio.portal.service.unread_for_staff renders it: SQLite uses a partial index only for
+# Written as studio.portal.reading.unread_for_staff renders it: SQLite uses a partial index only for
 # a query whose WHERE holds each of these terms.
 UNREAD_FOR_STAFF = ("last_client_message_at IS NOT NULL AND "
                     "(staff_read_at IS NULL OR last_client_message_at > staff_read_at)")

@@ -65,7 +65,7 @@ class Thread(Model):
     __table_args__ = (
         Index("ix_threads_workspace_id_last_message_at", "workspace_id", "last_message_at"),
         Index("ix_threads_client_id_last_message_at", "client_id", "last_message_at"),
-        # The threads the team has not read (see studio.portal.service.unread_for_staff): the badge
+        # The threads the team has not read (see studio.portal.reading.unread_for_staff): the badge
         # and "Unread only" read this index alone, as long as there are unread threads.
         Index("ix_threads_staff_unread", "workspace_id", "last_message_at",
               sqlite_where=text(UNREAD_FOR_STAFF), postgresql_where=text(UNREAD_FOR_STAFF)),

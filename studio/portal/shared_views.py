@@ -11,10 +11,10 @@ from werkzeug.exceptions import HTTPException
 
 from studio.library.storage import LocalStorage, storage
 from studio.notify import service as notify
-from studio.portal import service
+from studio.portal import reading, service
 from studio.portal.forms import MessageForm, ThreadStateForm
 from studio.portal.models import PortalFile, Thread
-from studio.portal.service import Cursor
+from studio.portal.reading import Cursor
 from studio.web import go_to, htmx, page, partial, refusals_onto, viewer_zone
 
 INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime", "video/webm",
@@ -111,7 +111,7 @@ def conversation_context(thread: Thread, side: str) -> dict:
 
 def thread_page(thread: Thread, side: str, form=None, status=200):
     extra = {"state_form": ThreadStateForm(formdata=None, state=thread.state)} if side == "staff" else {}
-    return page(THREAD_TEMPLATE[side], status=status, messages=service.thread_messages(thread),
+    return page(THREAD_TEMPLATE[side], status=status, messages=reading.thread_messages(thread),
                 form=form or MessageForm(formdata=None), **conversation_context(thread, side), **extra)
 
 
@@ -124,7 +124,7 @@ def open_thread(thread: Thread, side: str):
 def new_messages(thread: Thread, side: str):
     """The messages after `?after=` (for live updates), read as they are shown."""
     after = request.args.get("after", 0, type=int)
-    messages = service.thread_messages(thread, after_id=after)
+    messages = reading.thread_messages(thread, after_id=after)
     response = partial("inbox/_new_messages.html", messages=messages, after=messages[-1].id if messages else after,
                        **conversation_context(thread, side))
     if messages:

@@ -5,7 +5,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
 
 from studio.notify.mail import MailError, send_mail
-from studio.portal import service, shared_views
+from studio.portal import reading, service, shared_views
 from studio.portal.forms import ClientForm, DeliverableForm, EditClientForm, NewThreadForm, ThreadStateForm
 from studio.portal.models import Client, ClientStatus, Deliverable, PortalFile, Thread
 from studio.portal.shared_views import (
@@ -66,7 +66,7 @@ def create():
 
 
 def client_page(client, status=200, **forms):
-    threads, more = service.client_threads(client, side="staff", limit=CLIENT_PAGE_THREADS)
+    threads, more = reading.client_threads(client, side="staff", limit=CLIENT_PAGE_THREADS)
     deliverables = service.client_deliverables(client, published_only=False)
     return page("clients/detail.html", status=status, client=client, threads=threads, more_threads=more is not None,
                 thread_url=url_for("inbox.thread", thread_id=0)[:-1], local=viewer_clock(), deliverables=deliverables,
@@ -200,13 +200,13 @@ def inbox_home():
     filters = inbox_filters()
     before = parse_cursor(request.args.get("before", ""))
     rows_only = bool(before) and wants_fragment()  # "Older conversations" pressed with htmx: the rows that follow, in place
-    threads, total, after = service.staff_inbox(g.workspace, before=before, count=not rows_only, **filters)
+    threads, total, after = reading.staff_inbox(g.workspace, before=before, count=not rows_only, **filters)
     context = dict(threads=threads, total=total, filters=filters, before=before, local=viewer_clock(),
                    thread_url=url_for("inbox.thread", thread_id=0)[:-1],
                    older_url=url_for("inbox.index", before=cursor_text(after), **filter_arguments(filters)) if after else None)
     if rows_only:
         return partial("inbox/_rows.html", **context)
-    return page("inbox/index.html", client_options=client_options(service.client_choices(g.workspace), filters["client_id"]),
+    return page("inbox/index.html", client_options=client_options(reading.client_choices(g.workspace), filters["client_id"]),
                 **context)
 
 
@@ -214,7 +214,7 @@ def inbox_home():
 def badge():
     """The unread count in the navigation, polled so it changes without a reload."""
     return partial("inbox/_badge.html",
-                   unread=service.staff_unread_count(g.workspace, except_thread_id=thread_in_view("inbox.thread")))
+                   unread=reading.staff_unread_count(g.workspace, except_thread_id=thread_in_view("inbox.thread")))
 
 
 @inbox.get("/<int:thread_id>")

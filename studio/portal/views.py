@@ -10,7 +10,7 @@ from studio.accounts.invitation_views import accept_page, invitation_page
 from studio.accounts.models import Invitation, InvitationKind, User
 from studio.extensions import db
 from studio.notify import service as notify
-from studio.portal import service, shared_views
+from studio.portal import reading, service, shared_views
 from studio.portal.forms import EmailPreferencesForm, NewThreadForm
 from studio.portal.models import Client, Deliverable, PortalFile, Thread
 from studio.portal.shared_views import cursor_text, page_in_view, parse_cursor, serve_portal_file, viewer_clock
@@ -92,15 +92,15 @@ def home():
 def badges(client_id):
     client = g.portal_client
     endpoint, values, path = page_in_view()
-    reading = values.get("thread_id") if endpoint == "portal.thread" else None
-    return partial("portal/_badges.html", inbox_unread=service.client_unread_count(client, except_thread_id=reading),
+    open_thread = values.get("thread_id") if endpoint == "portal.thread" else None
+    return partial("portal/_badges.html", inbox_unread=reading.client_unread_count(client, except_thread_id=open_thread),
                    notifications_unread=notify.unread_count(current_user.id, client.id, except_about=path))
 
 
 @bp.get("/c/<int:client_id>/inbox")
 def inbox(client_id, form=None, status=200):
     before = parse_cursor(request.args.get("before", "")) if request.method == "GET" else None
-    threads, after = service.client_threads(g.portal_client, before=before)
+    threads, after = reading.client_threads(g.portal_client, before=before)
     context = dict(threads=threads, before=before, local=viewer_clock(), thread_url=url_for("portal.thread", thread_id=0)[:-1],
                    older_url=url_for("portal.inbox", before=cursor_text(after)) if after else None)
     if before and wants_fragment():  # "Older conversations" pressed with htmx: the rows that follow, in place

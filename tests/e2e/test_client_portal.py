@@ -79,10 +79,10 @@ def test_invite_write_with_attachment_see_badge_reply(live_server, new_page, app
 
 def test_older_conversations_come_in_place_with_htmx_and_as_a_page_without_javascript(live_server, new_page, browser,
                                                                                          app, monkeypatch):
-    from studio.portal import service
+    from studio.portal import reading
     from tests.factories import make_client, make_thread
 
-    monkeypatch.setattr(service, "PAGE_SIZE", 2)
+    monkeypatch.setattr(reading, "PAGE_SIZE", 2)
     workspace = make_workspace(name="Launch Agency")
     owner = owner_of(workspace)
     client = make_client(workspace, name="Rosa Diaz")

@@ -97,12 +97,12 @@ def test_the_inbox_pages_run_the_same_queries_for_few_threads_and_many(app, monk
     from datetime import timedelta
 
     from studio.database import utcnow
-    from studio.portal import service
+    from studio.portal import reading, service
     from studio.portal.models import PortalFile
     from studio.portal.shared_views import cursor_text
     from tests.factories import make_client, make_thread
 
-    monkeypatch.setattr(service, "PAGE_SIZE", 5)  # so that "many" runs past a page of threads and of messages
+    monkeypatch.setattr(reading, "PAGE_SIZE", 5)  # so that "many" runs past a page of threads and of messages
     def attach(message, name):
         db.session.add(PortalFile(workspace_id=workspace.id, client_id=message.thread.client_id, message_id=message.id,
                                   storage_key=f"files/{name}", filename=name, content_type="application/pdf", size_bytes=2048))

@@ -10,7 +10,7 @@ from studio.accounts.models import Invitation
 from studio.database import utcnow
 from studio.extensions import db
 from studio.notify.models import Notification
-from studio.portal import service
+from studio.portal import reading, service
 from studio.portal.models import Client, Message, PortalFile, Thread
 from tests.factories import (
     PASSWORD,
@@ -422,7 +422,7 @@ def shown_subjects(html):
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 def test_the_staff_inbox_pages_by_keyset_without_repeating_or_skipping_threads_that_share_a_time(
         app, agency, monkeypatch, htmx):
-    monkeypatch.setattr(service, "PAGE_SIZE", 3)
+    monkeypatch.setattr(reading, "PAGE_SIZE", 3)
     workspace, owner = agency.workspace, agency.owner
     rosa, theo = make_client(workspace, name="Rosa"), make_client(workspace, name="Theo")
     now = utcnow()
@@ -468,7 +468,7 @@ def test_a_cursor_that_is_not_one_of_ours_shows_the_first_page(app, agency):
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 def test_the_clients_inbox_pages_by_keyset_too(app, agency, monkeypatch, htmx):
-    monkeypatch.setattr(service, "PAGE_SIZE", 2)
+    monkeypatch.setattr(reading, "PAGE_SIZE", 2)
     workspace, owner = agency.workspace, agency.owner
     client = make_client(workspace)
     now = utcnow()
