@@ -253,16 +253,6 @@ def files_of(topic: Topic) -> list[CommunityFile]:
     return list(db.session.execute(select(CommunityFile).where(CommunityFile.topic_id == topic.id)).scalars())
 
 
-def is_bookmarked(user: User, topic: Topic) -> bool:
-    return db.session.execute(select(Bookmark.id).where(Bookmark.user_id == user.id,
-                                                        Bookmark.topic_id == topic.id)).first() is not None
-
-
-def username_of(workspace_id: int, user_id: int | None) -> str | None:
-    return db.session.execute(select(MemberProfile.username).where(
-        MemberProfile.user_id == user_id, MemberProfile.workspace_id == workspace_id)).scalar_one_or_none()
-
-
 def topics_by(workspace: Workspace, author_id: int, user: User, role: str, limit: int = 10) -> list[Topic]:
     """A member's latest topics, as this viewer may see them."""
     return list(db.session.execute(select(Topic).where(Topic.workspace_id == workspace.id, Topic.author_id == author_id,
