@@ -1,7 +1,7 @@
 """Who may reach what: the one place where workspaces are resolved and roles are checked."""
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, wraps
+from functools import cache, lru_cache, wraps
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, abort, current_app, g
@@ -103,14 +103,19 @@ def requires_role(minimum: str) -> Callable[[View], View]:
     return decorator
 
 
+@lru_cache(maxsize=256)  # one statement per model, owner column and loader options, run with values
+def _row_of_an_owner(model: type[M], column: str, options: tuple[ORMOption, ...]) -> Select[M]:
+    return (select(model).where(model.id == bindparam("row_id"), getattr(model, column) == bindparam("owner_id"))
+            .options(*options))
+
+
 def scoped_get_or_404(model: type[M], object_id: int, *options: ORMOption) -> M:
     """A row of the current scope by id (the workspace's, the community's or the client's; see
     `enter_scope`); anyone else's row answers 404. `options` are loader options (what a page shows
     of the row's relations, loaded with it)."""
     scope = g.scope
-    row = db.session.execute(
-        select(model).where(model.id == object_id, getattr(model, scope.column) == scope.owner_id).options(*options)
-    ).scalar_one_or_none()
+    statement = _row_of_an_owner(model, scope.column, options)
+    row = db.session.execute(statement, {"row_id": object_id, "owner_id": scope.owner_id}).scalar_one_or_none()
     if row is None:
         abort(404)
     return row
