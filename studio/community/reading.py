@@ -206,12 +206,14 @@ class ReplyRow:
     liked: bool = False
     depth: int = 0
     children: list["ReplyRow"] = field(default_factory=list)
+    closes: int = 0  # in_order: how many replies end after this one (itself, if it has no children, and those it ends)
 
     @classmethod
     def of(cls, reply: Reply, username: str | None) -> "ReplyRow":
-        """A reply just written, as the thread would show it (a new reply has no likes nor children)."""
+        """A reply just written, as the thread would show it (a new reply has no likes nor
+        children: it ends where it starts)."""
         return cls(reply.id, reply.parent_id, reply.author_id, username, reply.body_html, reply.like_count,
-                   reply.is_helpful, reply.is_hidden, reply.created_at, reply.edited_at)
+                   reply.is_helpful, reply.is_hidden, reply.created_at, reply.edited_at, closes=1)
 
 
 def thread(topic_id: int, user: User, role: str) -> list[ReplyRow]:
@@ -237,6 +239,23 @@ def thread(topic_id: int, user: User, role: str) -> list[ReplyRow]:
         reply.depth = 0
         reply.children = list(children(reply.id, 1))
     return list(children(None, 0)) + orphans
+
+
+def in_order(roots: list[ReplyRow]) -> list[ReplyRow]:
+    """A thread's replies one after the other, as a page reads them (each before its children),
+    each saying how many replies end after it (`closes`): a template draws the nested thread in
+    one loop, opening a reply where it comes and closing as many as `closes` says."""
+    order: list[ReplyRow] = []
+
+    def walk(replies: list[ReplyRow]) -> None:
+        for reply in replies:
+            reply.closes = 0
+            order.append(reply)
+            walk(reply.children)
+            order[-1].closes += 1  # this reply ends after its last descendant (or itself)
+
+    walk(roots)
+    return order
 
 
 @cache

@@ -20,7 +20,7 @@ from studio.web import go_to, page, partial, refusals_onto, show_form, wants_fra
 
 @dataclass(frozen=True)
 class ReplyLinks:
-    """What each reply of a topic page needs, worked out once a page (see _post_macros.html): its
+    """What each reply of a topic page needs, worked out once a page (see _replies.html): its
     addresses up to the reply's id or the author's username, the form token's hidden input, who is
     looking and what they may do."""
 
@@ -49,7 +49,7 @@ def reply_links(topic: Topic) -> ReplyLinks:
 
 def topic_context(found: TopicPage, reply_form=None):
     topic = found.topic
-    return dict(topic=topic, channel=found.channel, replies=reading.thread(topic.id, current_user, g.role),
+    return dict(topic=topic, channel=found.channel, replies=reading.in_order(reading.thread(topic.id, current_user, g.role)),
                 liked_topic=found.liked, bookmarked=found.bookmarked, author_name=found.author_name,
                 files=reading.files_of(topic) if found.has_files else [], labels=TOPIC_LABELS, reply_form=reply_form or ReplyForm(formdata=None),
                 history=posting.edit_history(topic) if topic.edited_at else [], links=reply_links(topic),
