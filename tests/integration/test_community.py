@@ -279,6 +279,42 @@ def test_nested_replies_show_as_a_thread(app, community):
     html = app.test_client().log_in_as(alice).text(f"{base(workspace)}/t/{topic.id}")
     assert re.search(rf'id="children-{first.id}">\s*<article class="reply depth-1', html)
 
+    # Deeper, and back up: each reply sits in its parent's children, a new thread at the top.
+    third = posting.add_reply(workspace, topic, bob, "member", "Level three", parent=second)
+    sibling = posting.add_reply(workspace, topic, bob, "member", "Level two again", parent=first)
+    fresh = posting.add_reply(workspace, topic, alice, "member", "Another thread")
+    html = app.test_client().log_in_as(bob).text(f"{base(workspace)}/t/{topic.id}")
+    assert where_each_reply_sits(html) == {first.id: "replies", second.id: f"children-{first.id}",
+                                           third.id: f"children-{second.id}", sibling.id: f"children-{first.id}",
+                                           fresh.id: "replies"}
+
+
+def where_each_reply_sits(html):
+    """{reply id: the id of the element holding its article} as a browser would nest the page."""
+    from html.parser import HTMLParser
+
+    class Nesting(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.open, self.found = [], {}
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("input", "meta", "link", "br", "img"):
+                return
+            element = dict(attrs).get("id") or ""
+            if tag == "article" and element.startswith("reply-"):
+                self.found[int(element.removeprefix("reply-"))] = next(
+                    name for name in reversed(self.open) if name == "replies" or name.startswith("children-"))
+            self.open.append(element)
+
+        def handle_endtag(self, tag):
+            if tag not in ("input", "meta", "link", "br", "img"):
+                self.open.pop()
+
+    parser = Nesting()
+    parser.feed(html)
+    return parser.found
+
 
 def test_an_inline_reply_arrives_with_the_counter_out_of_band(app, community):
     workspace, owner, general, alice, bob = community
