@@ -53,18 +53,22 @@ def local_time() -> Callable[[datetime | None], str]:
     return local
 
 
-_release: dict[str, str] = {}
+SECRET_WORDS = ("KEY", "SECRET", "PASSWORD", "TOKEN")
 
 
 def release() -> str:
     """What this running copy of Studio is, for validators (ETags): a digest of its code and
-    templates, names, sizes and times, worked out once a process. Where templates reload on change
-    (development, tests), theirs are looked at again each time, so an edit is never answered 304."""
-    if "code" not in _release:
-        _release["code"] = _digest(Path(current_app.root_path), "*.py")
-    if "templates" not in _release or current_app.jinja_env.auto_reload:
-        _release["templates"] = _digest(Path(current_app.root_path, current_app.template_folder or "templates"), "*.html")
-    return _release["code"] + _release["templates"]
+    templates (names, sizes and times) and of its settings (but secrets), worked out once a
+    process. Where templates reload on change (development, tests), theirs are looked at again
+    each time, so an edit is never answered 304."""
+    known = current_app.extensions.setdefault("studio_release", {})
+    if "code" not in known:
+        settings = sorted((name, value) for name, value in current_app.config.items()
+                          if isinstance(value, str | int | float | bool) and not any(word in name for word in SECRET_WORDS))
+        known["code"] = _digest(Path(current_app.root_path), "*.py") + hashlib.sha256(repr(settings).encode()).hexdigest()[:12]
+    if "templates" not in known or current_app.jinja_env.auto_reload:
+        known["templates"] = _digest(Path(current_app.root_path, current_app.template_folder or "templates"), "*.html")
+    return known["code"] + known["templates"]
 
 
 def _digest(folder: Path, pattern: str) -> str:
