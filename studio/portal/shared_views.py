@@ -1,7 +1,6 @@
 """What both sides of the portal answer with, the client's (`side="client"`, under /portal/c/<id>/)
 and the agency's (`side="staff"`, the workspace's inbox): a thread's page, its new messages, a
 reply, an attached file, and which page a background poll came from."""
-from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -15,7 +14,7 @@ from studio.portal import reading, service
 from studio.portal.forms import MessageForm, ThreadStateForm
 from studio.portal.models import PortalFile, Thread
 from studio.portal.reading import Cursor
-from studio.web import go_to, htmx, page, partial, refusals_onto, viewer_zone
+from studio.web import go_to, htmx, link_prefix, page, partial, refusals_onto, viewer_clock
 
 INLINE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/quicktime", "video/webm",
                 "application/pdf"}
@@ -55,20 +54,6 @@ def thread_in_view(endpoint: str):
     return values.get("thread_id") if shown == endpoint else None
 
 
-def viewer_clock() -> Callable[[datetime | None], str]:
-    """The `localdatetime` filter with the viewer's time zone found once, for a list that shows a
-    time on every row: `{{ local(t.last_message_at) }}`."""
-    zone = viewer_zone()
-
-    def local(value: datetime | None) -> str:
-        if value is None:
-            return ""
-        moment = value.astimezone(zone)
-        return moment.strftime("%-d %b %Y, %H:%M ") + (moment.tzname() or "")
-
-    return local
-
-
 def cursor_text(cursor: Cursor | None) -> str | None:
     """An inbox page's place as its "Older" address carries it (read back by parse_cursor)."""
     return f"{cursor[0].isoformat()}_{cursor[1]}" if cursor else None
@@ -98,11 +83,11 @@ def read(thread: Thread, side: str) -> None:
 def conversation_context(thread: Thread, side: str) -> dict:
     """What the messages of a conversation link to and say, worked out once per page, not per message."""
     if side == "client":
-        file_url = url_for("portal.file", client_id=thread.client_id, file_id=0)[:-1]
+        file_url = link_prefix("portal.file", "file_id", client_id=thread.client_id)
         poll_url = url_for("portal.new_messages", client_id=thread.client_id, thread_id=thread.id)
         team = g.portal_client.workspace.name
     else:
-        file_url = url_for("inbox.file_in_thread", thread_id=thread.id, file_id=0)[:-1]
+        file_url = link_prefix("inbox.file_in_thread", "file_id", thread_id=thread.id)
         poll_url = url_for("inbox.new_messages", thread_id=thread.id)
         team = "team"
     return {"thread": thread, "side": side, "file_url": file_url, "poll_url": poll_url, "team": team,

@@ -13,11 +13,10 @@ from studio.portal.shared_views import (
     parse_cursor,
     serve_portal_file,
     thread_in_view,
-    viewer_clock,
 )
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
 from studio.urls import external_url
-from studio.web import go_to, page, partial, refusals_onto, wants_fragment
+from studio.web import go_to, link_prefix, page, partial, refusals_onto, viewer_clock, wants_fragment
 
 clients = workspace_blueprint("clients", __name__, "/clients")
 inbox = workspace_blueprint("inbox", __name__, "/inbox")
@@ -69,7 +68,7 @@ def client_page(client, status=200, **forms):
     threads, more = reading.client_threads(client, side="staff", limit=CLIENT_PAGE_THREADS)
     deliverables = service.client_deliverables(client, published_only=False)
     return page("clients/detail.html", status=status, client=client, threads=threads, more_threads=more is not None,
-                thread_url=url_for("inbox.thread", thread_id=0)[:-1], local=viewer_clock(), deliverables=deliverables,
+                thread_url=link_prefix("inbox.thread", "thread_id"), local=viewer_clock(), deliverables=deliverables,
                 invite=service.latest_invite(client),
                 edit_form=forms.get("edit_form") or EditClientForm(formdata=None, obj=client),
                 deliverable_form=forms.get("deliverable_form") or DeliverableForm(formdata=None,
@@ -202,7 +201,7 @@ def inbox_home():
     rows_only = bool(before) and wants_fragment()  # "Older conversations" pressed with htmx: the rows that follow, in place
     threads, total, after = reading.staff_inbox(g.workspace, before=before, count=not rows_only, **filters)
     context = dict(threads=threads, total=total, filters=filters, before=before, local=viewer_clock(),
-                   thread_url=url_for("inbox.thread", thread_id=0)[:-1],
+                   thread_url=link_prefix("inbox.thread", "thread_id"),
                    older_url=url_for("inbox.index", before=cursor_text(after), **filter_arguments(filters)) if after else None)
     if rows_only:
         return partial("inbox/_rows.html", **context)

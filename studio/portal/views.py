@@ -13,9 +13,20 @@ from studio.notify import service as notify
 from studio.portal import reading, service, shared_views
 from studio.portal.forms import EmailPreferencesForm, NewThreadForm
 from studio.portal.models import Client, Deliverable, PortalFile, Thread
-from studio.portal.shared_views import cursor_text, page_in_view, parse_cursor, serve_portal_file, viewer_clock
+from studio.portal.shared_views import cursor_text, page_in_view, parse_cursor, serve_portal_file
 from studio.security.access import enter_scope, scoped_get_or_404
-from studio.web import go_to, page, partial, refusals_onto, safe_next_url, send_to_login, show_form, wants_fragment
+from studio.web import (
+    go_to,
+    link_prefix,
+    page,
+    partial,
+    refusals_onto,
+    safe_next_url,
+    send_to_login,
+    show_form,
+    viewer_clock,
+    wants_fragment,
+)
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -101,7 +112,7 @@ def badges(client_id):
 def inbox(client_id, form=None, status=200):
     before = parse_cursor(request.args.get("before", "")) if request.method == "GET" else None
     threads, after = reading.client_threads(g.portal_client, before=before)
-    context = dict(threads=threads, before=before, local=viewer_clock(), thread_url=url_for("portal.thread", thread_id=0)[:-1],
+    context = dict(threads=threads, before=before, local=viewer_clock(), thread_url=link_prefix("portal.thread", "thread_id"),
                    older_url=url_for("portal.inbox", before=cursor_text(after)) if after else None)
     if before and wants_fragment():  # "Older conversations" pressed with htmx: the rows that follow, in place
         return partial("portal/_thread_rows.html", **context)

@@ -12,10 +12,10 @@ from studio.community.forms import TOPIC_LABELS, ChannelForm, TopicForm
 from studio.community.models import Channel
 from studio.community.reading import Cursor, FeedRow
 from studio.community.views.blueprint import bp, channel_by_slug, unread_dm_count
-from studio.community.views.display import link_prefix, local_time, release
+from studio.community.views.display import release
 from studio.extensions import db
 from studio.security.access import requires_role
-from studio.web import go_to, page, partial, refusals_onto, wants_fragment
+from studio.web import go_to, link_prefix, page, partial, refusals_onto, viewer_clock, wants_fragment
 
 
 @bp.get("/")
@@ -75,7 +75,7 @@ def channel(slug):
     if tag is not None and request.if_none_match.contains(tag):
         return revalidated(Response(status=304), tag)
     context = dict(channel=item, rows=rows, more=more, next_cursor=cursor_of(rows[-1]) if rows else "",
-                   labels=TOPIC_LABELS, topic_link=link_prefix("community.topic", "topic_id"), local=local_time())
+                   labels=TOPIC_LABELS, topic_link=link_prefix("community.topic", "topic_id"), local=viewer_clock())
     if before and wants_fragment():  # "Older topics" as it scrolls into view; a click on it loads the page
         return partial("community/_feed_rows.html", **context)
     response = page("community/channel.html", **context)

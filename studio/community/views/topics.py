@@ -12,10 +12,9 @@ from studio.community.forms import TOPIC_LABELS, EditForm, ReplyForm
 from studio.community.models import CommunityFile, Topic
 from studio.community.reading import ReplyRow, TopicPage
 from studio.community.views.blueprint import bp, may_see, visible_reply, visible_topic
-from studio.community.views.display import csrf_input, link_prefix, local_time
 from studio.portal.shared_views import serve_portal_file
 from studio.security.access import can, scoped_get_or_404
-from studio.web import go_to, page, partial, refusals_onto, show_form, wants_fragment
+from studio.web import csrf_input, go_to, link_prefix, page, partial, refusals_onto, show_form, viewer_clock, wants_fragment
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ def reply_links(topic: Topic) -> ReplyLinks:
         answer_form=link_prefix("community.reply_form", "parent", topic_id=topic.id),
         profile=link_prefix("community.profile", "username"), csrf_input=csrf_input(), viewer_id=current_user.id,
         may_moderate=may_moderate, may_mark_helpful=topic.type == "question" and (may_moderate or topic.author_id == current_user.id),
-        topic_author_id=topic.author_id, local=local_time())
+        topic_author_id=topic.author_id, local=viewer_clock())
 
 
 def topic_context(found: TopicPage, reply_form=None):

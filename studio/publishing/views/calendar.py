@@ -15,6 +15,7 @@ from studio.publishing.views.blueprint import bp, feeds, viewer_zone
 from studio.security.access import requires_role
 from studio.web import (
     go_to,
+    link_prefix,
     page,
 )
 
@@ -176,7 +177,7 @@ def month():
     # Links whose shape is fixed are built once and completed per post or day.
     base = url_for("posts.month")
     links = calendar_links(base, filters, view, first, today, previous, following)
-    post_url = url_for("posts.detail", post_id=0)[:-1]
+    post_url = link_prefix("posts.detail", "post_id")
     day_url = f"{base}?{urlencode(dict(view='day', **filters))}&day="
     return page("posts/calendar.html", block="grid", view=view, first=first, grid=grid, listed=listed,
                 watched=shown, zone=zone, filters=filters, base=base, links=links, post_url=post_url, day_url=day_url,
