@@ -1,5 +1,6 @@
 """The code's shape, held in place: the layers import downwards only, modules stay small, and one
 module speaks htmx's request headers."""
+import ast
 import re
 from pathlib import Path
 
@@ -45,3 +46,31 @@ def test_services_build_links_without_the_web_layer():
     offenders = [str(path.relative_to(STUDIO)) for path in PYTHON_FILES
                  if not answers_requests(path) and re.search(r"^\s*from studio\.web import", source(path), re.M)]
     assert offenders == []
+
+
+def imported_packages(path):
+    """The studio packages a module imports at run time (not under TYPE_CHECKING)."""
+    tree = ast.parse(source(path))
+    typing_only = {id(node) for block in ast.walk(tree)
+                   if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+                   for node in ast.walk(block)}
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom | ast.Import) and id(node) not in typing_only:
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [alias.name for alias in node.names]
+            found |= {name.split(".")[1] for name in names if name.startswith("studio.")}
+    return found
+
+
+def test_no_two_packages_below_the_views_import_each_other():
+    """Services, models, adapters and jobs form no cycle between packages; only pages (views, the
+    app factory, the request layer) may draw on several features at once."""
+    package_of = {path: path.relative_to(STUDIO).parts[0] for path in PYTHON_FILES if len(path.relative_to(STUDIO).parts) > 1}
+    edges = {}
+    for path, package in package_of.items():
+        if answers_requests(path):
+            continue
+        for other in imported_packages(path) - {package}:
+            edges.setdefault(package, set()).add(other)
+    cycles = sorted({tuple(sorted((a, b))) for a, targets in edges.items() for b in targets if a in edges.get(b, set())})
+    assert cycles == []
