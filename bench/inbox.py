@@ -17,6 +17,7 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -28,6 +29,7 @@ from studio.accounts.service import create_workspace  # noqa: E402
 from studio.database import utcnow  # noqa: E402
 from studio.extensions import db  # noqa: E402
 from studio.portal.models import Client, Message, Thread  # noqa: E402
+from studio.portal.shared_views import cursor_text  # noqa: E402
 
 MESSAGES_PER_THREAD = 20
 
@@ -83,6 +85,13 @@ def build(database_url, folder):
         return app, owner.get_id(), {"big": (big.slug, big_threads), "small": (small.slug, small_threads)}
 
 
+def older_cursor(app, thread_id):
+    """What an "Older conversations" link carries halfway down the inbox (keyset: time and id)."""
+    with app.app_context():
+        thread = db.session.get(Thread, thread_id)
+        return quote(cursor_text((thread.last_message_at, thread.id)))
+
+
 def main():
     with tempfile.TemporaryDirectory() as folder:
         url = os.environ.get("DATABASE_URL") or f"sqlite:///{folder}/inbox.db"
@@ -94,7 +103,7 @@ def main():
                 "inbox": measure(app, user_id, f"/w/{slug}/inbox"),
                 "inbox unread": measure(app, user_id, f"/w/{slug}/inbox?unread=1"),
                 "inbox search": measure(app, user_id, f"/w/{slug}/inbox?q=topic+7+for"),
-                "inbox page 3": measure(app, user_id, f"/w/{slug}/inbox?page=3" if size == "big" else f"/w/{slug}/inbox"),
+                "inbox, older": measure(app, user_id, f"/w/{slug}/inbox?before={older_cursor(app, middle)}"),
                 "thread": measure(app, user_id, f"/w/{slug}/inbox/{middle}"),
             }
         print(f"{'page':<14}{'10 threads':>16}{'5,000 threads':>18}   queries (10 / 5,000)")
