@@ -35,6 +35,10 @@ def create_app(config=None):
         count = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file on this machine never drops a connection: a ping before every request would be a
+        # query for nothing. PostgreSQL keeps the ping (a restart or a proxy can close connections).
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     init_extensions(app)
     register_blueprints(app)
     register_web(app)
@@ -57,13 +61,20 @@ def init_extensions(app):
     login_manager.login_message = "Log in to continue."
     login_manager.login_message_category = "info"
 
+    from sqlalchemy import bindparam, select
+
     from studio.accounts.models import User
     from studio.web import send_to_login
+
+    # Built once: every request loads its user, and building the statement (as `session.get` does)
+    # costs more than SQLite takes to answer it.
+    user_by_id = select(User).where(User.id == bindparam("user_id"))
 
     @login_manager.user_loader
     def load_user(session_id):
         user_id, _, stamp = session_id.partition(".")
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user = (db.session.execute(user_by_id, {"user_id": int(user_id)}).scalar_one_or_none()
+                if user_id.isdigit() else None)
         return user if user is not None and stamp == user.session_stamp else None
 
     login_manager.unauthorized_handler(send_to_login)

@@ -32,7 +32,7 @@ from wtforms import Field
 
 from studio.database import utcnow
 from studio.extensions import db
-from studio.platforms import authorize_origins
+from studio.platforms import PLATFORM_CLASSES, authorize_origins
 from studio.refusal import Refused
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -273,6 +273,17 @@ def content_security_policy() -> str:
     """CSP's form-action also governs where a form's redirects may lead, and a Connect button posts
     here and is redirected to the platform's consent page: those origins are allowed too. Every
     page carries them, since htmx-boosted navigation keeps the first page's policy."""
+    config = current_app.config
+    # Worked out once for each set of platform settings (the consent pages' origins come from them
+    # alone; tests change them while the app runs).
+    return policy_for(tuple(item for item in config.items() if item[0].startswith(PLATFORM_SETTINGS)))
+
+
+PLATFORM_SETTINGS = tuple(f"{key.upper()}_" for key in PLATFORM_CLASSES)
+
+
+@lru_cache(maxsize=16)
+def policy_for(platform_settings: tuple[tuple[str, Any], ...]) -> str:
     extra = authorize_origins(current_app.config)
     if not extra:
         return CONTENT_SECURITY_POLICY
@@ -310,7 +321,16 @@ def link_prefix(endpoint: str, varying: str, **values: Any) -> str:
     adds each row's value and what the route puts after it (`links.reply ~ reply.id ~ '/like'`),
     where a url_for a row would cost more than the rest of the row. The value must be one url_for
     would not quote (ids, usernames); tests hold the links so made to the routes' own."""
-    url = url_for(endpoint, **(values | {varying: EACH}))
+    values = values | {varying: EACH}
+    # What the url_defaults add (the workspace's or community's slug) goes into the key: the same
+    # prefix is then built once per process, not once a page.
+    current_app.inject_url_defaults(endpoint, values)
+    return _prefix_of(request.script_root, endpoint, varying, tuple(sorted(values.items())))
+
+
+@lru_cache(maxsize=4096)
+def _prefix_of(script_root: str, endpoint: str, varying: str, values: tuple[tuple[str, Any], ...]) -> str:
+    url = url_for(endpoint, **dict(values))
     head, found, _ = url.rpartition(str(EACH))
     if not found:
         raise ValueError(f"{endpoint} does not put {varying} in its address")
@@ -346,6 +366,35 @@ def fixed_url(endpoint: str, **values: Any) -> str:
     return _built_path(request.script_root, endpoint, tuple(sorted(values.items())))
 
 
+def template_url_for(endpoint: str, **values: Any) -> str:
+    """Templates' `url_for`, remembered: a page asks for the same links on every request, and each
+    costs a url_for's walk through the url_defaults and the route's builder. The key holds all an
+    address depends on: the values given, the script root, and what the app's url_defaults fill in
+    from `g` (`url_defaults_state`). An external link, or values that cannot be a key, are built
+    afresh."""
+    if "_external" in values or "_scheme" in values:
+        return url_for(endpoint, **values)
+    try:
+        return _remembered_url(request.script_root, url_defaults_state(), endpoint, frozenset(values.items()))
+    except TypeError:  # a value that cannot be hashed
+        return url_for(endpoint, **values)
+
+
+def url_defaults_state() -> tuple[str | None, str | None, int | None]:
+    """What the url_defaults read (tests/unit/test_structure.py lists them, so a new one is added
+    here): the workspace's slug (fill_workspace_slug), the community's (keep_space) and the portal's
+    client (keep_client_id)."""
+    workspace, space, client = g.get("workspace"), g.get("space"), g.get("portal_client")
+    return (workspace.slug if workspace is not None else None, space.slug if space is not None else None,
+            client.id if client is not None else None)
+
+
+@lru_cache(maxsize=8192)
+def _remembered_url(script_root: str, state: tuple[str | None, str | None, int | None], endpoint: str,
+                    values: frozenset[tuple[str, Any]]) -> str:
+    return url_for(endpoint, **dict(values))
+
+
 def register_template_helpers(app: Flask) -> None:
     """Times are stored in UTC and shown in the viewer's time zone."""
 
@@ -378,6 +427,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["now"] = utcnow
     app.jinja_env.globals["fixed_url"] = fixed_url
+    app.jinja_env.globals["url_for"] = template_url_for
     app.jinja_env.globals["autofocus_for"] = autofocus_for
 
 

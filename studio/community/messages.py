@@ -12,7 +12,7 @@ from studio.accounts.models import User, Workspace
 from studio.community.members import community_role, profile_for
 from studio.community.models import Conversation, DirectMessage, MemberProfile
 from studio.database import utcnow
-from studio.extensions import db
+from studio.extensions import db, read_rows
 from studio.refusal import Refused
 from studio.security.sanitize import render_markdown
 
@@ -104,7 +104,7 @@ def conversations(workspace: Workspace, user: User) -> list[tuple[Conversation, 
 def unread_dm_count(workspace: Workspace, user: User, except_conversation_id: int | None = None) -> int:
     """Messages from others this member has not read yet, in one query. The conversation open on
     the member's page (`except_conversation_id`) reads its messages as they arrive: not counted."""
-    return db.session.execute(unread_count_statement(), {"workspace_id": workspace.id, "user_id": user.id,
+    return read_rows(unread_count_statement(), {"workspace_id": workspace.id, "user_id": user.id,
                                                          "except_id": except_conversation_id or 0}).scalar_one()
 
 

@@ -108,7 +108,7 @@ def add_reply(workspace: Workspace, topic: Topic, author: User, role: str, body:
     index(workspace, "reply", reply.id, topic.id, "", body)
     mark_topic_read(topic, author)
     db.session.commit()
-    url = path_for("community.topic", space=workspace.slug, topic_id=topic.id, _anchor=f"reply-{reply.id}")
+    url = path_for("community.topic", space=workspace.slug, topic_id=topic.id, reply=reply.id, _anchor=f"reply-{reply.id}")
     notify_mentions(workspace, author, body, topic.title, url)
     check_badges(workspace, author.id)
     return reply

@@ -14,9 +14,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from studio.accounts.models import User, Workspace
 from studio.community.models import Bookmark, Channel, CommunityFile, Like, MemberProfile, Reply, Topic, TopicRead
 from studio.database import changed_rows, utcnow
-from studio.extensions import db
+from studio.extensions import db, read_rows
 
 FEED_PAGE = 25
+# About as many replies as a topic page draws at once (Discourse loads 20 posts at a time); "Show
+# more replies" brings the next part. A top-level reply comes whole, with every answer under it.
+REPLY_PART = 20
 UNREAD_WINDOW_DAYS = 7
 # A member's reloads of a topic within this long count as one view and leave their read marker be
 # (unless something new arrived): a visit writes nothing when it has nothing to record.
@@ -72,7 +75,7 @@ def feed(channel: Channel, user: User, role: str, before: Cursor | None = None) 
     values: dict[str, object] = {"channel_id": channel.id, "viewer_id": user.id}
     if before is not None:
         values |= {"moment": before[1], "topic_id": before[2]}
-    rows = [FeedRow(*row) for row in db.session.execute(feed_statement(role == "moderator", place, FEED_PAGE), values)]
+    rows = [FeedRow(*row) for row in read_rows(feed_statement(role == "moderator", place, FEED_PAGE), values)]
     return rows[:FEED_PAGE], len(rows) > FEED_PAGE
 
 
@@ -219,7 +222,7 @@ class ReplyRow:
 def thread(topic_id: int, user: User, role: str) -> list[ReplyRow]:
     """Every visible reply of a topic as a tree (each with its author's username, whether this
     member liked it, its `depth` and its `children`), in one query however long the thread."""
-    rows = db.session.execute(thread_statement(role == "moderator"), {"topic_id": topic_id, "viewer_id": user.id}).all()
+    rows = read_rows(thread_statement(role == "moderator"), {"topic_id": topic_id, "viewer_id": user.id}).all()
     replies = [ReplyRow(*row) for row in rows]  # its columns are ReplyRow's, up to `liked`
     by_parent: dict[int | None, list[ReplyRow]] = {}
     for reply in replies:
@@ -256,6 +259,46 @@ def in_order(roots: list[ReplyRow]) -> list[ReplyRow]:
 
     walk(roots)
     return order
+
+
+@dataclass(frozen=True)
+class ThreadPart:
+    """The replies a topic page draws: whole top-level replies (each with its answers), from a
+    given one, until about REPLY_PART are drawn; where the next part starts and how many replies
+    it and those after it hold; whether replies come before this part."""
+
+    replies: list[ReplyRow]  # in reading order (see in_order)
+    next_from: int | None  # the top-level reply the next part starts at; None: this part ends the thread
+    remaining: int
+    earlier: bool
+
+
+def thread_part(roots: list[ReplyRow], start: int | None = None, budget: int = REPLY_PART) -> ThreadPart:
+    """The part of a thread (see `thread`) that starts at the top-level reply `start` (the
+    beginning when None or no longer shown)."""
+    index = next((number for number, root in enumerate(roots) if root.id == start), 0) if start else 0
+    taken: list[ReplyRow] = []
+    drawn = 0
+    for root in roots[index:]:
+        if taken and drawn >= budget:
+            break
+        taken.append(root)
+        drawn += size_of(root)
+    following = roots[index + len(taken):]
+    return ThreadPart(in_order(taken), following[0].id if following else None,
+                      sum(size_of(root) for root in following), index > 0)
+
+
+def size_of(reply: ReplyRow) -> int:
+    return 1 + sum(size_of(child) for child in reply.children)
+
+
+def root_of(roots: list[ReplyRow], reply_id: int) -> int | None:
+    """The top-level reply whose part holds `reply_id` (a link to a reply opens that part)."""
+    def holds(reply: ReplyRow) -> bool:
+        return reply.id == reply_id or any(holds(child) for child in reply.children)
+
+    return next((root.id for root in roots if holds(root)), None)
 
 
 @cache

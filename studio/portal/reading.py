@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, or_, select
 
 from studio.accounts.models import User, Workspace
-from studio.extensions import db
+from studio.extensions import read_rows
 from studio.portal.models import Client, Message, PortalFile, Thread
 
 PAGE_SIZE = 50  # threads on a page of an inbox, and the latest messages a thread shows
@@ -84,7 +84,7 @@ def thread_page(statement: Statement, values: dict[str, Any], before: Cursor | N
     """ThreadRows of one page, and the cursor of the page that follows (None when this is the last)."""
     if before:
         values["before_at"], values["before_id"] = before
-    rows = db.session.execute(statement, values).all()
+    rows = read_rows(statement, values).all()
     shown = [ThreadRow(*row) for row in rows[:limit]]
     return shown, (shown[-1].last_message_at, shown[-1].id) if len(rows) > limit else None
 
@@ -122,7 +122,7 @@ def staff_inbox(workspace: Workspace, unread: bool = False, client_id: int | Non
     counting, listing = inbox_statements(unread, bool(client_id), bool(state), bool(q), bool(before), PAGE_SIZE)
     values: dict[str, Any] = {"workspace_id": workspace.id, "client_id": client_id, "state": state,
                               "pattern": "%" + re.sub(r"([/%_])", r"/\1", q.lower()) + "%"}
-    total = db.session.execute(counting, values).scalar_one() if count else None
+    total = read_rows(counting, values).scalar_one() if count else None
     rows, after = thread_page(listing, values, before, PAGE_SIZE)
     return rows, total, after
 
@@ -162,7 +162,7 @@ def messages_statement(after: bool, limit: int) -> Statement:
 def thread_messages(thread: Thread, after_id: int | None = None, limit: int | None = None) -> list[MessageRow]:
     """The latest messages of a thread, oldest first (or the first ones after `after_id`, for live
     updates), each with its sender's name and its files: one query."""
-    rows = db.session.execute(messages_statement(bool(after_id), limit or PAGE_SIZE),
+    rows = read_rows(messages_statement(bool(after_id), limit or PAGE_SIZE),
                               {"thread_id": thread.id, "after_id": after_id}).all()
     messages: list[MessageRow] = []
     for message_id, from_client, sender_name, body, created_at, file_id, filename, size_bytes in rows:
@@ -185,12 +185,12 @@ def unread_count_statement(side: str) -> Statement:
 def staff_unread_count(workspace: Workspace, except_thread_id: int | None = None) -> int:
     """Threads with news for the team; the thread open on the page asking (`except_thread_id`)
     is read there as its messages arrive, so it is not counted."""
-    return db.session.execute(unread_count_statement("staff"),
+    return read_rows(unread_count_statement("staff"),
                               {"owner_id": workspace.id, "except_id": except_thread_id or 0}).scalar_one()
 
 
 def client_unread_count(client: Client, except_thread_id: int | None = None) -> int:
-    return db.session.execute(unread_count_statement("client"),
+    return read_rows(unread_count_statement("client"),
                               {"owner_id": client.id, "except_id": except_thread_id or 0}).scalar_one()
 
 
@@ -202,4 +202,4 @@ CLIENT_CHOICES = (select(_clients.id, _clients.name).where(_clients.workspace_id
 
 def client_choices(workspace: Workspace, limit: int = 2000) -> Sequence[Row[Any, Any]]:
     """(id, name) of the workspace's clients, for filter menus."""
-    return db.session.execute(CLIENT_CHOICES, {"workspace_id": workspace.id, "limit": limit}).all()
+    return read_rows(CLIENT_CHOICES, {"workspace_id": workspace.id, "limit": limit}).all()

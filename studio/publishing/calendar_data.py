@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     Select,
     Text,
+    bindparam,
     column,
     func,
     select,
@@ -23,7 +24,7 @@ from sqlalchemy.sql.selectable import TextualSelect
 from studio.accounts.models import Workspace
 from studio.connections.models import PlatformConnection
 from studio.database import utcnow
-from studio.extensions import db
+from studio.extensions import db, read_rows
 from studio.publishing.models import (
     Delivery,
     Post,
@@ -125,13 +126,14 @@ def calendar_days(workspace: Workspace, bounds: Sequence[datetime], per_day: int
     statement = first_of_each_day(len(bounds) - 1, bool(platform), bool(connection_id), bool(status))
     # Each bound appears four times in the statement: converted for the database here, once each,
     # as the column would convert it (on SQLite, the text it stores), rather than at each place.
-    convert = Post.scheduled_at.type.bind_processor(db.session.get_bind().dialect) or (lambda moment: moment)
+    dialect = db.session.get_bind().dialect
+    convert = Post.scheduled_at.type.dialect_impl(dialect).bind_processor(dialect) or (lambda moment: moment)
     values: dict[str, object] = {f"day_{number}": convert(moment) for number, moment in enumerate(bounds)}
     values.update(workspace_id=workspace.id, per_day=per_day)
     values.update({name: value for name, value in (("platform", platform), ("connection_id", connection_id),
                                                    ("status", status)) if value})
     found: dict[int, CalendarDay] = {}
-    for *columns, index, total in db.session.execute(statement, values).all():
+    for *columns, index, total in read_rows(statement, values).all():
         day = found.get(index)
         if day is None:
             day = found[index] = CalendarDay(index, [], total)
@@ -139,12 +141,17 @@ def calendar_days(workspace: Workspace, bounds: Sequence[datetime], per_day: int
     return list(found.values())
 
 
+@functools.cache
+def accounts_statement() -> Select:
+    return (select(PlatformConnection.id, PlatformConnection.platform, PlatformConnection.username)
+            .where(PlatformConnection.workspace_id == bindparam("workspace_id"))
+            .order_by(PlatformConnection.platform, PlatformConnection.username))
+
+
 def calendar_accounts(workspace: Workspace) -> list[CalendarAccount]:
-    """The workspace's accounts as the calendar's filters name them."""
-    query = (select(PlatformConnection.id, PlatformConnection.platform, PlatformConnection.username)
-             .where(PlatformConnection.workspace_id == workspace.id)
-             .order_by(PlatformConnection.platform, PlatformConnection.username))
-    return [CalendarAccount._make(row) for row in db.session.execute(query)]
+    """The workspace's accounts as the calendar's filters name them (its statement built once: the
+    calendar asks on every view)."""
+    return [CalendarAccount._make(row) for row in read_rows(accounts_statement(), {"workspace_id": workspace.id})]
 
 
 def calendar_token(workspace: Workspace, reset: bool = False) -> str:

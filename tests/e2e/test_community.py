@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from studio.community import members, messages, posting
 from studio.community.models import DirectMessage, Event, MemberProfile, Reply, Topic
+from studio.community.reading import REPLY_PART
 from studio.extensions import db
 from tests.e2e.browser import log_in_through_the_form
 from tests.factories import make_channel, make_client, make_event, make_topic, make_workspace, owner_of
@@ -87,6 +88,7 @@ def test_question_reply_mention_like_and_solved(live_server, new_page, app):
     expect(asker.locator(".notifications")).to_contain_text("Bob Stone mentioned you")
     asker.get_by_role("link", name=re.compile("Bob Stone mentioned you")).click()
     expect(asker.locator(".reply").first).to_contain_text("softer shadows")
+    asker.locator(".reply").first.get_by_role("link", name="More actions for this reply").click()
     asker.get_by_role("button", name="Mark helpful").click()
     expect(asker.get_by_role("heading", level=1)).to_contain_text("✓ solved")
     expect(asker.locator(".reply.helpful")).to_contain_text("✓ helpful answer")
@@ -156,5 +158,12 @@ def test_xss_vectors_everywhere_members_write_run_nothing(live_server, new_page,
     expect(page.locator("body")).to_be_visible()
     assert dialogs == [], f"a script ran: {dialogs}"
     page.goto(f"{base}/t/{discussion.id}")
+    expect(page.locator(".reply")).to_have_count(REPLY_PART)  # a long thread reads in parts
+    while page.locator("#more-replies").count():
+        shown = page.locator(".reply").count()
+        page.locator("#more-replies a").click()
+        expect(page.locator(".reply")).not_to_have_count(shown)
     expect(page.locator(".reply")).to_have_count(len(VECTORS))
+    assert page.url == f"{base}/t/{discussion.id}", "the parts came in place"
+    assert dialogs == [], f"a script ran: {dialogs}"
     expect(page.locator(".reply").nth(0)).to_contain_text("<script>alert(1)</script>")

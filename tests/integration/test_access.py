@@ -209,3 +209,17 @@ def test_a_viewer_reads_every_workspace_page(app, world):
             url = url_for_rule(rule, world["ours"], world["our_ids"])
             expected = 403 if hasattr(app.view_functions[endpoint], "required_role") else 200
             assert client.get(url).status_code == expected, url
+
+
+def test_a_member_of_two_workspaces_gets_each_ones_own_links(app):
+    """Templates remember the links they build (web.template_url_for): by workspace, so a page of
+    one never carries the other's."""
+    first = make_workspace(name="First Studio")
+    owner = owner_of(first)
+    second = make_workspace(owner=owner, name="Second Studio")
+    client = app.test_client().log_in_as(owner)
+    for workspace in (first, second, first):
+        page = client.text(f"/w/{workspace.slug}/calendar")
+        assert f'href="/w/{workspace.slug}/posts/new"' in page
+        other = second if workspace is first else first
+        assert f"/w/{other.slug}/posts/new" not in page

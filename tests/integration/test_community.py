@@ -257,7 +257,7 @@ def test_mentions_notify_and_link_to_the_member(app, community, outbox):
     reply = posting.add_reply(workspace, topic, bob, "member", "Softbox, @alice_moon, and ask @nobody_here")
     assert f'<a href="/community/{workspace.slug}/u/alice_moon"' in reply.body_html and "@nobody_here" in reply.body_html
     [notice] = db.session.query(Notification).filter_by(type="mention").all()
-    assert notice.user_id == alice.id and notice.action_url.endswith(f"/t/{topic.id}#reply-{reply.id}")
+    assert notice.user_id == alice.id and notice.action_url.endswith(f"/t/{topic.id}?reply={reply.id}#reply-{reply.id}")
     [mail] = outbox.to(alice.email)
     assert mail["Subject"] == "Bob Stone mentioned you in “Lighting?”"
     profile = members.profile_for(workspace, alice)
@@ -472,21 +472,26 @@ def test_a_topic_pages_reply_links_are_the_routes_own_and_its_times_the_viewers(
     reply = posting.add_reply(workspace, question, alice, "member", "The round one.")
     owner.timezone = "America/New_York"
     db.session.commit()
-    page = app.test_client().log_in_as(owner).text(f"{base(workspace)}/t/{question.id}")
+    client = app.test_client().log_in_as(owner)
+    page = client.text(f"{base(workspace)}/t/{question.id}")
     article = page.split(f'id="reply-{reply.id}"', 1)[1].split("</article>", 1)[0]
     with app.test_request_context():
         login_user(owner)
         space = dict(space=workspace.slug)
+        actions_url = url_for("community.reply_actions", reply_id=reply.id, **space)
         links = [f'href="{url_for("community.profile", username="alice_moon", **space)}"',
                  f'action="{url_for("community.like_reply", reply_id=reply.id, **space)}"',
                  f'href="{url_for("community.topic", topic_id=question.id, parent=reply.id, **space)}#reply-form"',
                  f'hx-get="{url_for("community.reply_form", topic_id=question.id, parent=reply.id, **space)}"',
-                 f'action="{url_for("community.helpful", reply_id=reply.id, **space)}"',
-                 f'href="{url_for("community.edit_reply", reply_id=reply.id, **space)}"',
-                 f'action="{url_for("community.hide_reply", reply_id=reply.id, **space)}"',
-                 f'href="{url_for("community.report_reply", reply_id=reply.id, **space)}"']
+                 f'href="{actions_url}"', f'hx-get="{actions_url}"']
+        actions = [f'action="{url_for("community.helpful", reply_id=reply.id, **space)}"',
+                   f'href="{url_for("community.edit_reply", reply_id=reply.id, **space)}"',
+                   f'action="{url_for("community.hide_reply", reply_id=reply.id, **space)}"',
+                   f'href="{url_for("community.report_reply", reply_id=reply.id, **space)}"']
         when = app.jinja_env.filters["localdatetime"](reply.created_at)
     assert [link for link in links if link not in article] == []
+    menu = client.get(actions_url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert [link for link in actions if link not in menu] == []
     assert when.endswith(("EST", "EDT")) and when in article
 
 

@@ -74,3 +74,11 @@ def test_no_two_packages_below_the_views_import_each_other():
             edges.setdefault(package, set()).add(other)
     cycles = sorted({tuple(sorted((a, b))) for a, targets in edges.items() for b in targets if a in edges.get(b, set())})
     assert cycles == []
+
+
+def test_the_remembered_template_links_know_every_url_default(app):
+    """Templates' url_for is remembered by what the url_defaults read (web.url_defaults_state): a
+    url_default added without adding what it reads there would hand one workspace another's links."""
+    known = {"fill_workspace_slug", "keep_space", "keep_client_id"}
+    found = {function.__name__ for functions in app.url_default_functions.values() for function in functions}
+    assert found == known, "add what the new url_default reads to studio/web.py url_defaults_state"

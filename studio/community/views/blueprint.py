@@ -95,6 +95,11 @@ def visible_topic(topic_id: int) -> Topic:
     return topic
 
 
+def reply_url(topic_id: int, reply_id: int) -> str:
+    """A reply's place: the topic page with the part of the thread that holds it, scrolled to it."""
+    return url_for("community.topic", topic_id=topic_id, reply=reply_id, _anchor=f"reply-{reply_id}")
+
+
 def visible_reply(reply_id: int) -> Reply:
     """A reply of this community the visitor may see, in a topic they may see, else 404."""
     reply = scoped_get_or_404(Reply, reply_id)

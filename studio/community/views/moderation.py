@@ -5,9 +5,9 @@ from flask_login import current_user
 from studio.community import moderation, posting
 from studio.community.forms import ReportForm
 from studio.community.models import Report
-from studio.community.views.blueprint import bp, visible_reply, visible_topic
+from studio.community.views.blueprint import bp, reply_url, visible_reply, visible_topic
 from studio.security.access import can, requires_role, scoped_get_or_404
-from studio.web import go_to, page, refusals_onto, show_form
+from studio.web import go_to, page, partial, refusals_onto, show_form, wants_fragment
 
 
 @bp.post("/t/<int:topic_id>/hide")
@@ -31,6 +31,21 @@ def toggle_hidden(item, topic_id):
     return go_to(url_for("community.topic", topic_id=topic_id))
 
 
+@bp.get("/r/<int:reply_id>/actions")
+def reply_actions(reply_id):
+    """What the viewer may do with a reply besides Like and Reply, behind its More button: in place
+    with htmx, a page of its own without JavaScript."""
+    item = visible_reply(reply_id)
+    topic = item.topic
+    context = dict(reply=item, topic=topic, back=reply_url(topic.id, item.id),
+                   may_edit=posting.may_edit(item, current_user, g.role),
+                   may_mark_helpful=(topic.type == "question" and (can("moderator") or topic.author_id == current_user.id)
+                                     and not item.is_helpful and item.author_id != topic.author_id))
+    if wants_fragment():
+        return partial("community/_reply_actions.html", **context)
+    return page("community/reply_actions.html", **context)
+
+
 @bp.post("/t/<int:topic_id>/pin")
 @requires_role("moderator")
 def pin(topic_id):
@@ -49,7 +64,7 @@ def helpful(reply_id):
     with refusals_onto():
         moderation.mark_helpful(g.space, topic, item, current_user, g.role)
         flash("Marked as the helpful answer: the topic shows solved.", "success")
-    return go_to(url_for("community.topic", topic_id=topic.id, _anchor=f"reply-{item.id}"))
+    return go_to(reply_url(topic.id, item.id))
 
 
 @bp.route("/t/<int:topic_id>/report", methods=["GET", "POST"])

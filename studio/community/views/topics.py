@@ -11,10 +11,10 @@ from studio.community import posting, reading
 from studio.community.forms import TOPIC_LABELS, EditForm, ReplyForm
 from studio.community.models import CommunityFile, Topic
 from studio.community.reading import ReplyRow, TopicPage
-from studio.community.views.blueprint import bp, may_see, visible_reply, visible_topic
+from studio.community.views.blueprint import bp, may_see, reply_url, visible_reply, visible_topic
 from studio.portal.shared_views import serve_portal_file
 from studio.security.access import can, scoped_get_or_404
-from studio.web import csrf_input, go_to, link_prefix, page, partial, refusals_onto, show_form, viewer_clock, wants_fragment
+from studio.web import csrf_input, go_to, htmx, link_prefix, page, partial, refusals_onto, show_form, viewer_clock, wants_fragment
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,15 @@ def reply_links(topic: Topic) -> ReplyLinks:
         topic_author_id=topic.author_id, local=viewer_clock())
 
 
-def topic_context(found: TopicPage, reply_form=None):
+def topic_context(found: TopicPage, reply_form=None, start: int | None = None, around: int | None = None):
+    """What the topic page shows: the topic, and the part of its thread that starts at the top-level
+    reply `start`, or the part that holds the reply `around` (a link to a reply)."""
     topic = found.topic
-    return dict(topic=topic, channel=found.channel, replies=reading.in_order(reading.thread(topic.id, current_user, g.role)),
+    roots = reading.thread(topic.id, current_user, g.role)
+    if around:
+        start = reading.root_of(roots, around)
+    part = reading.thread_part(roots, start)
+    return dict(topic=topic, channel=found.channel, replies=part.replies, part=part,
                 liked_topic=found.liked, bookmarked=found.bookmarked, author_name=found.author_name,
                 files=reading.files_of(topic) if found.has_files else [], labels=TOPIC_LABELS, reply_form=reply_form or ReplyForm(formdata=None),
                 history=posting.edit_history(topic) if topic.edited_at else [], links=reply_links(topic),
@@ -66,10 +72,14 @@ def visible_topic_page(topic_id: int) -> TopicPage:
 @bp.get("/t/<int:topic_id>")
 def topic(topic_id):
     found = visible_topic_page(topic_id)
+    start, around = request.args.get("from", type=int), request.args.get("reply", type=int)
+    if start and htmx.target == "more-replies":  # "Show more replies" with htmx: the next part, in place
+        return partial("community/_more_replies.html", htmx_part=True, **topic_context(found, start=start))
     reading.open_topic(found.topic, current_user, found.read_at)
     # Without JavaScript, a reply's Reply link lands here with ?parent=: the form answers that reply.
     parent = visible_reply(request.args.get("parent", type=int)) if request.args.get("parent") else None
-    return page("community/topic.html", last_read=found.read_at, parent=parent, **topic_context(found))
+    return page("community/topic.html", last_read=found.read_at, parent=parent,
+                **topic_context(found, start=start, around=around or (parent.id if parent else None)))
 
 
 @bp.get("/t/<int:topic_id>/reply-form")
@@ -87,10 +97,12 @@ def reply(topic_id):
     if form.validate_on_submit():
         with refusals_onto(form):
             new = posting.add_reply(g.space, item, current_user, g.role, form.body.data, parent)
-            if wants_fragment():
+            # An answer goes under its reply, which is on the page. A top-level reply goes at the
+            # end of the thread, which the page holds only when the thread fits in one part.
+            if wants_fragment() and (parent or reading.thread_part(reading.thread(item.id, current_user, g.role)).next_from is None):
                 return partial("community/_reply_added.html", topic=item, reply=ReplyRow.of(new, g.profile.username),
                                parent=parent, links=reply_links(item), form=ReplyForm(formdata=None))
-            return go_to(url_for("community.topic", topic_id=item.id, _anchor=f"reply-{new.id}"))
+            return go_to(reply_url(item.id, new.id))
     if wants_fragment():
         return partial("community/_reply_form.html", status=422, topic=item, parent=parent, form=form)
     return page("community/topic.html", status=422, last_read=None, **topic_context(visible_topic_page(item.id), reply_form=form))
@@ -140,7 +152,7 @@ def edit_topic(topic_id):
 @bp.route("/r/<int:reply_id>/edit", methods=["GET", "POST"])
 def edit_reply(reply_id):
     item = visible_reply(reply_id)
-    return edit_form(item, item.topic, url_for("community.topic", topic_id=item.topic_id, _anchor=f"reply-{item.id}"))
+    return edit_form(item, item.topic, reply_url(item.topic_id, item.id))
 
 
 def edit_form(item, topic, done_url):
