@@ -61,21 +61,19 @@ def init_extensions(app):
     login_manager.login_message = "Log in to continue."
     login_manager.login_message_category = "info"
 
-    from sqlalchemy import bindparam, select
-
-    from studio.accounts.models import User
-    from studio.web import send_to_login
-
-    # Built once: every request loads its user, and building the statement (as `session.get` does)
-    # costs more than SQLite takes to answer it.
-    user_by_id = select(User).where(User.id == bindparam("user_id"))
+    from studio.accounts.service import logged_in_user
+    from studio.web import send_to_login, wants_fragment
 
     @login_manager.user_loader
     def load_user(session_id):
         user_id, _, stamp = session_id.partition(".")
-        user = (db.session.execute(user_by_id, {"user_id": int(user_id)}).scalar_one_or_none()
-                if user_id.isdigit() else None)
-        return user if user is not None and stamp == user.session_stamp else None
+        whole_page = not wants_fragment()
+        user = logged_in_user(int(user_id), with_memberships=whole_page) if user_id.isdigit() else None
+        if user is None or stamp != user.session_stamp:
+            return None
+        if whole_page:
+            g.memberships = list(user.memberships)  # the switcher's, loaded with the user
+        return user
 
     login_manager.unauthorized_handler(send_to_login)
     init_sandbox_server(app)

@@ -32,7 +32,7 @@ oauth = OAuth()
 scheduler = BackgroundScheduler(timezone="UTC")
 
 
-def read_rows(statement: Executable, values: Mapping[str, Any]) -> Result[Any]:
+def read_rows(statement: Executable, values: Mapping[str, Any]) -> Result[*tuple[Any, ...]]:
     """The rows of a statement that selects columns (not mapped objects), for a page to draw: run on
     the session's connection, without the ORM's work around each query, which takes about as long
     again as SQLite takes to answer a short one. What the request changed is flushed first, as the

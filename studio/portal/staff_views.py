@@ -216,9 +216,12 @@ def badge():
                    unread=reading.staff_unread_count(g.workspace, except_thread_id=thread_in_view("inbox.thread")))
 
 
+THREAD_HEADER = (joinedload(Thread.client), joinedload(Thread.deliverable))  # a thread's page names both
+
+
 @inbox.get("/<int:thread_id>")
 def thread(thread_id):
-    item = scoped_get_or_404(Thread, thread_id, joinedload(Thread.client), joinedload(Thread.deliverable))  # the header names both
+    item = scoped_get_or_404(Thread, thread_id, *THREAD_HEADER)
     return shared_views.open_thread(item, "staff")
 
 

@@ -62,7 +62,8 @@ def enter_workspace(slug: str) -> None:
     if wants_fragment():
         membership = load_membership(current_user.id, slug)
     else:
-        g.memberships = memberships_of(current_user)
+        if "memberships" not in g:  # loaded with the user (accounts.service.logged_in_user)
+            g.memberships = memberships_of(current_user)
         membership = next((m for m in g.memberships if m.workspace.slug == slug), None)
     if membership is None:
         abort(404)
@@ -112,7 +113,8 @@ def _row_of_an_owner(model: type[M], column: str, options: tuple[ORMOption, ...]
 def scoped_get_or_404(model: type[M], object_id: int, *options: ORMOption) -> M:
     """A row of the current scope by id (the workspace's, the community's or the client's; see
     `enter_scope`); anyone else's row answers 404. `options` are loader options (what a page shows
-    of the row's relations, loaded with it)."""
+    of the row's relations, loaded with it), made once at module level: the statement is
+    remembered by them, and options made on each call are new objects each time."""
     scope = g.scope
     statement = _row_of_an_owner(model, scope.column, options)
     row = db.session.execute(statement, {"row_id": object_id, "owner_id": scope.owner_id}).scalar_one_or_none()

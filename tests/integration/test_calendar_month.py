@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from studio.extensions import db
 from studio.publishing.models import Post
-from tests.factories import make_connection, make_post, make_studio
+from tests.factories import add_member, make_connection, make_post, make_studio
 from tests.helpers import frozen_at
 
 
@@ -99,3 +99,23 @@ def test_an_empty_day_says_so(app):
     studio = busy_bakery(posts_on_the_fifth=1)
     page = studio.browser.text(f"/w/{studio.workspace.slug}/calendar?view=day&day=2026-11-06")
     assert "Friday 6 November 2026" in page and "Nothing on this day." in page
+
+
+@frozen_at("2026-11-01 09:00")
+def test_what_a_post_says_is_escaped_in_the_grid_and_only_editors_may_drag(app):
+    """The grid is written in Python (views/calendar.py grid_html), not by an autoescaping template:
+    a message with markup in it shows as text, in the entry and in its title."""
+    studio = busy_bakery(posts_on_the_fifth=5)
+    hostile = '<img src=x onerror=alert(1)> "Fresh" & <b>warm</b>'
+    make_post(workspace=studio.workspace, author=studio.owner, connections=[studio.connections[0]], message=hostile,
+              timezone="Europe/Berlin", scheduled_at=datetime(2026, 11, 12, 9, 0))
+    month = studio.browser.text(f"/w/{studio.workspace.slug}/calendar?month=2026-11")
+    twelfth = cell(month, "2026-11-12")
+    assert "<img" not in twelfth and "<b>" not in twelfth
+    assert 'title="&lt;img src=x onerror=alert(1)&gt; &#34;Fresh&#34; &amp; &lt;b&gt;warm&lt;/b&gt;"' in twelfth
+    assert "</time> &lt;img src=x onerror=alert(1)&gt; &#34;Fresh&#34; &amp; &lt;b&gt;warm&lt;/b&gt;</a>" in twelfth
+    assert 'draggable="true"' in twelfth
+
+    viewer = add_member(studio.workspace, "viewer")
+    seen = app.test_client().log_in_as(viewer).text(f"/w/{studio.workspace.slug}/calendar?month=2026-11")
+    assert 'draggable="true"' not in seen and "data-move-url" not in seen and "Batch 00 of croissants" in seen

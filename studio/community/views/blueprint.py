@@ -39,7 +39,8 @@ def require_member():
     if wants_fragment():
         visitor = members.visitor(g.space_slug, current_user.id)
     else:
-        g.memberships = memberships_of(current_user)
+        if "memberships" not in g:  # loaded with the user (accounts.service.logged_in_user)
+            g.memberships = memberships_of(current_user)
         visitor = members.visitor(g.space_slug, current_user.id, g.memberships)
     if visitor is None:
         abort(404)

@@ -6,13 +6,14 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, g, request, url_for
+from markupsafe import Markup, escape
 
 from studio.publishing import calendar_data, service
 from studio.publishing.models import (
     PostStatus,
 )
 from studio.publishing.views.blueprint import bp, feeds, viewer_zone
-from studio.security.access import requires_role
+from studio.security.access import can, requires_role
 from studio.web import (
     go_to,
     link_prefix,
@@ -91,6 +92,35 @@ def grid_cells(weeks: list[list[date]], found: list[calendar_data.CalendarDay], 
             number += 1
         grid.append(row)
     return grid
+
+
+MOVABLE = ("draft", "scheduled")  # what an editor may drag to another day
+
+
+def grid_html(grid: list[list[DayCell]], post_url: str, day_url: str, editor: bool) -> Markup:
+    """The grid's days with their posts and "+N more", written here rather than by a template
+    macro: a month draws 35 days and some 100 posts, and a macro pays for each value it writes
+    (about a thousand a month) more than for the rest of the page. What a person wrote (a post's
+    text), the statuses and the links are escaped here; the rest is numbers and dates this module
+    wrote. tests/integration/test_calendar_month.py holds the markup to the routes and escaping."""
+    post_url, day_url = escape(post_url), escape(day_url)
+    parts = []
+    for week in grid:
+        for cell in week:
+            parts.append(f'<div class="day{cell.classes}" role="gridcell" data-date="{cell.iso}">\n  <span class="date">'
+                         f'<span class="date-short">{cell.number}</span><span class="date-long">{escape(cell.name)}</span></span>')
+            for post, time, text in cell.shown:
+                link = f"{post_url}{post.id:d}"
+                move = (f' draggable="true" data-move-url="{link}/reschedule" data-version="{post.version:d}" data-time="{time}"'
+                        if editor and post.status in MOVABLE else "")
+                parts.append(f'\n  <a class="cal-post post-status {escape(post.status)}" href="{link}" '
+                             f'title="{escape(post.excerpt)}{"…" if post.cut else ""}"{move}><time>{time}</time> {escape(text)}</a>')
+            if cell.more:
+                more = f"{day_url}{cell.iso}"
+                parts.append(f'\n  <a class="cal-more small" href="{more}" hx-get="{more}" hx-target="#calendar" '
+                             f'hx-swap="outerHTML" hx-push-url="true">+{cell.more:d} more</a>')
+            parts.append("\n</div>")
+    return Markup("".join(parts))
 
 
 def listed_days(posts: list[calendar_data.CalendarPost], local_zone: ZoneInfo) -> list[DayCell]:
@@ -179,10 +209,10 @@ def month():
     links = calendar_links(base, filters, view, first, today, previous, following)
     post_url = link_prefix("posts.detail", "post_id")
     day_url = f"{base}?{urlencode(dict(view='day', **filters))}&day="
-    return page("posts/calendar.html", block="grid", view=view, first=first, grid=grid, listed=listed,
-                watched=shown, zone=zone, filters=filters, base=base, links=links, post_url=post_url, day_url=day_url,
-                connections=accounts, statuses=list(PostStatus), platforms=sorted({a.platform for a in accounts}),
-                movable=("draft", "scheduled"))
+    return page("posts/calendar.html", block="grid", view=view, first=first, listed=listed,
+                grid_html=grid_html(grid, post_url, day_url, can("editor")) if grid else None,
+                watched=shown, zone=zone, filters=filters, base=base, links=links, post_url=post_url,
+                connections=accounts, statuses=list(PostStatus), platforms=sorted({a.platform for a in accounts}))
 
 
 @bp.post("/calendar/feed")
