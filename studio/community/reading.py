@@ -1,7 +1,6 @@
 """Reading the community: what a member may see, a channel's feed page by page, unread markers,
-a topic's thread as a tree, and bookmarks."""
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+a topic's page, and bookmarks (its thread: threads.py)."""
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import NamedTuple
@@ -17,9 +16,6 @@ from studio.database import changed_rows, utcnow
 from studio.extensions import db, read_rows
 
 FEED_PAGE = 25
-# About as many replies as a topic page draws at once (Discourse loads 20 posts at a time); "Show
-# more replies" brings the next part. A top-level reply comes whole, with every answer under it.
-REPLY_PART = 20
 UNREAD_WINDOW_DAYS = 7
 # A member's reloads of a topic within this long count as one view and leave their read marker be
 # (unless something new arrived): a visit writes nothing when it has nothing to record.
@@ -189,126 +185,6 @@ def commit_keeping_loaded() -> None:
         session.commit()
     finally:
         session.expire_on_commit = expire
-
-
-@dataclass(slots=True)
-class ReplyRow:
-    """What a topic page shows of a reply (no ORM row): its text as stored HTML, its author's
-    username, whether this member liked it, and its place in the thread."""
-
-    id: int
-    parent_id: int | None
-    author_id: int | None
-    username: str | None
-    body_html: str
-    like_count: int
-    is_helpful: bool
-    is_hidden: bool
-    created_at: datetime
-    edited_at: datetime | None
-    liked: bool = False
-    depth: int = 0
-    children: list["ReplyRow"] = field(default_factory=list)
-    closes: int = 0  # in_order: how many replies end after this one (itself, if it has no children, and those it ends)
-
-    @classmethod
-    def of(cls, reply: Reply, username: str | None) -> "ReplyRow":
-        """A reply just written, as the thread would show it (a new reply has no likes nor
-        children: it ends where it starts)."""
-        return cls(reply.id, reply.parent_id, reply.author_id, username, reply.body_html, reply.like_count,
-                   reply.is_helpful, reply.is_hidden, reply.created_at, reply.edited_at, closes=1)
-
-
-def thread(topic_id: int, user: User, role: str) -> list[ReplyRow]:
-    """Every visible reply of a topic as a tree (each with its author's username, whether this
-    member liked it, its `depth` and its `children`), in one query however long the thread."""
-    rows = read_rows(thread_statement(role == "moderator"), {"topic_id": topic_id, "viewer_id": user.id}).all()
-    replies = [ReplyRow(*row) for row in rows]  # its columns are ReplyRow's, up to `liked`
-    by_parent: dict[int | None, list[ReplyRow]] = {}
-    for reply in replies:
-        by_parent.setdefault(reply.parent_id, []).append(reply)
-    shown = {reply.id for reply in replies}
-
-    def children(parent_id: int | None, depth: int) -> Iterator[ReplyRow]:
-        for reply in by_parent.get(parent_id, []):
-            reply.depth = min(depth, 5)
-            reply.children = list(children(reply.id, depth + 1))
-            yield reply
-
-    # A reply whose parent is hidden from this member still shows, at the top level.
-    orphans = [reply for parent_id, group in by_parent.items() if parent_id is not None and parent_id not in shown
-               for reply in group]
-    for reply in orphans:
-        reply.depth = 0
-        reply.children = list(children(reply.id, 1))
-    return list(children(None, 0)) + orphans
-
-
-def in_order(roots: list[ReplyRow]) -> list[ReplyRow]:
-    """A thread's replies one after the other, as a page reads them (each before its children),
-    each saying how many replies end after it (`closes`): a template draws the nested thread in
-    one loop, opening a reply where it comes and closing as many as `closes` says."""
-    order: list[ReplyRow] = []
-
-    def walk(replies: list[ReplyRow]) -> None:
-        for reply in replies:
-            reply.closes = 0
-            order.append(reply)
-            walk(reply.children)
-            order[-1].closes += 1  # this reply ends after its last descendant (or itself)
-
-    walk(roots)
-    return order
-
-
-@dataclass(frozen=True)
-class ThreadPart:
-    """The replies a topic page draws: whole top-level replies (each with its answers), from a
-    given one, until about REPLY_PART are drawn; where the next part starts and how many replies
-    it and those after it hold; whether replies come before this part."""
-
-    replies: list[ReplyRow]  # in reading order (see in_order)
-    next_from: int | None  # the top-level reply the next part starts at; None: this part ends the thread
-    remaining: int
-    earlier: bool
-
-
-def thread_part(roots: list[ReplyRow], start: int | None = None, budget: int = REPLY_PART) -> ThreadPart:
-    """The part of a thread (see `thread`) that starts at the top-level reply `start` (the
-    beginning when None or no longer shown)."""
-    index = next((number for number, root in enumerate(roots) if root.id == start), 0) if start else 0
-    taken: list[ReplyRow] = []
-    drawn = 0
-    for root in roots[index:]:
-        if taken and drawn >= budget:
-            break
-        taken.append(root)
-        drawn += size_of(root)
-    following = roots[index + len(taken):]
-    return ThreadPart(in_order(taken), following[0].id if following else None,
-                      sum(size_of(root) for root in following), index > 0)
-
-
-def size_of(reply: ReplyRow) -> int:
-    return 1 + sum(size_of(child) for child in reply.children)
-
-
-def root_of(roots: list[ReplyRow], reply_id: int) -> int | None:
-    """The top-level reply whose part holds `reply_id` (a link to a reply opens that part)."""
-    def holds(reply: ReplyRow) -> bool:
-        return reply.id == reply_id or any(holds(child) for child in reply.children)
-
-    return next((root.id for root in roots if holds(root)), None)
-
-
-@cache
-def thread_statement(moderator: bool) -> Select:
-    liked = and_(Like.reply_id == Reply.id, Like.user_id == bindparam("viewer_id"))
-    return (select(Reply.id, Reply.parent_id, Reply.author_id, MemberProfile.username, Reply.body_html, Reply.like_count,
-                   Reply.is_helpful, Reply.is_hidden, Reply.created_at, Reply.edited_at, Like.id.is_not(None))
-            .outerjoin(MemberProfile, and_(MemberProfile.user_id == Reply.author_id, MemberProfile.workspace_id == Reply.workspace_id))
-            .outerjoin(Like, liked)
-            .where(Reply.topic_id == bindparam("topic_id"), shown_to(Reply, moderator)).order_by(Reply.id).limit(1000))
 
 
 def files_of(topic: Topic) -> list[CommunityFile]:

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from studio.community import members, messages, posting
 from studio.community.models import DirectMessage, Event, MemberProfile, Reply, Topic
-from studio.community.reading import REPLY_PART
+from studio.community.threads import REPLY_PART
 from studio.extensions import db
 from tests.e2e.browser import log_in_through_the_form
 from tests.factories import make_channel, make_client, make_event, make_topic, make_workspace, owner_of

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from studio.community import events, members, messages, moderation, posting, reading, search
+from studio.community import events, members, messages, moderation, posting, reading, search, threads
 from studio.community.models import Event, EventRSVP, Like, MemberProfile, Reply, Topic
 from studio.database import utcnow
 from studio.extensions import db
@@ -273,9 +273,10 @@ def test_nested_replies_show_as_a_thread(app, community):
     topic = make_topic(channel=general, author=alice, title="Thread", body="Start")
     first = posting.add_reply(workspace, topic, bob, "member", "Level one")
     second = posting.add_reply(workspace, topic, alice, "member", "Level two", parent=first)
-    roots = reading.thread(topic.id, alice, "member")
+    roots = threads.thread_shape(topic.id, alice, "member")
     assert [r.id for r in roots] == [first.id] and [c.id for c in roots[0].children] == [second.id]
-    assert "Level two" in roots[0].children[0].body_html and (roots[0].depth, roots[0].children[0].depth) == (0, 1)
+    shown = threads.replies_of(threads.thread_part(roots), alice)
+    assert [(row.id, row.depth) for row in shown] == [(first.id, 0), (second.id, 1)] and "Level two" in shown[1].body_html
     html = app.test_client().log_in_as(alice).text(f"{base(workspace)}/t/{topic.id}")
     assert re.search(rf'id="children-{first.id}">\s*<article class="reply depth-1', html)
 
@@ -496,8 +497,9 @@ def test_a_topic_pages_reply_links_are_the_routes_own_and_its_times_the_viewers(
 
 
 def test_a_reply_and_a_feed_row_escape_what_members_wrote_whatever_the_profile_holds(app, community):
-    """The reply is drawn without autoescape (see _post_macros.html): the one thing a member wrote in
-    it, their username, is escaped by hand, even one that slipped past the form's rules."""
+    """A reply is written in Python (views/reply_html.py), not by an autoescaping template: what a
+    member wrote in it besides the sanitised body, their username, is escaped there, even one that
+    slipped past the form's rules."""
     workspace, owner, general, alice, bob = community
     topic = make_topic(channel=general, author=alice, title="Names", body="Hello")
     posting.add_reply(workspace, topic, bob, "member", "Hi")

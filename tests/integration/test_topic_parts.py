@@ -6,9 +6,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from studio.community import posting, reading
+from studio.community import posting, threads
 from studio.community.models import Reply
-from studio.community.reading import REPLY_PART
+from studio.community.threads import REPLY_PART
 from studio.extensions import db
 from tests.factories import make_community, make_topic
 from tests.integration.test_community import where_each_reply_sits
@@ -65,7 +65,7 @@ def test_a_link_to_a_reply_opens_the_part_that_holds_it_with_its_thread_whole(ap
     workspace, topic, alice, roots, deeper = long_topic
     client = app.test_client().log_in_as(alice)
     late = roots[-1]
-    assert reading.root_of(reading.thread(topic.id, alice, "member"), deeper.id) == roots[2].id
+    assert threads.root_of(threads.thread_shape(topic.id, alice, "member"), deeper.id) == roots[2].id
     page = client.text(f"/community/{workspace.slug}/t/{topic.id}?reply={late.id}")
     assert late.id in drawn(page) and "Show the earlier replies" in page
     nested = client.text(f"/community/{workspace.slug}/t/{topic.id}?reply={deeper.id}")

@@ -1,60 +1,38 @@
 """A topic and its thread: reading it, replying inline, likes, bookmarks, edits and its files."""
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 
 from flask import abort, flash, g, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
 
-from studio.community import posting, reading
+from studio.community import posting, reading, threads
 from studio.community.forms import TOPIC_LABELS, EditForm, ReplyForm
 from studio.community.models import CommunityFile, Topic
-from studio.community.reading import ReplyRow, TopicPage
+from studio.community.reading import TopicPage
+from studio.community.threads import ReplyRow
 from studio.community.views.blueprint import bp, may_see, reply_url, visible_reply, visible_topic
+from studio.community.views.reply_html import ReplyLinks
 from studio.portal.shared_views import serve_portal_file
 from studio.security.access import can, scoped_get_or_404
 from studio.web import csrf_input, go_to, htmx, link_prefix, page, partial, refusals_onto, show_form, viewer_clock, wants_fragment
 
 
-@dataclass(frozen=True)
-class ReplyLinks:
-    """What each reply of a topic page needs, worked out once a page (see _replies.html): its
-    addresses up to the reply's id or the author's username, the form token's hidden input, who is
-    looking and what they may do."""
-
-    reply: str  # ~ id ~ "/like", "/edit", "/hide", "/report", "/helpful"
-    answer: str  # ~ id: the topic page with a form that answers the reply (without JavaScript)
-    answer_form: str  # ~ id: that form alone, for htmx
-    profile: str  # ~ username
-    csrf_input: Markup
-    viewer_id: int
-    may_moderate: bool
-    may_mark_helpful: bool  # a question, seen by its author or a moderator
-    topic_author_id: int | None
-    local: Callable[[datetime | None], str]
-
-
 def reply_links(topic: Topic) -> ReplyLinks:
-    may_moderate = can("moderator")
     return ReplyLinks(
         reply=link_prefix("community.like_reply", "reply_id"),
         answer=link_prefix("community.topic", "parent", topic_id=topic.id),
         answer_form=link_prefix("community.reply_form", "parent", topic_id=topic.id),
         profile=link_prefix("community.profile", "username"), csrf_input=csrf_input(), viewer_id=current_user.id,
-        may_moderate=may_moderate, may_mark_helpful=topic.type == "question" and (may_moderate or topic.author_id == current_user.id),
-        topic_author_id=topic.author_id, local=viewer_clock())
+        local=viewer_clock())
 
 
 def topic_context(found: TopicPage, reply_form=None, start: int | None = None, around: int | None = None):
     """What the topic page shows: the topic, and the part of its thread that starts at the top-level
     reply `start`, or the part that holds the reply `around` (a link to a reply)."""
     topic = found.topic
-    roots = reading.thread(topic.id, current_user, g.role)
+    roots = threads.thread_shape(topic.id, current_user, g.role)
     if around:
-        start = reading.root_of(roots, around)
-    part = reading.thread_part(roots, start)
-    return dict(topic=topic, channel=found.channel, replies=part.replies, part=part,
+        start = threads.root_of(roots, around)
+    part = threads.thread_part(roots, start)
+    return dict(topic=topic, channel=found.channel, replies=threads.replies_of(part, current_user), part=part,
                 liked_topic=found.liked, bookmarked=found.bookmarked, author_name=found.author_name,
                 files=reading.files_of(topic) if found.has_files else [], labels=TOPIC_LABELS, reply_form=reply_form or ReplyForm(formdata=None),
                 history=posting.edit_history(topic) if topic.edited_at else [], links=reply_links(topic),
@@ -99,7 +77,7 @@ def reply(topic_id):
             new = posting.add_reply(g.space, item, current_user, g.role, form.body.data, parent)
             # An answer goes under its reply, which is on the page. A top-level reply goes at the
             # end of the thread, which the page holds only when the thread fits in one part.
-            if wants_fragment() and (parent or reading.thread_part(reading.thread(item.id, current_user, g.role)).next_from is None):
+            if wants_fragment() and (parent or threads.thread_part(threads.thread_shape(item.id, current_user, g.role)).next_from is None):
                 return partial("community/_reply_added.html", topic=item, reply=ReplyRow.of(new, g.profile.username),
                                parent=parent, links=reply_links(item), form=ReplyForm(formdata=None))
             return go_to(reply_url(item.id, new.id))
