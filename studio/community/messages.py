@@ -105,7 +105,7 @@ def unread_dm_count(workspace: Workspace, user: User, except_conversation_id: in
     """Messages from others this member has not read yet, in one query. The conversation open on
     the member's page (`except_conversation_id`) reads its messages as they arrive: not counted."""
     return read_rows(unread_count_statement(), {"workspace_id": workspace.id, "user_id": user.id,
-                                                         "except_id": except_conversation_id or 0}).scalar_one()
+                                                "except_id": except_conversation_id or 0}).scalar_one()
 
 
 @cache

@@ -3,12 +3,11 @@ newest message first, `before` a cursor), a thread's messages with their senders
 unread counts the badges poll, and the names of a workspace's clients for the filter. Each page's
 statements are built once per shape and run with their values."""
 import re
-from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 
 from studio.accounts.models import User, Workspace
 from studio.extensions import read_rows
@@ -93,7 +92,7 @@ THREAD_ROW = (Thread.id, Thread.subject, Thread.state, Thread.last_preview, Thre
 
 
 @cache
-def inbox_statements(unread: bool, client: bool, state: bool, search: bool, after: bool,
+def inbox_statements(unread: bool, client: bool, client_name: bool, state: bool, search: bool, after: bool,
                      limit: int) -> tuple[Statement, Statement]:
     """The count and the page of one shape of the staff inbox (which filters, from where), built
     once and then run with its values: building a statement costs more than running it."""
@@ -102,6 +101,8 @@ def inbox_statements(unread: bool, client: bool, state: bool, search: bool, afte
         where.append(unread_for_staff())
     if client:
         where.append(Thread.client_id == bindparam("client_id"))
+    if client_name:
+        where.append(Thread.client_id.in_(clients_named()))
     if state:
         where.append(Thread.state == bindparam("state"))
     if search:  # the pattern's own %, _ and / are escaped with /
@@ -114,14 +115,17 @@ def inbox_statements(unread: bool, client: bool, state: bool, search: bool, afte
     return counting, newest_first(listing, after, limit)
 
 
-def staff_inbox(workspace: Workspace, unread: bool = False, client_id: int | None = None, state: str = "", q: str = "",
-                before: Cursor | None = None, count: bool = True) -> tuple[list[ThreadRow], int | None, Cursor | None]:
-    """Threads across every client, newest first, a page at a time: the page's rows (with each
-    client's name), how many threads match (None with `count=False`), and the cursor of the next
-    page. Two queries whatever the workspace holds (one without the count)."""
-    counting, listing = inbox_statements(unread, bool(client_id), bool(state), bool(q), bool(before), PAGE_SIZE)
+def staff_inbox(workspace: Workspace, unread: bool = False, client_id: int | None = None, client_name: str = "",
+                state: str = "", q: str = "", before: Cursor | None = None,
+                count: bool = True) -> tuple[list[ThreadRow], int | None, Cursor | None]:
+    """Threads across every client (or one, or those whose name holds `client_name`), newest first,
+    a page at a time: the page's rows (with each client's name), how many threads match (None with
+    `count=False`), and the cursor of the next page. Two queries whatever the workspace holds (one
+    without the count)."""
+    counting, listing = inbox_statements(unread, bool(client_id), bool(client_name), bool(state), bool(q), bool(before),
+                                         PAGE_SIZE)
     values: dict[str, Any] = {"workspace_id": workspace.id, "client_id": client_id, "state": state,
-                              "pattern": "%" + re.sub(r"([/%_])", r"/\1", q.lower()) + "%"}
+                              "pattern": containing(q), "client_pattern": containing(client_name)}
     total = read_rows(counting, values).scalar_one() if count else None
     rows, after = thread_page(listing, values, before, PAGE_SIZE)
     return rows, total, after
@@ -163,7 +167,7 @@ def thread_messages(thread: Thread, after_id: int | None = None, limit: int | No
     """The latest messages of a thread, oldest first (or the first ones after `after_id`, for live
     updates), each with its sender's name and its files: one query."""
     rows = read_rows(messages_statement(bool(after_id), limit or PAGE_SIZE),
-                              {"thread_id": thread.id, "after_id": after_id}).all()
+                     {"thread_id": thread.id, "after_id": after_id}).all()
     messages: list[MessageRow] = []
     for message_id, from_client, sender_name, body, created_at, file_id, filename, size_bytes in rows:
         if not messages or messages[-1].id != message_id:
@@ -186,20 +190,40 @@ def staff_unread_count(workspace: Workspace, except_thread_id: int | None = None
     """Threads with news for the team; the thread open on the page asking (`except_thread_id`)
     is read there as its messages arrive, so it is not counted."""
     return read_rows(unread_count_statement("staff"),
-                              {"owner_id": workspace.id, "except_id": except_thread_id or 0}).scalar_one()
+                     {"owner_id": workspace.id, "except_id": except_thread_id or 0}).scalar_one()
 
 
 def client_unread_count(client: Client, except_thread_id: int | None = None) -> int:
     return read_rows(unread_count_statement("client"),
-                              {"owner_id": client.id, "except_id": except_thread_id or 0}).scalar_one()
+                     {"owner_id": client.id, "except_id": except_thread_id or 0}).scalar_one()
 
 
-# Built once, on the table's columns (plain rows, no ORM entities): an agency may have hundreds.
-_clients = Client.__table__.c
-CLIENT_CHOICES = (select(_clients.id, _clients.name).where(_clients.workspace_id == bindparam("workspace_id"))
-                  .order_by(_clients.name).limit(bindparam("limit")))
+def containing(text: str) -> str:
+    """A LIKE pattern for values that hold `text`, any case (its own %, _ and / escaped with /)."""
+    return "%" + re.sub(r"([/%_])", r"/\1", text.lower()) + "%"
 
 
-def client_choices(workspace: Workspace, limit: int = 2000) -> Sequence[Row[Any, Any]]:
-    """(id, name) of the workspace's clients, for filter menus."""
-    return read_rows(CLIENT_CHOICES, {"workspace_id": workspace.id, "limit": limit}).all()
+def clients_named() -> Select[int]:
+    """The ids of the workspace's clients whose name holds the pattern `client_pattern`."""
+    return select(Client.id).where(Client.workspace_id == bindparam("workspace_id"),
+                                   func.lower(Client.name).like(bindparam("client_pattern"), escape="/"))
+
+
+@cache
+def client_names_statement() -> Select[str]:
+    return (select(Client.name).where(Client.workspace_id == bindparam("workspace_id"),
+                                      func.lower(Client.name).like(bindparam("client_pattern"), escape="/"))
+            .order_by(Client.name).limit(bindparam("limit")))
+
+
+def client_names(workspace: Workspace, text: str, limit: int = 20) -> list[str]:
+    """Names of the workspace's clients that hold `text`, for the inbox filter's suggestions: an
+    agency may have hundreds of clients, and a menu of every one costs each view of the inbox."""
+    return list(read_rows(client_names_statement(), {"workspace_id": workspace.id, "client_pattern": containing(text),
+                                                     "limit": limit}).scalars())
+
+
+def client_name(workspace: Workspace, client_id: int) -> str | None:
+    return read_rows(select(Client.name).where(Client.workspace_id == bindparam("workspace_id"),
+                                                Client.id == bindparam("client_id")),
+                     {"workspace_id": workspace.id, "client_id": client_id}).scalar_one_or_none()

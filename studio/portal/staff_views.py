@@ -1,7 +1,6 @@
 """The agency's side: clients (list, page, invitation, deliverables) and the inbox across them."""
 from flask import abort, current_app, flash, g, request, url_for
 from flask_login import current_user
-from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
 
 from studio.notify.mail import MailError, send_mail
@@ -176,22 +175,14 @@ def deliverable(client_id, deliverable_id):
 def inbox_filters():
     state = request.args.get("state", "")
     return {"unread": request.args.get("unread") == "1", "client_id": request.args.get("client", type=int),
+            "client_name": request.args.get("client_name", "").strip()[:100],
             "state": state if state in ("open", "resolved") else "", "q": request.args.get("q", "").strip()[:100]}
 
 
 def filter_arguments(filters):
     """The filters as the inbox's address spells them (for the "Older" link)."""
     return {"q": filters["q"] or None, "unread": 1 if filters["unread"] else None, "client": filters["client_id"],
-            "state": filters["state"] or None}
-
-
-def client_options(choices, selected):
-    """The client filter's <option>s, written at once: a workspace may have hundreds of clients,
-    and a template loop pays for each one several times over."""
-    html = "".join([f'<option value="{client_id}">{escape(name)}</option>' for client_id, name in choices])
-    if selected:
-        html = html.replace(f'<option value="{selected}">', f'<option value="{selected}" selected>', 1)
-    return Markup(html)
+            "client_name": filters["client_name"] or None, "state": filters["state"] or None}
 
 
 @inbox.get("", endpoint="index")
@@ -205,8 +196,16 @@ def inbox_home():
                    older_url=url_for("inbox.index", before=cursor_text(after), **filter_arguments(filters)) if after else None)
     if rows_only:
         return partial("inbox/_rows.html", **context)
-    return page("inbox/index.html", client_options=client_options(reading.client_choices(g.workspace), filters["client_id"]),
-                **context)
+    one_client = reading.client_name(g.workspace, filters["client_id"]) if filters["client_id"] else None
+    return page("inbox/index.html", one_client=one_client, **context)
+
+
+@inbox.get("/client-names")
+def client_names():
+    """Suggestions for the client filter as its field is typed in (a <datalist>): an agency may
+    have hundreds of clients, too many for a menu drawn on every view of the inbox."""
+    return partial("inbox/_client_names.html",
+                   names=reading.client_names(g.workspace, request.args.get("client_name", "").strip()[:100]))
 
 
 @inbox.get("/badge")

@@ -485,3 +485,31 @@ def test_the_clients_inbox_pages_by_keyset_too(app, agency, monkeypatch, htmx):
         link = older_link(fragment)
     assert seen == newest_first(threads)
 
+
+
+def test_the_staff_inbox_filters_by_a_clients_name_with_suggestions_as_you_type(app, agency):
+    """An agency may have hundreds of clients: the filter is a field for a name (any part of it,
+    any case), with suggestions fetched as it is typed, rather than a menu of every client."""
+    workspace, owner = agency.workspace, agency.owner
+    theo, theodora, mia = (make_client(workspace, name=name) for name in ("Theo's Bakery", "Theodora Flowers", "Mia 100%"))
+    for client, subject in ((theo, "Bread"), (theodora, "Tulips"), (mia, "Shoes")):
+        make_thread(client=client, author=owner, subject=subject, body="Hello")
+    staff = app.test_client().log_in_as(owner)
+    inbox = f"/w/{workspace.slug}/inbox"
+    assert sorted(shown_subjects(staff.text(f"{inbox}?client_name=THEO"))) == ["Bread", "Tulips"]
+    assert shown_subjects(staff.text(f"{inbox}?client_name=100%25")) == ["Shoes"]  # % is a letter, not a wildcard
+    assert shown_subjects(staff.text(f"{inbox}?client_name=_")) == []
+    page = staff.text(inbox)
+    assert 'name="client_name"' in page and "<option" not in page.split('id="client-names"')[1].split("</datalist>")[0]
+
+    suggestions = staff.htmx_get(f"/w/{workspace.slug}/inbox/client-names?client_name=theo").get_data(as_text=True)
+    assert re.findall(r'<option value="([^"]*)">', suggestions) == ["Theo&#39;s Bakery", "Theodora Flowers"]
+
+    # From a client's page, the inbox shows that client alone, and says so.
+    one = staff.text(f"{inbox}?client={theo.id}")
+    assert shown_subjects(one) == ["Bread"] and "Only Theo&#39;s Bakery's conversations" in one
+    assert f'<input type="hidden" name="client" value="{theo.id}">' in one
+    other = make_studio(name="Other Agency")
+    stranger = make_client(other.workspace, name="Not yours")
+    assert "Not yours" not in staff.text(f"{inbox}?client={stranger.id}")
+    assert "Not yours" not in staff.htmx_get(f"/w/{workspace.slug}/inbox/client-names?client_name=yours").get_data(as_text=True)
