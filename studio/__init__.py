@@ -124,12 +124,16 @@ def register_web(app):
     from studio.security.access import can, fill_workspace_slug
     from studio.web import (
         add_security_headers,
+        keep_signed_csrf,
         register_error_handlers,
         register_template_helpers,
+        sign_csrf_once,
     )
 
     register_error_handlers(app)
     register_template_helpers(app)
+    app.before_request(sign_csrf_once)
+    app.after_request(keep_signed_csrf)
     app.after_request(add_security_headers)
     app.url_defaults(fill_workspace_slug)
 

@@ -24,6 +24,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, generate_csrf
+from itsdangerous import URLSafeTimedSerializer
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -335,6 +336,44 @@ def _prefix_of(script_root: str, endpoint: str, varying: str, values: tuple[tupl
     if not found:
         raise ValueError(f"{endpoint} does not put {varying} in its address")
     return head
+
+
+def sign_csrf_once() -> None:
+    """before_request: a page's form token is the session's secret signed (Flask-WTF). With no time
+    limit on tokens (WTF_CSRF_TIME_LIMIT), one signing serves every page of the session, rather than
+    one on each request; Flask-WTF takes what it finds on `g` as this request's token."""
+    key = _csrf_key()
+    if key is not None and "csrf_token" not in g:
+        token = _signed_tokens.get(key)
+        if token is None:
+            token = URLSafeTimedSerializer(key[0], salt="wtf-csrf-token").dumps(key[1])
+            _keep_signed(key, token)
+        g.csrf_token = token
+
+
+def keep_signed_csrf(response: Response) -> Response:
+    """after_request: a token Flask-WTF signed on a session's first page serves its next ones."""
+    key = _csrf_key()
+    if key is not None and "csrf_token" in g and key not in _signed_tokens:
+        _keep_signed(key, g.csrf_token)
+    return response
+
+
+_signed_tokens: dict[tuple[str, str], str] = {}  # (secret, session's secret) -> signed token
+
+
+def _csrf_key() -> tuple[str, str] | None:
+    config = current_app.config
+    raw = session.get("csrf_token")
+    if raw is None or config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return None
+    return str(config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key), str(raw)
+
+
+def _keep_signed(key: tuple[str, str], token: str) -> None:
+    if len(_signed_tokens) >= 10_000:  # sessions come and go: start again rather than grow
+        _signed_tokens.clear()
+    _signed_tokens[key] = token
 
 
 def csrf_input() -> Markup:

@@ -1,7 +1,9 @@
 """How every page answers: whole or as a fragment, CSRF, errors, and security headers."""
 import re
+from datetime import timedelta
 
 from tests.factories import make_workspace, owner_of
+from tests.helpers import frozen_at
 
 
 def test_a_plain_get_is_a_whole_page_and_htmx_gets_just_the_fragment(app):
@@ -32,6 +34,22 @@ def test_the_csrf_token_rides_in_hx_headers_on_the_body(app):
     match = re.search(r"""<body[^>]*hx-headers='\{"X-CSRFToken": "([^"]+)"\}'""", html)
     assert match, "the body carries the token for htmx"
     assert match.group(1) == re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def test_a_sessions_token_is_signed_once_and_is_accepted_on_every_page(app):
+    """The form token is the session's secret, signed; with no time limit on tokens, the signing is
+    done once a session (web.sign_csrf_once) and every page carries the same accepted token."""
+    client = app.test_client()
+    with frozen_at("2026-10-01 09:00") as clock:
+        first = client.csrf_token()
+        clock.shift(timedelta(minutes=5))  # a signature made now would carry another time
+        again = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/signup").get_data(as_text=True)).group(1)
+        assert first == again
+        response = client.post("/signup", data={"name": "Hana", "email": "hana@example.com",
+                                                "password": "plum-orbit-harbor-7", "csrf_token": again})
+        assert response.status_code == 303
+    other = app.test_client().csrf_token()
+    assert other != first, "each session its own token"
 
 
 def test_an_htmx_post_with_the_token_in_the_header_is_accepted(app):
