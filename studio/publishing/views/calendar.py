@@ -2,6 +2,7 @@
 iCalendar feed, and the engine's status for this workspace."""
 import calendar as month_math
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -66,8 +67,16 @@ class DayCell:
 
     def __init__(self, day: date, classes: str = "", shown: list[tuple[calendar_data.CalendarPost, str, str]] | None = None,
                  more: int = 0) -> None:
-        self.iso, self.number, self.name, self.classes = day.isoformat(), day.day, day.strftime("%A %-d %B"), classes
+        self.iso, self.name = day_names(day)
+        self.number, self.classes = day.day, classes
         self.shown, self.more = shown if shown is not None else [], more
+
+
+@lru_cache(maxsize=1024)
+def day_names(day: date) -> tuple[str, str]:
+    """A day as the grid writes it: "2026-11-05" and "Thursday 5 November" (each a few dozen times
+    a view, the same ones view after view)."""
+    return day.isoformat(), day.strftime("%A %-d %B")
 
 
 def grid_cells(weeks: list[list[date]], found: list[calendar_data.CalendarDay], local_zone: ZoneInfo, month: int | None,
