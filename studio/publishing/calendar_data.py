@@ -112,7 +112,9 @@ def first_of_each_day(days: int, platform: bool, connection: bool, status: bool)
         f"0 AS accounts, {day} AS day_number, (SELECT count(*) FROM posts AS c WHERE {on_day('c', day)}) AS day_posts "
         f"FROM posts AS p WHERE {on_day('p', day)} ORDER BY p.scheduled_at, p.id LIMIT :per_day) AS day_{day}"
         for day in range(days)]
-    return (text(" UNION ALL ".join(arms) + " ORDER BY day_number, scheduled_at, id")
+    # No ORDER BY over the whole: sorting the rows again took a quarter of the query's time, and
+    # calendar_days puts each day's few posts in order itself.
+    return (text(" UNION ALL ".join(arms))
             .columns(Post.id, Post.scheduled_at, Post.status, Post.version, column("excerpt", Text),
                      column("cut", Boolean), column("accounts", Integer), column("day_number", Integer),
                      column("day_posts", Integer)))
@@ -138,7 +140,9 @@ def calendar_days(workspace: Workspace, bounds: Sequence[datetime], per_day: int
         if day is None:
             day = found[index] = CalendarDay(index, [], total)
         day.posts.append(CalendarPost._make(columns))
-    return list(found.values())
+    for day in found.values():
+        day.posts.sort(key=lambda post: (post.scheduled_at, post.id))
+    return sorted(found.values())
 
 
 @functools.cache

@@ -79,56 +79,42 @@ def day_names(day: date) -> tuple[str, str]:
     return day.isoformat(), day.strftime("%A %-d %B")
 
 
-def grid_cells(weeks: list[list[date]], found: list[calendar_data.CalendarDay], local_zone: ZoneInfo, month: int | None,
-               today: date) -> list[list[DayCell]]:
-    """The weeks of a month or week grid, each day with its first posts (their time as "09:30") and
-    how many more it holds. `found` numbers the days from the grid's first; `month` greys the days
-    outside it."""
-    by_number = {day.number: day for day in found}
-    grid, number = [], 0
-    for week in weeks:
-        row = []
-        for day in week:
-            classes = (" other" if month is not None and day.month != month else "") + (" today" if day == today else "")
-            cell = DayCell(day, classes)
-            posts = by_number.get(number)
-            if posts is not None:
-                for post in posts.posts:
-                    local = post.scheduled_at.astimezone(local_zone)
-                    cell.shown.append((post, f"{local.hour:02d}:{local.minute:02d}", cell_text(post.excerpt)))
-                cell.more = posts.total - len(posts.posts)
-            row.append(cell)
-            number += 1
-        grid.append(row)
-    return grid
-
-
 MOVABLE = ("draft", "scheduled")  # what an editor may drag to another day
 
 
-def grid_html(grid: list[list[DayCell]], post_url: str, day_url: str, editor: bool) -> Markup:
-    """The grid's days with their posts and "+N more", written here rather than by a template
-    macro: a month draws 35 days and some 100 posts, and a macro pays for each value it writes
-    (about a thousand a month) more than for the rest of the page. What a person wrote (a post's
-    text), the statuses and the links are escaped here; the rest is numbers and dates this module
-    wrote. tests/integration/test_calendar_month.py holds the markup to the routes and escaping."""
+def grid_html(weeks: list[list[date]], found: list[calendar_data.CalendarDay], local_zone: ZoneInfo, month: int | None,
+              today: date, post_url: str, day_url: str, editor: bool) -> Markup:
+    """The weeks of a month or week grid, each day with its first posts (their time in the viewer's
+    zone, "09:30") and "+N more", written here rather than by a template macro: a month draws 35
+    days and some 100 posts, and a macro pays for each value it writes (about a thousand a month)
+    more than for the rest of the page. `found` numbers the days from the grid's first; `month`
+    greys the days outside it. What a person wrote (a post's text), the statuses and the links are
+    escaped here; the rest is numbers and dates this module wrote.
+    tests/integration/test_calendar_month.py holds the markup to the routes and the escaping."""
+    by_number = {day.number: day for day in found}
     post_url, day_url = escape(post_url), escape(day_url)
     parts = []
-    for week in grid:
-        for cell in week:
-            parts.append(f'<div class="day{cell.classes}" role="gridcell" data-date="{cell.iso}">\n  <span class="date">'
-                         f'<span class="date-short">{cell.number}</span><span class="date-long">{escape(cell.name)}</span></span>')
-            for post, time, text in cell.shown:
+    for number, day in enumerate(day for week in weeks for day in week):
+        iso, name = day_names(day)
+        classes = (" other" if month is not None and day.month != month else "") + (" today" if day == today else "")
+        parts.append(f'<div class="day{classes}" role="gridcell" data-date="{iso}">\n  <span class="date">'
+                     f'<span class="date-short">{day.day:d}</span><span class="date-long">{name}</span></span>')
+        posts = by_number.get(number)
+        if posts is not None:
+            for post in posts.posts:
+                local = post.scheduled_at.astimezone(local_zone)
+                time = f"{local.hour:02d}:{local.minute:02d}"
                 link = f"{post_url}{post.id:d}"
                 move = (f' draggable="true" data-move-url="{link}/reschedule" data-version="{post.version:d}" data-time="{time}"'
                         if editor and post.status in MOVABLE else "")
                 parts.append(f'\n  <a class="cal-post post-status {escape(post.status)}" href="{link}" '
-                             f'title="{escape(post.excerpt)}{"…" if post.cut else ""}"{move}><time>{time}</time> {escape(text)}</a>')
-            if cell.more:
-                more = f"{day_url}{cell.iso}"
-                parts.append(f'\n  <a class="cal-more small" href="{more}" hx-get="{more}" hx-target="#calendar" '
-                             f'hx-swap="outerHTML" hx-push-url="true">+{cell.more:d} more</a>')
-            parts.append("\n</div>")
+                             f'title="{escape(post.excerpt)}{"…" if post.cut else ""}"{move}><time>{time}</time> '
+                             f'{escape(cell_text(post.excerpt))}</a>')
+            if posts.total > len(posts.posts):
+                address = f"{day_url}{iso}"
+                parts.append(f'\n  <a class="cal-more small" href="{address}" hx-get="{address}" hx-target="#calendar" '
+                             f'hx-swap="outerHTML" hx-push-url="true">+{posts.total - len(posts.posts):d} more</a>')
+        parts.append("\n</div>")
     return Markup("".join(parts))
 
 
@@ -202,13 +188,12 @@ def month():
     days = [day for week in weeks for day in week]
     bounds = [day_start(day, local_zone) for day in [*days, days[-1] + timedelta(days=1)]]
     chosen = (filters.get("platform"), request.args.get("connection", type=int), filters.get("status"))
-    grid: list[list[DayCell]] = []
+    found: list[calendar_data.CalendarDay] = []
     listed: list[DayCell] = []
     if view in ("month", "week"):  # each day shows a few posts and how many more it holds
         found = calendar_data.calendar_days(g.workspace, bounds, MONTH_CELL_POSTS if view == "month" else WEEK_CELL_POSTS,
-                                      *chosen)
-        grid = grid_cells(weeks, found, local_zone, first.month if view == "month" else None, today)
-        shown = [post for row in grid for cell in row for post, _, _ in cell.shown]
+                                            *chosen)
+        shown = [post for day in found for post in day.posts]
     else:  # a list or one day shows them all
         listed = listed_days(calendar_data.calendar_posts(g.workspace, bounds[0], bounds[-1], *chosen), local_zone)
         shown = [post for cell in listed for post, _, _ in cell.shown]
@@ -219,7 +204,8 @@ def month():
     post_url = link_prefix("posts.detail", "post_id")
     day_url = f"{base}?{urlencode(dict(view='day', **filters))}&day="
     return page("posts/calendar.html", block="grid", view=view, first=first, listed=listed,
-                grid_html=grid_html(grid, post_url, day_url, can("editor")) if grid else None,
+                grid_html=grid_html(weeks, found, local_zone, first.month if view == "month" else None, today, post_url,
+                                    day_url, can("editor")) if view in ("month", "week") else None,
                 watched=shown, zone=zone, filters=filters, base=base, links=links, post_url=post_url,
                 connections=accounts, statuses=list(PostStatus), platforms=sorted({a.platform for a in accounts}))
 
