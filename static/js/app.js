@@ -47,8 +47,8 @@
   // checks the post's version, so a stale calendar cannot overwrite a newer change.
   var dragged = null;
   document.addEventListener("dragstart", function (event) {
-    dragged = event.target.closest && event.target.closest(".cal-post[data-move-url]");
-    if (dragged) event.dataTransfer.setData("text/plain", dragged.dataset.moveUrl);
+    dragged = event.target.closest && event.target.closest(".cal-post[draggable]");
+    if (dragged) event.dataTransfer.setData("text/plain", dragged.getAttribute("href"));
   });
   document.addEventListener("dragover", function (event) {
     if (dragged && event.target.closest(".day[data-date]")) event.preventDefault();
@@ -58,10 +58,12 @@
     if (!dragged || !day) return;
     event.preventDefault();
     var month = new URL(window.location.href).searchParams.get("month") || "";
-    htmx.ajax("POST", dragged.dataset.moveUrl, {
+    // The entry links to its post; moving it posts to that address's /reschedule, at its <time>.
+    htmx.ajax("POST", dragged.getAttribute("href") + "/reschedule", {
       source: dragged,
       swap: "none",
-      values: { version: dragged.dataset.version, date: day.dataset.date, time: dragged.dataset.time,
+      values: { version: dragged.dataset.version, date: day.dataset.date,
+                time: dragged.querySelector("time").textContent,
                 back: window.location.pathname + (month ? "?month=" + month : "") }
     });
     dragged = null;

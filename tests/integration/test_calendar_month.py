@@ -52,7 +52,8 @@ def test_a_day_with_40_posts_shows_three_and_37_more_which_opens_the_day(app):
         "<time>08:20</time> Batch 02 of croissants</a>"], "the day's first posts, in time order, in Berlin time"
     first = db.session.query(Post).filter_by(message="Batch 00 of croissants").one()
     assert f'href="/w/{workspace.slug}/posts/{first.id}"' in fifth
-    assert f'data-move-url="/w/{workspace.slug}/posts/{first.id}/reschedule"' in fifth
+    assert f'href="/w/{workspace.slug}/posts/{first.id}" draggable="true" data-version="{first.version}"' in fifth
+    assert "title=" not in fifth, "a short text shows whole: no need to repeat it on hover"
     address, more = more_link(fifth)
     assert more == 37 and "+37 more" in fifth
     assert address == f"/w/{workspace.slug}/calendar?view=day&day=2026-11-05"
@@ -106,16 +107,17 @@ def test_what_a_post_says_is_escaped_in_the_grid_and_only_editors_may_drag(app):
     """The grid is written in Python (views/calendar.py grid_html), not by an autoescaping template:
     a message with markup in it shows as text, in the entry and in its title."""
     studio = busy_bakery(posts_on_the_fifth=5)
-    hostile = '<img src=x onerror=alert(1)> "Fresh" & <b>warm</b>'
+    hostile = '<img src=x onerror=alert(1)> "Fresh" & <b>warm</b>, ' + "and the rest of a long message " * 3
     make_post(workspace=studio.workspace, author=studio.owner, connections=[studio.connections[0]], message=hostile,
               timezone="Europe/Berlin", scheduled_at=datetime(2026, 11, 12, 9, 0))
     month = studio.browser.text(f"/w/{studio.workspace.slug}/calendar?month=2026-11")
     twelfth = cell(month, "2026-11-12")
     assert "<img" not in twelfth and "<b>" not in twelfth
-    assert 'title="&lt;img src=x onerror=alert(1)&gt; &#34;Fresh&#34; &amp; &lt;b&gt;warm&lt;/b&gt;"' in twelfth
-    assert "</time> &lt;img src=x onerror=alert(1)&gt; &#34;Fresh&#34; &amp; &lt;b&gt;warm&lt;/b&gt;</a>" in twelfth
+    written = "&lt;img src=x onerror=alert(1)&gt; &#34;Fresh&#34; &amp; &lt;b&gt;warm&lt;/b&gt;, and the rest"
+    assert f'title="{written}' in twelfth, "the whole text on hover, as text"
+    assert f"</time> {written}" in twelfth and "...</a>" in twelfth, "the entry shows its start"
     assert 'draggable="true"' in twelfth
 
     viewer = add_member(studio.workspace, "viewer")
     seen = app.test_client().log_in_as(viewer).text(f"/w/{studio.workspace.slug}/calendar?month=2026-11")
-    assert 'draggable="true"' not in seen and "data-move-url" not in seen and "Batch 00 of croissants" in seen
+    assert 'draggable="true"' not in seen and "data-version" not in seen and "Batch 00 of croissants" in seen

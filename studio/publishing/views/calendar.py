@@ -105,11 +105,15 @@ def grid_html(weeks: list[list[date]], found: list[calendar_data.CalendarDay], l
                 local = post.scheduled_at.astimezone(local_zone)
                 time = f"{local.hour:02d}:{local.minute:02d}"
                 link = f"{post_url}{post.id:d}"
-                move = (f' draggable="true" data-move-url="{link}/reschedule" data-version="{post.version:d}" data-time="{time}"'
-                        if editor and post.status in MOVABLE else "")
-                parts.append(f'\n  <a class="cal-post post-status {escape(post.status)}" href="{link}" '
-                             f'title="{escape(post.excerpt)}{"…" if post.cut else ""}"{move}><time>{time}</time> '
-                             f'{escape(cell_text(post.excerpt))}</a>')
+                # An editor drags a post to another day: app.js posts to its link's /reschedule
+                # with its version (the server refuses a stale one) and its <time>.
+                move = f' draggable="true" data-version="{post.version:d}"' if editor and post.status in MOVABLE else ""
+                text = cell_text(post.excerpt)
+                # The whole text on hover, where the entry shows less of it.
+                title = (f' title="{escape(post.excerpt)}{"…" if post.cut else ""}"'
+                         if post.cut or text != post.excerpt else "")
+                parts.append(f'\n  <a class="cal-post post-status {escape(post.status)}" href="{link}"{title}{move}>'
+                             f'<time>{time}</time> {escape(text)}</a>')
             if posts.total > len(posts.posts):
                 address = f"{day_url}{iso}"
                 parts.append(f'\n  <a class="cal-more small" href="{address}" hx-get="{address}" hx-target="#calendar" '
