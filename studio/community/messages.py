@@ -108,6 +108,23 @@ def unread_dm_count(workspace: Workspace, user: User, except_conversation_id: in
                                                 "except_id": except_conversation_id or 0}).scalar_one()
 
 
+def profile_and_unread_count(workspace: Workspace, user: User) -> tuple[MemberProfile, int]:
+    """The member's profile and their unread direct messages, in one query: every whole page of the
+    community shows both (the menu's username and its badge)."""
+    row = db.session.execute(profile_and_unread_statement(), {"workspace_id": workspace.id, "user_id": user.id,
+                                                              "except_id": 0}).one_or_none()
+    if row is None:  # a first visit: the profile is made now
+        return profile_for(workspace, user), unread_dm_count(workspace, user)
+    return row[0], row[1]
+
+
+@cache
+def profile_and_unread_statement() -> Select:
+    return (select(MemberProfile, unread_count_statement().scalar_subquery())
+            .where(MemberProfile.workspace_id == bindparam("workspace_id", type_=Integer()),
+                   MemberProfile.user_id == bindparam("user_id", type_=Integer())))
+
+
 @cache
 def unread_count_statement() -> Select:
     """unread_dm_count's query, made once: the community menu counts on every page."""

@@ -50,7 +50,11 @@ def require_member():
         g.portal_client = visitor.client
     g.space, g.role = visitor.workspace, visitor.role
     enter_scope("workspace_id", visitor.workspace.id)
-    g.profile = members.profile_for(visitor.workspace, current_user)
+    if wants_fragment():
+        g.profile = members.profile_for(visitor.workspace, current_user)
+    else:  # a whole page shows the member's unread direct messages too: one query for both
+        g.profile, unread = messages.profile_and_unread_count(visitor.workspace, current_user)
+        g.unread_dm_counts = {None: unread}
     return None
 
 
