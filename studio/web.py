@@ -434,6 +434,23 @@ def _remembered_url(script_root: str, state: tuple[str | None, str | None, int |
     return url_for(endpoint, **dict(values))
 
 
+WORKSPACE_MENU = {"overview": "workspaces.dashboard", "calendar": "posts.month", "posts": "posts.index",
+                  "library": "library.index", "clients": "clients.index", "inbox": "inbox.index", "inbox_badge": "inbox.badge",
+                  "connections": "connections.index", "members": "workspaces.members", "settings": "workspaces.settings"}
+
+
+def workspace_menu(slug: str) -> dict[str, str]:
+    """The workspace navigation's addresses ({"calendar": "/w/<slug>/calendar", …}, the community's
+    under "community"), built once a process for each workspace: every page draws them."""
+    return _workspace_menu(request.script_root, slug)
+
+
+@lru_cache(maxsize=1024)
+def _workspace_menu(script_root: str, slug: str) -> dict[str, str]:
+    menu = {name: url_for(endpoint, ws=slug) for name, endpoint in WORKSPACE_MENU.items()}
+    return menu | {"community": url_for("community.home", space=slug)}
+
+
 def register_template_helpers(app: Flask) -> None:
     """Times are stored in UTC and shown in the viewer's time zone."""
 
@@ -467,6 +484,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["now"] = utcnow
     app.jinja_env.globals["fixed_url"] = fixed_url
     app.jinja_env.globals["url_for"] = template_url_for
+    app.jinja_env.globals["workspace_menu"] = workspace_menu
     app.jinja_env.globals["autofocus_for"] = autofocus_for
 
 

@@ -207,11 +207,15 @@ def month():
     links = calendar_links(base, filters, view, first, today, previous, following)
     post_url = link_prefix("posts.detail", "post_id")
     day_url = f"{base}?{urlencode(dict(view='day', **filters))}&day="
-    return page("posts/calendar.html", block="grid", view=view, first=first, listed=listed,
+    editor = can("editor")
+    return page("posts/calendar.html", block="grid", view=view, first=first, listed=listed, may_edit=editor,
                 grid_html=grid_html(weeks, found, local_zone, first.month if view == "month" else None, today, post_url,
-                                    day_url, can("editor")) if view in ("month", "week") else None,
+                                    day_url, editor) if view in ("month", "week") else None,
                 watched=shown, zone=zone, filters=filters, base=base, links=links, post_url=post_url,
-                connections=accounts, statuses=list(PostStatus), platforms=sorted({a.platform for a in accounts}))
+                connections=accounts, statuses=STATUS_CHOICES, platforms=sorted({a.platform for a in accounts}))
+
+
+STATUS_CHOICES = [(status.value, status.value.replace("_", " ").capitalize()) for status in PostStatus]
 
 
 @bp.post("/calendar/feed")

@@ -69,7 +69,10 @@ def posts_watch(posts):
 
 
 def rows_fingerprint(posts):
-    return fingerprint([(post.id, post.status, post.version) for post in posts])
+    """fingerprint() of the rows' ids, statuses and versions, written out plainly: a calendar
+    watches a hundred of them on each view."""
+    seen = ";".join([f"{post.id}:{post.status}:{post.version}" for post in posts])
+    return hashlib.sha256(seen.encode()).hexdigest()[:16]
 
 
 def unchanged_rows():
