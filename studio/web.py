@@ -29,10 +29,10 @@ from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
-from wtforms import Field
 
 from studio.database import utcnow
 from studio.extensions import db
+from studio.form_fields import field_html
 from studio.platforms import PLATFORM_CLASSES, authorize_origins
 from studio.refusal import Refused
 
@@ -485,12 +485,4 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["fixed_url"] = fixed_url
     app.jinja_env.globals["url_for"] = template_url_for
     app.jinja_env.globals["workspace_menu"] = workspace_menu
-    app.jinja_env.globals["autofocus_for"] = autofocus_for
-
-
-def autofocus_for(field: Field, requested: bool) -> bool:
-    """A fresh form focuses the field asked for; a re-rendered one focuses its first invalid field."""
-    form = getattr(field, "_form", None)
-    if form is not None and form.errors:
-        return next((name for name in form.errors if name), None) == field.name
-    return requested
+    app.jinja_env.globals["field_html"] = field_html
