@@ -329,6 +329,7 @@ def seed_community(workspace):
                                   "Drop your plan below. One line is enough; we will cheer you on.")
     posting.add_reply(workspace, weekly, rosa, "member", "Three gym-tour shorts and a recipe post (thanks @amara_okafor!)")
     posting.add_reply(workspace, weekly, amara, "member", "A GRWM with the new serum, and a Q&A live on Friday.")
+    add_weekly_plans(workspace, weekly, maya, jordan)
     posting.create_topic(workspace, amara, "member", channels["General"], TopicType.TEXT, "Looking for collab partners",
                          "Anyone in **fitness** or **food** up for a crossover video this month?")
     posting.create_topic(workspace, rosa, "member", channels["Month 3 cohort"], TopicType.QUESTION,
@@ -350,4 +351,43 @@ def seed_community(workspace):
                                                    .order_by(Topic.id.desc())).scalars()):
         topic.created_at = topic.last_activity_at = utcnow() - timedelta(hours=9 * age + 2)
     db.session.commit()
+
+
+WEEKLY_PLANS = (
+    "Two recipe shorts (one-pan pasta, overnight oats) and a behind-the-scenes story.",
+    "Testing 7-second hooks on every reel this week. Will report back Friday.",
+    "A carousel on batch-filming, then a live Q&A on Wednesday.",
+    "Reposting last month's best reel with a new caption to see if the hook was the problem.",
+    "Three street-food shorts from the night market, one long vlog for YouTube.",
+    "Trying the 'before and after' format for the kitchen makeover.",
+    "Collab reel with a local bakery on Thursday, cross-posted to both accounts.",
+    "Mostly stories this week: polls about what to film next.",
+    "A slow week: one reel, but with captions in two languages.",
+    "LinkedIn post about what a year of posting daily taught me.",
+    "Tutorial series part 2 and 3, scheduled for Tuesday and Friday mornings.",
+    "Going back to 30-second reels; the 60-second ones lost people at 20.",
+    "A 'day in the life' with the new camera, and a gear list for the description.",
+    "Answering the five most-asked questions from last month's comments.",
+    "First YouTube Short built from a long video: cutting the best minute.",
+    "A thread of three posts about pricing, ending with the newsletter link.",
+    "Weekend market vlog plus a short with the best moment.",
+    "Testing posting at 7 am instead of 6 pm for a week.",
+    "A recipe remix challenge: asking followers to send their versions.",
+    "Republishing the top three posts of the quarter as a carousel recap.",
+    "Interview short with a regular customer; they said yes!",
+    "One tutorial, one story poll, one meme. Keeping it light.",
+)
+
+
+CHEERS = ("Love this. Tell us on Friday how it went.", "Good test: keep everything else the same so you can compare.",
+          "That format did well for the month 2 cohort.", "Share the numbers next week, we are curious!",
+          "Perfect for the algorithm right now.")
+
+
+def add_weekly_plans(workspace, weekly, maya, jordan):
+    """A long thread (more than a page of replies: "Show more replies"), with the team cheering."""
+    for number, plan in enumerate(WEEKLY_PLANS):
+        reply = posting.add_reply(workspace, weekly, maya if number % 2 else jordan, "moderator", plan)
+        if number % 5 == 0:
+            posting.add_reply(workspace, weekly, jordan if number % 2 else maya, "moderator", CHEERS[number // 5], parent=reply)
 
