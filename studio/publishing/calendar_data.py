@@ -18,6 +18,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.selectable import TextualSelect
 
@@ -120,17 +121,22 @@ def first_of_each_day(days: int, platform: bool, connection: bool, status: bool)
                      column("day_posts", Integer)))
 
 
+@functools.lru_cache(maxsize=256)
+def bound_values(bounds: tuple[datetime, ...], dialect: Dialect) -> dict[str, object]:
+    """The days' bounds as the statement's values, converted for the database as the column would
+    convert them (on SQLite, the text it stores): once here rather than at each of the four places
+    each appears, and once a process for each month and zone that people look at."""
+    convert = Post.scheduled_at.type.dialect_impl(dialect).bind_processor(dialect) or (lambda moment: moment)
+    return {f"day_{number}": convert(moment) for number, moment in enumerate(bounds)}
+
+
 def calendar_days(workspace: Workspace, bounds: Sequence[datetime], per_day: int, platform: str | None = None,
                   connection_id: int | None = None, status: str | None = None) -> list[CalendarDay]:
     """Day i is [bounds[i], bounds[i + 1]): for each day with posts, its first `per_day` posts as
     light rows and how many it holds in all. One query, which reads a short range of an index a
     day however many posts the days hold."""
     statement = first_of_each_day(len(bounds) - 1, bool(platform), bool(connection_id), bool(status))
-    # Each bound appears four times in the statement: converted for the database here, once each,
-    # as the column would convert it (on SQLite, the text it stores), rather than at each place.
-    dialect = db.session.get_bind().dialect
-    convert = Post.scheduled_at.type.dialect_impl(dialect).bind_processor(dialect) or (lambda moment: moment)
-    values: dict[str, object] = {f"day_{number}": convert(moment) for number, moment in enumerate(bounds)}
+    values: dict[str, object] = dict(bound_values(tuple(bounds), db.session.get_bind().dialect))
     values.update(workspace_id=workspace.id, per_day=per_day)
     values.update({name: value for name, value in (("platform", platform), ("connection_id", connection_id),
                                                    ("status", status)) if value})

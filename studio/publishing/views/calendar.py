@@ -80,6 +80,7 @@ def day_names(day: date) -> tuple[str, str]:
 
 
 MOVABLE = ("draft", "scheduled")  # what an editor may drag to another day
+STATUS_CLASS = {status: str(escape(status.value)) for status in PostStatus}  # an entry's colour
 
 
 def grid_html(weeks: list[list[date]], found: list[calendar_data.CalendarDay], local_zone: ZoneInfo, month: int | None,
@@ -112,7 +113,7 @@ def grid_html(weeks: list[list[date]], found: list[calendar_data.CalendarDay], l
                 # The whole text on hover, where the entry shows less of it.
                 title = (f' title="{escape(post.excerpt)}{"…" if post.cut else ""}"'
                          if post.cut or text != post.excerpt else "")
-                parts.append(f'\n  <a class="cal-post post-status {escape(post.status)}" href="{link}"{title}{move}>'
+                parts.append(f'\n  <a class="cal-post post-status {STATUS_CLASS[post.status]}" href="{link}"{title}{move}>'
                              f'<time>{time}</time> {escape(text)}</a>')
             if posts.total > len(posts.posts):
                 address = f"{day_url}{iso}"
