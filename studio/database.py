@@ -1,6 +1,7 @@
 """What every model is built from: the declarative base, the column types and the column shapes the
 models share (an integer id, a time that defaults to now, a row owned by a workspace, a StrEnum
 kept in a checked VARCHAR)."""
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, cast
@@ -17,6 +18,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def containing(text: str) -> str:
+    """A LIKE pattern (used with escape="/") for values that hold `text` in any case: its own %, _
+    and / are escaped, so a search for "100%" finds "100%" and nothing else."""
+    return "%" + re.sub(r"([/%_])", r"/\1", text.lower()) + "%"
 
 
 def utcnow() -> datetime:

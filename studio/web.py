@@ -394,17 +394,6 @@ def viewer_clock() -> Callable[[datetime | None], str]:
     return local
 
 
-@lru_cache(maxsize=4096)
-def _built_path(script_root: str, endpoint: str, values: tuple[tuple[str, Any], ...]) -> str:
-    return url_for(endpoint, **dict(values))
-
-
-def fixed_url(endpoint: str, **values: Any) -> str:
-    """`url_for` for a link whose address depends only on the values given (the navigation on every
-    page, the static files): built once per process, then looked up."""
-    return _built_path(request.script_root, endpoint, tuple(sorted(values.items())))
-
-
 def template_url_for(endpoint: str, **values: Any) -> str:
     """Templates' `url_for`, remembered: a page asks for the same links on every request, and each
     costs a url_for's walk through the url_defaults and the route's builder. The key holds all an
@@ -434,21 +423,27 @@ def _remembered_url(script_root: str, state: tuple[str | None, str | None, int |
     return url_for(endpoint, **dict(values))
 
 
-WORKSPACE_MENU = {"overview": "workspaces.dashboard", "calendar": "posts.month", "posts": "posts.index",
-                  "library": "library.index", "clients": "clients.index", "inbox": "inbox.index", "inbox_badge": "inbox.badge",
-                  "connections": "connections.index", "members": "workspaces.members", "settings": "workspaces.settings"}
+Menu = tuple[tuple[str, str], ...]  # (name, endpoint) of each link
+WORKSPACE_MENU: Menu = (("overview", "workspaces.dashboard"), ("calendar", "posts.month"), ("posts", "posts.index"),
+                        ("library", "library.index"), ("clients", "clients.index"), ("inbox", "inbox.index"),
+                        ("inbox_badge", "inbox.badge"), ("connections", "connections.index"),
+                        ("members", "workspaces.members"), ("settings", "workspaces.settings"))
 
 
-def workspace_menu(slug: str) -> dict[str, str]:
-    """The workspace navigation's addresses ({"calendar": "/w/<slug>/calendar", …}, the community's
-    under "community"), built once a process for each workspace: every page draws them."""
-    return _workspace_menu(request.script_root, slug)
+def menu_links(menu: Menu, **values: Any) -> dict[str, str]:
+    """A navigation's addresses by name ({"calendar": "/w/<slug>/calendar", …}), each with the
+    `values` given (a workspace's or a community's slug): built once a process for each, since
+    every page draws them."""
+    return _menu_links(request.script_root, menu, tuple(sorted(values.items())))
 
 
 @lru_cache(maxsize=1024)
-def _workspace_menu(script_root: str, slug: str) -> dict[str, str]:
-    menu = {name: url_for(endpoint, ws=slug) for name, endpoint in WORKSPACE_MENU.items()}
-    return menu | {"community": url_for("community.home", space=slug)}
+def _menu_links(script_root: str, menu: Menu, values: tuple[tuple[str, Any], ...]) -> dict[str, str]:
+    return {name: url_for(endpoint, **dict(values)) for name, endpoint in menu}
+
+
+def workspace_menu(slug: str) -> dict[str, str]:
+    return menu_links(WORKSPACE_MENU, ws=slug)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -482,7 +477,6 @@ def register_template_helpers(app: Flask) -> None:
             count /= 1024
 
     app.jinja_env.globals["now"] = utcnow
-    app.jinja_env.globals["fixed_url"] = fixed_url
     app.jinja_env.globals["url_for"] = template_url_for
     app.jinja_env.globals["workspace_menu"] = workspace_menu
     app.jinja_env.globals["field_html"] = field_html

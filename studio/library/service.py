@@ -17,7 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Row, Select, and_, bindparam, func, or_, select, update
 
 from studio.accounts.models import User, Workspace
-from studio.database import changed_rows, utcnow
+from studio.database import changed_rows, containing, utcnow
 from studio.extensions import db
 from studio.library import probe
 from studio.library.models import MediaAsset, MediaStatus, UsageCounter
@@ -257,7 +257,7 @@ def grid(workspace: Workspace, kind: str | None = None, status: str | None = Non
     values: dict[str, Any] = {"workspace_id": workspace.id, "kind": kind, "status": status,
                               "orientation": orientation}
     if query:
-        values["pattern"] = "%" + re.sub(r"([/%_])", r"/\1", query.lower()) + "%"
+        values["pattern"] = containing(query)
     total = db.session.execute(counting, values).scalar_one() if count else None
     if position is not None:
         values["after_id"], values["after_key"] = position

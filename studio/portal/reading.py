@@ -2,7 +2,6 @@
 newest message first, `before` a cursor), a thread's messages with their senders and files, the
 unread counts the badges poll, and the names of a workspace's clients for the filter. Each page's
 statements are built once per shape and run with their values."""
-import re
 from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple
@@ -10,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 
 from studio.accounts.models import User, Workspace
+from studio.database import containing
 from studio.extensions import read_rows
 from studio.portal.models import Client, Message, PortalFile, Thread
 
@@ -196,11 +196,6 @@ def staff_unread_count(workspace: Workspace, except_thread_id: int | None = None
 def client_unread_count(client: Client, except_thread_id: int | None = None) -> int:
     return read_rows(unread_count_statement("client"),
                      {"owner_id": client.id, "except_id": except_thread_id or 0}).scalar_one()
-
-
-def containing(text: str) -> str:
-    """A LIKE pattern for values that hold `text`, any case (its own %, _ and / escaped with /)."""
-    return "%" + re.sub(r"([/%_])", r"/\1", text.lower()) + "%"
 
 
 def clients_named() -> Select[int]:

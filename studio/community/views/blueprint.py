@@ -3,7 +3,7 @@ it on g.role ("moderator" or "member"); anyone else gets 404. The helpers here f
 community the way every view needs it."""
 from functools import cache
 
-from flask import Blueprint, abort, g, request, url_for
+from flask import Blueprint, abort, g, url_for
 from flask_login import current_user
 from sqlalchemy import Select, bindparam, select
 
@@ -12,7 +12,7 @@ from studio.community import members, messages
 from studio.community.models import Channel, MemberProfile, Reply, Topic
 from studio.extensions import db
 from studio.security.access import can, enter_scope, scoped_get_or_404
-from studio.web import send_to_login, wants_fragment
+from studio.web import Menu, menu_links, send_to_login, wants_fragment
 
 bp = Blueprint("community", __name__, url_prefix="/community/<space>")
 
@@ -69,22 +69,18 @@ def unread_dm_count(except_conversation_id: int | None = None) -> int:
     return counted[except_conversation_id]
 
 
-MENU = ("home", "events", "messages", "bookmarks", "leaderboard", "notifications", "moderation", "search")
-_menus: dict[tuple[str, str], dict[str, str]] = {}
+MENU: Menu = tuple((name, f"community.{name}") for name in (
+    "home", "events", "messages", "bookmarks", "leaderboard", "notifications", "moderation", "search"))
 
 
-def menu_links() -> dict[str, str]:
-    """The community menu's addresses ({"home": …, "events": …}): they depend on the community's
-    slug alone, so each is built with url_for once a process, not on every page."""
-    key = (request.script_root, g.space.slug)
-    if key not in _menus:
-        _menus[key] = {name: url_for(f"community.{name}") for name in MENU}
-    return _menus[key]
+def community_menu() -> dict[str, str]:
+    """The community menu's addresses ({"home": …, "events": …})."""
+    return menu_links(MENU, space=g.space.slug)
 
 
 @bp.app_context_processor
 def community_helpers():
-    return {"unread_dm_count": unread_dm_count, "menu_links": menu_links}
+    return {"unread_dm_count": unread_dm_count, "community_menu": community_menu}
 
 
 def may_see(item: Topic | Reply) -> bool:

@@ -1,7 +1,7 @@
 """A thread's replies and the like buttons, written in Python rather than by a template: a topic
 page draws twenty replies, and a template pays for each value it writes (some forty a reply) more
 than the rest of the page costs. The markup is here once; the templates call these functions
-(`replies_html` from _replies.html, `like_html` from _post_macros.html).
+(`replies_html` from _replies.html, `like_html` from topic.html and _like.html).
 
 Everything a person wrote or chose reaches the page through `escape`, but the reply's body, which
 is stored sanitised (posting.render_markdown), and the form token's input (web.csrf_input).

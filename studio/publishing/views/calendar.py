@@ -59,17 +59,14 @@ def cell_text(excerpt: str, length: int = CELL_TEXT, leeway: int = 5) -> str:
 
 
 class DayCell:
-    """One day as the calendar draws it: its date written the ways the page shows it, the posts it
-    shows (each with its time in the viewer's zone as the view writes it, and its text), and how
-    many more it holds. Everything written per day or per post is worked out here, once."""
+    """One day of a list or day view: its name, and its posts, each with its time in the viewer's
+    zone and its text as the view writes them, worked out here once. (The grid: grid_html.)"""
 
-    __slots__ = ("iso", "number", "name", "classes", "shown", "more")
+    __slots__ = ("name", "shown")
 
-    def __init__(self, day: date, classes: str = "", shown: list[tuple[calendar_data.CalendarPost, str, str]] | None = None,
-                 more: int = 0) -> None:
-        self.iso, self.name = day_names(day)
-        self.number, self.classes = day.day, classes
-        self.shown, self.more = shown if shown is not None else [], more
+    def __init__(self, day: date) -> None:
+        self.name = day_names(day)[1]
+        self.shown: list[tuple[calendar_data.CalendarPost, str, str]] = []
 
 
 @lru_cache(maxsize=1024)
