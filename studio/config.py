@@ -87,6 +87,16 @@ def _platform_settings() -> dict[str, str]:
     return settings
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}")
+
+
 def _weights(value: str) -> dict[str, int]:
     """"topic=5,reply=2" -> {"topic": 5, "reply": 2}."""
     weights: dict[str, int] = {}
@@ -177,6 +187,18 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         "COMMUNITY_POINTS": _weights(os.environ.get("COMMUNITY_POINTS", "topic=5,reply=2,like=1,solved=10")),
         "COMMUNITY_RATE_LIMITS": {"new": {"topics": 3, "replies": 10, "links": 2},
                                   "member": {"topics": 10, "replies": 40, "links": 10}},
+        # The coach: an OpenAI-compatible model server (none: the coach answers from the playbook).
+        "COACH_API_URL": os.environ.get("COACH_API_URL", "").rstrip("/"),
+        "COACH_MODEL": os.environ.get("COACH_MODEL", ""),
+        "COACH_API_KEY": os.environ.get("COACH_API_KEY", ""),
+        "COACH_CONNECT_TIMEOUT_SECONDS": _float("COACH_CONNECT_TIMEOUT_SECONDS", 5.0),
+        "COACH_READ_TIMEOUT_SECONDS": _float("COACH_READ_TIMEOUT_SECONDS", 30.0),
+        # Answers one process writes at once, and how often a growing answer is saved and re-read.
+        "COACH_MAX_STREAMS": _int("COACH_MAX_STREAMS", 64),
+        "COACH_SAVE_SECONDS": _float("COACH_SAVE_SECONDS", 0.5),
+        "COACH_POLL_SECONDS": _float("COACH_POLL_SECONDS", 0.5),
+        # An answer still "arriving" that nobody saved for this long lost its writer (a restart).
+        "COACH_ABANDONED_SECONDS": _int("COACH_ABANDONED_SECONDS", 120),
         # Delete a file once every post that uses it has published (metadata and thumbnail stay).
         "ZERO_STORAGE": _bool(os.environ.get("ZERO_STORAGE"), default=False),
         "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "local"),

@@ -207,6 +207,17 @@ def fake_platforms(app):
         yield fake
 
 
+@pytest.fixture
+def fake_model(app):
+    """An OpenAI-compatible model server on loopback, streaming, with the app's coach pointed at it."""
+    from tests.fakes.openai_server import FakeModelServer
+
+    with FakeModelServer(chunk_delay=0.005) as fake:
+        app.config.update(COACH_API_URL=fake.base_url, COACH_MODEL=fake.model, COACH_API_KEY="",
+                          COACH_READ_TIMEOUT_SECONDS=2.0, COACH_SAVE_SECONDS=0.05, COACH_POLL_SECONDS=0.05)
+        yield fake
+
+
 # ---- a real SMTP server on loopback ------------------------------------------------------------
 
 

@@ -268,3 +268,33 @@ def make_community(name="Creators Club"):
     for person in (owner, alice.user, bob.user):
         profile_for(workspace, person)
     return Community(workspace, owner, general, alice.user, bob.user)
+
+
+def make_article(workspace, title, body, month=None):
+    """A page of the workspace's program playbook (what the coach quotes)."""
+    from studio.coach.models import PlaybookArticle
+
+    article = PlaybookArticle(workspace_id=workspace.id, program_month=month, title=title, body=body)
+    db.session.add(article)
+    db.session.commit()
+    return article
+
+
+def wait_for_answer(message_id, seconds=10):
+    """Block until the coach's answer `message_id` is no longer arriving; returns it fresh."""
+    import time
+
+    from studio.coach import streams
+    from studio.coach.models import AnswerState, CoachMessage
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        live = streams.live_answer(message_id)
+        if live is not None:
+            live.wait_past(10**9, 0.05)
+        db.session.expire_all()
+        message = db.session.get(CoachMessage, message_id)
+        if message.state != AnswerState.STREAMING:
+            return message
+        time.sleep(0.02)
+    raise AssertionError(f"answer {message_id} still arriving after {seconds} s")

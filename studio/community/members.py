@@ -25,6 +25,8 @@ from studio.urls import path_for
 
 MODERATOR_ROLES = ("owner", "admin", "editor")
 BIO_LIMIT = 1_000  # the column's length
+# What the community's notifications page lists (a staff member's other notifications live elsewhere).
+COMMUNITY_NOTIFICATIONS = (NotificationType.EVENT_REMINDER, NotificationType.MENTION, NotificationType.BADGE)
 BADGES = {
     "first-post": ("First post", "Started a first topic"),
     "conversation-starter": ("Conversation starter", "Started 10 topics"),
@@ -212,5 +214,6 @@ def leaderboard(workspace: Workspace, period: str, limit: int = 20) -> list[tupl
 def community_notifications(workspace: Workspace, user: User, limit: int = 50) -> list[Notification]:
     return list(db.session.execute(select(Notification).where(Notification.user_id == user.id,
                                                               Notification.workspace_id == workspace.id,
-                                                              Notification.client_id.is_(None))
+                                                              Notification.client_id.is_(None),
+                                                              Notification.type.in_(COMMUNITY_NOTIFICATIONS))
                                    .order_by(Notification.id.desc()).limit(limit)).scalars())

@@ -43,6 +43,8 @@ class PlatformConnection(Model):
     last_sync_at: Mapped[datetime | None]
     details: Mapped[dict] = mapped_column("metadata", default=dict)
     connected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The agency's client whose account this is, where it is one (their coach reads its numbers).
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[timestamp]
 
     connected_by: Mapped["User | None"] = relationship()

@@ -16,6 +16,7 @@ class NotificationType(StrEnum):
     EVENT_REMINDER = "event_reminder"  # the community
     MENTION = "mention"
     BADGE = "badge"
+    COACH_HANDOFF = "coach_handoff"  # staff: a client asked the coach for a person
 
 
 class Notification(Model):

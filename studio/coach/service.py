@@ -1,0 +1,497 @@
+"""The coach's rules: its settings, the client's daily budget, what grounds an answer, asking,
+regenerating, stopping and rating, and the hand-off to a person and back. Answers are written by
+`studio.coach.streams` in the background; this module decides what to write and whether to."""
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from studio.accounts.models import User
+from studio.coach import playbook
+from studio.coach.models import (
+    AnswerState,
+    Capability,
+    CoachConfig,
+    CoachConversation,
+    CoachMessage,
+    PlaybookArticle,
+    Role,
+)
+from studio.coach.providers import ChatProvider, OpenAICompatible, ProviderSettings
+from studio.connections.models import PlatformConnection
+from studio.database import utcnow
+from studio.extensions import db
+from studio.notify import service as notify
+from studio.notify.mail import MailError, send_mail
+from studio.notify.models import NotificationType
+from studio.platforms import PLATFORM_CLASSES, get_platform
+from studio.portal import service as portal
+from studio.portal.models import Client, Deliverable
+from studio.publishing.models import PublishedPost
+from studio.refusal import Refused
+from studio.urls import external_url, path_for
+
+QUESTION_LIMIT = 4_000
+TITLE_LIMIT = 80
+HISTORY_MESSAGES = 12  # earlier turns sent with a question, so a follow-up makes sense
+# Asking for a person, in the words people use (configured keywords are added to these).
+PERSON_WANTED = re.compile(
+    r"\b(talk|speak|chat|write)\s+(to|with)\s+(a|an|the|some|my|your)?\s*(real\s+|actual\s+)?"
+    r"(person|human|someone|somebody|team|agent|manager|people)\b|\breal (person|human)\b|\bhuman,? please\b",
+    re.IGNORECASE)
+
+
+# ---- settings ----------------------------------------------------------------------------------
+
+
+def config_for(workspace_id: int) -> CoachConfig:
+    """The workspace's coach settings, made with the defaults the first time they are asked for."""
+    config = db.session.execute(select(CoachConfig).where(CoachConfig.workspace_id == workspace_id)).scalar_one_or_none()
+    if config is None:
+        config = CoachConfig(workspace_id=workspace_id)
+        db.session.add(config)
+        db.session.commit()
+    return config
+
+
+def update_config(config: CoachConfig, editor: User, values: dict[str, Any]) -> None:
+    for name in ("is_active", "system_prompt", "max_tokens_per_message", "max_tokens_per_day", "capabilities",
+                 "escalation_keywords", "api_url", "model"):
+        if name in values:
+            setattr(config, name, values[name])
+    if values.get("api_key"):  # an empty field keeps the stored key
+        config.api_key = values["api_key"]
+    if values.get("forget_api_key"):
+        config.api_key = None
+    config.updated_at, config.updated_by_id = utcnow(), editor.id
+    db.session.commit()
+
+
+def provider_settings(config: CoachConfig) -> ProviderSettings | None:
+    """The model the coach calls: the workspace's own where it names a server, else the COACH_*
+    settings; None when neither does (the playbook coach answers)."""
+    settings = current_app.config
+    api_url = config.api_url or settings.get("COACH_API_URL", "")
+    if not api_url:
+        return None
+    own = bool(config.api_url)
+    return ProviderSettings(api_url=api_url, model=(config.model if own else "") or settings.get("COACH_MODEL", ""),
+                            api_key=(config.api_key if own else settings.get("COACH_API_KEY")) or "",
+                            connect_timeout=settings.get("COACH_CONNECT_TIMEOUT_SECONDS", 5),
+                            read_timeout=settings.get("COACH_READ_TIMEOUT_SECONDS", 30))
+
+
+def provider_for(config: CoachConfig) -> ChatProvider | None:
+    settings = provider_settings(config)
+    return OpenAICompatible(settings) if settings else None
+
+
+# ---- the daily budget --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Budget:
+    limit: int
+    used: int
+    resets_at: datetime  # the client's next midnight
+    zone: ZoneInfo
+
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.used)
+
+    def reset_text(self) -> str:
+        local = self.resets_at.astimezone(self.zone)
+        return f"{local:%H:%M} on {local:%a %-d %b} ({self.zone.key})"
+
+
+def zone_of(client: Client) -> ZoneInfo:
+    try:
+        return ZoneInfo(client.user.timezone if client.user else "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def budget_of(client: Client, config: CoachConfig, now: datetime | None = None) -> Budget:
+    """Tokens the client's answers used since their midnight (the provider's reported usage, or an
+    estimate where it reported none), against the workspace's daily limit."""
+    zone = zone_of(client)
+    local_now = (now or utcnow()).astimezone(zone)
+    midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    used = db.session.execute(select(func.coalesce(func.sum(CoachMessage.tokens_used), 0)).where(
+        CoachMessage.client_id == client.id, CoachMessage.created_at >= midnight)).scalar_one()
+    next_midnight = (midnight + timedelta(days=1, hours=2)).replace(hour=0)  # a day with a clock change is not 24 h
+    return Budget(limit=config.max_tokens_per_day, used=int(used), resets_at=next_midnight, zone=zone)
+
+
+def check_budget(client: Client, config: CoachConfig) -> Budget:
+    budget = budget_of(client, config)
+    if budget.left <= 0:
+        raise Refused(f"You have used today's coaching allowance ({budget.used:,} of {budget.limit:,} tokens). "
+                      f"It resets at {budget.reset_text()}. Your team is always reachable in the inbox.", "question")
+    return budget
+
+
+# ---- what grounds an answer --------------------------------------------------------------------
+
+
+@dataclass
+class Grounding:
+    excerpts: list[playbook.Excerpt]
+    facts: list[str]
+
+
+def client_facts(client: Client, capabilities: Sequence[str]) -> list[str]:
+    facts = []
+    if Capability.PROGRAM in capabilities:
+        started = f", started {client.program_start:%-d %B %Y}" if client.program_start else ""
+        facts.append(f"{client.name} is in month {client.current_month} of 8 of the program{started}.")
+    if Capability.DELIVERABLES in capabilities:
+        for item in open_deliverables(client):
+            state = "not opened yet" if item.opened_at is None else "opened, not yet reviewed"
+            facts.append(f"Open deliverable: “{item.title}” (month {item.program_month}, {state}).")
+    if Capability.NUMBERS in capabilities:
+        facts.extend(post_facts(client))
+    return facts
+
+
+def open_deliverables(client: Client, limit: int = 5) -> Sequence[Deliverable]:
+    return db.session.execute(select(Deliverable).where(
+        Deliverable.client_id == client.id, Deliverable.published_at.is_not(None), Deliverable.reviewed_at.is_(None))
+        .order_by(Deliverable.published_at.desc()).limit(limit)).scalars().all()
+
+
+NUMBER_NAMES = ("views", "likes", "comments", "shares", "saves")
+
+
+def post_facts(client: Client, limit: int = 3) -> list[str]:
+    """The client's latest posts on their own accounts, with the numbers last fetched."""
+    rows = db.session.execute(select(PublishedPost, PlatformConnection.username).join(
+        PlatformConnection, PlatformConnection.id == PublishedPost.connection_id).where(
+        PlatformConnection.client_id == client.id).order_by(PublishedPost.published_at.desc()).limit(limit)).all()
+    facts = []
+    for post, username in rows:
+        numbers = ", ".join(f"{int(post.metrics[name]):,} {name}" for name in NUMBER_NAMES
+                            if isinstance(post.metrics.get(name), int | float))
+        caption = " ".join(post.caption.split())[:60] or "(no caption)"
+        platform = get_platform(post.platform).name if post.platform in PLATFORM_CLASSES else post.platform
+        facts.append(f"Post on {platform} as @{username}, {post.published_at:%-d %b}: “{caption}” — "
+                     f"{numbers or 'no numbers yet'}.")
+    return facts
+
+
+def grounding_for(client: Client, config: CoachConfig, question: str) -> Grounding:
+    capabilities = config.capabilities or []
+    found: list[playbook.Excerpt] = []
+    if Capability.PLAYBOOK in capabilities:
+        found = playbook.excerpts(playbook.find_articles(client.workspace_id, question, client.current_month), question)
+    return Grounding(excerpts=found, facts=client_facts(client, capabilities))
+
+
+def model_messages(config: CoachConfig, grounding: Grounding, history: Sequence[CoachMessage], question: str) -> list[dict[str, str]]:
+    """What goes to the model: the system prompt with the client's facts and the playbook excerpts
+    (numbered, to be cited as [n]), the conversation so far, then the question."""
+    context = [config.system_prompt.strip()]
+    if grounding.facts:
+        context.append("About the creator:\n" + "\n".join(f"- {fact}" for fact in grounding.facts))
+    if grounding.excerpts:
+        context.append("Playbook excerpts:\n\n" + "\n\n".join(
+            f"[{e.number}] {e.title} ({playbook.month_label(e.program_month)})\n{e.text}" for e in grounding.excerpts))
+    messages = [{"role": "system", "content": "\n\n".join(context)}]
+    for message in history[-HISTORY_MESSAGES:]:
+        if message.role in (Role.USER, Role.ASSISTANT) and message.content and not message.replaced:
+            messages.append({"role": message.role.value, "content": message.content})
+    messages.append({"role": "user", "content": question})
+    return messages
+
+
+# ---- conversations -----------------------------------------------------------------------------
+
+
+def conversations_of(client: Client, limit: int = 50) -> Sequence[CoachConversation]:
+    return db.session.execute(select(CoachConversation).where(CoachConversation.client_id == client.id)
+                              .order_by(CoachConversation.last_message_at.desc(), CoachConversation.id.desc())
+                              .limit(limit)).scalars().all()
+
+
+def messages_of(conversation: CoachConversation) -> Sequence[CoachMessage]:
+    return db.session.execute(select(CoachMessage).where(CoachMessage.conversation_id == conversation.id,
+                                                         CoachMessage.replaced.is_(False))
+                              .order_by(CoachMessage.id)).scalars().all()
+
+
+def last_message_id(conversation_id: int) -> int | None:
+    return db.session.execute(select(func.max(CoachMessage.id)).where(CoachMessage.conversation_id == conversation_id,
+                                                                       CoachMessage.replaced.is_(False))).scalar_one()
+
+
+def title_from(question: str) -> str:
+    words = " ".join(question.split())
+    return words if len(words) <= TITLE_LIMIT else words[:TITLE_LIMIT].rsplit(" ", 1)[0] + "…"
+
+
+def start_conversation(client: Client, question: str) -> CoachConversation:
+    conversation = CoachConversation(workspace_id=client.workspace_id, client_id=client.id, title=title_from(question))
+    db.session.add(conversation)
+    db.session.flush()
+    return conversation
+
+
+@dataclass
+class Asked:
+    """What asking did: the question stored, and the answer to write (None when a person has the
+    conversation, or the question went to one)."""
+    question: CoachMessage
+    answer: CoachMessage | None
+    plan: "AnswerPlan | None"
+
+
+@dataclass
+class AnswerPlan:
+    """How `streams` writes an answer: the model's messages and token cap, or the playbook's text."""
+    provider: ChatProvider | None
+    messages: list[dict[str, str]]
+    max_tokens: int
+    playbook_text: str = ""
+
+
+def wants_person(question: str, keywords: Sequence[str]) -> bool:
+    if PERSON_WANTED.search(question):
+        return True
+    lowered = question.lower()
+    return any(re.search(rf"\b{re.escape(word.lower().strip())}\b", lowered) for word in keywords if word.strip())
+
+
+def ask(client: Client, author: User, conversation: CoachConversation | None, question: str) -> tuple[CoachConversation, Asked]:
+    """Store the client's question and decide what answers it: the coach (after the budget check,
+    before any call to a provider), a hand-off to a person, or nothing while a person has it."""
+    question = question.strip()
+    if not question:
+        raise Refused("Write a question for the coach.", "question")
+    if len(question) > QUESTION_LIMIT:
+        raise Refused(f"Keep a question under {QUESTION_LIMIT:,} characters.", "question")
+    config = config_for(client.workspace_id)
+    if not config.is_active:
+        raise Refused("The coach is switched off for now. Your team is in the inbox.", "question")
+    if conversation is not None and answering(conversation):
+        raise Refused("The coach is still answering. Wait for it, or press Stop.", "question")
+    person = wants_person(question, config.escalation_keywords or [])
+    if conversation is None or not conversation.handed_off_at:
+        if not person:
+            check_budget(client, config)
+    conversation = conversation or start_conversation(client, question)
+    asked = CoachMessage(workspace_id=client.workspace_id, client_id=client.id, conversation_id=conversation.id,
+                         author_id=author.id, role=Role.USER, content=question, is_escalation=person)
+    db.session.add(asked)
+    touch(conversation)
+    if conversation.handed_off_at:
+        forward_to_person(conversation, asked, author)
+        db.session.commit()
+        return conversation, Asked(asked, None, None)
+    if person:
+        hand_off(conversation, asked, author)
+        db.session.commit()
+        return conversation, Asked(asked, None, None)
+    answer, plan = new_answer(client, config, conversation, question)
+    db.session.commit()
+    return conversation, Asked(asked, answer, plan)
+
+
+def touch(conversation: CoachConversation) -> None:
+    conversation.last_message_at = utcnow()
+    conversation.message_count = (conversation.message_count or 0) + 1
+
+
+def new_answer(client: Client, config: CoachConfig, conversation: CoachConversation, question: str) -> tuple[CoachMessage, AnswerPlan]:
+    budget = budget_of(client, config)
+    grounding = grounding_for(client, config, question)
+    provider = provider_for(config)
+    citations = [excerpt.citation() for excerpt in grounding.excerpts]
+    answer = CoachMessage(workspace_id=client.workspace_id, client_id=client.id, conversation_id=conversation.id,
+                          role=Role.ASSISTANT, state=AnswerState.STREAMING, source="model" if provider else "playbook",
+                          details={"citations": citations, "model": provider.name if provider else ""})
+    db.session.add(answer)
+    db.session.flush()
+    if provider is None:
+        text = playbook.playbook_answer(grounding.excerpts, grounding.facts, client.current_month)
+        return answer, AnswerPlan(None, [], 0, playbook_text=text)
+    # Everything before this answer but its question, which goes last.
+    history = [message for message in messages_of(conversation) if message.id < answer.id][:-1]
+    # Never more than is left of the day, so one answer cannot overrun the budget by much.
+    max_tokens = max(1, min(config.max_tokens_per_message, budget.left))
+    return answer, AnswerPlan(provider, model_messages(config, grounding, history, question), max_tokens)
+
+
+def answering(conversation: CoachConversation) -> bool:
+    return db.session.execute(select(CoachMessage.id).where(
+        CoachMessage.conversation_id == conversation.id, CoachMessage.state == AnswerState.STREAMING).limit(1)).first() is not None
+
+
+def regenerate(client: Client, answer: CoachMessage) -> tuple[CoachMessage, AnswerPlan]:
+    """A new answer to the question before `answer`, which it replaces (its tokens still count)."""
+    conversation = answer.conversation
+    if answer.role != Role.ASSISTANT or answer.state == AnswerState.STREAMING:
+        raise Refused("Only a finished answer can be asked again.")
+    if conversation.handed_off_at:
+        raise Refused("Your team has this conversation; the coach is quiet until they hand it back.")
+    config = config_for(client.workspace_id)
+    check_budget(client, config)
+    question = db.session.execute(select(CoachMessage).where(
+        CoachMessage.conversation_id == conversation.id, CoachMessage.id < answer.id, CoachMessage.role == Role.USER)
+        .order_by(CoachMessage.id.desc()).limit(1)).scalar_one_or_none()
+    if question is None:
+        raise Refused("There is no question to answer again.")
+    answer.replaced = True
+    db.session.flush()
+    fresh, plan = new_answer(client, config, conversation, question.content)
+    db.session.commit()
+    return fresh, plan
+
+
+def stop(answer: CoachMessage) -> bool:
+    """Stop an answer that is still arriving: what arrived is kept. The writer, in whichever process,
+    sees the state change at its next save and stops calling the provider."""
+    stopped = db.session.execute(update(CoachMessage).where(CoachMessage.id == answer.id, CoachMessage.state == AnswerState.STREAMING)
+                                 .values(state=AnswerState.STOPPED, updated_at=utcnow())).rowcount
+    db.session.commit()
+    return bool(stopped)
+
+
+def rate(answer: CoachMessage, thumbs_up: bool, feedback: str = "") -> None:
+    if answer.role != Role.ASSISTANT or answer.state == AnswerState.STREAMING:
+        raise Refused("Rate an answer once it has finished.")
+    conversation = answer.conversation
+    if answer.rating is None:
+        conversation.rating_count += 1
+    else:
+        conversation.rating_sum -= answer.rating
+    answer.rating = 1 if thumbs_up else 0
+    answer.rating_feedback = (feedback or "").strip()[:1000]
+    conversation.rating_sum += answer.rating
+    db.session.commit()
+
+
+# ---- a person takes over, and hands back -------------------------------------------------------
+
+
+def transcript(conversation: CoachConversation, last: int = 8) -> str:
+    lines = []
+    for message in list(messages_of(conversation))[-last:]:
+        who = {"user": conversation.client.name, "assistant": "Coach", "notice": "Studio"}[message.role.value]
+        text = " ".join(message.content.split())
+        lines.append(f"{who}: {text[:400]}{'…' if len(text) > 400 else ''}")
+    return "\n\n".join(lines)
+
+
+def hand_off(conversation: CoachConversation, asked: CoachMessage, author: User) -> None:
+    """Open an inbox thread with the team carrying the conversation, tell the team, and mute the
+    coach in this conversation until a staff member hands it back."""
+    client = conversation.client
+    db.session.flush()
+    body = (f"{client.name} asked the coach for a person.\n\nThe conversation so far:\n\n{transcript(conversation)}")
+    thread = portal.start_thread(client, author, True, f"From the coach: {conversation.title}", body)
+    conversation.handed_off_at, conversation.handoff_thread_id, conversation.has_escalation = utcnow(), thread.id, True
+    add_notice(conversation, f"I have passed this to your team at {client.workspace.name}. They will answer in your "
+                             f"inbox: [{thread.subject}]({path_for('portal.thread', client_id=client.id, thread_id=thread.id)}). "
+                             "I will stay quiet in this conversation until they hand it back.")
+    tell_staff(conversation, asked.content)
+
+
+def forward_to_person(conversation: CoachConversation, asked: CoachMessage, author: User) -> None:
+    """While a person has the conversation, a question goes to them (in the hand-off thread), not to the coach."""
+    asked.details = {"forwarded_to_thread": conversation.handoff_thread_id}
+    if conversation.handoff_thread is not None:
+        portal.add_message(conversation.handoff_thread, author, True, asked.content)
+
+
+def add_notice(conversation: CoachConversation, text: str) -> CoachMessage:
+    notice = CoachMessage(workspace_id=conversation.workspace_id, client_id=conversation.client_id,
+                          conversation_id=conversation.id, role=Role.NOTICE, content=text)
+    db.session.add(notice)
+    touch(conversation)
+    return notice
+
+
+def tell_staff(conversation: CoachConversation, question: str) -> None:
+    client = conversation.client
+    link = path_for("coach.conversation", ws=client.workspace.slug, conversation_id=conversation.id)
+    title = f"{client.name} asked the coach for a person"
+    for member in portal.staff_recipients(client.workspace_id):
+        notify.notify(member.id, NotificationType.COACH_HANDOFF, title, question[:300], link, workspace_id=client.workspace_id)
+        try:
+            send_mail(member.email, title, "coach_handoff", member=member, client=client, question=question,
+                      link=external_url("coach.conversation", ws=client.workspace.slug, conversation_id=conversation.id))
+        except MailError as error:  # the in-app notification and the inbox thread still tell them
+            current_app.logger.warning("coach hand-off e-mail to %s failed: %s", member.email, error)
+
+
+def hand_back(conversation: CoachConversation, staff: User) -> None:
+    if not conversation.handed_off_at:
+        raise Refused("The coach already has this conversation.")
+    conversation.handed_off_at = None
+    add_notice(conversation, f"{staff.name} from your team handed this conversation back to the coach.")
+    db.session.commit()
+
+
+# ---- staff reading -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ratings:
+    rated: int
+    thumbs_up: int
+    conversations: int
+    waiting_for_person: int
+
+    @property
+    def share_up(self) -> float | None:
+        return self.thumbs_up / self.rated if self.rated else None
+
+
+def ratings_of(workspace_id: int) -> Ratings:
+    rated, up = db.session.execute(select(func.count(CoachMessage.rating), func.coalesce(func.sum(CoachMessage.rating), 0))
+                                   .where(CoachMessage.workspace_id == workspace_id, CoachMessage.rating.is_not(None))).one()
+    conversations, waiting = db.session.execute(select(
+        func.count(), func.count(CoachConversation.handed_off_at)).where(CoachConversation.workspace_id == workspace_id)).one()
+    return Ratings(rated=int(rated), thumbs_up=int(up), conversations=int(conversations), waiting_for_person=int(waiting))
+
+
+def thumbs_down(workspace_id: int, limit: int = 30) -> Sequence[Any]:
+    return db.session.execute(select(CoachMessage, Client.name).join(Client, Client.id == CoachMessage.client_id).where(
+        CoachMessage.workspace_id == workspace_id, CoachMessage.rating == 0)
+        .order_by(CoachMessage.id.desc()).limit(limit)).all()
+
+
+def workspace_conversations(workspace_id: int, client_id: int | None = None, waiting_only: bool = False,
+                            limit: int = 100) -> Sequence[Any]:
+    query = select(CoachConversation, Client.name).join(Client, Client.id == CoachConversation.client_id).where(
+        CoachConversation.workspace_id == workspace_id)
+    if client_id:
+        query = query.where(CoachConversation.client_id == client_id)
+    if waiting_only:
+        query = query.where(CoachConversation.handed_off_at.is_not(None))
+    return db.session.execute(query.order_by(CoachConversation.last_message_at.desc(), CoachConversation.id.desc())
+                              .limit(limit)).all()
+
+
+def articles_of(workspace_id: int) -> Sequence[PlaybookArticle]:
+    return db.session.execute(select(PlaybookArticle).where(PlaybookArticle.workspace_id == workspace_id).order_by(
+        PlaybookArticle.program_month.is_(None), PlaybookArticle.program_month, PlaybookArticle.id)).scalars().all()
+
+
+def save_article(workspace_id: int, article: PlaybookArticle | None, month: int | None, title: str, body: str) -> PlaybookArticle:
+    article = article or PlaybookArticle(workspace_id=workspace_id)
+    article.program_month, article.title, article.body, article.updated_at = month, title.strip(), body.strip(), utcnow()
+    db.session.add(article)
+    db.session.commit()
+    return article
+
+
+def delete_article(article: PlaybookArticle) -> None:
+    db.session.delete(article)
+    db.session.commit()
