@@ -82,7 +82,7 @@ def init_extensions(app):
 def include_in_migrations(obj, name, type_, reflected, compare_to):
     """The full-text search index is the database's own (SQLite FTS5 tables, PostgreSQL expression
     indexes) and is made by hand in its migration; autogenerate must not try to drop it."""
-    return not (name or "").startswith(("community_search", "ix_fts_"))
+    return not (name or "").startswith(("community_search", "playbook_search", "ix_fts_"))
 
 
 def register_blueprints(app):

@@ -1,13 +1,14 @@
 """The coach's demo: Northwind's eight-month playbook, Rosa's own account with her latest posts'
 numbers, and conversations written through the real path (the playbook coach, as the README's run
 command has no model): one rated helpful, one not, and one handed to a person."""
+import re
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
 from studio.coach import service, streams
 from studio.coach.models import PlaybookArticle
-from studio.coach.playbook_content import PLAYBOOK
 from studio.connections.models import PlatformConnection
 from studio.database import utcnow
 from studio.extensions import db
@@ -17,6 +18,22 @@ from studio.publishing.models import PublishedPost
 from studio.sandbox.models import SandboxAccount, SandboxPost
 from studio.sandbox.service import issue_tokens
 from studio.urls import public_base_url
+
+PLAYBOOK_FILE = Path(__file__).with_name("demo_playbook.md")
+ARTICLE_HEADING = re.compile(r"^# \[(\d|any)\] (.+)$", re.MULTILINE)
+
+
+def demo_playbook() -> list[tuple[int | None, str, str]]:
+    """(program month or None, title, Markdown body) of each article in demo_playbook.md."""
+    text = PLAYBOOK_FILE.read_text(encoding="utf-8")
+    headings = list(ARTICLE_HEADING.finditer(text))
+    articles = []
+    for heading, following in zip(headings, headings[1:] + [None]):
+        body = text[heading.end():following.start() if following else len(text)].strip()
+        month = None if heading.group(1) == "any" else int(heading.group(1))
+        articles.append((month, heading.group(2).strip(), body))
+    return articles
+
 
 ROSA_POSTS = (
     # (days ago, caption, views, likes, comments, shares, saves)
@@ -29,7 +46,7 @@ ROSA_POSTS = (
 def seed_coach(workspace) -> None:
     service.config_for(workspace.id)
     db.session.add_all([PlaybookArticle(workspace_id=workspace.id, program_month=month, title=title, body=body)
-                        for month, title, body in PLAYBOOK])
+                        for month, title, body in demo_playbook()])
     db.session.commit()
     clients = {c.name.split()[0]: c for c in db.session.execute(select(Client).where(
         Client.workspace_id == workspace.id, Client.user_id.is_not(None))).scalars()}

@@ -53,15 +53,17 @@ def http_url(form, field):
 class CoachSettingsForm(FlaskForm):
     is_active = BooleanField("The coach answers clients")
     system_prompt = TextAreaField("System prompt", validators=[InputRequired("Write the coach's instructions."), limit(8000)],
-                                  description="Sent first with every question to a model. The playbook coach does not use it.")
+                                  description="Sent first with every question to a model. The playbook coach does not use it.",
+                                  render_kw={"rows": 6})
     max_tokens_per_message = IntegerField("Tokens per answer at most", validators=[
         InputRequired("Give a number of tokens."), NumberRange(50, 8000, "Between 50 and 8,000 tokens.")])
     max_tokens_per_day = IntegerField("Tokens per client per day", validators=[
         InputRequired("Give a number of tokens."), NumberRange(100, 1_000_000, "Between 100 and 1,000,000 tokens.")],
         description="Counted from the provider's reported usage; resets at each client's midnight.")
     capabilities = SelectMultipleField("What the coach may use", choices=[SelectChoice(c.value, CAPABILITY_LABELS[c]) for c in Capability],
-                                       option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
-    escalation_keywords = TextAreaField("Hand-off words", validators=[limit(2000)],
+                                       option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
+                                       render_kw={"class": "check-list"})
+    escalation_keywords = TextAreaField("Hand-off words", validators=[limit(2000)], render_kw={"rows": 4},
                                         description="One per line or comma. A question with one of them, or asking for a "
                                                     "person, goes to your team and the coach goes quiet in that conversation.")
     api_url = URLField("Model server (OpenAI-compatible)", validators=[Optional(), limit(300), http_url],
@@ -80,4 +82,4 @@ class ArticleForm(FlaskForm):
     title = StringField("Title", validators=[InputRequired("Give the article a title."), limit(200), ONE_LINE])
     program_month = SelectField("Program month", choices=MONTH_CHOICES, coerce=int, default=ANY_MONTH)
     body = TextAreaField("Article (Markdown)", validators=[InputRequired("Write the article."), limit(20_000)],
-                         filters=[single_line_breaks])
+                         filters=[single_line_breaks], render_kw={"rows": 16})

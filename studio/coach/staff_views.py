@@ -94,7 +94,7 @@ def test_connection():
         result, kind = OpenAICompatible(settings).check(), "success"
     except ProviderError as error:
         result, kind = str(error), "error"
-    return Markup(f'<p class="flash {kind}" role="status">{escape(result)}</p>')
+    return Markup(f'<p class="flash flash-{kind}" role="status">{escape(result)}</p>')
 
 
 @bp.get("/playbook")

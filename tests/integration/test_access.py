@@ -15,6 +15,7 @@ from studio.extensions import db
 from studio.library.storage import storage
 from tests.factories import (
     add_member,
+    make_article,
     make_asset,
     make_connection,
     make_deliverable,
@@ -128,7 +129,19 @@ def make_portal_things(workspace, owner):
                              filename="guide.pdf", content_type="application/pdf", size_bytes=14)
     db.session.add(portal_file)
     db.session.commit()
-    return {"client_id": client.id, "thread_id": thread.id, "deliverable_id": deliverable.id, "file_id": portal_file.id}
+    return {"client_id": client.id, "thread_id": thread.id, "deliverable_id": deliverable.id, "file_id": portal_file.id,
+            **make_coach_things(workspace, client)}
+
+
+def make_coach_things(workspace, client):
+    """A coach conversation of the client's and a playbook article, for the coach's staff routes."""
+    from studio.coach.models import CoachConversation
+
+    article = make_article(workspace, "Month 1: Find your niche", "This month, focus on your niche.", 1)
+    conversation = CoachConversation(workspace_id=workspace.id, client_id=client.id, title="What now?")
+    db.session.add(conversation)
+    db.session.commit()
+    return {"conversation_id": conversation.id, "article_id": article.id}
 
 
 def call(client, method, url, htmx=False):

@@ -65,7 +65,8 @@ def test_the_demo_sandbox_account_really_works(app, live_server):
     from studio.connections.models import PlatformConnection
 
     app.test_cli_runner().invoke(args=["studio", "seed-demo"])
-    working, revoked = db.session.execute(select(PlatformConnection).order_by(PlatformConnection.username)).scalars()
+    working, revoked = db.session.execute(select(PlatformConnection).where(PlatformConnection.client_id.is_(None))
+                                          .order_by(PlatformConnection.username)).scalars()
     assert (working.username, working.status, revoked.status) == ("northwind_kitchen", "active", "expired")
     old_access = working.access_token
     service.refresh_connection(working)

@@ -304,7 +304,7 @@ def test_thumbs_down_with_a_reason_reaches_the_ratings_page(app, agency, rosa):
     ask(browser, base, "How do I price a brand deal?")
     answer = wait_for_answer(latest().id)
     response = browser.submit(f"{base}/answers/{answer.id}/rate", {"verdict": "down", "feedback": "Too generic"}, htmx=True)
-    assert response.status_code == 200 and "👎 Not helpful: “Too generic”" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "Rated not helpful: “Too generic”" in response.get_data(as_text=True)
     browser.submit(f"{base}/answers/{answer.id}/rate", {"verdict": "up"})
     conversation = db.session.get(CoachConversation, answer.conversation_id)
     assert (conversation.rating_count, conversation.average_rating) == (1, 1.0)  # changing a rating does not count twice
