@@ -28,7 +28,7 @@ def demo_playbook() -> list[tuple[int | None, str, str]]:
     text = PLAYBOOK_FILE.read_text(encoding="utf-8")
     headings = list(ARTICLE_HEADING.finditer(text))
     articles = []
-    for heading, following in zip(headings, headings[1:] + [None]):
+    for heading, following in zip(headings, [*headings[1:], None], strict=True):
         body = text[heading.end():following.start() if following else len(text)].strip()
         month = None if heading.group(1) == "any" else int(heading.group(1))
         articles.append((month, heading.group(2).strip(), body))
@@ -56,6 +56,7 @@ def seed_coach(workspace) -> None:
     service.rate(last_answer(conversation), True)
     conversation = answered(amara, "How do I price a brand deal with three videos?")
     service.rate(last_answer(conversation), False, "I wanted a number for my audience size, not a formula.")
+    assert amara.user is not None
     service.ask(amara, amara.user, conversation, "Can I talk to a person about the Glowline contract?")
 
 
@@ -85,6 +86,7 @@ def seed_rosas_account(workspace, rosa: Client) -> None:
 
 def answered(client: Client, question: str):
     """Ask and write the answer here and now (the same writer the pages run in the background)."""
+    assert client.user is not None, "a client with a portal log-in"
     conversation, asked = service.ask(client, client.user, None, question)
     if asked.answer is not None and asked.plan is not None:
         streams.write_answer(asked.answer.id, asked.plan, streams.LiveAnswer(), save_seconds=60)

@@ -4,8 +4,9 @@ coach's answer when no model is configured."""
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, func, literal_column, select, text
+from sqlalchemy import ColumnElement, bindparam, func, literal_column, select, text
 
 from studio.coach.models import PlaybookArticle
 from studio.extensions import db
@@ -75,7 +76,7 @@ def _ranked(workspace_id: int, words: list[str], limit: int) -> list[tuple[int, 
             "ORDER BY relevance DESC LIMIT :limit"), {"match": match, "ws": workspace_id, "limit": limit}).all()
     else:
         # The same expression as the GIN index ix_fts_playbook, so it is used.
-        english = literal_column("'english'::regconfig")
+        english: ColumnElement[Any] = literal_column("'english'::regconfig")
         document = func.to_tsvector(english, PlaybookArticle.title.op("||")(literal_column("' '")).op("||")(PlaybookArticle.body))
         query = func.to_tsquery(english, bindparam("query"))
         relevance = func.ts_rank_cd(document, query)

@@ -79,7 +79,7 @@ def coach_stream(client_id, message_id):
     as it arrives, then the finished answer drawn whole."""
     message_id = scoped_get_or_404(CoachMessage, message_id).id
     offset = request.headers.get("Last-Event-ID", type=int) or request.args.get("from", type=int) or 0
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     settings = app.config
 
     def events():

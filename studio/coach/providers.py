@@ -122,7 +122,7 @@ class _TranslatedErrors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> bool:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> None:
         if isinstance(error, httpx.ConnectTimeout):
             raise ProviderError(f"Could not reach the model server at {self.settings.api_url} "
                                 f"within {self.settings.connect_timeout:g} s.") from error
@@ -132,7 +132,6 @@ class _TranslatedErrors:
             raise ProviderError(f"The model server went quiet for {self.settings.read_timeout:g} s.") from error
         if isinstance(error, httpx.HTTPError):
             raise ProviderError(f"The connection to the model server failed: {error}.") from error
-        return False
 
 
 def _json_or_empty(response: httpx.Response) -> dict:

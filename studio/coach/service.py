@@ -24,7 +24,7 @@ from studio.coach.models import (
 )
 from studio.coach.providers import ChatProvider, OpenAICompatible, ProviderSettings
 from studio.connections.models import PlatformConnection
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.notify import service as notify
 from studio.notify.mail import MailError, send_mail
@@ -356,8 +356,8 @@ def regenerate(client: Client, answer: CoachMessage) -> tuple[CoachMessage, Answ
 def stop(answer: CoachMessage) -> bool:
     """Stop an answer that is still arriving: what arrived is kept. The writer, in whichever process,
     sees the state change at its next save and stops calling the provider."""
-    stopped = db.session.execute(update(CoachMessage).where(CoachMessage.id == answer.id, CoachMessage.state == AnswerState.STREAMING)
-                                 .values(state=AnswerState.STOPPED, updated_at=utcnow())).rowcount
+    stopped = changed_rows(db.session.execute(update(CoachMessage).where(CoachMessage.id == answer.id, CoachMessage.state == AnswerState.STREAMING)
+                                 .values(state=AnswerState.STOPPED, updated_at=utcnow())))
     db.session.commit()
     return bool(stopped)
 
@@ -458,7 +458,8 @@ def ratings_of(workspace_id: int) -> Ratings:
                                    .where(CoachMessage.workspace_id == workspace_id, CoachMessage.rating.is_not(None))).one()
     conversations, waiting = db.session.execute(select(
         func.count(), func.count(CoachConversation.handed_off_at)).where(CoachConversation.workspace_id == workspace_id)).one()
-    return Ratings(rated=int(rated), thumbs_up=int(up), conversations=int(conversations), waiting_for_person=int(waiting))
+    return Ratings(rated=int(rated or 0), thumbs_up=int(up or 0), conversations=int(conversations or 0),
+                   waiting_for_person=int(waiting or 0))
 
 
 def thumbs_down(workspace_id: int, limit: int = 30) -> Sequence[Any]:

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from studio.coach.models import AnswerState, CoachConversation, CoachMessage
 from studio.coach.providers import ProviderError
 from studio.coach.service import AnswerPlan
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 
 
@@ -128,8 +128,8 @@ def _save(message_id: int, text: str, state: AnswerState, error: str = "") -> bo
     values = {"content": text, "updated_at": utcnow()}
     if state != AnswerState.STREAMING:
         values.update(state=state, error=error)
-    saved = db.session.execute(update(CoachMessage).where(CoachMessage.id == message_id,
-                                                          CoachMessage.state == AnswerState.STREAMING).values(**values)).rowcount
+    saved = changed_rows(db.session.execute(update(CoachMessage).where(
+        CoachMessage.id == message_id, CoachMessage.state == AnswerState.STREAMING).values(**values)))
     db.session.commit()
     return bool(saved)
 

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect
 
+from studio.coach.demo import answered
 from studio.community import members, messages, posting
 from studio.connections.models import SocialLink
 from studio.database import utcnow
@@ -17,6 +18,7 @@ from tests.e2e.browser import log_in_through_the_form
 from tests.factories import (
     PASSWORD,
     add_member,
+    make_article,
     make_asset,
     make_channel,
     make_client,
@@ -69,8 +71,10 @@ def seed_studio():
     make_event(workspace=workspace, author=owner, title=f"Coaching call {LONG}", description=f"Bring one video. {LONG}",
                type_="coaching", starts_at=start, meeting_url="https://meet.example.com/northwind", capacity=20)
     messages.send_dm(workspace, member.user, client.user, f"Loved your reel! {LONG}{LONG}")
+    make_article(workspace, f"Hooks {LONG}", f"This month, focus on the hook. {LONG}{LONG}", 1)
+    conversation = answered(client, f"What should I focus on this month? {LONG}{LONG}")  # from the playbook
     db.session.commit()
-    return {"owner": owner, "viewer": viewer, "client": client, "member": member, "workspace": workspace,
+    return {"conversation": conversation, "owner": owner, "viewer": viewer, "client": client, "member": member, "workspace": workspace,
             "topic": topic, "channel": channel, "thread": thread, "first_post_month": (local_now + timedelta(hours=2)).strftime("%Y-%m")}
 
 
@@ -187,10 +191,12 @@ def test_workspace_owner_on_a_phone(live_server, new_page, studio):
     addresses += [f"{live_server}/w/{ws.slug}/calendar?view=week", f"{live_server}/w/{ws.slug}/calendar?view=list",
                   f"{live_server}/w/{ws.slug}/posts/new", f"{live_server}/w/{ws.slug}/clients/{studio['client'].id}",
                   f"{live_server}/w/{ws.slug}/inbox/{studio['thread'].id}",
+                  f"{live_server}/w/{ws.slug}/coach/conversations/{studio['conversation'].id}",
+                  f"{live_server}/w/{ws.slug}/coach/playbook", f"{live_server}/w/{ws.slug}/coach/settings",
                   community_url(live_server, ws, f"ch/{studio['channel'].slug}"),
                   community_url(live_server, ws, f"t/{studio['topic'].id}")]
     too_wide, seen = walk(page, addresses, live_server)
-    assert {"/w/" + ws.slug + "/" + part for part in ("", "calendar", "posts", "library/", "clients", "inbox", "connections",
+    assert {"/w/" + ws.slug + "/" + part for part in ("", "calendar", "posts", "library/", "clients", "inbox", "coach", "connections",
                                                       "members", "settings")} <= {urlparse(a).path for a in seen}
 
     page.goto(f"{live_server}/w/{ws.slug}/connections")
@@ -248,11 +254,12 @@ def test_portal_client_on_a_phone(live_server, new_page, studio):
     expect(page.get_by_role("heading", level=1)).to_have_text("Inbox")
     check_menu(page, "nav[aria-label=Portal]", "Menu")
     addresses = nav_links(page, "header.topbar")
-    addresses += [f"{live_server}/portal/c/{client.id}/threads/{studio['thread'].id}"]
+    addresses += [f"{live_server}/portal/c/{client.id}/threads/{studio['thread'].id}",
+                  f"{live_server}/portal/c/{client.id}/coach/{studio['conversation'].id}"]
     page.goto(f"{live_server}/portal/c/{client.id}/deliverables")
     addresses += page.locator("main a[href*='/deliverables/']").evaluate_all("(links) => links.map(a => a.href)")
     too_wide, seen = walk(page, addresses, live_server)
-    assert {f"/portal/c/{client.id}/{part}" for part in ("inbox", "deliverables", "notifications", "settings")} <= \
+    assert {f"/portal/c/{client.id}/{part}" for part in ("inbox", "coach", "deliverables", "notifications", "settings")} <= \
         {urlparse(a).path for a in seen}
     assert not too_wide, "wider than the phone: " + "; ".join(map(str, too_wide))
 

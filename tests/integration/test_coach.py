@@ -410,3 +410,27 @@ def test_an_answer_whose_writer_died_is_marked_incomplete(app, agency, rosa):
     browser, base = portal_of(app, rosa)
     page = browser.text(f"{base}/{conversation.id}")
     assert "Half an" in page and "cut off when the studio restarted" in page
+
+
+def test_two_tabs_following_one_answer_each_get_all_of_it_once(app, agency, rosa, fake_model):
+    import threading
+
+    fake_model.chunk_delay = 0.02
+    browser, base = portal_of(app, rosa)
+    ask(browser, base, "How do I price a brand deal?")
+    answer_id = latest().id
+    tabs = {name: app.test_client().log_in_as(rosa.user) for name in ("first", "second")}
+    texts = {}
+
+    def follow(tab):
+        events = tabs[tab].get(f"{base}/answers/{answer_id}/stream").get_data(as_text=True)
+        pieces = re.findall(r"event: delta\nid: \d+\n((?:data: .*\n)+)", events)
+        texts[tab] = "".join("\n".join(line[6:] for line in piece.rstrip("\n").split("\n")) for piece in pieces)
+
+    readers = [threading.Thread(target=follow, args=(tab,)) for tab in tabs]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(10)
+    answer = wait_for_answer(answer_id)
+    assert [html_module.unescape(texts[tab]).rstrip() for tab in ("first", "second")] == [answer.content] * 2
