@@ -52,6 +52,13 @@ def init_extensions(app):
 
     app.extensions["studio_keyring"] = load_keyring(app.config, app.instance_path)
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from sqlalchemy import event
+
+        from studio.database import tune_sqlite
+
+        with app.app_context():
+            event.listen(db.engine, "connect", tune_sqlite)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True,
                      include_object=include_in_migrations)
     csrf.init_app(app)

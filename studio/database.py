@@ -26,6 +26,17 @@ def containing(text: str) -> str:
     return "%" + re.sub(r"([/%_])", r"/\1", text.lower()) + "%"
 
 
+def tune_sqlite(connection: Any, record: Any) -> None:
+    """Each SQLite connection writes ahead (WAL): readers go on reading while one writer commits,
+    and a commit is an append rather than a rewrite of the journal, synced at checkpoints (a power
+    cut may lose the last commits, never the file). The web processes, the scheduler's threads and
+    the coach's writers share one file; with the default journal a commit blocks every reader."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

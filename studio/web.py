@@ -254,6 +254,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(error):
+        db.session.rollback()  # the page that failed may have left the session unusable for the error page
         return render_error(500)
 
 

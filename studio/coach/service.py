@@ -10,35 +10,32 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from studio.accounts.models import User
 from studio.coach import playbook
+from studio.coach.grounding import grounding_for, model_messages
 from studio.coach.models import (
     AnswerState,
-    Capability,
     CoachConfig,
     CoachConversation,
     CoachMessage,
-    PlaybookArticle,
     Role,
 )
 from studio.coach.providers import ChatProvider, OpenAICompatible, ProviderSettings
-from studio.connections.models import PlatformConnection
 from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.notify import service as notify
 from studio.notify.mail import MailError, send_mail
 from studio.notify.models import NotificationType
-from studio.platforms import PLATFORM_CLASSES, get_platform
 from studio.portal import service as portal
-from studio.portal.models import Client, Deliverable
-from studio.publishing.models import PublishedPost
+from studio.portal.models import Client
 from studio.refusal import Refused
 from studio.urls import external_url, path_for
 
 QUESTION_LIMIT = 4_000
 TITLE_LIMIT = 80
-HISTORY_MESSAGES = 12  # earlier turns sent with a question, so a follow-up makes sense
+
 # Asking for a person, in the words people use (configured keywords are added to these).
 PERSON_WANTED = re.compile(
     r"\b(talk|speak|chat|write)\s+(to|with)\s+(a|an|the|some|my|your)?\s*(real\s+|actual\s+)?"
@@ -50,13 +47,25 @@ PERSON_WANTED = re.compile(
 
 
 def config_for(workspace_id: int) -> CoachConfig:
-    """The workspace's coach settings, made with the defaults the first time they are asked for."""
-    config = db.session.execute(select(CoachConfig).where(CoachConfig.workspace_id == workspace_id)).scalar_one_or_none()
+    """The workspace's coach settings, made with the defaults the first time they are asked for (by
+    whichever of several requests at once gets there first: the others find its row)."""
+    query = select(CoachConfig).where(CoachConfig.workspace_id == workspace_id)
+    config = db.session.execute(query).scalar_one_or_none()
     if config is None:
-        config = CoachConfig(workspace_id=workspace_id)
-        db.session.add(config)
+        defaults = {column.name: column.default.arg(None) if callable(column.default.arg) else column.default.arg
+                    for column in CoachConfig.__table__.columns if column.default is not None}
+        db.session.execute(dialect_insert(CoachConfig).values({**defaults, "workspace_id": workspace_id})
+                           .on_conflict_do_nothing(index_elements=["workspace_id"]))
         db.session.commit()
+        config = db.session.execute(query).scalar_one()
     return config
+
+
+def dialect_insert(model: Any) -> Any:
+    """INSERT with the database's own ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
+    if db.engine.dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def update_config(config: CoachConfig, editor: User, values: dict[str, Any]) -> None:
@@ -137,79 +146,6 @@ def check_budget(client: Client, config: CoachConfig) -> Budget:
     return budget
 
 
-# ---- what grounds an answer --------------------------------------------------------------------
-
-
-@dataclass
-class Grounding:
-    excerpts: list[playbook.Excerpt]
-    facts: list[str]
-
-
-def client_facts(client: Client, capabilities: Sequence[str]) -> list[str]:
-    facts = []
-    if Capability.PROGRAM in capabilities:
-        started = f", started {client.program_start:%-d %B %Y}" if client.program_start else ""
-        facts.append(f"{client.name} is in month {client.current_month} of 8 of the program{started}.")
-    if Capability.DELIVERABLES in capabilities:
-        for item in open_deliverables(client):
-            state = "not opened yet" if item.opened_at is None else "opened, not yet reviewed"
-            facts.append(f"Open deliverable: “{item.title}” (month {item.program_month}, {state}).")
-    if Capability.NUMBERS in capabilities:
-        facts.extend(post_facts(client))
-    return facts
-
-
-def open_deliverables(client: Client, limit: int = 5) -> Sequence[Deliverable]:
-    return db.session.execute(select(Deliverable).where(
-        Deliverable.client_id == client.id, Deliverable.published_at.is_not(None), Deliverable.reviewed_at.is_(None))
-        .order_by(Deliverable.published_at.desc()).limit(limit)).scalars().all()
-
-
-NUMBER_NAMES = ("views", "likes", "comments", "shares", "saves")
-
-
-def post_facts(client: Client, limit: int = 3) -> list[str]:
-    """The client's latest posts on their own accounts, with the numbers last fetched."""
-    rows = db.session.execute(select(PublishedPost, PlatformConnection.username).join(
-        PlatformConnection, PlatformConnection.id == PublishedPost.connection_id).where(
-        PlatformConnection.client_id == client.id).order_by(PublishedPost.published_at.desc()).limit(limit)).all()
-    facts = []
-    for post, username in rows:
-        numbers = ", ".join(f"{int(post.metrics[name]):,} {name}" for name in NUMBER_NAMES
-                            if isinstance(post.metrics.get(name), int | float))
-        caption = " ".join(post.caption.split())[:60] or "(no caption)"
-        platform = get_platform(post.platform).name if post.platform in PLATFORM_CLASSES else post.platform
-        facts.append(f"Post on {platform} as @{username}, {post.published_at:%-d %b}: “{caption}” — "
-                     f"{numbers or 'no numbers yet'}.")
-    return facts
-
-
-def grounding_for(client: Client, config: CoachConfig, question: str) -> Grounding:
-    capabilities = config.capabilities or []
-    found: list[playbook.Excerpt] = []
-    if Capability.PLAYBOOK in capabilities:
-        found = playbook.excerpts(playbook.find_articles(client.workspace_id, question, client.current_month), question)
-    return Grounding(excerpts=found, facts=client_facts(client, capabilities))
-
-
-def model_messages(config: CoachConfig, grounding: Grounding, history: Sequence[CoachMessage], question: str) -> list[dict[str, str]]:
-    """What goes to the model: the system prompt with the client's facts and the playbook excerpts
-    (numbered, to be cited as [n]), the conversation so far, then the question."""
-    context = [config.system_prompt.strip()]
-    if grounding.facts:
-        context.append("About the creator:\n" + "\n".join(f"- {fact}" for fact in grounding.facts))
-    if grounding.excerpts:
-        context.append("Playbook excerpts:\n\n" + "\n\n".join(
-            f"[{e.number}] {e.title} ({playbook.month_label(e.program_month)})\n{e.text}" for e in grounding.excerpts))
-    messages = [{"role": "system", "content": "\n\n".join(context)}]
-    for message in history[-HISTORY_MESSAGES:]:
-        if message.role in (Role.USER, Role.ASSISTANT) and message.content and not message.replaced:
-            messages.append({"role": message.role.value, "content": message.content})
-    messages.append({"role": "user", "content": question})
-    return messages
-
-
 # ---- conversations -----------------------------------------------------------------------------
 
 
@@ -281,9 +217,9 @@ def ask(client: Client, author: User, conversation: CoachConversation | None, qu
     if conversation is not None and answering(conversation):
         raise Refused("The coach is still answering. Wait for it, or press Stop.", "question")
     person = wants_person(question, config.escalation_keywords or [])
-    if conversation is None or not conversation.handed_off_at:
-        if not person:
-            check_budget(client, config)
+    budget = None
+    if not person and (conversation is None or not conversation.handed_off_at):
+        budget = check_budget(client, config)
     conversation = conversation or start_conversation(client, question)
     asked = CoachMessage(workspace_id=client.workspace_id, client_id=client.id, conversation_id=conversation.id,
                          author_id=author.id, role=Role.USER, content=question, is_escalation=person)
@@ -297,7 +233,7 @@ def ask(client: Client, author: User, conversation: CoachConversation | None, qu
         hand_off(conversation, asked, author)
         db.session.commit()
         return conversation, Asked(asked, None, None)
-    answer, plan = new_answer(client, config, conversation, question)
+    answer, plan = new_answer(client, config, conversation, question, budget)
     db.session.commit()
     return conversation, Asked(asked, answer, plan)
 
@@ -307,8 +243,8 @@ def touch(conversation: CoachConversation) -> None:
     conversation.message_count = (conversation.message_count or 0) + 1
 
 
-def new_answer(client: Client, config: CoachConfig, conversation: CoachConversation, question: str) -> tuple[CoachMessage, AnswerPlan]:
-    budget = budget_of(client, config)
+def new_answer(client: Client, config: CoachConfig, conversation: CoachConversation, question: str,
+               budget: Budget | None = None) -> tuple[CoachMessage, AnswerPlan]:
     grounding = grounding_for(client, config, question)
     provider = provider_for(config)
     citations = [excerpt.citation() for excerpt in grounding.excerpts]
@@ -323,6 +259,7 @@ def new_answer(client: Client, config: CoachConfig, conversation: CoachConversat
     # Everything before this answer but its question, which goes last.
     history = [message for message in messages_of(conversation) if message.id < answer.id][:-1]
     # Never more than is left of the day, so one answer cannot overrun the budget by much.
+    budget = budget or budget_of(client, config)
     max_tokens = max(1, min(config.max_tokens_per_message, budget.left))
     return answer, AnswerPlan(provider, model_messages(config, grounding, history, question), max_tokens)
 
@@ -340,7 +277,7 @@ def regenerate(client: Client, answer: CoachMessage) -> tuple[CoachMessage, Answ
     if conversation.handed_off_at:
         raise Refused("Your team has this conversation; the coach is quiet until they hand it back.")
     config = config_for(client.workspace_id)
-    check_budget(client, config)
+    budget = check_budget(client, config)
     question = db.session.execute(select(CoachMessage).where(
         CoachMessage.conversation_id == conversation.id, CoachMessage.id < answer.id, CoachMessage.role == Role.USER)
         .order_by(CoachMessage.id.desc()).limit(1)).scalar_one_or_none()
@@ -348,7 +285,7 @@ def regenerate(client: Client, answer: CoachMessage) -> tuple[CoachMessage, Answ
         raise Refused("There is no question to answer again.")
     answer.replaced = True
     db.session.flush()
-    fresh, plan = new_answer(client, config, conversation, question.content)
+    fresh, plan = new_answer(client, config, conversation, question.content, budget)
     db.session.commit()
     return fresh, plan
 
@@ -435,64 +372,4 @@ def hand_back(conversation: CoachConversation, staff: User) -> None:
         raise Refused("The coach already has this conversation.")
     conversation.handed_off_at = None
     add_notice(conversation, f"{staff.name} from your team handed this conversation back to the coach.")
-    db.session.commit()
-
-
-# ---- staff reading -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ratings:
-    rated: int
-    thumbs_up: int
-    conversations: int
-    waiting_for_person: int
-
-    @property
-    def share_up(self) -> float | None:
-        return self.thumbs_up / self.rated if self.rated else None
-
-
-def ratings_of(workspace_id: int) -> Ratings:
-    rated, up = db.session.execute(select(func.count(CoachMessage.rating), func.coalesce(func.sum(CoachMessage.rating), 0))
-                                   .where(CoachMessage.workspace_id == workspace_id, CoachMessage.rating.is_not(None))).one()
-    conversations, waiting = db.session.execute(select(
-        func.count(), func.count(CoachConversation.handed_off_at)).where(CoachConversation.workspace_id == workspace_id)).one()
-    return Ratings(rated=int(rated or 0), thumbs_up=int(up or 0), conversations=int(conversations or 0),
-                   waiting_for_person=int(waiting or 0))
-
-
-def thumbs_down(workspace_id: int, limit: int = 30) -> Sequence[Any]:
-    return db.session.execute(select(CoachMessage, Client.name).join(Client, Client.id == CoachMessage.client_id).where(
-        CoachMessage.workspace_id == workspace_id, CoachMessage.rating == 0)
-        .order_by(CoachMessage.id.desc()).limit(limit)).all()
-
-
-def workspace_conversations(workspace_id: int, client_id: int | None = None, waiting_only: bool = False,
-                            limit: int = 100) -> Sequence[Any]:
-    query = select(CoachConversation, Client.name).join(Client, Client.id == CoachConversation.client_id).where(
-        CoachConversation.workspace_id == workspace_id)
-    if client_id:
-        query = query.where(CoachConversation.client_id == client_id)
-    if waiting_only:
-        query = query.where(CoachConversation.handed_off_at.is_not(None))
-    return db.session.execute(query.order_by(CoachConversation.last_message_at.desc(), CoachConversation.id.desc())
-                              .limit(limit)).all()
-
-
-def articles_of(workspace_id: int) -> Sequence[PlaybookArticle]:
-    return db.session.execute(select(PlaybookArticle).where(PlaybookArticle.workspace_id == workspace_id).order_by(
-        PlaybookArticle.program_month.is_(None), PlaybookArticle.program_month, PlaybookArticle.id)).scalars().all()
-
-
-def save_article(workspace_id: int, article: PlaybookArticle | None, month: int | None, title: str, body: str) -> PlaybookArticle:
-    article = article or PlaybookArticle(workspace_id=workspace_id)
-    article.program_month, article.title, article.body, article.updated_at = month, title.strip(), body.strip(), utcnow()
-    db.session.add(article)
-    db.session.commit()
-    return article
-
-
-def delete_article(article: PlaybookArticle) -> None:
-    db.session.delete(article)
     db.session.commit()

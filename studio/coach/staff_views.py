@@ -5,7 +5,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
 
-from studio.coach import service
+from studio.coach import reading, service
 from studio.coach.forms import ANY_MONTH, ArticleForm, CoachSettingsForm, keyword_list
 from studio.coach.models import CoachConversation, PlaybookArticle
 from studio.coach.providers import OpenAICompatible, ProviderError, ProviderSettings
@@ -13,7 +13,7 @@ from studio.notify import service as notify
 from studio.portal.models import Client
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
 from studio.security.sanitize import render_markdown
-from studio.web import go_to, page, refusals_onto, show_form
+from studio.web import go_to, is_htmx, page, refusals_onto, show_form
 
 bp = workspace_blueprint("coach", __name__, "/coach")
 
@@ -31,9 +31,10 @@ def overview():
     client_id = request.args.get("client", type=int)
     client = scoped_get_or_404(Client, client_id) if client_id else None
     waiting_only = request.args.get("waiting") == "1"
-    return page("coach/staff_index.html", ratings=service.ratings_of(g.workspace.id), client=client, waiting_only=waiting_only,
-                conversations=service.workspace_conversations(g.workspace.id, client_id, waiting_only),
-                thumbs_down=service.thumbs_down(g.workspace.id),
+    return page("coach/staff_index.html", ratings=reading.ratings_of(g.workspace.id), client=client, waiting_only=waiting_only,
+                handoffs=reading.unread_handoffs(current_user.id, g.workspace.id),
+                conversations=reading.workspace_conversations(g.workspace.id, client_id, waiting_only),
+                thumbs_down=reading.thumbs_down(g.workspace.id),
                 uses_model=service.provider_settings(service.config_for(g.workspace.id)) is not None)
 
 
@@ -89,17 +90,21 @@ def test_connection():
     else:
         settings = service.provider_settings(config)
     if settings is None:
-        return Markup('<p class="notice" role="status">No model server is set: the coach answers from the playbook.</p>')
-    try:
-        result, kind = OpenAICompatible(settings).check(), "success"
-    except ProviderError as error:
-        result, kind = str(error), "error"
+        result, kind = "No model server is set: the coach answers from the playbook.", "warning"
+    else:
+        try:
+            result, kind = OpenAICompatible(settings).check(), "success"
+        except ProviderError as error:
+            result, kind = str(error), "error"
+    if not is_htmx():  # without JavaScript the settings page shows the result
+        flash(result, kind)
+        return go_to(url_for("coach.settings"))
     return Markup(f'<p class="flash flash-{kind}" role="status">{escape(result)}</p>')
 
 
 @bp.get("/playbook")
 def playbook():
-    return page("coach/staff_playbook.html", articles=service.articles_of(g.workspace.id), form=ArticleForm(formdata=None))
+    return page("coach/staff_playbook.html", articles=reading.articles_of(g.workspace.id), form=ArticleForm(formdata=None))
 
 
 @bp.route("/playbook/new", methods=["GET", "POST"])
@@ -120,7 +125,7 @@ def edit_article_page(article):
         form.program_month.data = article.program_month or ANY_MONTH
     if form.validate_on_submit():
         month = form.program_month.data or None
-        saved = service.save_article(g.workspace.id, article, month, form.title.data, form.body.data)
+        saved = reading.save_article(g.workspace.id, article, month, form.title.data, form.body.data)
         flash(f"“{saved.title}” saved.", "success")
         return go_to(url_for("coach.playbook") + f"#article-{saved.id}")
     return show_form("coach/staff_article.html", form, article=article)
@@ -130,6 +135,6 @@ def edit_article_page(article):
 @requires_role("editor")
 def delete_article(article_id):
     article = scoped_get_or_404(PlaybookArticle, article_id)
-    service.delete_article(article)
+    reading.delete_article(article)
     flash(f"“{article.title}” deleted.", "success")
     return go_to(url_for("coach.playbook"))

@@ -6,6 +6,7 @@ memory for followers in this process and saves it to the database at least every
 COACH_SAVE_SECONDS, so a follower in another process (or after a reload) reads it from there and
 picks the stream up at the offset it has. Stop is a state change in the database that the writer
 sees at its next save."""
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -85,7 +86,9 @@ def _write(app: Flask, message_id: int, plan: AnswerPlan, live: LiveAnswer) -> N
             live.finish()
             db.session.remove()
             # Followers that still hold `live` read its end; new ones read the database.
-            threading.Timer(30, _forget, (message_id,)).start()
+            forget = threading.Timer(30, _forget, (message_id,))
+            forget.daemon = True  # never keeps a stopping process alive
+            forget.start()
 
 
 def _forget(message_id: int) -> None:
@@ -153,6 +156,8 @@ def _finish(message_id: int, text: str, plan: AnswerPlan, prompt_tokens: int | N
     if message is None:
         return
     message.content = text.rstrip()  # only the end: followers count offsets from the start
+    if plan.provider is not None:
+        message.details = {**message.details, "citations": cited_in(message.content, message.citations)}
     message.prompt_tokens, message.completion_tokens, message.tokens_used = prompt_tokens, completion_tokens, used
     message.tokens_estimated, message.updated_at = estimated, utcnow()
     if state is not None and message.state == AnswerState.STREAMING:
@@ -162,6 +167,12 @@ def _finish(message_id: int, text: str, plan: AnswerPlan, prompt_tokens: int | N
     db.session.execute(update(CoachConversation).where(CoachConversation.id == message.conversation_id).values(
         total_tokens=CoachConversation.total_tokens + used, last_message_at=utcnow()))
     db.session.commit()
+
+
+def cited_in(text: str, citations: list[dict]) -> list[dict]:
+    """The excerpts a model's answer cites as [n]; all that it was given when it cites none."""
+    numbers = {int(number) for number in re.findall(r"\[(\d{1,2})\]", text)}
+    return [c for c in citations if c.get("n") in numbers] or citations
 
 
 def settle_if_abandoned(message: CoachMessage) -> None:

@@ -55,6 +55,11 @@ class EmailPreferencesForm(FlaskForm):
     weekly_summary = BooleanField("A weekly summary on Mondays")
 
 
+class ClientAccountForm(FlaskForm):
+    connection = SelectField("Account", coerce=int, validators=[InputRequired("Choose an account.")],
+                             validate_choice=False)  # the service checks it is this workspace's
+
+
 class ThreadStateForm(FlaskForm):
     state = SelectField("State", choices=[SelectChoice("open", "Open"), SelectChoice("resolved", "Resolved")])
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from studio.accounts import links
 from studio.accounts.models import Invitation, InvitationKind, Membership, User, Workspace
 from studio.accounts.service import normalize_email
+from studio.connections.models import PlatformConnection
 from studio.database import utcnow
 from studio.extensions import db
 from studio.library.attachments import CheckedUpload, check_uploads, store_upload
@@ -353,3 +354,39 @@ def send_weekly_summaries(now: datetime | None = None) -> int:
         except MailError as error:
             current_app.logger.warning("weekly summary to client %s failed: %s", client.id, error)
     return sent
+
+
+# ---- the client's own accounts -----------------------------------------------------------------
+
+
+def client_accounts(client: Client) -> Sequence[PlatformConnection]:
+    """The connected accounts that are the client's own (their coach reads these accounts' numbers)."""
+    return db.session.execute(select(PlatformConnection).where(PlatformConnection.client_id == client.id)
+                              .order_by(PlatformConnection.platform, PlatformConnection.username)).scalars().all()
+
+
+def unassigned_accounts(client: Client) -> Sequence[PlatformConnection]:
+    return db.session.execute(select(PlatformConnection).where(PlatformConnection.workspace_id == client.workspace_id,
+                                                               PlatformConnection.client_id.is_(None))
+                              .order_by(PlatformConnection.platform, PlatformConnection.username)).scalars().all()
+
+
+def link_account(client: Client, connection_id: int) -> PlatformConnection:
+    connection = db.session.execute(select(PlatformConnection).where(
+        PlatformConnection.id == connection_id, PlatformConnection.workspace_id == client.workspace_id)).scalar_one_or_none()
+    if connection is None:
+        raise Refused("Choose one of this workspace's connected accounts.", "connection")
+    if connection.client_id not in (None, client.id):
+        raise Refused(f"@{connection.username} is already another client's account. Unlink it there first.", "connection")
+    connection.client_id = client.id
+    db.session.commit()
+    return connection
+
+
+def unlink_account(client: Client, connection_id: int) -> PlatformConnection | None:
+    connection = db.session.execute(select(PlatformConnection).where(
+        PlatformConnection.id == connection_id, PlatformConnection.client_id == client.id)).scalar_one_or_none()
+    if connection is not None:
+        connection.client_id = None
+        db.session.commit()
+    return connection

@@ -5,7 +5,14 @@ from sqlalchemy.orm import joinedload
 
 from studio.notify.mail import MailError, send_mail
 from studio.portal import reading, service, shared_views
-from studio.portal.forms import ClientForm, DeliverableForm, EditClientForm, NewThreadForm, ThreadStateForm
+from studio.portal.forms import (
+    ClientAccountForm,
+    ClientForm,
+    DeliverableForm,
+    EditClientForm,
+    NewThreadForm,
+    ThreadStateForm,
+)
 from studio.portal.models import Client, ClientStatus, Deliverable, PortalFile, Thread
 from studio.portal.shared_views import (
     cursor_text,
@@ -68,11 +75,40 @@ def client_page(client, status=200, **forms):
     deliverables = service.client_deliverables(client, published_only=False)
     return page("clients/detail.html", status=status, client=client, threads=threads, more_threads=more is not None,
                 thread_url=link_prefix("inbox.thread", "thread_id"), local=viewer_clock(), deliverables=deliverables,
-                invite=service.latest_invite(client),
+                invite=service.latest_invite(client), accounts=service.client_accounts(client),
+                account_form=forms.get("account_form") or account_form(client),
                 edit_form=forms.get("edit_form") or EditClientForm(formdata=None, obj=client),
                 deliverable_form=forms.get("deliverable_form") or DeliverableForm(formdata=None,
                                                                                   program_month=client.current_month),
                 thread_form=forms.get("thread_form") or NewThreadForm(formdata=None))
+
+
+def account_form(client, formdata=None):
+    form = ClientAccountForm(formdata=formdata)
+    form.connection.choices = [(c.id, f"@{c.username} ({c.platform})") for c in service.unassigned_accounts(client)]
+    return form
+
+
+@clients.post("/<int:client_id>/accounts")
+@requires_role("editor")
+def link_account(client_id):
+    client = scoped_get_or_404(Client, client_id)
+    form = account_form(client, request.form)
+    if form.validate_on_submit():
+        with refusals_onto(form):
+            connection = service.link_account(client, form.connection.data)
+            flash(f"@{connection.username} is {client.name}’s own account: their coach reads its numbers.", "success")
+            return go_to(url_for("clients.detail", client_id=client.id))
+    return client_page(client, status=422, account_form=form)
+
+
+@clients.post("/<int:client_id>/accounts/<int:connection_id>/unlink")
+@requires_role("editor")
+def unlink_account(client_id, connection_id):
+    client = scoped_get_or_404(Client, client_id)
+    connection = service.unlink_account(client, connection_id) or abort(404)
+    flash(f"@{connection.username} is no longer {client.name}’s account.", "success")
+    return go_to(url_for("clients.detail", client_id=client.id))
 
 
 @clients.get("/<int:client_id>")

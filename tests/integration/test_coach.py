@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from studio.coach import service, streams
+from studio.coach import grounding, service, streams
 from studio.coach.models import AnswerState, CoachConversation, CoachMessage, Role
 from studio.database import utcnow
 from studio.extensions import db
@@ -97,7 +97,7 @@ def test_the_clients_own_numbers_come_from_their_own_accounts_only(app, agency, 
         db.session.add(PublishedPost(workspace_id=agency.workspace.id, connection_id=connection.id, platform="sandbox",
                                      platform_post_id=caption, caption=caption, metrics={"views": views, "likes": 12}))
     db.session.commit()
-    facts = service.client_facts(rosa, ["numbers"])
+    facts = grounding.client_facts(rosa, ["numbers"])
     assert facts == [f"Post on Sandbox as @rosa.lifts, {utcnow():%-d %b}: “Back day, no gym” — 48,200 views, 12 likes."]
 
 
@@ -277,7 +277,10 @@ def test_asking_for_a_person_opens_a_staff_thread_tells_staff_and_mutes_the_coac
     assert db.session.query(Message).filter_by(thread_id=thread.id).count() == 2  # the person got it
     assert latest(Role.USER).details == {"forwarded_to_thread": thread.id}
 
+    overview = agency.browser.text(f"/w/{agency.workspace.slug}/coach")
+    assert "Asked for a person" in overview and "“I want to talk to a person”" in overview
     staff_page = agency.browser.text(f"/w/{agency.workspace.slug}/coach/conversations/{conversation_id}")
+    assert db.session.get(Notification, notice.id).read_at is not None  # reading the conversation reads the notice
     assert "Rosa Diaz asked for a person" in staff_page and "Hand back to the coach" in staff_page
     agency.browser.submit(f"/w/{agency.workspace.slug}/coach/conversations/{conversation_id}/hand-back")
     ask(browser, base, "Thanks! And what about usage rights?", conversation_id)
@@ -389,6 +392,8 @@ def test_test_connection_says_whether_the_model_server_answers(app, agency, fake
     assert "refused the API key (401)" in refused.get_data(as_text=True)
     down = agency.browser.submit(url, {"api_url": "http://127.0.0.1:9/v1", "model": "x"}, htmx=True)
     assert "Could not reach the model server at http://127.0.0.1:9/v1." in down.get_data(as_text=True)
+    without_javascript = agency.browser.submit(url, {"api_url": fake_model.base_url, "model": "gpt-9"})
+    assert without_javascript.status_code == 303 and "refused the API key (401)" in agency.browser.text(f"/w/{agency.workspace.slug}/coach/settings")
 
 
 def test_only_admins_change_the_coach_settings(app, agency):
@@ -434,3 +439,52 @@ def test_two_tabs_following_one_answer_each_get_all_of_it_once(app, agency, rosa
         reader.join(10)
     answer = wait_for_answer(answer_id)
     assert [html_module.unescape(texts[tab]).rstrip() for tab in ("first", "second")] == [answer.content] * 2
+
+
+def test_clients_opening_the_coach_at_once_share_one_settings_row(app, agency):
+    import threading
+
+    workspace_id, found = agency.workspace.id, []
+
+    def open_coach():
+        with app.app_context():
+            found.append(service.config_for(workspace_id).id)
+
+    openers = [threading.Thread(target=open_coach) for _ in range(8)]
+    for opener in openers:
+        opener.start()
+    for opener in openers:
+        opener.join(10)
+    assert len(found) == 8 and len(set(found)) == 1
+
+
+def test_staff_link_a_clients_own_account_and_the_coach_reads_its_numbers(app, agency, rosa):
+    from studio.publishing.models import PublishedPost
+
+    account = make_connection(agency.workspace, username="rosa.lifts")
+    db.session.add(PublishedPost(workspace_id=agency.workspace.id, connection_id=account.id, platform="sandbox",
+                                 platform_post_id="p1", caption="Back day", metrics={"views": 1200}))
+    db.session.commit()
+    base = f"/w/{agency.workspace.slug}/clients/{rosa.id}"
+    assert grounding.client_facts(rosa, ["numbers"]) == []
+    assert "@rosa.lifts (sandbox)" in agency.browser.text(base)  # offered
+    assert agency.browser.submit(f"{base}/accounts", {"connection": account.id}).status_code == 303
+    assert "1,200 views" in grounding.client_facts(rosa, ["numbers"])[0]
+    other = make_client(agency.workspace, name="Amara Okafor")
+    taken = agency.browser.submit(f"/w/{agency.workspace.slug}/clients/{other.id}/accounts", {"connection": account.id})
+    assert taken.status_code == 422 and "already another client" in html_module.unescape(taken.get_data(as_text=True))
+    elsewhere = make_connection(make_studio(name="Other Agency").workspace, username="not.yours")
+    refused = agency.browser.submit(f"{base}/accounts", {"connection": elsewhere.id})
+    assert refused.status_code == 422 and db.session.get(type(elsewhere), elsewhere.id).client_id is None
+    agency.browser.submit(f"{base}/accounts/{account.id}/unlink")
+    assert grounding.client_facts(rosa, ["numbers"]) == []
+
+
+def test_a_models_answer_lists_the_excerpts_it_cites(app, agency, rosa, fake_model):
+    fake_model.reply = "Price from your views, not followers [2]. Then add usage rights."
+    browser, base = portal_of(app, rosa)
+    ask(browser, base, "How do I price a brand deal? What should I focus on this month?")
+    answer = wait_for_answer(latest().id)
+    given = dict(re.findall(r"^\[(\d)\] (.+) \((?:Month \d|Any month)\)$", fake_model.completions()[0]["messages"][0]["content"], re.M))
+    assert len(given) >= 2
+    assert [(c["n"], c["title"]) for c in answer.citations] == [(2, given["2"])]

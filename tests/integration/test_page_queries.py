@@ -281,3 +281,33 @@ def test_the_community_topic_and_feed_run_the_same_queries_for_few_posts_and_man
     for viewer in (alice, owner):
         browser = app.test_client().log_in_as(viewer)
         assert counts(browser, *small) == counts(browser, *big), viewer.email
+
+
+def test_coach_pages_run_the_same_queries_for_a_short_conversation_and_a_long_one(app):
+    """The client's conversation and the staff's view of it, with 2 messages and with 80."""
+    from studio.coach.models import CoachConversation, CoachMessage, Role
+    from tests.factories import make_client
+
+    workspace = make_workspace()
+    client = make_client(workspace, name="Rosa Diaz")
+    conversation = CoachConversation(workspace_id=workspace.id, client_id=client.id, title="Pricing")
+    db.session.add(conversation)
+    db.session.flush()
+
+    def add_turns(count):
+        for number in range(count):
+            for role in (Role.USER, Role.ASSISTANT):
+                db.session.add(CoachMessage(workspace_id=workspace.id, client_id=client.id, conversation_id=conversation.id,
+                                            role=role, content=f"Turn {number}: **bold** words", source="playbook",
+                                            details={"citations": [{"n": 1, "article_id": 1, "title": "Rates", "month": 6}]}))
+        db.session.commit()
+
+    portal = app.test_client().log_in_as(client.user)
+    staff = app.test_client().log_in_as(owner_of(workspace))
+    urls = [(portal, f"/portal/c/{client.id}/coach/{conversation.id}"), (portal, f"/portal/c/{client.id}/coach"),
+            (staff, f"/w/{workspace.slug}/coach/conversations/{conversation.id}"), (staff, f"/w/{workspace.slug}/coach")]
+    add_turns(1)
+    queries_for(portal, urls[0][1])  # the first look makes the workspace's coach settings
+    few = [queries_for(browser, url) for browser, url in urls]
+    add_turns(40)
+    assert [queries_for(browser, url) for browser, url in urls] == few
