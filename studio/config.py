@@ -25,13 +25,21 @@ def _bool(value: str | None, default: bool = False) -> bool:
 
 
 def _int(name: str, default: int) -> int:
+    return int(_number(name, default, int, "a whole number"))
+
+
+def _float(name: str, default: float) -> float:
+    return float(_number(name, default, float, "a number"))
+
+
+def _number(name: str, default: float, kind: type[int] | type[float], what: str) -> float:
     raw = os.environ.get(name)
-    if raw in (None, ""):
+    if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}")
+        raise ConfigError(f"{name} must be {what}, not {raw!r}")
 
 
 def write_private_file(path: Path, text: str) -> None:
@@ -85,16 +93,6 @@ def _platform_settings() -> dict[str, str]:
         if prefix in PLATFORM_KEYS and platform_setting:
             settings[name] = value
     return settings
-
-
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {raw!r}")
 
 
 def _weights(value: str) -> dict[str, int]:

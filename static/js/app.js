@@ -68,4 +68,13 @@
     });
     dragged = null;
   });
+
+  // A coach answer that grows keeps the reader at its end, unless they scrolled up to read.
+  document.addEventListener("htmx:sseBeforeMessage", function (event) {
+    var page = document.scrollingElement;
+    event.target.dataset.follow = page.scrollHeight - page.scrollTop - page.clientHeight < 160 ? "1" : "";
+  });
+  document.addEventListener("htmx:sseMessage", function (event) {
+    if (event.target.dataset && event.target.dataset.follow) window.scrollTo(0, document.scrollingElement.scrollHeight);
+  });
 })();

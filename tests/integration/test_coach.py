@@ -23,7 +23,7 @@ from tests.factories import (
     wait_for_answer,
 )
 from tests.fakes.openai_server import DEFAULT_REPLY, split_words
-from tests.helpers import errors_next_to
+from tests.helpers import errors_next_to, frozen_at
 
 
 @pytest.fixture
@@ -211,39 +211,38 @@ def test_answer_again_replaces_the_answer(app, agency, rosa, fake_model):
 # ---- budgets -----------------------------------------------------------------------------------
 
 
-def test_a_client_over_the_daily_budget_is_refused_with_the_reset_time_and_no_call_is_made(app, agency, rosa, fake_model):
-    config = service.config_for(agency.workspace.id)
-    config.max_tokens_per_day = 1000
-    conversation = CoachConversation(workspace_id=agency.workspace.id, client_id=rosa.id, title="Earlier")
+def earlier_answer(client, tokens, at=None):
+    """An answer of the client's from earlier that used `tokens` of their budget."""
+    conversation = CoachConversation(workspace_id=client.workspace_id, client_id=client.id, title="Earlier")
     db.session.add(conversation)
     db.session.flush()
-    db.session.add(CoachMessage(workspace_id=agency.workspace.id, client_id=rosa.id, conversation_id=conversation.id,
-                                role=Role.ASSISTANT, content="…", tokens_used=1040))
+    db.session.add(CoachMessage(workspace_id=client.workspace_id, client_id=client.id, conversation_id=conversation.id,
+                                role=Role.ASSISTANT, content="…", tokens_used=tokens, created_at=at or utcnow()))
     db.session.commit()
+
+
+@frozen_at("2026-05-20 15:00")
+def test_a_client_over_the_daily_budget_is_refused_with_the_reset_time_and_no_call_is_made(app, agency, rosa, fake_model):
+    service.config_for(agency.workspace.id).max_tokens_per_day = 1000
+    earlier_answer(rosa, 1040, at=utcnow() - timedelta(hours=2))
     browser, base = portal_of(app, rosa)
     response = ask(browser, base, "How do I price a brand deal?")
-    html = response.get_data(as_text=True)
     assert response.status_code == 422
-    [error] = [html_module.unescape(e) for e in errors_next_to(html, "question")]
-    assert error.startswith("You have used today's coaching allowance (1,040 of 1,000 tokens). It resets at 00:00 on ")
-    assert "(UTC)" in error
+    [error] = [html_module.unescape(e) for e in errors_next_to(response.get_data(as_text=True), "question")]
+    assert error == ("You have used today's coaching allowance (1,040 of 1,000 tokens). It resets at 00:00 on Thu 21 May "
+                     "(UTC). Your team is always reachable in the inbox.")
     assert fake_model.requests == [] and db.session.query(CoachConversation).count() == 1
 
 
+@frozen_at("2026-05-20 15:00")  # 03:00 on 21 May in Auckland
 def test_the_budget_counts_since_the_clients_own_midnight_and_caps_an_answer_at_what_is_left(app, agency, fake_model):
     client = make_client(agency.workspace, name="Theo Park")
     client.user.timezone = "Pacific/Auckland"
-    config = service.config_for(agency.workspace.id)
-    config.max_tokens_per_day = 800
-    conversation = CoachConversation(workspace_id=agency.workspace.id, client_id=client.id, title="Earlier")
-    db.session.add(conversation)
-    db.session.flush()
-    db.session.add(CoachMessage(workspace_id=agency.workspace.id, client_id=client.id, conversation_id=conversation.id,
-                                role=Role.ASSISTANT, tokens_used=600, created_at=utcnow() - timedelta(minutes=5)))
-    db.session.commit()
-    budget = service.budget_of(client, config)
-    assert budget.used == 600 and budget.resets_at.astimezone(budget.zone).hour == 0
-    assert timedelta(0) < budget.resets_at - utcnow() <= timedelta(hours=25)
+    service.config_for(agency.workspace.id).max_tokens_per_day = 800
+    earlier_answer(client, 600, at=utcnow() - timedelta(hours=2))  # 01:00 today in Auckland
+    earlier_answer(client, 900, at=utcnow() - timedelta(hours=4))  # 23:00 yesterday there: another day's
+    budget = service.budget_of(client, service.config_for(agency.workspace.id))
+    assert budget.used == 600 and budget.reset_text() == "00:00 on Fri 22 May (Pacific/Auckland)"
     browser, base = portal_of(app, client)
     ask(browser, base, "How do I price a brand deal?")
     wait_for_answer(latest().id)
