@@ -5,6 +5,7 @@ minutes, and a session held that long would pin a connection of the pool. It sen
 once (so proxies and the browser see the stream open), another after every 15 s of silence, and
 ends with a `close` event that tells the page to stop listening (`sse-close="close"`) rather than
 reconnect."""
+import re
 import time
 from collections.abc import Iterator
 
@@ -20,7 +21,9 @@ def event(name: str, data: str, event_id: str | int | None = None) -> bytes:
     lines = [f"event: {name}"]
     if event_id is not None:
         lines.append(f"id: {event_id}")
-    lines.extend(f"data: {line}" for line in data.split("\n"))
+    # A browser ends a line at CR, LF or CRLF: each is a line of its own here, or a CR inside the
+    # text would start a field of the stream's own (an `id:` or an `event: close`).
+    lines.extend(f"data: {line}" for line in re.split(r"\r\n|\r|\n", data))
     return ("\n".join(lines) + "\n\n").encode()
 
 

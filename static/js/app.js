@@ -69,10 +69,17 @@
     dragged = null;
   });
 
-  // A coach answer that grows keeps the reader at its end, unless they scrolled up to read.
+  // A coach answer that grows keeps the reader at its end, unless they scrolled up to read. Each
+  // piece's id is where the answer ends with it: a piece the page already shows (a stream that
+  // reconnected from its first address) is left out.
   document.addEventListener("htmx:sseBeforeMessage", function (event) {
+    var target = event.target, end = parseInt(event.detail && event.detail.lastEventId, 10);
+    if (target.classList.contains("live") && end && target.textContent.length >= end) {
+      event.preventDefault();
+      return;
+    }
     var page = document.scrollingElement;
-    event.target.dataset.follow = page.scrollHeight - page.scrollTop - page.clientHeight < 160 ? "1" : "";
+    target.dataset.follow = page.scrollHeight - page.scrollTop - page.clientHeight < 160 ? "1" : "";
   });
   document.addEventListener("htmx:sseMessage", function (event) {
     if (event.target.dataset && event.target.dataset.follow) window.scrollTo(0, document.scrollingElement.scrollHeight);

@@ -12,7 +12,7 @@ from studio.extensions import db
 from studio.portal.views import bp
 from studio.security.access import scoped_get_or_404
 from studio.sse import event, event_stream
-from studio.web import go_to, page, partial, refusals_onto
+from studio.web import go_to, is_htmx, page, partial, refusals_onto
 
 WITH_CONVERSATION = (joinedload(CoachMessage.conversation),)
 
@@ -99,7 +99,7 @@ def finished_html(message_id: int) -> str:
     message = db.session.execute(db.select(CoachMessage).where(CoachMessage.id == message_id)
                                  .options(*WITH_CONVERSATION)).scalar_one()
     return render_template("coach/_message.html", message=message, conversation=message.conversation,
-                           last_id=service.last_message_id(message.conversation_id))
+                           last_id=service.last_message_id(message.conversation_id), finished=True)
 
 
 def own_answer(message_id: int) -> CoachMessage:
@@ -111,7 +111,7 @@ def coach_stop(client_id, message_id):
     message = own_answer(message_id)
     if not service.stop(message):
         flash("That answer had already finished.", "info")
-    return go_to(url_for("portal.coach_conversation", conversation_id=message.conversation_id) + "#latest")
+    return go_to(conversation_url(message))
 
 
 @bp.post("/c/<int:client_id>/coach/answers/<int:message_id>/regenerate")
@@ -120,7 +120,7 @@ def coach_regenerate(client_id, message_id):
     with refusals_onto():
         answer, plan = service.regenerate(g.portal_client, message)
         streams.start(answer.id, plan)
-    return go_to(url_for("portal.coach_conversation", conversation_id=message.conversation_id) + "#latest")
+    return go_to(conversation_url(message))
 
 
 @bp.post("/c/<int:client_id>/coach/answers/<int:message_id>/rate")
@@ -130,8 +130,18 @@ def coach_rate(client_id, message_id):
     if form.validate_on_submit():
         with refusals_onto(form):
             service.rate(message, form.verdict.data == "up", form.feedback.data)
+            if not is_htmx():  # without JavaScript, back to the conversation, the rating shown
+                return go_to(conversation_url(message, f"#coach-message-{message.id}"))
             return message_partial(message)
+    if not is_htmx():
+        for error in form.verdict.errors + form.feedback.errors:
+            flash(error, "error")
+        return go_to(conversation_url(message, f"#coach-message-{message.id}"))
     return message_partial(message, status=422, rating_form=form)
+
+
+def conversation_url(message: CoachMessage, anchor: str = "#latest") -> str:
+    return url_for("portal.coach_conversation", conversation_id=message.conversation_id) + anchor
 
 
 @bp.get("/c/<int:client_id>/coach/playbook/<int:article_id>")

@@ -2,7 +2,8 @@
 regenerating, stopping and rating, and the hand-off to a person and back. Answers are written by
 `studio.coach.streams` in the background; this module decides what to write and whether to."""
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +35,7 @@ from studio.refusal import Refused
 from studio.urls import external_url, path_for
 
 QUESTION_LIMIT = 4_000
+MIN_ANSWER_TOKENS = 50  # an answer capped below this would say nothing
 TITLE_LIMIT = 80
 
 # Asking for a person, in the words people use (configured keywords are added to these).
@@ -69,12 +71,15 @@ def dialect_insert(model: Any) -> Any:
 
 
 def update_config(config: CoachConfig, editor: User, values: dict[str, Any]) -> None:
+    previous_url = config.api_url
     for name in ("is_active", "system_prompt", "max_tokens_per_message", "max_tokens_per_day", "capabilities",
                  "escalation_keywords", "api_url", "model"):
         if name in values:
             setattr(config, name, values[name])
-    if values.get("api_key"):  # an empty field keeps the stored key
+    if values.get("api_key"):  # an empty field keeps the stored key…
         config.api_key = values["api_key"]
+    elif "api_url" in values and config.api_url != previous_url:
+        config.api_key = None  # …for the server it was given for only: never sent on to another one
     if values.get("forget_api_key"):
         config.api_key = None
     config.updated_at, config.updated_by_id = utcnow(), editor.id
@@ -107,8 +112,8 @@ def provider_for(config: CoachConfig) -> ChatProvider | None:
 class Budget:
     limit: int
     used: int
-    resets_at: datetime  # the client's next midnight
-    zone: ZoneInfo
+    resets_at: datetime  # the next midnight UTC
+    zone: ZoneInfo  # the client's, for telling them when
 
     @property
     def left(self) -> int:
@@ -127,15 +132,13 @@ def zone_of(client: Client) -> ZoneInfo:
 
 
 def budget_of(client: Client, config: CoachConfig, now: datetime | None = None) -> Budget:
-    """Tokens the client's answers used since their midnight (the provider's reported usage, or an
-    estimate where it reported none), against the workspace's daily limit."""
-    zone = zone_of(client)
-    local_now = (now or utcnow()).astimezone(zone)
-    midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    """Tokens the client's answers used this day (the provider's reported usage, or an estimate where
+    it reported none), against the workspace's daily limit. The day is UTC's, told in the client's
+    own time: a day that followed the client's time zone would start again whenever they changed it."""
+    midnight = (now or utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
     used = db.session.execute(select(func.coalesce(func.sum(CoachMessage.tokens_used), 0)).where(
         CoachMessage.client_id == client.id, CoachMessage.created_at >= midnight)).scalar_one()
-    next_midnight = (midnight + timedelta(days=1, hours=2)).replace(hour=0)  # a day with a clock change is not 24 h
-    return Budget(limit=config.max_tokens_per_day, used=int(used), resets_at=next_midnight, zone=zone)
+    return Budget(limit=config.max_tokens_per_day, used=int(used), resets_at=midnight + timedelta(days=1), zone=zone_of(client))
 
 
 def check_budget(client: Client, config: CoachConfig) -> Budget:
@@ -214,7 +217,7 @@ def ask(client: Client, author: User, conversation: CoachConversation | None, qu
     config = config_for(client.workspace_id)
     if not config.is_active:
         raise Refused("The coach is switched off for now. Your team is in the inbox.", "question")
-    if conversation is not None and answering(conversation):
+    if answering(client):  # one answer at a time: an answer's tokens count once it has finished
         raise Refused("The coach is still answering. Wait for it, or press Stop.", "question")
     person = wants_person(question, config.escalation_keywords or [])
     budget = None
@@ -232,10 +235,23 @@ def ask(client: Client, author: User, conversation: CoachConversation | None, qu
     if person:
         hand_off(conversation, asked, author)
         db.session.commit()
+        tell_staff(conversation, asked.content)
         return conversation, Asked(asked, None, None)
-    answer, plan = new_answer(client, config, conversation, question, budget)
+    with undone_if_refused():
+        answer, plan = new_answer(client, config, conversation, question, budget)
     db.session.commit()
     return conversation, Asked(asked, answer, plan)
+
+
+@contextmanager
+def undone_if_refused() -> Iterator[None]:
+    """A refusal after rows were written (a question, a replaced answer) takes them back: the page
+    that shows the refusal must not show them."""
+    try:
+        yield
+    except Refused:
+        db.session.rollback()
+        raise
 
 
 def touch(conversation: CoachConversation) -> None:
@@ -258,25 +274,36 @@ def new_answer(client: Client, config: CoachConfig, conversation: CoachConversat
         return answer, AnswerPlan(None, [], 0, playbook_text=text)
     # Everything before this answer but its question, which goes last.
     history = [message for message in messages_of(conversation) if message.id < answer.id][:-1]
-    # Never more than is left of the day, so one answer cannot overrun the budget by much.
+    messages = model_messages(config, grounding, history, question)
+    # The prompt counts too: what is left of the day after it caps the answer, so one answer cannot
+    # overrun the budget by much.
     budget = budget or budget_of(client, config)
-    max_tokens = max(1, min(config.max_tokens_per_message, budget.left))
-    return answer, AnswerPlan(provider, model_messages(config, grounding, history, question), max_tokens)
+    left = budget.left - sum(len(message["content"]) for message in messages) // 4
+    if left < MIN_ANSWER_TOKENS:
+        raise Refused(f"What is left of today's coaching allowance ({budget.left:,} tokens) is too little for an answer "
+                      f"with its context. It resets at {budget.reset_text()}.", "question")
+    return answer, AnswerPlan(provider, messages, min(config.max_tokens_per_message, left))
 
 
-def answering(conversation: CoachConversation) -> bool:
+def answering(client: Client) -> bool:
     return db.session.execute(select(CoachMessage.id).where(
-        CoachMessage.conversation_id == conversation.id, CoachMessage.state == AnswerState.STREAMING).limit(1)).first() is not None
+        CoachMessage.client_id == client.id, CoachMessage.state == AnswerState.STREAMING).limit(1)).first() is not None
 
 
 def regenerate(client: Client, answer: CoachMessage) -> tuple[CoachMessage, AnswerPlan]:
     """A new answer to the question before `answer`, which it replaces (its tokens still count)."""
     conversation = answer.conversation
-    if answer.role != Role.ASSISTANT or answer.state == AnswerState.STREAMING:
+    if answer.role != Role.ASSISTANT or answer.state == AnswerState.STREAMING or answer.replaced:
         raise Refused("Only a finished answer can be asked again.")
+    if answer.id != last_message_id(conversation.id):
+        raise Refused("Only the latest answer can be asked again.")
     if conversation.handed_off_at:
         raise Refused("Your team has this conversation; the coach is quiet until they hand it back.")
     config = config_for(client.workspace_id)
+    if not config.is_active:
+        raise Refused("The coach is switched off for now. Your team is in the inbox.")
+    if answering(client):
+        raise Refused("The coach is still answering. Wait for it, or press Stop.")
     budget = check_budget(client, config)
     question = db.session.execute(select(CoachMessage).where(
         CoachMessage.conversation_id == conversation.id, CoachMessage.id < answer.id, CoachMessage.role == Role.USER)
@@ -285,7 +312,8 @@ def regenerate(client: Client, answer: CoachMessage) -> tuple[CoachMessage, Answ
         raise Refused("There is no question to answer again.")
     answer.replaced = True
     db.session.flush()
-    fresh, plan = new_answer(client, config, conversation, question.content, budget)
+    with undone_if_refused():
+        fresh, plan = new_answer(client, config, conversation, question.content, budget)
     db.session.commit()
     return fresh, plan
 
@@ -302,15 +330,14 @@ def stop(answer: CoachMessage) -> bool:
 def rate(answer: CoachMessage, thumbs_up: bool, feedback: str = "") -> None:
     if answer.role != Role.ASSISTANT or answer.state == AnswerState.STREAMING:
         raise Refused("Rate an answer once it has finished.")
-    conversation = answer.conversation
-    if answer.rating is None:
-        conversation.rating_count += 1
-    else:
-        conversation.rating_sum -= answer.rating
-    answer.rating = 1 if thumbs_up else 0
-    answer.rating_feedback = (feedback or "").strip()[:1000]
-    conversation.rating_sum += answer.rating
+    before, after = answer.rating, 1 if thumbs_up else 0
+    answer.rating, answer.rating_feedback = after, (feedback or "").strip()[:1000]
+    # The conversation's counts move in the database, so two tabs rating at once both count.
+    db.session.execute(update(CoachConversation).where(CoachConversation.id == answer.conversation_id).values(
+        rating_count=CoachConversation.rating_count + (1 if before is None else 0),
+        rating_sum=CoachConversation.rating_sum + after - (before or 0)))
     db.session.commit()
+    db.session.refresh(answer.conversation)
 
 
 # ---- a person takes over, and hands back -------------------------------------------------------
@@ -333,10 +360,15 @@ def hand_off(conversation: CoachConversation, asked: CoachMessage, author: User)
     body = (f"{client.name} asked the coach for a person.\n\nThe conversation so far:\n\n{transcript(conversation)}")
     thread = portal.start_thread(client, author, True, f"From the coach: {conversation.title}", body)
     conversation.handed_off_at, conversation.handoff_thread_id, conversation.has_escalation = utcnow(), thread.id, True
-    add_notice(conversation, f"I have passed this to your team at {client.workspace.name}. They will answer in your "
-                             f"inbox: [{thread.subject}]({path_for('portal.thread', client_id=client.id, thread_id=thread.id)}). "
+    add_notice(conversation, f"I have passed this to your team at {markdown_literal(client.workspace.name)}. They will "
+                             f"answer in your inbox: [open the conversation]"
+                             f"({path_for('portal.thread', client_id=client.id, thread_id=thread.id)}). "
                              "I will stay quiet in this conversation until they hand it back.")
-    tell_staff(conversation, asked.content)
+
+
+def markdown_literal(text: str) -> str:
+    """`text` as itself inside Markdown: its punctuation cannot make a link or emphasis."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~-])", r"\\\1", text)
 
 
 def forward_to_person(conversation: CoachConversation, asked: CoachMessage, author: User) -> None:
@@ -371,5 +403,5 @@ def hand_back(conversation: CoachConversation, staff: User) -> None:
     if not conversation.handed_off_at:
         raise Refused("The coach already has this conversation.")
     conversation.handed_off_at = None
-    add_notice(conversation, f"{staff.name} from your team handed this conversation back to the coach.")
+    add_notice(conversation, f"{markdown_literal(staff.name)} from your team handed this conversation back to the coach.")
     db.session.commit()

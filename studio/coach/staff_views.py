@@ -85,8 +85,10 @@ def test_connection():
     config = service.config_for(g.workspace.id)
     url = (request.form.get("api_url") or "").strip()
     if url:
+        # The stored key goes only to the server it was saved for, never to another address typed here.
+        stored_key = (config.api_key or "") if url.rstrip("/") == config.api_url.rstrip("/") else ""
         settings = ProviderSettings(api_url=url, model=(request.form.get("model") or "").strip(),
-                                    api_key=request.form.get("api_key") or config.api_key or "")
+                                    api_key=request.form.get("api_key") or stored_key)
     else:
         settings = service.provider_settings(config)
     if settings is None:

@@ -81,7 +81,9 @@ def _write(app: Flask, message_id: int, plan: AnswerPlan, live: LiveAnswer) -> N
             write_answer(message_id, plan, live, app.config["COACH_SAVE_SECONDS"])
         except Exception:  # noqa: BLE001  # a writer must never die silently with the answer marked as arriving
             app.logger.exception("coach answer %s failed", message_id)
-            _save(message_id, live.text, AnswerState.INCOMPLETE, error="The answer stopped because of an error in the studio.")
+            db.session.rollback()  # the failure may have been the database's: start clean
+            _finish(message_id, live.text, plan, None, None, AnswerState.INCOMPLETE,
+                    "The answer stopped because of an error in the studio.")
         finally:
             live.finish()
             db.session.remove()
@@ -109,6 +111,8 @@ def pieces_of(plan: AnswerPlan) -> Iterator[tuple[str, int | None, int | None]]:
 
 def write_answer(message_id: int, plan: AnswerPlan, live: LiveAnswer, save_seconds: float) -> None:
     prompt_tokens = completion_tokens = None
+    if not _save(message_id, "", AnswerState.STREAMING):
+        return  # stopped, or given up on, while it waited its turn: no call to the provider
     last_save = time.monotonic()
     state, error = AnswerState.COMPLETE, ""
     try:
@@ -160,10 +164,10 @@ def _finish(message_id: int, text: str, plan: AnswerPlan, prompt_tokens: int | N
         message.details = {**message.details, "citations": cited_in(message.content, message.citations)}
     message.prompt_tokens, message.completion_tokens, message.tokens_used = prompt_tokens, completion_tokens, used
     message.tokens_estimated, message.updated_at = estimated, utcnow()
-    if state is not None and message.state == AnswerState.STREAMING:
-        message.state, message.error = state, error
-    elif message.state == AnswerState.STREAMING:
-        message.state = AnswerState.STOPPED
+    db.session.flush()
+    # Only an answer still arriving takes the writer's ending: a Stop that came first stays.
+    db.session.execute(update(CoachMessage).where(CoachMessage.id == message_id, CoachMessage.state == AnswerState.STREAMING)
+                       .values(state=state or AnswerState.STOPPED, error=error), execution_options={"synchronize_session": False})
     db.session.execute(update(CoachConversation).where(CoachConversation.id == message.conversation_id).values(
         total_tokens=CoachConversation.total_tokens + used, last_message_at=utcnow()))
     db.session.commit()
@@ -180,9 +184,14 @@ def settle_if_abandoned(message: CoachMessage) -> None:
     process ended): it is marked incomplete, keeping what arrived."""
     if message.state != AnswerState.STREAMING or message.id in _live:
         return
-    if utcnow() - message.updated_at > timedelta(seconds=current_app.config["COACH_ABANDONED_SECONDS"]):
-        message.state, message.error = AnswerState.INCOMPLETE, "The answer was cut off when the studio restarted."
+    cutoff = utcnow() - timedelta(seconds=current_app.config["COACH_ABANDONED_SECONDS"])
+    if message.updated_at < cutoff:
+        # Conditional, so a writer that saved meanwhile keeps its answer.
+        db.session.execute(update(CoachMessage).where(
+            CoachMessage.id == message.id, CoachMessage.state == AnswerState.STREAMING, CoachMessage.updated_at < cutoff)
+            .values(state=AnswerState.INCOMPLETE, error="The answer was cut off when the studio restarted."))
         db.session.commit()
+        db.session.refresh(message)
 
 
 def follow(app: Flask, message_id: int, offset: int, poll_seconds: float) -> Iterator[tuple[str, str, int] | None]:
@@ -209,10 +218,14 @@ def follow(app: Flask, message_id: int, offset: int, poll_seconds: float) -> Ite
 
 
 def _stored_past(app: Flask, message_id: int, offset: int) -> tuple[str, bool]:
+    """The stored text past `offset`, and whether the answer is finished: one whose writer has not
+    saved for COACH_ABANDONED_SECONDS is given up on (marked incomplete), so no reader waits forever."""
     with app.app_context():
-        row = db.session.execute(select(CoachMessage.content, CoachMessage.state).where(CoachMessage.id == message_id)).first()
+        row = db.session.execute(select(CoachMessage).where(CoachMessage.id == message_id)).scalar_one_or_none()
+        if row is not None:
+            settle_if_abandoned(row)
+            content, finished = row.content, row.state != AnswerState.STREAMING
         db.session.remove()
     if row is None:
         return "", True
-    content, state = row
-    return content[offset:], state != AnswerState.STREAMING
+    return content[offset:], finished

@@ -235,18 +235,36 @@ def test_a_client_over_the_daily_budget_is_refused_with_the_reset_time_and_no_ca
 
 
 @frozen_at("2026-05-20 15:00")  # 03:00 on 21 May in Auckland
-def test_the_budget_counts_since_the_clients_own_midnight_and_caps_an_answer_at_what_is_left(app, agency, fake_model):
+def test_the_budget_day_is_one_for_every_time_zone_and_an_answer_is_capped_at_what_is_left(app, agency, fake_model):
     client = make_client(agency.workspace, name="Theo Park")
     client.user.timezone = "Pacific/Auckland"
-    service.config_for(agency.workspace.id).max_tokens_per_day = 800
-    earlier_answer(client, 600, at=utcnow() - timedelta(hours=2))  # 01:00 today in Auckland
-    earlier_answer(client, 900, at=utcnow() - timedelta(hours=4))  # 23:00 yesterday there: another day's
+    service.config_for(agency.workspace.id).max_tokens_per_day = 1200
+    earlier_answer(client, 600, at=utcnow() - timedelta(hours=2))  # today
+    earlier_answer(client, 900, at=utcnow() - timedelta(hours=16))  # yesterday's
     budget = service.budget_of(client, service.config_for(agency.workspace.id))
-    assert budget.used == 600 and budget.reset_text() == "00:00 on Fri 22 May (Pacific/Auckland)"
+    assert budget.used == 600 and budget.reset_text() == "12:00 on Thu 21 May (Pacific/Auckland)"
+    client.user.timezone = "America/Los_Angeles"  # moving one's clock does not start another day
+    db.session.commit()
+    assert service.budget_of(client, service.config_for(agency.workspace.id)).used == 600
+
     browser, base = portal_of(app, client)
     ask(browser, base, "How do I price a brand deal?")
     wait_for_answer(latest().id)
-    assert fake_model.completions()[0]["max_tokens"] == 200
+    [request] = fake_model.completions()
+    prompt = sum(len(message["content"]) for message in request["messages"]) // 4
+    assert 0 < request["max_tokens"] == 600 - prompt < 500  # what is left of the day after the prompt
+
+
+def test_one_answer_at_a_time_so_the_budget_counts_each(app, agency, rosa, fake_model):
+    fake_model.chunk_delay = 0.1
+    browser, base = portal_of(app, rosa)
+    ask(browser, base, "How do I price a brand deal?")
+    first = latest()
+    second = ask(browser, base, "And what about hooks?")  # a new conversation, while the first answer arrives
+    assert second.status_code == 422 and "still answering" in second.get_data(as_text=True)
+    browser.submit(f"{base}/answers/{first.id}/stop")
+    wait_for_answer(first.id)
+    assert ask(browser, base, "And what about hooks?").status_code == 303
 
 
 # ---- a person takes over -----------------------------------------------------------------------
@@ -487,3 +505,78 @@ def test_a_models_answer_lists_the_excerpts_it_cites(app, agency, rosa, fake_mod
     given = dict(re.findall(r"^\[(\d)\] (.+) \((?:Month \d|Any month)\)$", fake_model.completions()[0]["messages"][0]["content"], re.M))
     assert len(given) >= 2
     assert [(c["n"], c["title"]) for c in answer.citations] == [(2, given["2"])]
+
+
+def test_a_stream_of_an_answer_whose_writer_died_ends_instead_of_waiting(app, agency, rosa):
+    conversation = CoachConversation(workspace_id=agency.workspace.id, client_id=rosa.id, title="Cut off")
+    db.session.add(conversation)
+    db.session.flush()
+    stale = CoachMessage(workspace_id=agency.workspace.id, client_id=rosa.id, conversation_id=conversation.id,
+                         role=Role.ASSISTANT, state=AnswerState.STREAMING, content="Half an",
+                         updated_at=utcnow() - timedelta(minutes=10))
+    db.session.add(stale)
+    db.session.commit()
+    browser, base = portal_of(app, rosa)
+    events = browser.get(f"{base}/answers/{stale.id}/stream?from=7").get_data(as_text=True)
+    assert "event: done" in events and "sse-connect" not in events and "cut off when the studio restarted" in events
+
+
+def test_an_unexpected_failure_in_the_writer_keeps_what_arrived_and_counts_it(app, agency, rosa):
+    from studio.coach.providers import Chunk
+
+    class Broken:
+        name = "broken-model"
+
+        def stream(self, messages, max_tokens):
+            yield Chunk(text="Start with ")
+            raise RuntimeError("a bug")
+
+    conversation, asked = service.ask(rosa, rosa.user, None, "How do I price a brand deal?")
+    asked.plan.provider = Broken()
+    streams._write(app, asked.answer.id, asked.plan, streams.LiveAnswer())
+    db.session.expire_all()
+    answer = db.session.get(CoachMessage, asked.answer.id)
+    assert answer.state == AnswerState.INCOMPLETE and answer.content == "Start with" and answer.tokens_estimated
+    assert answer.tokens_used > 0 and "error in the studio" in answer.error
+
+
+def test_an_answer_is_asked_again_once_and_only_the_latest(app, agency, rosa, fake_model):
+    browser, base = portal_of(app, rosa)
+    ask(browser, base, "How do I price a brand deal?")
+    first = wait_for_answer(latest().id)
+    assert browser.submit(f"{base}/answers/{first.id}/regenerate").status_code == 303
+    wait_for_answer(latest().id)
+    again = browser.submit(f"{base}/answers/{first.id}/regenerate")  # the replaced one, a second click
+    assert again.status_code == 303 and len(fake_model.completions()) == 2
+    assert "Only a finished answer can be asked again." in browser.text(f"{base}/{first.conversation_id}")
+
+
+def test_the_stored_key_goes_only_to_the_server_it_was_saved_for(app, agency, fake_model):
+    config = service.config_for(agency.workspace.id)
+    config.api_url, config.model, config.api_key = "http://models.example/v1", "llama3.1", "sk-stored"
+    db.session.commit()
+    agency.browser.submit(f"/w/{agency.workspace.slug}/coach/settings/test",
+                          {"api_url": fake_model.base_url, "model": fake_model.model}, htmx=True)
+    assert fake_model.requests[-1]["authorization"] is None
+    agency.browser.submit(f"/w/{agency.workspace.slug}/coach/settings",
+                          {"system_prompt": "Be brief.", "max_tokens_per_message": "300", "max_tokens_per_day": "4000",
+                           "api_url": fake_model.base_url, "model": fake_model.model})
+    assert service.config_for(agency.workspace.id).api_key is None  # a new server, no key given: the old one is dropped
+
+
+def test_rating_without_javascript_goes_back_to_the_conversation(app, agency, rosa):
+    browser, base = portal_of(app, rosa)
+    ask(browser, base, "How do I price a brand deal?")
+    answer = wait_for_answer(latest().id)
+    response = browser.submit(f"{base}/answers/{answer.id}/rate", {"verdict": "up"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"#coach-message-{answer.id}")
+    assert "Rated helpful" in browser.text(f"{base}/{answer.conversation_id}")
+
+
+def test_names_in_a_notice_stay_text(app, agency, rosa):
+    agency.workspace.name = "Evil](https://evil.example/login) [x"
+    db.session.commit()
+    browser, base = portal_of(app, rosa)
+    ask(browser, base, "I want to talk to a person")
+    page = browser.text(f"{base}/{db.session.query(CoachConversation).one().id}")
+    assert 'href="https://evil.example/login"' not in page and "Evil](https://evil.example/login) [x" in html_module.unescape(page)

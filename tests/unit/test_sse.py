@@ -21,3 +21,8 @@ def test_a_stream_pings_at_once_and_through_silence_then_closes(app):
         body = b"".join(response.response)
     assert response.mimetype == "text/event-stream" and response.headers["Cache-Control"] == "no-cache"
     assert body == b": ping\n\n: ping\n\nevent: delta\ndata: Hello\n\nevent: close\ndata: \n\n"
+
+
+def test_a_carriage_return_in_the_data_cannot_start_a_field_of_its_own():
+    assert event("delta", "one\rid: 0\revent: close\r\ntwo") == \
+        b"event: delta\ndata: one\ndata: id: 0\ndata: event: close\ndata: two\n\n"
