@@ -59,7 +59,7 @@ class CoachSettingsForm(FlaskForm):
         InputRequired("Give a number of tokens."), NumberRange(50, 8000, "Between 50 and 8,000 tokens.")])
     max_tokens_per_day = IntegerField("Tokens per client per day", validators=[
         InputRequired("Give a number of tokens."), NumberRange(100, 1_000_000, "Between 100 and 1,000,000 tokens.")],
-        description="Counted from the provider's reported usage; resets at each client's midnight.")
+        description="Counted from the provider's reported usage; resets at midnight UTC.")
     capabilities = SelectMultipleField("What the coach may use", choices=[SelectChoice(c.value, CAPABILITY_LABELS[c]) for c in Capability],
                                        option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False),
                                        render_kw={"class": "check-list"})
