@@ -95,6 +95,7 @@ def include_in_migrations(obj, name, type_, reflected, compare_to):
 def register_blueprints(app):
     from studio.accounts.views import bp as accounts_bp
     from studio.accounts.workspace_views import bp as workspaces_bp
+    from studio.analytics.views import bp as analytics_bp
     from studio.coach import portal_views  # noqa: F401  # the coach's pages join the portal blueprint
     from studio.coach.staff_views import bp as coach_bp
     from studio.community.views import bp as community_bp
@@ -122,6 +123,7 @@ def register_blueprints(app):
     app.register_blueprint(inbox_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(coach_bp)
+    app.register_blueprint(analytics_bp)
     app.register_blueprint(community_bp)
 
 

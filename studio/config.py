@@ -197,6 +197,12 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         "COACH_POLL_SECONDS": _float("COACH_POLL_SECONDS", 0.5),
         # An answer still "arriving" that nobody saved for this long lost its writer (a restart).
         "COACH_ABANDONED_SECONDS": _int("COACH_ABANDONED_SECONDS", 120),
+        # Analytics alerts: follower marks, and what counts as a surge, a decline and low engagement.
+        "ANALYTICS_MILESTONES": sorted(int(mark) for mark in os.environ.get(
+            "ANALYTICS_MILESTONES", "1000,5000,10000,50000,100000,500000,1000000").split(",") if mark.strip()),
+        "ANALYTICS_SURGE_FACTOR": _float("ANALYTICS_SURGE_FACTOR", 3.0),
+        "ANALYTICS_DECLINE_PERCENT": _float("ANALYTICS_DECLINE_PERCENT", 2.0),
+        "ANALYTICS_LOW_ENGAGEMENT_PERCENT": _float("ANALYTICS_LOW_ENGAGEMENT_PERCENT", 1.0),
         # Delete a file once every post that uses it has published (metadata and thumbnail stay).
         "ZERO_STORAGE": _bool(os.environ.get("ZERO_STORAGE"), default=False),
         "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "local"),

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from studio.accounts import service
 from studio.accounts.models import Invitation, InvitationKind, Membership
+from studio.analytics.demo import seed_analytics
 from studio.coach.demo import seed_coach
 from studio.community import events, members, messages, moderation, posting
 from studio.community.models import ChannelType, EventType, RsvpStatus, Topic, TopicType
@@ -54,6 +55,7 @@ def seed_demo():
     seed_portal(northwind)
     seed_community(northwind)
     seed_coach(northwind)
+    seed_analytics(northwind)
     return True
 
 

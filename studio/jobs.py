@@ -9,13 +9,13 @@ from typing import Any
 from flask import Flask
 
 from studio.accounts.service import prune_login_attempts
+from studio.analytics.sync import sync_account_stats, sync_recent
 from studio.community.events import send_event_reminders
 from studio.connections.service import refresh_due_connections
 from studio.extensions import scheduler
 from studio.library.service import process_pending
 from studio.portal.service import send_message_emails, send_weekly_summaries
 from studio.publishing.engine import run_until_idle
-from studio.publishing.metrics import sync_account_stats, sync_recent
 from studio.publishing.recurrence import extend_all
 from studio.publishing.service import mark_missed
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 from studio.accounts import service
 from studio.accounts.forms import InviteForm, RoleForm, WorkspaceForm
 from studio.accounts.models import Invitation, InvitationKind, Membership
+from studio.analytics.alerts import recent_alerts
 from studio.connections import service as connections
 from studio.connections.forms import SocialLinkForm
 from studio.notify.mail import MailError, send_mail
@@ -30,6 +31,7 @@ def dashboard():
         member_count=service.count_members(g.workspace),
         invitation_count=service.count_pending_invitations(g.workspace),
         links=connections.social_links(g.workspace),
+        alerts=recent_alerts(g.workspace.id),
     )
 
 

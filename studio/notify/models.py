@@ -17,6 +17,7 @@ class NotificationType(StrEnum):
     MENTION = "mention"
     BADGE = "badge"
     COACH_HANDOFF = "coach_handoff"  # staff: a client asked the coach for a person
+    ANALYTICS_ALERT = "analytics_alert"  # staff: an account's numbers crossed a mark, surged or fell
 
 
 class Notification(Model):

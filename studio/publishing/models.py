@@ -193,6 +193,9 @@ class PublishedPost(Model):
     metrics: Mapped[dict] = mapped_column(default=dict)
     published_at: Mapped[timestamp]
     last_synced_at: Mapped[datetime | None]
+    # When its numbers are next fetched, sooner while the post is young (studio.analytics.sync);
+    # None once it is old enough that they no longer move.
+    next_sync_at: Mapped[datetime | None] = mapped_column(default=utcnow, index=True)
 
     @property
     def link(self) -> str | None:

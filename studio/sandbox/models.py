@@ -46,6 +46,8 @@ class SandboxAccount(Model):
     display_name: Mapped[str] = mapped_column(String(80))
     # The Studio user who made this sandbox account: like a password, only they can sign in as it.
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The audience it came to the sandbox with (an account moving its history in); growth adds to it.
+    starting_followers: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[timestamp]
 
 

@@ -1,9 +1,10 @@
 """The sandbox platform's rules: accounts, faults, posts, chunked media and numbers that grow."""
+import math
 import random
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
@@ -67,7 +68,7 @@ def account_stats(account: SandboxAccount) -> dict[str, int | float]:
     """Followers and reach grow steadily with the account's age and its posts."""
     hours = max(0.0, (utcnow() - account.created_at).total_seconds() / 3600)
     posts = db.session.execute(select(func.count()).where(SandboxPost.account_id == account.id)).scalar_one()
-    followers = 120 + int(hours * 4) + posts * 9
+    followers = 120 + account.starting_followers + int(hours * 4) + posts * 9
     return {
         "followers": followers,
         "following": 80 + posts,
@@ -78,9 +79,12 @@ def account_stats(account: SandboxAccount) -> dict[str, int | float]:
     }
 
 
-def post_metrics(post: SandboxPost) -> dict[str, int]:
-    minutes = max(0.0, (utcnow() - post.created_at).total_seconds() / 60)
-    views = int(minutes * 9) + len(post.text) % 13
+def post_metrics(post: SandboxPost, at: datetime | None = None) -> dict[str, int]:
+    """A post's numbers as of `at` (now): they climb fast on its first day and level off within the
+    week, as real posts' do, towards a ceiling its text decides."""
+    hours = max(0.0, ((at or utcnow()) - post.created_at).total_seconds() / 3600)
+    ceiling = 4_000 + (sum(map(ord, post.text)) * 97) % 18_000
+    views = int(ceiling * (1 - math.exp(-hours / 30)))
     return {"views": views, "likes": views // 11, "comments": views // 57, "shares": views // 83, "saves": views // 97}
 
 

@@ -2,9 +2,9 @@
 connection by the metrics job and shown on the Connections page."""
 from datetime import timedelta
 
+from studio.analytics import sync as metrics
 from studio.database import utcnow
 from studio.extensions import db
-from studio.publishing import metrics
 from tests.factories import make_connection, make_workspace, owner_of
 
 EXPECTED = {

@@ -107,7 +107,7 @@ def test_a_server_error_from_the_create_call_stops_unconfirmed_instead_of_postin
 
 
 def test_numbers_come_from_the_post_object(page, app):
-    from studio.publishing import metrics
+    from studio.analytics import sync as metrics
     from studio.publishing.models import PublishedPost
 
     workspace, owner, connection = page.workspace, page.owner, page.connection

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import pytest
 
+from studio.analytics import sync as metrics
 from studio.extensions import db
-from studio.publishing import engine, metrics
+from studio.publishing import engine
 from studio.publishing.models import PublishedPost
 from tests.factories import add_fake_account, make_post, make_stored_asset, make_studio
 

@@ -311,3 +311,33 @@ def test_coach_pages_run_the_same_queries_for_a_short_conversation_and_a_long_on
     few = [queries_for(browser, url) for browser, url in urls]
     add_turns(40)
     assert [queries_for(browser, url) for browser, url in urls] == few
+
+
+def test_the_analytics_page_runs_the_same_queries_for_one_post_and_many(app):
+    """Read from aggregates and snapshots in a fixed handful of queries, whatever the history holds."""
+    from datetime import timedelta
+
+    from studio.analytics import history
+    from studio.database import utcnow
+    from studio.publishing.models import PublishedPost
+
+    workspace = make_workspace()
+    connection = make_connection(workspace)
+    browser = app.test_client().log_in_as(owner_of(workspace))
+    url = f"/w/{workspace.slug}/analytics?range=30"
+
+    def add_posts(count):
+        for number in range(count):
+            post = PublishedPost(workspace_id=workspace.id, connection_id=connection.id, platform="sandbox",
+                                 platform_post_id=f"p{count}-{number}", caption=f"Post {number}")
+            db.session.add(post)
+            db.session.flush()
+            for days_ago in range(5):
+                history.record_post_numbers(post, {"views": 100 * (5 - days_ago)}, now=utcnow() - timedelta(days=days_ago))
+        history.record_account_stats(connection, {"followers": 1000 + count})
+        db.session.commit()
+
+    add_posts(1)
+    few = queries_for(browser, url)
+    add_posts(40)
+    assert queries_for(browser, url) == few

@@ -3,9 +3,10 @@ Content-Range, and the publish status polled until TikTok says it is live (or in
 
 import pytest
 
+from studio.analytics import sync as metrics
 from studio.database import utcnow
 from studio.extensions import db
-from studio.publishing import engine, metrics
+from studio.publishing import engine
 from studio.publishing.models import PublishedPost
 from tests.factories import add_fake_account, make_post, make_stored_asset, make_studio
 from tests.helpers import publish_now

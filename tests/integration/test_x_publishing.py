@@ -3,8 +3,9 @@ its numbers, and X's errors leading to the right engine behaviour."""
 
 import pytest
 
+from studio.analytics import sync as metrics
 from studio.extensions import db
-from studio.publishing import engine, metrics
+from studio.publishing import engine
 from studio.publishing.models import PublishedPost
 from tests.factories import (
     add_fake_account,

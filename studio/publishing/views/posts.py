@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from studio.analytics import sync as metrics
 from studio.extensions import db
 from studio.library.models import MediaAsset
 from studio.platforms import all_platforms, get_platform
@@ -18,7 +19,7 @@ from studio.platforms.limits import (
     MEDIA_RULES,
     describe_seconds,
 )
-from studio.publishing import metrics, recurrence, service
+from studio.publishing import recurrence, service
 from studio.publishing.forms import ComposeForm, EditForm, RescheduleForm, VersionForm
 from studio.publishing.models import (
     Delivery,

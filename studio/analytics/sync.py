@@ -1,11 +1,13 @@
-"""Numbers for published posts: fetched from each platform's documented endpoint and kept on the
-PublishedPost, so pages read them without calling out."""
+"""Numbers for published posts and accounts: fetched from each platform's documented endpoint, kept
+on the PublishedPost and the connection (so pages read them without calling out), and into the
+history analytics reads (studio.analytics.history), then checked for alerts."""
 from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
+from studio.analytics import alerts, history
 from studio.connections.models import PlatformConnection
 from studio.connections.service import fresh_access_token
 from studio.database import utcnow
@@ -30,11 +32,14 @@ def sync(published_posts: Iterable[PublishedPost]) -> int:
                 fresh_access_token(connection), [item.platform_post_id for item in items])
         except PlatformError as error:
             current_app.logger.warning("metrics for connection %s failed: %s", connection_id, error)
+            for item in items:  # try again in an hour, not at once
+                item.next_sync_at = utcnow() + timedelta(hours=1)
             continue
         for item in items:
             if item.platform_post_id in numbers:
-                item.metrics, item.last_synced_at = numbers[item.platform_post_id], utcnow()
+                history.record_post_numbers(item, numbers[item.platform_post_id])
                 updated += 1
+            history.schedule_next(item)
     db.session.commit()
     return updated
 
@@ -53,15 +58,19 @@ def sync_account_stats(connections: Iterable[PlatformConnection] | None = None) 
             continue
         if stats is not None:
             connection.details = {**(connection.details or {}), "stats": stats, "stats_at": utcnow().isoformat()}
+            history.record_account_stats(connection, stats)
+            db.session.commit()
+            alerts.check_account(connection)
             updated += 1
     db.session.commit()
     return updated
 
 
-def sync_recent(days: int = 30, limit: int = 500) -> int:
-    """The job: posts published in the last month, least recently synced first."""
+def sync_recent(limit: int = 500) -> int:
+    """The job: the posts whose numbers are due (young posts often, old ones rarely: see
+    history.next_sync), the longest due first."""
     items = db.session.execute(
-        select(PublishedPost).where(PublishedPost.published_at > utcnow() - timedelta(days=days))
-        .order_by(PublishedPost.last_synced_at.asc().nulls_first()).limit(limit)
+        select(PublishedPost).where(PublishedPost.next_sync_at <= utcnow())
+        .order_by(PublishedPost.next_sync_at).limit(limit)
     ).scalars().all()
     return sync(items)
