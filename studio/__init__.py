@@ -96,6 +96,7 @@ def register_blueprints(app):
     from studio.accounts.views import bp as accounts_bp
     from studio.accounts.workspace_views import bp as workspaces_bp
     from studio.analytics.views import bp as analytics_bp
+    from studio.analytics.webhooks import bp as webhooks_bp
     from studio.coach import portal_views  # noqa: F401  # the coach's pages join the portal blueprint
     from studio.coach.staff_views import bp as coach_bp
     from studio.community.views import bp as community_bp
@@ -124,6 +125,7 @@ def register_blueprints(app):
     app.register_blueprint(portal_bp)
     app.register_blueprint(coach_bp)
     app.register_blueprint(analytics_bp)
+    app.register_blueprint(webhooks_bp)
     app.register_blueprint(community_bp)
 
 

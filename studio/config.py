@@ -197,6 +197,8 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         "COACH_POLL_SECONDS": _float("COACH_POLL_SECONDS", 0.5),
         # An answer still "arriving" that nobody saved for this long lost its writer (a restart).
         "COACH_ABANDONED_SECONDS": _int("COACH_ABANDONED_SECONDS", 120),
+        # What Meta's webhook subscription sends in its verify handshake (set the same in the app's dashboard).
+        "META_WEBHOOK_VERIFY_TOKEN": os.environ.get("META_WEBHOOK_VERIFY_TOKEN", ""),
         # Analytics alerts: follower marks, and what counts as a surge, a decline and low engagement.
         "ANALYTICS_MILESTONES": sorted(int(mark) for mark in os.environ.get(
             "ANALYTICS_MILESTONES", "1000,5000,10000,50000,100000,500000,1000000").split(",") if mark.strip()),

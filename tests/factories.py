@@ -292,7 +292,7 @@ def wait_for_answer(message_id, seconds=10):
         live = streams.live_answer(message_id)
         if live is not None:
             live.wait_past(10**9, 0.05)
-        db.session.expire_all()
+        db.session.rollback()  # a new read: with SQLite's WAL an open one keeps seeing the past
         message = db.session.get(CoachMessage, message_id)
         if message.state != AnswerState.STREAMING:
             return message

@@ -1,5 +1,6 @@
 """analytics: every fetch of numbers as it came (metric_events), each post's totals per day and ISO
-week (metric_aggregates, upserted), each account's audience per day (account_snapshots), alerts with
+week (metric_aggregates, upserted), each account's posts' gains per day (metric_gains), each account's
+audience per day (account_snapshots), alerts with
 one row per crossing (alerts, unique by account and key); when each post's numbers are next fetched
 (published_posts.next_sync_at: due now for posts younger than 90 days); staff notifications of an
 alert (notification type analytics_alert); a sandbox account's starting audience
@@ -129,6 +130,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_published_posts_next_sync_at'), ['next_sync_at'], unique=False)
 
     # ### end Alembic commands ###
+    op.create_table('metric_gains',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workspace_id', sa.Integer(), nullable=False),
+    sa.Column('connection_id', sa.Integer(), nullable=False),
+    sa.Column('platform', sa.String(length=20), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('views', sa.Integer(), nullable=False),
+    sa.Column('likes', sa.Integer(), nullable=False),
+    sa.Column('comments', sa.Integer(), nullable=False),
+    sa.Column('shares', sa.Integer(), nullable=False),
+    sa.Column('saves', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['connection_id'], ['platform_connections.id'], name=op.f('fk_metric_gains_connection_id_platform_connections'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['workspace_id'], ['workspaces.id'], name=op.f('fk_metric_gains_workspace_id_workspaces'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_metric_gains')),
+    sa.UniqueConstraint('connection_id', 'day', name=op.f('uq_metric_gains_connection_id'))
+    )
+    with op.batch_alter_table('metric_gains', schema=None) as batch_op:
+        batch_op.create_index('ix_metric_gains_workspace_id_day', ['workspace_id', 'day'], unique=False)
     op.execute("UPDATE published_posts SET next_sync_at = CURRENT_TIMESTAMP "
                "WHERE published_at > CURRENT_TIMESTAMP - INTERVAL '90 days'" if op.get_bind().dialect.name == "postgresql"
                else "UPDATE published_posts SET next_sync_at = strftime('%Y-%m-%d %H:%M:%S', 'now') "
@@ -142,6 +161,10 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('metric_gains', schema=None) as batch_op:
+        batch_op.drop_index('ix_metric_gains_workspace_id_day')
+
+    op.drop_table('metric_gains')
     with op.batch_alter_table('sandbox_accounts', schema=None) as batch_op:
         batch_op.drop_column('starting_followers')
     op.execute("DELETE FROM notifications WHERE type = 'analytics_alert'")

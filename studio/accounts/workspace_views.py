@@ -1,5 +1,5 @@
 """A workspace's own pages: its dashboard, members and invitations, and settings."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import abort, current_app, flash, g, request, url_for
 from flask_login import current_user
@@ -7,13 +7,15 @@ from flask_login import current_user
 from studio.accounts import service
 from studio.accounts.forms import InviteForm, RoleForm, WorkspaceForm
 from studio.accounts.models import Invitation, InvitationKind, Membership
+from studio.analytics import dashboard as analytics
 from studio.analytics.alerts import recent_alerts
 from studio.connections import service as connections
 from studio.connections.forms import SocialLinkForm
 from studio.notify.mail import MailError, send_mail
+from studio.publishing import service as publishing
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
 from studio.urls import external_url
-from studio.web import go_to, page, refusals_onto, show_form, wants_fragment
+from studio.web import go_to, page, refusals_onto, show_form, viewer_zone, wants_fragment
 
 bp = workspace_blueprint("workspaces", __name__)
 
@@ -32,6 +34,10 @@ def dashboard():
         invitation_count=service.count_pending_invitations(g.workspace),
         links=connections.social_links(g.workspace),
         alerts=recent_alerts(g.workspace.id),
+        next_posts=publishing.next_posts(g.workspace),
+        attention=publishing.attention_count(g.workspace),
+        week=analytics.dashboard(g.workspace.id, analytics.range_ending(datetime.now(viewer_zone()).date(), 7)),
+        zone=viewer_zone(),
     )
 
 

@@ -1,12 +1,12 @@
-"""What the Analytics page shows, read from the aggregates and snapshots only (never the raw
+"""What the Analytics page shows, read from the daily gains and snapshots only (never the raw
 events): a range's totals against the range before it, each day's gains, followers by day, the
-split by platform and the best posts. A post's aggregate holds its lifetime totals at each day's
-last fetch, so what a range gained is each post's last total in it less its last total before it."""
+split by platform and the best posts of the range."""
+import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 
 from studio.extensions import db, read_rows
 
@@ -34,36 +34,15 @@ def range_ending(last: date, days: int) -> Range:
     return Range(last - timedelta(days=days - 1), last)
 
 
-# Each post's totals at the end of the range and before it; summed, what the range gained.
+# What the range gained, by platform: the accounts' daily gains added up.
 GAINED = text("""
-SELECT platform, SUM(end_views - COALESCE(start_views, 0)), SUM(end_likes - COALESCE(start_likes, 0)),
-       SUM(end_comments - COALESCE(start_comments, 0)), SUM(end_shares - COALESCE(start_shares, 0)),
-       SUM(end_saves - COALESCE(start_saves, 0))
-FROM (SELECT published_post_id, platform,
-             MAX(views) AS end_views, MAX(likes) AS end_likes, MAX(comments) AS end_comments,
-             MAX(shares) AS end_shares, MAX(saves) AS end_saves,
-             MAX(CASE WHEN period_start < :first THEN views END) AS start_views,
-             MAX(CASE WHEN period_start < :first THEN likes END) AS start_likes,
-             MAX(CASE WHEN period_start < :first THEN comments END) AS start_comments,
-             MAX(CASE WHEN period_start < :first THEN shares END) AS start_shares,
-             MAX(CASE WHEN period_start < :first THEN saves END) AS start_saves
-      FROM metric_aggregates
-      WHERE workspace_id = :ws AND period = 'day' AND period_start <= :last
-      GROUP BY published_post_id, platform) AS per_post
-GROUP BY platform ORDER BY platform
+SELECT platform, SUM(views), SUM(likes), SUM(comments), SUM(shares), SUM(saves) FROM metric_gains
+WHERE workspace_id = :ws AND day >= :first AND day <= :last GROUP BY platform ORDER BY platform
 """)
 
-# What each day of the range gained: each post's total that day less its previous day's.
 DAILY = text("""
-SELECT day, SUM(views), SUM(likes + comments + shares + saves) FROM (
-  SELECT period_start AS day,
-         views - COALESCE(LAG(views) OVER (PARTITION BY published_post_id ORDER BY period_start), 0) AS views,
-         likes - COALESCE(LAG(likes) OVER (PARTITION BY published_post_id ORDER BY period_start), 0) AS likes,
-         comments - COALESCE(LAG(comments) OVER (PARTITION BY published_post_id ORDER BY period_start), 0) AS comments,
-         shares - COALESCE(LAG(shares) OVER (PARTITION BY published_post_id ORDER BY period_start), 0) AS shares,
-         saves - COALESCE(LAG(saves) OVER (PARTITION BY published_post_id ORDER BY period_start), 0) AS saves
-  FROM metric_aggregates WHERE workspace_id = :ws AND period = 'day' AND period_start <= :last) AS gains
-WHERE day >= :first GROUP BY day ORDER BY day
+SELECT day, SUM(views), SUM(likes + comments + shares + saves) FROM metric_gains
+WHERE workspace_id = :ws AND day >= :first AND day <= :last GROUP BY day ORDER BY day
 """)
 
 FOLLOWERS = text("""
@@ -71,13 +50,11 @@ SELECT day, SUM(followers) FROM account_snapshots WHERE workspace_id = :ws AND d
 GROUP BY day ORDER BY day
 """)
 
-BEST_POSTS = text("""
-SELECT p.id, p.platform, p.caption, p.url, p.published_at, MAX(a.views), MAX(a.likes), MAX(a.comments), MAX(a.shares),
-       MAX(a.saves)
-FROM metric_aggregates a JOIN published_posts p ON p.id = a.published_post_id
-WHERE a.workspace_id = :ws AND a.period = 'day' AND a.period_start <= :last AND p.published_at >= :since
-GROUP BY p.id, p.platform, p.caption, p.url, p.published_at ORDER BY MAX(a.views) DESC LIMIT 10
-""").bindparams(bindparam("since"))
+# The posts published in the range (at most a few thousand rows), ranked in Python by their views.
+POSTS_IN_RANGE = text("""
+SELECT id, platform, caption, url, published_at, metrics FROM published_posts
+WHERE workspace_id = :ws AND published_at >= :since AND published_at < :until
+""")
 
 
 @dataclass
@@ -121,10 +98,20 @@ def dashboard(workspace_id: int, period: Range) -> Dashboard:
     totals["followers"], totals["new_followers"] = (known[-1], known[-1] - known[0]) if known else (0, 0)
     before = read_rows(FOLLOWERS, {"ws": workspace_id, "first": period.before().first, "last": period.before().last}).all()
     previous["new_followers"] = int(before[-1][1]) - int(before[0][1]) if len(before) > 1 else 0
-    best = [{"id": row[0], "platform": row[1], "caption": " ".join((row[2] or "").split())[:90] or "(no caption)",
-             "url": row[3], "published_at": str(row[4])[:10], **dict(zip(NUMBERS, (int(v or 0) for v in row[5:]), strict=True))}
-            for row in read_rows(BEST_POSTS, {**values, "since": period.first - timedelta(days=90)})]
-    return Dashboard(period, totals, previous, by_platform, days, best)
+    return Dashboard(period, totals, previous, by_platform, days, best_posts(workspace_id, period))
+
+
+def best_posts(workspace_id: int, period: Range, limit: int = 10) -> list[dict[str, Any]]:
+    """The range's posts with the most views (their totals as last fetched)."""
+    rows = read_rows(POSTS_IN_RANGE, {"ws": workspace_id, "since": datetime.combine(period.first, time.min, UTC),
+                                      "until": datetime.combine(period.last + timedelta(days=1), time.min, UTC)}).all()
+    posts = []
+    for post_id, platform, caption, url, published_at, metrics in rows:
+        numbers = json.loads(metrics) if isinstance(metrics, str) else (metrics or {})
+        posts.append({"id": post_id, "platform": platform, "caption": " ".join((caption or "").split())[:90] or "(no caption)",
+                      "url": url, "published_at": str(published_at)[:10],
+                      **{name: int(numbers.get(name) or 0) for name in NUMBERS}})
+    return sorted(posts, key=lambda post: -post["views"])[:limit]
 
 
 def has_history(workspace_id: int) -> bool:

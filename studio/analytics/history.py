@@ -6,13 +6,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from studio.analytics.models import POST_NUMBERS, AccountSnapshot, MetricAggregate, MetricEvent, Period
+from studio.analytics.models import POST_NUMBERS, AccountSnapshot, MetricAggregate, MetricEvent, MetricGain, Period
 from studio.connections.models import PlatformConnection
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.publishing.models import PublishedPost
+
+GAIN_NUMBERS = ("views", "likes", "comments", "shares", "saves")  # what the dashboard adds up by day
 
 # How often a post's numbers are fetched as it ages: (younger than, then every).
 SYNC_STEPS = ((timedelta(days=1), timedelta(hours=1)), (timedelta(days=7), timedelta(hours=6)),
@@ -60,16 +63,44 @@ def record_post_numbers(post: PublishedPost, fetched: Mapping[str, Any], now: da
     """A fetch of one post's numbers: the event as it came, the post's totals, and its day's and
     week's aggregates (the same totals, so a second fetch of the same numbers changes nothing)."""
     now = now or utcnow()
-    numbers = numbers_kept(post.platform, fetched, post.metrics or {})
+    before = dict(post.metrics or {})
+    numbers = numbers_kept(post.platform, fetched, before)
     db.session.add(MetricEvent(workspace_id=post.workspace_id, connection_id=post.connection_id, published_post_id=post.id,
                                platform=post.platform, metrics=dict(fetched), recorded_at=now))
-    post.metrics, post.last_synced_at = numbers, now
+    if not took_turn(post, numbers, now):
+        return  # another sync of this post got there first: its numbers and gains stand
     totals = {name: numbers.get(name, 0) for name in POST_NUMBERS}
+    if post.connection_id is not None:
+        add_gains(post, {name: numbers.get(name, 0) - before.get(name, 0) for name in GAIN_NUMBERS}, now.date())
     for period, start in ((Period.DAY, now.date()), (Period.WEEK, week_start(now.date()))):
         upsert(MetricAggregate, {"workspace_id": post.workspace_id, "connection_id": post.connection_id,
                                  "published_post_id": post.id, "platform": post.platform, "period": period.value,
                                  "period_start": start, "updated_at": now, **totals},
                ["published_post_id", "period", "period_start"], [*POST_NUMBERS, "updated_at"])
+
+
+def took_turn(post: PublishedPost, numbers: dict[str, int], now: datetime) -> bool:
+    """Store the post's new totals only if nobody stored others since they were read (compare and
+    swap on its last sync time): two syncs of one post at once cannot both add its gains."""
+    last = post.last_synced_at
+    unchanged = PublishedPost.last_synced_at.is_(None) if last is None else PublishedPost.last_synced_at == last
+    db.session.flush()
+    swapped = changed_rows(db.session.execute(update(PublishedPost).where(PublishedPost.id == post.id, unchanged)
+                                              .values(metrics=numbers, last_synced_at=now)))
+    if swapped:
+        db.session.expire(post, ["metrics", "last_synced_at"])
+    return bool(swapped)
+
+
+def add_gains(post: PublishedPost, gains: dict[str, int], day: date) -> None:
+    """Add what the post gained since its last fetch to its account's day (ON CONFLICT adds to the row)."""
+    if not any(gains.values()):
+        return
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(MetricGain).values(workspace_id=post.workspace_id, connection_id=post.connection_id,
+                                                  platform=post.platform, day=day, **gains)
+    db.session.execute(statement.on_conflict_do_update(index_elements=["connection_id", "day"], set_={
+        name: getattr(MetricGain, name) + statement.excluded[name] for name in GAIN_NUMBERS}))
 
 
 def schedule_next(post: PublishedPost, now: datetime | None = None) -> None:

@@ -60,6 +60,26 @@ class MetricAggregate(Model):
     updated_at: Mapped[timestamp]
 
 
+class MetricGain(Model):
+    """What an account's posts gained in one day (UTC), summed: each fetch adds the difference between
+    the totals it found and the post's totals before it (so fetching the same totals again adds 0).
+    The dashboard's ranges and charts read these rows alone."""
+
+    __tablename__ = "metric_gains"
+    __table_args__ = (UniqueConstraint("connection_id", "day"),
+                      Index("ix_metric_gains_workspace_id_day", "workspace_id", "day"))
+
+    workspace_id: Mapped[workspace_fk] = mapped_column(index=False)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("platform_connections.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(20))
+    day: Mapped[date] = mapped_column(Date)
+    views: Mapped[int] = mapped_column(default=0)
+    likes: Mapped[int] = mapped_column(default=0)
+    comments: Mapped[int] = mapped_column(default=0)
+    shares: Mapped[int] = mapped_column(default=0)
+    saves: Mapped[int] = mapped_column(default=0)
+
+
 class AccountSnapshot(Model):
     """An account's audience on one day (UTC): the last figures fetched that day."""
 

@@ -309,6 +309,18 @@ def posts_using(asset: MediaAsset) -> list[Post]:
     ).scalars())
 
 
+def next_posts(workspace: Workspace, limit: int = 5) -> Sequence[Post]:
+    """The workspace's next scheduled posts, soonest first."""
+    return db.session.execute(select(Post).where(Post.workspace_id == workspace.id, Post.status == "scheduled",
+                                                 Post.scheduled_at >= utcnow())
+                              .order_by(Post.scheduled_at).limit(limit)).scalars().all()
+
+
+def attention_count(workspace: Workspace) -> int:
+    return db.session.execute(select(func.count()).select_from(Delivery).where(
+        Delivery.workspace_id == workspace.id, Delivery.status.in_(("failed", "unconfirmed", "missed")))).scalar_one()
+
+
 def needing_attention(workspace: Workspace) -> Sequence[Delivery]:
     return db.session.execute(
         select(Delivery).where(Delivery.workspace_id == workspace.id,

@@ -44,6 +44,9 @@ PUBLIC_ENDPOINTS = {
     "media_links.signed",
     # The private calendar feed: the secret in its address is the key.
     "calendar_feeds.feed",
+    # Meta's webhooks: the verify token and the body's signature are the keys.
+    "webhooks.verify",
+    "webhooks.receive",
 }
 # The sandbox's API answers to bearer tokens, not to sessions.
 TOKEN_PROTECTED_PREFIX = "sandbox.api_"
@@ -66,6 +69,8 @@ def url_for_rule(rule, workspace, ids):
             values[argument] = ids[argument]
         elif argument == "platform":
             values[argument] = "sandbox"
+        elif argument == "table":
+            values[argument] = "days"
         else:
             values[argument] = 1
     return rule.build(values)[1]

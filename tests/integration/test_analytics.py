@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from studio.analytics import alerts, history
 from studio.analytics import sync as metrics
-from studio.analytics.models import AccountSnapshot, Alert, MetricAggregate, MetricEvent
+from studio.analytics.models import AccountSnapshot, Alert, MetricAggregate, MetricEvent, MetricGain
 from studio.database import utcnow
 from studio.extensions import db
 from studio.notify.models import Notification
@@ -39,13 +39,16 @@ def published(connection, caption="Market haul", days_ago=0, **metrics_):
 
 
 def aggregates():
-    return [(a.published_post_id, a.period, a.period_start, a.views, a.likes, a.comments, a.shares, a.saves)
-            for a in db.session.execute(select(MetricAggregate).order_by(MetricAggregate.id)).scalars()]
+    totals = [(a.published_post_id, a.period, a.period_start, a.views, a.likes, a.comments, a.shares, a.saves)
+              for a in db.session.execute(select(MetricAggregate).order_by(MetricAggregate.id)).scalars()]
+    gains = [(g.connection_id, g.day, g.views, g.likes, g.comments, g.shares, g.saves)
+             for g in db.session.execute(select(MetricGain).order_by(MetricGain.id)).scalars()]
+    return totals, gains
 
 
 def test_syncing_the_same_numbers_again_leaves_every_aggregate_unchanged(app, studio, live_server):
     connection = make_sandbox_connection(studio.workspace, "kitchen")
-    remote = SandboxPost(account_id=int(connection.account_id), text="Market haul")
+    remote = SandboxPost(account_id=int(connection.account_id), text="Market haul", created_at=utcnow() - timedelta(hours=5))
     db.session.add(remote)
     db.session.flush()
     post = PublishedPost(workspace_id=studio.workspace.id, connection_id=connection.id, platform="sandbox",
@@ -55,7 +58,8 @@ def test_syncing_the_same_numbers_again_leaves_every_aggregate_unchanged(app, st
 
     assert metrics.sync([post]) == 1  # through the sandbox's real metrics endpoint
     first = aggregates()
-    assert [row[1] for row in first] == ["day", "week"] and first[0][3:] == first[1][3:]
+    (day, week), [gain] = first
+    assert (day[1], week[1]) == ("day", "week") and day[3:] == week[3:] and gain[2] == day[3] == post.metrics["views"]
     assert metrics.sync([post]) == 1
     assert aggregates() == first  # the same totals again: nothing counted twice
     assert db.session.query(MetricEvent).count() == 2  # each fetch is recorded as it came
@@ -73,6 +77,26 @@ def test_a_new_fetch_replaces_the_days_totals_and_a_new_day_gets_its_own(app, st
     rows = [(a.period, str(a.period_start), a.views, a.likes) for a in db.session.execute(
         select(MetricAggregate).order_by(MetricAggregate.period, MetricAggregate.period_start)).scalars()]
     assert rows == [("day", "2026-05-20", 150, 6), ("day", "2026-05-21", 190, 7), ("week", "2026-05-18", 190, 7)]
+
+
+def test_two_syncs_of_one_post_at_once_add_its_gains_once(app, studio):
+    connection = make_connection(studio.workspace, username="kitchen")
+    post = published(connection, views=100)
+    post_id = post.id
+
+    def fetch():
+        with app.app_context():
+            history.record_post_numbers(db.session.get(PublishedPost, post_id), {"views": 160})
+            db.session.commit()
+
+    fetches = [threading.Thread(target=fetch) for _ in range(2)]
+    for running in fetches:
+        running.start()
+    for running in fetches:
+        running.join(10)
+    db.session.rollback()  # read afresh
+    assert db.session.execute(select(MetricGain.views)).scalars().all() == [60]
+    assert db.session.get(PublishedPost, post_id).metrics["views"] == 160
 
 
 def test_a_metric_the_platform_stops_sending_keeps_its_last_value_and_never_empties_the_rest(app, studio, caplog):
@@ -224,3 +248,48 @@ def test_each_table_downloads_as_csv_with_the_tables_rows(app, studio):
     posts = list(csv.reader(io.StringIO(studio.browser.get(f"/w/{studio.workspace.slug}/analytics/posts.csv").get_data(as_text=True))))
     assert [row[2] for row in posts[1:]] == ["Lemon pasta", "Knife skills"]
     assert studio.browser.get(f"/w/{studio.workspace.slug}/analytics/secrets.csv").status_code == 404
+
+
+# ---- Meta's webhooks ---------------------------------------------------------------------------
+
+
+def signed(body, secret="ig-app-secret"):
+    import hashlib
+    import hmac
+
+    return {"X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+            "Content-Type": "application/json"}
+
+
+def test_metas_verify_handshake_answers_the_challenge_only_with_the_token(app):
+    app.config["META_WEBHOOK_VERIFY_TOKEN"] = "let-me-in"
+    visitor = app.test_client()
+    ok = visitor.get("/webhooks/meta?hub.mode=subscribe&hub.verify_token=let-me-in&hub.challenge=1158201444")
+    assert ok.status_code == 200 and ok.get_data(as_text=True) == "1158201444"
+    assert visitor.get("/webhooks/meta?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1").status_code == 403
+
+
+def test_a_signed_instagram_change_updates_the_posts_numbers_and_a_forged_one_is_refused(app, studio, caplog):
+    import json
+
+    app.config["INSTAGRAM_CLIENT_SECRET"] = "ig-app-secret"
+    connection = make_connection(studio.workspace, platform="instagram", username="kitchen", account_id="17841400000000")
+    post = published(connection, "Reel", views=100)
+    post.platform_post_id = "17990000000001"
+    db.session.commit()
+    body = json.dumps({"object": "instagram", "entry": [{"id": "17841400000000", "time": 1764600000, "changes": [
+        {"field": "story_insights", "value": {"media_id": "17990000000001", "impressions": 444, "reach": 321,
+                                              "replies": 3}}]}]}).encode()
+    visitor = app.test_client()
+    assert visitor.post("/webhooks/meta", data=body, headers=signed(body)).status_code == 200
+    db.session.rollback()
+    assert db.session.get(PublishedPost, post.id).metrics == {"views": 100, "impressions": 444, "reach": 321, "replies": 3}
+    assert db.session.query(MetricAggregate).filter_by(published_post_id=post.id, period="day").one().reach == 321
+
+    with caplog.at_level(logging.WARNING, logger=app.logger.name):
+        forged = visitor.post("/webhooks/meta", data=body, headers=signed(body, "not-the-secret"))
+        unknown = json.dumps({"object": "instagram", "entry": [{"id": "999", "changes": [{"field": "comments"}]}]}).encode()
+        stranger = visitor.post("/webhooks/meta", data=unknown, headers=signed(unknown))
+    assert forged.status_code == 403 and stranger.status_code == 404
+    assert "the signature does not match" in caplog.text and "no workspace connected: instagram 999" in caplog.text
+    assert db.session.query(MetricEvent).count() == 1
