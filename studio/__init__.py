@@ -95,6 +95,7 @@ def include_in_migrations(obj, name, type_, reflected, compare_to):
 def register_blueprints(app):
     from studio.accounts.views import bp as accounts_bp
     from studio.accounts.workspace_views import bp as workspaces_bp
+    from studio.analytics import portal_views as client_analytics  # noqa: F401  # joins the portal blueprint
     from studio.analytics.views import bp as analytics_bp
     from studio.analytics.webhooks import bp as webhooks_bp
     from studio.coach import portal_views  # noqa: F401  # the coach's pages join the portal blueprint

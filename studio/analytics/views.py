@@ -7,8 +7,9 @@ from datetime import date, datetime
 from flask import Response, g, request
 
 from studio.analytics import charts
-from studio.analytics.dashboard import RANGES, Dashboard, Range, dashboard, range_ending
-from studio.security.access import workspace_blueprint
+from studio.analytics.dashboard import RANGES, WEEKDAYS, Dashboard, Range, dashboard, heat_map, range_ending
+from studio.portal.models import Client
+from studio.security.access import scoped_get_or_404, workspace_blueprint
 from studio.web import page, viewer_zone
 
 bp = workspace_blueprint("analytics", __name__, "/analytics")
@@ -37,9 +38,22 @@ def chosen_range() -> tuple[Range, str, str | None]:
 
 @bp.get("", endpoint="index")
 def index():
+    client = scoped_get_or_404(Client, request.args.get("client", type=int) or 0) if request.args.get("client") else None
+    return analytics_page(g.workspace.id, client, "analytics.index", "analytics.export",
+                          {"client": client.id} if client else {})
+
+
+def analytics_page(workspace_id: int, client: Client | None, index_endpoint: str, export_endpoint: str,
+                   link_values: dict):
+    """The page for a workspace, or for one client's own accounts (the staff's view of them, or the
+    client's in the portal): `link_values` go into its range and download links."""
     period, name, problem = chosen_range()
-    board = dashboard(g.workspace.id, period)
+    client_id = client.id if client else None
+    board = dashboard(workspace_id, period, client_id)
+    heat = heat_map(workspace_id, viewer_zone(), datetime.now(viewer_zone()).date(), client_id)
     return page("analytics/index.html", block="content", board=board, range_name=name, problem=problem, ranges=RANGES,
+                heat=heat, weekdays=WEEKDAYS, client=client, index_endpoint=index_endpoint,
+                export_endpoint=export_endpoint, link_values=link_values,
                 views_chart=charts.line_chart([(d["date"], d["views"]) for d in board.days], "Views gained each day"),
                 engagement_chart=charts.line_chart([(d["date"], d["engagement"]) for d in board.days],
                                                    "Likes, comments, shares and saves each day"),
@@ -52,7 +66,7 @@ def csv_response(name: str, header: list[str], rows: list[list]) -> Response:
     writer.writerow(header)
     writer.writerows(rows)
     response = Response(out.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{g.workspace.slug}-{name}.csv"'
+    response.headers["Content-Disposition"] = f'attachment; filename="analytics-{name}.csv"'
     return response
 
 
@@ -61,10 +75,15 @@ TABLES = ("days", "platforms", "posts")
 
 @bp.get("/<table>.csv")
 def export(table):
+    client = scoped_get_or_404(Client, request.args.get("client", type=int) or 0) if request.args.get("client") else None
+    return export_table(g.workspace.id, client.id if client else None, table)
+
+
+def export_table(workspace_id: int, client_id: int | None, table: str) -> Response:
     if table not in TABLES:
         return Response("No such table.", status=404)
     period, _, _ = chosen_range()
-    board: Dashboard = dashboard(g.workspace.id, period)
+    board: Dashboard = dashboard(workspace_id, period, client_id)
     suffix = f"{period.first}-to-{period.last}"
     if table == "days":
         return csv_response(f"days-{suffix}", ["date", "views", "engagement", "followers"],

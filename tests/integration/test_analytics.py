@@ -293,3 +293,24 @@ def test_a_signed_instagram_change_updates_the_posts_numbers_and_a_forged_one_is
     assert forged.status_code == 403 and stranger.status_code == 404
     assert "the signature does not match" in caplog.text and "no workspace connected: instagram 999" in caplog.text
     assert db.session.query(MetricEvent).count() == 1
+
+
+def test_a_clients_numbers_are_their_own_accounts_only_for_staff_and_in_their_portal(app, studio):
+    from tests.factories import make_client
+
+    rosa = make_client(studio.workspace, name="Rosa Diaz")
+    theirs = make_connection(studio.workspace, username="rosa.lifts", client_id=rosa.id)
+    agencys = make_connection(studio.workspace, username="kitchen")
+    for connection, views in ((theirs, 700), (agencys, 90_000)):
+        history.record_post_numbers(published(connection, f"Post of {connection.username}"), {"views": views})
+    db.session.commit()
+    staff_view = studio.browser.text(f"/w/{studio.workspace.slug}/analytics?client={rosa.id}&range=7")
+    assert '<span class="stat-number">700</span>' in staff_view and "Post of kitchen" not in staff_view
+    assert "Rosa Diaz</a> · their own accounts" in staff_view
+    portal = app.test_client().log_in_as(rosa.user)
+    own = portal.text(f"/portal/c/{rosa.id}/analytics?range=7")
+    assert '<span class="stat-number">700</span>' in own and "Your own accounts" in own and "Post of kitchen" not in own
+    rows = portal.get(f"/portal/c/{rosa.id}/analytics/posts.csv?range=7").get_data(as_text=True)
+    assert "Post of rosa.lifts" in rows and "kitchen" not in rows
+    stranger = make_studio(name="Elsewhere")
+    assert stranger.browser.get(f"/w/{stranger.workspace.slug}/analytics?client={rosa.id}").status_code == 404
