@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from studio.analytics.models import AccountSnapshot, Alert, AlertKind, Severity
 from studio.connections.models import PlatformConnection
-from studio.database import changed_rows, utcnow
+from studio.database import utcnow
 from studio.extensions import db
 from studio.notify import service as notify
 from studio.notify.mail import MailError, send_mail
@@ -125,10 +125,11 @@ def raise_alert(connection: PlatformConnection, kind: AlertKind, severity: Sever
     """Insert the alert unless this account already has one with `key` (ON CONFLICT DO NOTHING: of
     two jobs at once, one inserts and tells staff, the other does nothing); the alert, or None."""
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    inserted = changed_rows(db.session.execute(dialect.insert(Alert).values(
+    # RETURNING says whether the row went in (psycopg reports no row count for an INSERT … ON CONFLICT).
+    inserted = db.session.execute(dialect.insert(Alert).values(
         workspace_id=connection.workspace_id, connection_id=connection.id, client_id=connection.client_id, kind=kind.value,
         severity=severity.value, key=key, title=title[:200], message=message, details=details, created_at=at or utcnow())
-        .on_conflict_do_nothing(index_elements=["connection_id", "key"])))
+        .on_conflict_do_nothing(index_elements=["connection_id", "key"]).returning(Alert.id)).first() is not None
     db.session.commit()
     if not inserted:
         return None

@@ -70,7 +70,7 @@ def csv_response(name: str, header: list[str], rows: list[list]) -> Response:
     return response
 
 
-TABLES = ("days", "platforms", "posts")
+TABLES = ("days", "platforms", "posts", "hours")
 
 
 @bp.get("/<table>.csv")
@@ -89,6 +89,10 @@ def export_table(workspace_id: int, client_id: int | None, table: str) -> Respon
         return csv_response(f"days-{suffix}", ["date", "views", "engagement", "followers"],
                             [[d["date"].isoformat(), d["views"], d["engagement"], "" if d["followers"] is None else d["followers"]]
                              for d in board.days])
+    if table == "hours":
+        heat = heat_map(workspace_id, viewer_zone(), datetime.now(viewer_zone()).date(), client_id)
+        return csv_response("hours-last-90-days", ["weekday", "hour", "posts", "average_views"],
+                            [[day, hour, posts, average] for day, hour, posts, average in heat.best(24 * 7)])
     if table == "platforms":
         return csv_response(f"platforms-{suffix}", ["platform", "views", "likes", "comments", "shares", "saves"],
                             [[platform, n["views"], n["likes"], n["comments"], n["shares"], n["saves"]]

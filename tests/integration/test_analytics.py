@@ -142,17 +142,18 @@ def test_crossing_ten_thousand_followers_raises_exactly_one_alert_even_with_two_
     editor = add_member(studio.workspace, "editor")
     connection = make_connection(studio.workspace, username="kitchen")
     snapshots(connection, {1: 9_870, 0: 10_040})
-    raised = []
+    raised, connection_id, model = [], connection.id, type(connection)
 
     def job():
         with app.app_context():
-            raised.extend(alerts.check_account(db.session.get(type(connection), connection.id)))
+            raised.extend(alerts.check_account(db.session.get(model, connection_id)))
 
     jobs = [threading.Thread(target=job) for _ in range(2)]
     for running in jobs:
         running.start()
     for running in jobs:
         running.join(10)
+    db.session.rollback()  # read afresh
     alerts.check_account(connection)  # and once more, later
     [alert] = db.session.query(Alert).all()
     assert alert.kind == "milestone" and alert.title == "@kitchen passed 10,000 followers" and len(raised) == 1
@@ -314,3 +315,17 @@ def test_a_clients_numbers_are_their_own_accounts_only_for_staff_and_in_their_po
     assert "Post of rosa.lifts" in rows and "kitchen" not in rows
     stranger = make_studio(name="Elsewhere")
     assert stranger.browser.get(f"/w/{stranger.workspace.slug}/analytics?client={rosa.id}").status_code == 404
+
+
+def test_the_heat_map_ranks_the_hours_whose_posts_did_best(app, studio):
+    connection = make_connection(studio.workspace, username="kitchen")  # its owner's time zone is UTC
+    now = utcnow()
+    monday_evening = (now - timedelta(days=now.weekday() + 7)).replace(hour=18, minute=30, second=0, microsecond=0)
+    for week, views in enumerate((9_000, 7_000)):
+        post = published(connection, f"Evening {week}", views=views)
+        post.published_at = monday_evening - timedelta(days=7 * week)
+    morning = published(connection, "Morning", views=500)
+    morning.published_at = monday_evening.replace(hour=7)
+    db.session.commit()
+    rows = studio.browser.get(f"/w/{studio.workspace.slug}/analytics/hours.csv").get_data(as_text=True).splitlines()
+    assert rows[:3] == ["weekday,hour,posts,average_views", "Mon,18,2,8000", "Mon,7,1,500"]
