@@ -10,6 +10,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.query import Query
 from flask_wtf import CSRFProtect
 from sqlalchemy import Executable, Result
+from sqlalchemy.dialects import postgresql, sqlite
 
 from studio.database import Base
 
@@ -30,6 +31,12 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 oauth = OAuth()
 scheduler = BackgroundScheduler(timezone="UTC")
+
+
+def insert_in_dialect(model: Any) -> Any:
+    """INSERT for `model` in the database's own dialect, which has ON CONFLICT (SQLite and PostgreSQL
+    spell it alike): upserts and insert-unless-there."""
+    return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(model)
 
 
 def read_rows(statement: Executable, values: Mapping[str, Any]) -> Result[*tuple[Any, ...]]:

@@ -160,3 +160,15 @@ def frozen_at(moment):
     A test that names calendar dates takes its "today" from here, so it reads the same next week and
     next year. Use it as a decorator, or as a context manager whose `.shift(timedelta)` moves time on."""
     return time_machine.travel(datetime.fromisoformat(moment).replace(tzinfo=UTC), tick=True)
+
+
+def at_once(*calls, seconds=10):
+    """Run each of `calls` in a thread of its own, all at the same time, and wait for them to end
+    (the way two workers or two browser tabs meet the same row)."""
+    import threading
+
+    threads = [threading.Thread(target=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds)

@@ -9,12 +9,11 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from studio.analytics.models import AccountSnapshot, Alert, AlertKind, Severity
 from studio.connections.models import PlatformConnection
 from studio.database import utcnow
-from studio.extensions import db
+from studio.extensions import db, insert_in_dialect
 from studio.notify import service as notify
 from studio.notify.mail import MailError, send_mail
 from studio.notify.models import NotificationType
@@ -124,9 +123,8 @@ def raise_alert(connection: PlatformConnection, kind: AlertKind, severity: Sever
                 details: dict[str, Any], at: datetime | None = None) -> Alert | None:
     """Insert the alert unless this account already has one with `key` (ON CONFLICT DO NOTHING: of
     two jobs at once, one inserts and tells staff, the other does nothing); the alert, or None."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     # RETURNING says whether the row went in (psycopg reports no row count for an INSERT … ON CONFLICT).
-    inserted = db.session.execute(dialect.insert(Alert).values(
+    inserted = db.session.execute(insert_in_dialect(Alert).values(
         workspace_id=connection.workspace_id, connection_id=connection.id, client_id=connection.client_id, kind=kind.value,
         severity=severity.value, key=key, title=title[:200], message=message, details=details, created_at=at or utcnow())
         .on_conflict_do_nothing(index_elements=["connection_id", "key"]).returning(Alert.id)).first() is not None

@@ -7,12 +7,11 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from studio.analytics.models import POST_NUMBERS, AccountSnapshot, MetricAggregate, MetricEvent, MetricGain, Period
 from studio.connections.models import PlatformConnection
 from studio.database import changed_rows, utcnow
-from studio.extensions import db
+from studio.extensions import db, insert_in_dialect
 from studio.publishing.models import PublishedPost
 
 GAIN_NUMBERS = ("views", "likes", "comments", "shares", "saves")  # what the dashboard adds up by day
@@ -34,8 +33,7 @@ def next_sync(published_at: datetime, now: datetime) -> datetime | None:
 def upsert(model: Any, values: Mapping[str, Any], keys: list[str], update: list[str]) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE SET each of `update` to the new row's value, in the
     database's own words (SQLite and PostgreSQL spell it alike)."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(dict(values))
+    statement = insert_in_dialect(model).values(dict(values))
     db.session.execute(statement.on_conflict_do_update(
         index_elements=keys, set_={name: statement.excluded[name] for name in update}))
 
@@ -96,8 +94,7 @@ def add_gains(post: PublishedPost, gains: dict[str, int], day: date) -> None:
     """Add what the post gained since its last fetch to its account's day (ON CONFLICT adds to the row)."""
     if not any(gains.values()):
         return
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(MetricGain).values(workspace_id=post.workspace_id, connection_id=post.connection_id,
+    statement = insert_in_dialect(MetricGain).values(workspace_id=post.workspace_id, connection_id=post.connection_id,
                                                   platform=post.platform, day=day, **gains)
     db.session.execute(statement.on_conflict_do_update(index_elements=["connection_id", "day"], set_={
         name: getattr(MetricGain, name) + statement.excluded[name] for name in GAIN_NUMBERS}))

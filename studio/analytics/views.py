@@ -36,9 +36,15 @@ def chosen_range() -> tuple[Range, str, str | None]:
     return range_ending(today, days), str(days), None
 
 
+def chosen_client() -> Client | None:
+    """?client=<id>: one of this workspace's clients (anyone else's answers 404), or the whole workspace."""
+    client_id = request.args.get("client", type=int)
+    return scoped_get_or_404(Client, client_id) if client_id else None
+
+
 @bp.get("", endpoint="index")
 def index():
-    client = scoped_get_or_404(Client, request.args.get("client", type=int) or 0) if request.args.get("client") else None
+    client = chosen_client()
     return analytics_page(g.workspace.id, client, "analytics.index", "analytics.export",
                           {"client": client.id} if client else {})
 
@@ -50,7 +56,7 @@ def analytics_page(workspace_id: int, client: Client | None, index_endpoint: str
     period, name, problem = chosen_range()
     client_id = client.id if client else None
     board = dashboard(workspace_id, period, client_id)
-    heat = heat_map(workspace_id, viewer_zone(), datetime.now(viewer_zone()).date(), client_id)
+    heat = recent_heat_map(workspace_id, client_id)
     return page("analytics/index.html", block="content", board=board, range_name=name, problem=problem, ranges=RANGES,
                 heat=heat, weekdays=WEEKDAYS, client=client, index_endpoint=index_endpoint,
                 export_endpoint=export_endpoint, link_values=link_values,
@@ -58,6 +64,12 @@ def analytics_page(workspace_id: int, client: Client | None, index_endpoint: str
                 engagement_chart=charts.line_chart([(d["date"], d["engagement"]) for d in board.days],
                                                    "Likes, comments, shares and saves each day"),
                 followers_chart=charts.line_chart([(d["date"], d["followers"]) for d in board.days], "Followers"))
+
+
+def recent_heat_map(workspace_id: int, client_id: int | None):
+    """The last 90 days' heat map, in the viewer's own hours."""
+    zone = viewer_zone()
+    return heat_map(workspace_id, zone, datetime.now(zone).date(), client_id)
 
 
 def csv_response(name: str, header: list[str], rows: list[list]) -> Response:
@@ -75,7 +87,7 @@ TABLES = ("days", "platforms", "posts", "hours")
 
 @bp.get("/<table>.csv")
 def export(table):
-    client = scoped_get_or_404(Client, request.args.get("client", type=int) or 0) if request.args.get("client") else None
+    client = chosen_client()
     return export_table(g.workspace.id, client.id if client else None, table)
 
 
@@ -90,7 +102,7 @@ def export_table(workspace_id: int, client_id: int | None, table: str) -> Respon
                             [[d["date"].isoformat(), d["views"], d["engagement"], "" if d["followers"] is None else d["followers"]]
                              for d in board.days])
     if table == "hours":
-        heat = heat_map(workspace_id, viewer_zone(), datetime.now(viewer_zone()).date(), client_id)
+        heat = recent_heat_map(workspace_id, client_id)
         return csv_response("hours-last-90-days", ["weekday", "hour", "posts", "average_views"],
                             [[day, hour, posts, average] for day, hour, posts, average in heat.best(24 * 7)])
     if table == "platforms":

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from studio.accounts.models import User
 from studio.coach import playbook
@@ -25,7 +24,7 @@ from studio.coach.models import (
 )
 from studio.coach.providers import ChatProvider, OpenAICompatible, ProviderSettings
 from studio.database import changed_rows, utcnow
-from studio.extensions import db
+from studio.extensions import db, insert_in_dialect
 from studio.notify import service as notify
 from studio.notify.mail import MailError, send_mail
 from studio.notify.models import NotificationType
@@ -56,18 +55,12 @@ def config_for(workspace_id: int) -> CoachConfig:
     if config is None:
         defaults = {column.name: column.default.arg(None) if callable(column.default.arg) else column.default.arg
                     for column in CoachConfig.__table__.columns if column.default is not None}
-        db.session.execute(dialect_insert(CoachConfig).values({**defaults, "workspace_id": workspace_id})
+        db.session.execute(insert_in_dialect(CoachConfig).values({**defaults, "workspace_id": workspace_id})
                            .on_conflict_do_nothing(index_elements=["workspace_id"]))
         db.session.commit()
         config = db.session.execute(query).scalar_one()
     return config
 
-
-def dialect_insert(model: Any) -> Any:
-    """INSERT with the database's own ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
-    if db.engine.dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
 
 
 def update_config(config: CoachConfig, editor: User, values: dict[str, Any]) -> None:

@@ -6,7 +6,6 @@ import csv
 import io
 import logging
 import re
-import threading
 from datetime import timedelta
 
 import pytest
@@ -21,7 +20,7 @@ from studio.notify.models import Notification
 from studio.publishing.models import PublishedPost
 from studio.sandbox.models import SandboxPost
 from tests.factories import add_member, make_connection, make_sandbox_connection, make_studio
-from tests.helpers import frozen_at
+from tests.helpers import at_once, frozen_at
 
 
 @pytest.fixture
@@ -89,11 +88,7 @@ def test_two_syncs_of_one_post_at_once_add_its_gains_once(app, studio):
             history.record_post_numbers(db.session.get(PublishedPost, post_id), {"views": 160})
             db.session.commit()
 
-    fetches = [threading.Thread(target=fetch) for _ in range(2)]
-    for running in fetches:
-        running.start()
-    for running in fetches:
-        running.join(10)
+    at_once(fetch, fetch)
     db.session.rollback()  # read afresh
     assert db.session.execute(select(MetricGain.views)).scalars().all() == [60]
     assert db.session.get(PublishedPost, post_id).metrics["views"] == 160
@@ -148,11 +143,7 @@ def test_crossing_ten_thousand_followers_raises_exactly_one_alert_even_with_two_
         with app.app_context():
             raised.extend(alerts.check_account(db.session.get(model, connection_id)))
 
-    jobs = [threading.Thread(target=job) for _ in range(2)]
-    for running in jobs:
-        running.start()
-    for running in jobs:
-        running.join(10)
+    at_once(job, job)
     db.session.rollback()  # read afresh
     alerts.check_account(connection)  # and once more, later
     [alert] = db.session.query(Alert).all()

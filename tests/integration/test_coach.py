@@ -5,6 +5,7 @@ hand it back, ratings, settings and the playbook editor, and nobody reading anot
 import html as html_module
 import re
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
@@ -23,7 +24,7 @@ from tests.factories import (
     wait_for_answer,
 )
 from tests.fakes.openai_server import DEFAULT_REPLY, split_words
-from tests.helpers import errors_next_to, frozen_at
+from tests.helpers import at_once, errors_next_to, frozen_at
 
 
 @pytest.fixture
@@ -435,8 +436,6 @@ def test_an_answer_whose_writer_died_is_marked_incomplete(app, agency, rosa):
 
 
 def test_two_tabs_following_one_answer_each_get_all_of_it_once(app, agency, rosa, fake_model):
-    import threading
-
     fake_model.chunk_delay = 0.02
     browser, base = portal_of(app, rosa)
     ask(browser, base, "How do I price a brand deal?")
@@ -449,29 +448,19 @@ def test_two_tabs_following_one_answer_each_get_all_of_it_once(app, agency, rosa
         pieces = re.findall(r"event: delta\nid: \d+\n((?:data: .*\n)+)", events)
         texts[tab] = "".join("\n".join(line[6:] for line in piece.rstrip("\n").split("\n")) for piece in pieces)
 
-    readers = [threading.Thread(target=follow, args=(tab,)) for tab in tabs]
-    for reader in readers:
-        reader.start()
-    for reader in readers:
-        reader.join(10)
+    at_once(*(partial(follow, tab) for tab in tabs))
     answer = wait_for_answer(answer_id)
     assert [html_module.unescape(texts[tab]).rstrip() for tab in ("first", "second")] == [answer.content] * 2
 
 
 def test_clients_opening_the_coach_at_once_share_one_settings_row(app, agency):
-    import threading
-
     workspace_id, found = agency.workspace.id, []
 
     def open_coach():
         with app.app_context():
             found.append(service.config_for(workspace_id).id)
 
-    openers = [threading.Thread(target=open_coach) for _ in range(8)]
-    for opener in openers:
-        opener.start()
-    for opener in openers:
-        opener.join(10)
+    at_once(*[open_coach] * 8)
     assert len(found) == 8 and len(set(found)) == 1
 
 
