@@ -36,7 +36,7 @@ def dashboard():
         alerts=recent_alerts(g.workspace.id),
         next_posts=publishing.next_posts(g.workspace),
         attention=publishing.attention_count(g.workspace),
-        week=analytics.dashboard(g.workspace.id, analytics.range_ending(datetime.now(viewer_zone()).date(), 7)),
+        week=analytics.week_totals(g.workspace.id, analytics.range_ending(datetime.now(viewer_zone()).date(), 7)),
         zone=viewer_zone(),
     )
 

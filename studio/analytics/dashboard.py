@@ -96,18 +96,36 @@ def dashboard(workspace_id: int, period: Range, client_id: int | None = None) ->
     values = {"ws": workspace_id, "client": client_id, "first": period.first, "last": period.last}
     by_platform = gained(workspace_id, period, client_id)
     previous = summed(gained(workspace_id, period.before(), client_id))
-    daily = {day if isinstance(day, date) else date.fromisoformat(day): (int(views or 0), int(engagement or 0))
-             for day, views, engagement in read_rows(DAILY[scope], values)}
-    followers = {day if isinstance(day, date) else date.fromisoformat(day): int(count or 0)
-                 for day, count in read_rows(FOLLOWERS[scope], values)}
-    totals = summed(by_platform)
+    daily = {as_date(day): (int(views or 0), int(engagement or 0)) for day, views, engagement in read_rows(DAILY[scope], values)}
+    followers = followers_by_day(values, scope)
+    totals = {**summed(by_platform), **follower_totals(followers)}
     days = [{"date": day, "views": daily.get(day, (0, 0))[0], "engagement": daily.get(day, (0, 0))[1],
              "followers": followers.get(day)} for day in period.each_day()]
-    known = [followers[day] for day in period.each_day() if day in followers]
-    totals["followers"], totals["new_followers"] = (known[-1], known[-1] - known[0]) if known else (0, 0)
-    before = read_rows(FOLLOWERS[scope], {**values, "first": period.before().first, "last": period.before().last}).all()
-    previous["new_followers"] = int(before[-1][1]) - int(before[0][1]) if len(before) > 1 else 0
+    before = period.before()
+    previous["new_followers"] = follower_totals(followers_by_day({**values, "first": before.first, "last": before.last},
+                                                                 scope))["new_followers"]
     return Dashboard(period, totals, previous, by_platform, days, best_posts(workspace_id, period, client_id))
+
+
+def as_date(value: Any) -> date:
+    """A day as the database gives it back (SQLite: text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def followers_by_day(values: dict[str, Any], scope: bool) -> dict[date, int]:
+    return {as_date(day): int(count or 0) for day, count in read_rows(FOLLOWERS[scope], values)}
+
+
+def follower_totals(followers: dict[date, int]) -> dict[str, int]:
+    """The last day's followers, and what the range gained from its first day to its last."""
+    known = [followers[day] for day in sorted(followers)]
+    return {"followers": known[-1], "new_followers": known[-1] - known[0]} if known else {"followers": 0, "new_followers": 0}
+
+
+def week_totals(workspace_id: int, period: Range) -> dict[str, int]:
+    """The range's totals alone, for the Overview (the dashboard's charts and posts are not drawn there)."""
+    values = {"ws": workspace_id, "client": None, "first": period.first, "last": period.last}
+    return {**summed(gained(workspace_id, period)), **follower_totals(followers_by_day(values, False))}
 
 
 def best_posts(workspace_id: int, period: Range, client_id: int | None = None, limit: int = 10) -> list[dict[str, Any]]:

@@ -53,9 +53,8 @@ def config_for(workspace_id: int) -> CoachConfig:
     query = select(CoachConfig).where(CoachConfig.workspace_id == workspace_id)
     config = db.session.execute(query).scalar_one_or_none()
     if config is None:
-        defaults = {column.name: column.default.arg(None) if callable(column.default.arg) else column.default.arg
-                    for column in CoachConfig.__table__.columns if column.default is not None}
-        db.session.execute(insert_in_dialect(CoachConfig).values({**defaults, "workspace_id": workspace_id})
+        # The columns' own defaults fill the rest, as they would for an ORM insert.
+        db.session.execute(insert_in_dialect(CoachConfig).values(workspace_id=workspace_id)
                            .on_conflict_do_nothing(index_elements=["workspace_id"]))
         db.session.commit()
         config = db.session.execute(query).scalar_one()

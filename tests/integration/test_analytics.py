@@ -187,6 +187,7 @@ def test_the_overview_shows_recent_alerts(app, studio):
     alerts.check_account(connection)
     page = studio.browser.text(f"/w/{studio.workspace.slug}/")
     assert "Recent alerts" in page and "@kitchen passed 1,000 followers" in page
+    assert "New followers this week" in page and '<span class="stat-number">+30</span>' in page
 
 
 # ---- the Analytics page ------------------------------------------------------------------------
