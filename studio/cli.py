@@ -117,3 +117,96 @@ def worker_command(until_idle):
         engine.stopping.set()
         click.echo("Stopping: finishing or handing back the deliveries in hand…")
         scheduler.shutdown(wait=True)
+
+
+# ---- plans -------------------------------------------------------------------------------------
+
+
+class LimitType(click.ParamType):
+    """A limit: a whole number, or "unlimited" (also "none")."""
+
+    name = "N|unlimited"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or value in ("unlimited", "none"):
+            return value
+        if str(value).isdigit():
+            return int(value)
+        self.fail(f"{value!r} is not a whole number or 'unlimited'", param, ctx)
+
+
+LIMIT = LimitType()
+LIMIT_OPTIONS = {"generations": "ai_generations", "scheduled_posts": "scheduled_posts", "uploads": "uploads",
+                 "seats": "seats", "accounts": "connected_accounts"}
+
+
+@studio_cli.group("plans")
+def plans_cli():
+    """Plans and their limits: list them, create or change one, put a workspace on one."""
+
+
+@plans_cli.command("list")
+@with_appcontext
+def list_plans_command():
+    """Each plan with its limits (per month for AI generations, scheduled posts and uploads)."""
+    from studio.billing import service
+
+    for plan in service.all_plans():
+        price = f", Stripe price {plan.stripe_price_id}" if plan.stripe_price_id else ""
+        click.echo(f"{plan.key}: {plan.name} ({plan.price_label or 'no price shown'}{price})")
+        limits = ", ".join(f"{'unlimited' if limit is None else limit} {label}{' a month' if monthly else ''}"
+                           for label, limit, monthly in service.describe_limits(plan))
+        click.echo(f"  {limits}")
+    click.echo("Limits are on." if service.limits_on() else "Limits are off (STUDIO_USAGE_LIMITS=off): counted, never refused.")
+
+
+@plans_cli.command("set")
+@click.argument("key")
+@click.option("--name", help="What the plan is called on the page.")
+@click.option("--price-label", help='The price as shown, e.g. "$29 / month".')
+@click.option("--price-id", help="The Stripe price its Checkout sells (price_…); 'none' to clear.")
+@click.option("--position", type=int, help="Its place in the list of plans (smallest first).")
+@click.option("--generations", type=LIMIT, help="AI generations a month.")
+@click.option("--scheduled-posts", type=LIMIT, help="Scheduled posts a month.")
+@click.option("--uploads", type=LIMIT, help="Uploads a month.")
+@click.option("--seats", type=LIMIT, help="Members and pending invitations at any time.")
+@click.option("--accounts", type=LIMIT, help="Connected accounts at any time.")
+@with_appcontext
+def set_plan_command(key, name, price_label, price_id, position, **limits):
+    """Create the plan KEY or change it; a limit given as 'unlimited' is lifted, one not given is kept."""
+    from studio.billing import service
+    from studio.refusal import Refused
+
+    values = {column: None if limits[option] in ("unlimited", "none") else limits[option]
+              for option, column in LIMIT_OPTIONS.items() if limits[option] is not None}
+    given = {"name": name, "price_label": price_label, "position": position, "stripe_price_id": price_id}
+    values.update({column: value for column, value in given.items() if value is not None})
+    if price_id == "none":
+        values["stripe_price_id"] = None
+    try:
+        plan, created = service.save_plan(key, **values)
+    except Refused as refusal:
+        raise click.ClickException(str(refusal))
+    click.echo(f"{'Created' if created else 'Saved'} plan {plan.key} ({plan.name}).")
+
+
+@plans_cli.command("assign")
+@click.argument("workspace_slug")
+@click.argument("key")
+@with_appcontext
+def assign_plan_command(workspace_slug, key):
+    """Put the workspace at /w/WORKSPACE_SLUG/ on the plan KEY."""
+    from sqlalchemy import select
+
+    from studio.accounts.models import Workspace
+    from studio.billing import service
+    from studio.refusal import Refused
+
+    workspace = db.session.execute(select(Workspace).where(Workspace.slug == workspace_slug)).scalar_one_or_none()
+    if workspace is None:
+        raise click.ClickException(f"There is no workspace at /w/{workspace_slug}/.")
+    try:
+        plan = service.assign_plan(workspace, key)
+    except Refused as refusal:
+        raise click.ClickException(str(refusal))
+    click.echo(f"{workspace.name} is on the {plan.name} plan.")

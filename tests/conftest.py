@@ -90,16 +90,35 @@ def database_template(tmp_path_factory):
             connection.execute(sa.text("CREATE SCHEMA public"))
         engine.dispose()
         migrate_to_head(url, folder)
+        MIGRATED_ROWS.update(rows_in(url))
         return url
     path = folder / "template.db"
     migrate_to_head(f"sqlite:///{path}", folder)
     return path
 
 
+# The rows the migrations themselves insert (the default plans), by table: a PostgreSQL test database
+# is emptied after each test and these are put back, with the same ids, as a fresh migration has them.
+MIGRATED_ROWS = {}
+
+
+def rows_in(url):
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        rows = {table.name: [dict(row._mapping) for row in connection.execute(sa.select(table).order_by(*table.primary_key))]
+                for table in db.metadata.sorted_tables}
+    engine.dispose()
+    return {name: found for name, found in rows.items() if found}
+
+
 def empty_all_tables(app):
     tables = [table.name for table in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as connection:
         connection.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        for table in db.metadata.sorted_tables:  # ids come from the restarted sequence, in the same order
+            if MIGRATED_ROWS.get(table.name):
+                connection.execute(table.insert(), [{name: value for name, value in row.items() if name != "id"}
+                                                    for row in MIGRATED_ROWS[table.name]])
 
 
 @pytest.fixture

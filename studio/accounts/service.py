@@ -17,6 +17,7 @@ from studio.accounts.links import LinkRefused
 from studio.accounts.models import Invitation, InvitationKind, LoginAttempt, Membership, Role, User, Workspace
 from studio.accounts.passwords import hash_password, password_matches
 from studio.accounts.roles import may_manage, role_at_least
+from studio.billing.service import Totalled, check_total
 from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.refusal import Refused
@@ -360,6 +361,7 @@ def invite(actor: Membership, email: str, role: str, ttl: timedelta) -> tuple[In
         raise Refused("This person is already a member of the workspace.", field="email")
     if has_pending_invitation(workspace, email):
         raise Refused("This person already has a pending invitation. Resend it from the list below.", field="email")
+    check_total(workspace, Totalled.SEATS, count_members(workspace) + count_pending_invitations(workspace), field="email")
     return links.issue(InvitationKind.MEMBER, workspace.id, email, actor.user, ttl, role=role)
 
 
@@ -381,6 +383,7 @@ def accept_invitation(invitation: Invitation, user: User) -> Membership:
         select(Membership).where(Membership.workspace_id == invitation.workspace_id, Membership.user_id == user.id)
     ).scalar_one_or_none()
     if membership is None:
+        check_total(invitation.workspace, Totalled.SEATS, count_members(invitation.workspace))  # its seat, held until now
         membership = Membership(workspace_id=invitation.workspace_id, user=user, role=invitation.role)
         db.session.add(membership)
     user.last_workspace_id = invitation.workspace_id

@@ -14,9 +14,10 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from flask import current_app
-from sqlalchemy import ColumnElement, ColumnExpressionArgument, Table, Text, TypeCoerce, select, type_coerce, update
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, Table, Text, TypeCoerce, func, select, type_coerce, update
 
 from studio.accounts.models import Membership, User, Workspace
+from studio.billing.service import Totalled, check_total
 from studio.connections.models import (
     ConnectionStatus,
     PendingConnection,
@@ -143,7 +144,9 @@ def save_connection(workspace_id: int, platform_key: str, connectable: Connectab
             PlatformConnection.account_id == account.id,
         )
     ).scalar_one_or_none()
-    if connection is None:
+    if connection is None:  # a new account takes one of the plan's; reconnecting one does not
+        count = db.session.scalar(select(func.count()).where(PlatformConnection.workspace_id == workspace_id)) or 0
+        check_total(db.session.get_one(Workspace, workspace_id), Totalled.CONNECTED_ACCOUNTS, count)
         connection = PlatformConnection(workspace_id=workspace_id, platform=platform_key, account_id=account.id,
                                         connected_by_id=user.id)
         db.session.add(connection)

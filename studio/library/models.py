@@ -78,16 +78,3 @@ class MediaAsset(Model):
         """The stored bytes, as a readable stream."""
         return storage().open(self.storage_key)
 
-
-class UsageCounter(Model):
-    """What a workspace used in a period (a calendar month): plans will set limits on it."""
-
-    __tablename__ = "usage_counters"
-    __table_args__ = (UniqueConstraint("workspace_id", "period"),)
-
-    workspace_id: Mapped[workspace_fk] = mapped_column(index=False)
-    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
-    files_uploaded: Mapped[int] = mapped_column(default=0)
-    bytes_uploaded: Mapped[int] = mapped_column(BigInteger, default=0)
-    generations: Mapped[int] = mapped_column(default=0)
-    scheduled_posts: Mapped[int] = mapped_column(default=0)

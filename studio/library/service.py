@@ -17,10 +17,13 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Row, Select, and_, bindparam, func, or_, select, update
 
 from studio.accounts.models import User, Workspace
+from studio.billing import service as billing
+from studio.billing.models import UsageCounter
+from studio.billing.service import Counted
 from studio.database import changed_rows, containing, utcnow
 from studio.extensions import db
 from studio.library import probe
-from studio.library.models import MediaAsset, MediaStatus, UsageCounter
+from studio.library.models import MediaAsset, MediaStatus
 from studio.library.storage import LocalStorage, StorageError, storage
 from studio.refusal import Refused
 from studio.urls import external_url
@@ -119,8 +122,8 @@ def ingest(workspace: Workspace, user: User, path: str | Path, filename: str | N
                        original_filename=name[:255], content_type=content_type, storage_key=key, size_bytes=size,
                        sha256=digest, status="processing")
     db.session.add(asset)
-    count_upload(workspace, size)
     try:
+        count_upload(workspace, size)  # refused past the plan's uploads: the stored file goes too
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -138,24 +141,20 @@ def store_file(key: str, path: str | Path) -> int:
 
 
 def count_upload(workspace: Workspace, size: int) -> None:
-    period = utcnow().strftime("%Y-%m")
-    counter = db.session.execute(
-        select(UsageCounter).where(UsageCounter.workspace_id == workspace.id, UsageCounter.period == period)
-    ).scalar_one_or_none()
-    if counter is None:
-        counter = UsageCounter(workspace_id=workspace.id, period=period, files_uploaded=0, bytes_uploaded=0)
-        db.session.add(counter)
-    counter.files_uploaded += 1
-    counter.bytes_uploaded += size
+    """One upload taken from the plan's allowance (OverLimit past it), and its bytes, in the
+    transaction that adds the asset: both are kept, or neither."""
+    now = utcnow()
+    billing.take(workspace, Counted.UPLOADS, now=now, commit=False)
+    billing.add_bytes(workspace, size, now)
 
 
-USAGE = select(UsageCounter.files_uploaded, UsageCounter.bytes_uploaded).where(
-    UsageCounter.workspace_id == bindparam("workspace_id"), UsageCounter.period == bindparam("period"))
+USAGE = select(UsageCounter.uploads, UsageCounter.bytes_uploaded).where(
+    UsageCounter.workspace_id == bindparam("workspace_id"), UsageCounter.period_start == bindparam("period"))
 
 
-def usage(workspace: Workspace, period: str | None = None) -> Row[int, int] | None:
-    """What the workspace uploaded in the period (this month unless given): files and bytes."""
-    values = {"workspace_id": workspace.id, "period": period or utcnow().strftime("%Y-%m")}
+def usage(workspace: Workspace) -> Row[int, int] | None:
+    """What the workspace uploaded this month (the plan's period): files and bytes."""
+    values = {"workspace_id": workspace.id, "period": billing.period_start()}
     return db.session.execute(USAGE, values).first()
 
 

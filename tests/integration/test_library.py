@@ -8,9 +8,10 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
+from studio.billing.models import UsageCounter
 from studio.extensions import db
 from studio.library import service
-from studio.library.models import MediaAsset, UsageCounter
+from studio.library.models import MediaAsset
 from studio.library.storage import storage
 from tests.factories import add_member, make_asset, make_studio, make_workspace, owner_of
 from tests.media import make_image, make_video
@@ -82,7 +83,7 @@ def test_several_files_at_once_and_images_too(maker, media):
     assert (video.aspect_ratio, video.orientation) == ("16:9", "horizontal")
     assert (image.kind, image.content_type, image.aspect_ratio, image.duration_seconds) == ("image", "image/png", "4:5", None)
     counter = db.session.execute(select(UsageCounter)).scalar_one()
-    assert counter.files_uploaded == 2 and counter.bytes_uploaded == video.size_bytes + image.size_bytes
+    assert counter.uploads == 2 and counter.bytes_uploaded == video.size_bytes + image.size_bytes
 
 
 def test_the_same_file_twice_is_recognised_by_its_hash(maker, media):

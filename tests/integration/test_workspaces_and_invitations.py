@@ -134,6 +134,7 @@ def test_a_revoked_invitation_no_longer_works(app, outbox):
 
 def test_inviting_twice_or_inviting_a_member_is_explained_beside_the_field(app, outbox):
     workspace = make_workspace()
+    workspace.plan = "pro"  # seats for more than Starter's two (tests/integration/test_billing.py)
     member = add_member(workspace, "editor")
     client = app.test_client().log_in_as(owner_of(workspace))
     response = invite(client, workspace, member.email, htmx=True)
@@ -243,6 +244,7 @@ def test_changing_the_password_needs_the_current_one_and_ends_other_sessions(app
 
 def test_only_an_owner_grants_the_admin_role(app, outbox):
     workspace = make_workspace()
+    workspace.plan = "pro"  # seats for more than Starter's two (tests/integration/test_billing.py)
     admin = add_member(workspace, "admin")
     editor = add_member(workspace, "editor")
     client = app.test_client().log_in_as(admin)
