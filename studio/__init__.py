@@ -98,11 +98,15 @@ def register_blueprints(app):
     from studio.analytics import portal_views as client_analytics  # noqa: F401  # joins the portal blueprint
     from studio.analytics.views import bp as analytics_bp
     from studio.analytics.webhooks import bp as webhooks_bp
+    from studio.billing.views import bp as billing_bp
+    from studio.billing.views import webhooks as stripe_webhooks_bp
     from studio.coach import portal_views  # noqa: F401  # the coach's pages join the portal blueprint
     from studio.coach.staff_views import bp as coach_bp
     from studio.community.views import bp as community_bp
     from studio.connections.views import bp as connections_bp
     from studio.connections.views import callbacks as connection_callbacks_bp
+    from studio.content import portal_views as client_content  # noqa: F401  # joins the portal blueprint
+    from studio.content.views import bp as content_bp
     from studio.library.views import bp as library_bp
     from studio.library.views import links as media_links_bp
     from studio.portal.staff_views import clients as clients_bp
@@ -126,8 +130,11 @@ def register_blueprints(app):
     app.register_blueprint(portal_bp)
     app.register_blueprint(coach_bp)
     app.register_blueprint(analytics_bp)
+    app.register_blueprint(content_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(community_bp)
+    app.register_blueprint(billing_bp)
+    app.register_blueprint(stripe_webhooks_bp)
 
 
 def register_web(app):

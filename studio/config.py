@@ -197,8 +197,19 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         "COACH_POLL_SECONDS": _float("COACH_POLL_SECONDS", 0.5),
         # An answer still "arriving" that nobody saved for this long lost its writer (a restart).
         "COACH_ABANDONED_SECONDS": _int("COACH_ABANDONED_SECONDS", 120),
+        # Content: the longest AI draft answer, and how long a post waits for approval before its
+        # approvers are reminded (then again every that many days).
+        "CONTENT_DRAFT_MAX_TOKENS": _int("CONTENT_DRAFT_MAX_TOKENS", 1200),
+        "APPROVAL_REMINDER_DAYS": _int("APPROVAL_REMINDER_DAYS", 2),
         # What Meta's webhook subscription sends in its verify handshake (set the same in the app's dashboard).
         "META_WEBHOOK_VERIFY_TOKEN": os.environ.get("META_WEBHOOK_VERIFY_TOKEN", ""),
+        # Plans and usage: counted always, refused only while on (`STUDIO_USAGE_LIMITS=off` for an
+        # install that wants no limits). Stripe (Checkout, the customer portal, its webhook) once its
+        # keys are set; its API base is for a fake server in tests.
+        "USAGE_LIMITS": _bool(os.environ.get("STUDIO_USAGE_LIMITS"), default=True),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/"),
         # Analytics alerts: follower marks, and what counts as a surge, a decline and low engagement.
         "ANALYTICS_MILESTONES": sorted(int(mark) for mark in os.environ.get(
             "ANALYTICS_MILESTONES", "1000,5000,10000,50000,100000,500000,1000000").split(",") if mark.strip()),

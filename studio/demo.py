@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 from studio.accounts import service
 from studio.accounts.models import Invitation, InvitationKind, Membership
 from studio.analytics.demo import seed_analytics
+from studio.billing.demo import seed_billing
 from studio.coach.demo import seed_coach
 from studio.community import events, members, messages, moderation, posting
 from studio.community.models import ChannelType, EventType, RsvpStatus, Topic, TopicType
 from studio.connections.models import PlatformConnection, SocialLink
+from studio.content.demo import seed_content
 from studio.database import utcnow
 from studio.extensions import db
 from studio.library import probe
@@ -56,6 +58,8 @@ def seed_demo():
     seed_community(northwind)
     seed_coach(northwind)
     seed_analytics(northwind)
+    seed_content(northwind)
+    seed_billing(northwind)
     return True
 
 

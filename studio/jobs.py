@@ -12,6 +12,8 @@ from studio.accounts.service import prune_login_attempts
 from studio.analytics.sync import sync_account_stats, sync_recent
 from studio.community.events import send_event_reminders
 from studio.connections.service import refresh_due_connections
+from studio.content.approvals import remind_stalled
+from studio.content.requests import remind_due
 from studio.extensions import scheduler
 from studio.library.service import process_pending
 from studio.portal.service import send_message_emails, send_weekly_summaries
@@ -46,6 +48,9 @@ JOBS: tuple[Job, ...] = (
     # New-message e-mails go out in batches: each run sends what has waited out the batching window.
     Job("send_message_emails", send_message_emails, "interval", {"seconds": 30}),
     Job("send_event_reminders", send_event_reminders, "interval", {"minutes": 5}),
+    # Approvals that stalled, and requests due tomorrow: hourly is soon enough for a day's notice.
+    Job("remind_approvals", remind_stalled, "interval", {"hours": 1}),
+    Job("remind_requests_due", remind_due, "interval", {"hours": 1}),
     Job("send_weekly_summaries", send_weekly_summaries, "cron",
         {"day_of_week": "mon", "hour": 8, "minute": 0, "timezone": "UTC"}),
 )

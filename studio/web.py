@@ -425,7 +425,8 @@ def _remembered_url(script_root: str, state: tuple[str | None, str | None, int |
 
 
 Menu = tuple[tuple[str, str], ...]  # (name, endpoint) of each link
-WORKSPACE_MENU: Menu = (("overview", "workspaces.dashboard"), ("calendar", "posts.month"), ("posts", "posts.index"), ("analytics", "analytics.index"),
+WORKSPACE_MENU: Menu = (("overview", "workspaces.dashboard"), ("calendar", "posts.month"), ("posts", "posts.index"), ("content", "content.request_list"),
+                        ("analytics", "analytics.index"),
                         ("library", "library.index"), ("clients", "clients.index"), ("inbox", "inbox.index"),
                         ("inbox_badge", "inbox.badge"), ("coach", "coach.index"), ("connections", "connections.index"),
                         ("members", "workspaces.members"), ("settings", "workspaces.settings"))

@@ -298,3 +298,24 @@ def wait_for_answer(message_id, seconds=10):
             return message
         time.sleep(0.02)
     raise AssertionError(f"answer {message_id} still arriving after {seconds} s")
+
+
+def require_approval(workspace, mode="internal"):
+    """Make the workspace approve its posts ("internal": the team; "client": the team, then the client)."""
+    from studio.content.approvals import set_mode
+
+    set_mode(workspace, mode)
+    return workspace
+
+
+def make_request(workspace, creator, title="Spring menu launch", client=None, **fields):
+    from studio.content.requests import create_request
+
+    return create_request(workspace, creator, title, fields.pop("brief", "Three new pastries, launching Friday."),
+                          client=client, **fields)
+
+
+def make_version(request, author, text="Our spring menu lands Friday: three new pastries.", **fields):
+    from studio.content.requests import add_version
+
+    return add_version(request, author, text, **fields)

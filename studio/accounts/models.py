@@ -23,6 +23,14 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
+class ApprovalMode(StrEnum):
+    """Who signs a post off before it may be scheduled."""
+
+    NONE = "none"
+    INTERNAL = "internal"  # someone on the team other than its author
+    CLIENT = "client"  # the team, then the client whose accounts it goes to
+
+
 class User(UserMixin, Model):
     __tablename__ = "users"
 
@@ -59,12 +67,18 @@ class Workspace(Model):
     """The seeds' Organization / Project / maker: everything a team owns hangs off one of these."""
 
     __tablename__ = "workspaces"
+    __table_args__ = (one_of("approval_mode", ApprovalMode),)
 
     name: Mapped[str] = mapped_column(String(120))
     slug: Mapped[str] = mapped_column(String(80), unique=True)
-    plan: Mapped[str] = mapped_column(String(20), default="free")
+    plan: Mapped[str] = mapped_column(String(20), default="starter")  # a Plan's key (studio.billing)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255))
-    subscription_status: Mapped[str | None] = mapped_column(String(30))
+    subscription_status: Mapped[str | None] = mapped_column(String(30))  # active, past_due, canceled
+    # Who must approve a post before it may be scheduled: nobody, the team, or the team then the
+    # client whose accounts it goes to (studio.content.approvals).
+    approval_mode: Mapped[ApprovalMode] = mapped_column(enum_type(ApprovalMode, 10), default=ApprovalMode.NONE,
+                                                        server_default="none")
     country: Mapped[str | None] = mapped_column(String(2))
     # The secret in the workspace's private iCalendar feed URL (reset to revoke old subscriptions).
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -18,6 +18,11 @@ class NotificationType(StrEnum):
     BADGE = "badge"
     COACH_HANDOFF = "coach_handoff"  # staff: a client asked the coach for a person
     ANALYTICS_ALERT = "analytics_alert"  # staff: an account's numbers crossed a mark, surged or fell
+    APPROVAL_REQUESTED = "approval_requested"  # a post waits for this person's approval
+    CHANGES_REQUESTED = "changes_requested"  # an approver asked for changes
+    POST_APPROVED = "post_approved"
+    CONTENT_COMMENT = "content_comment"  # a comment on a post or request this person follows
+    REQUEST_DUE = "request_due"  # a content request assigned to this person is due soon
 
 
 class Notification(Model):

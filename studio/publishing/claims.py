@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from studio.connections.models import PlatformConnection
 from studio.database import changed_rows, utcnow
 from studio.extensions import db
-from studio.publishing.models import Delivery
+from studio.publishing.models import CLEARED_FOR_PUBLISHING, Delivery, Post
 
 
 def lease_name(worker: str) -> str:
@@ -28,12 +28,17 @@ def worker_of(owner: str) -> str:
 
 def due_condition(now: datetime) -> ColumnElement[bool]:
     """Due now: pending and its time has come (unless it fell due so long ago that a person must
-    decide: see mark_missed), or claimed by a worker whose lease ran out (it died)."""
+    decide: see mark_missed), or claimed by a worker whose lease ran out (it died). Either way its
+    post must be cleared by its approvers: whatever its status says, a post that needs approval is
+    never claimed."""
     stale = now - timedelta(minutes=current_app.config["PUBLISH_MISSED_AFTER_MINUTES"])
-    return or_(
-        and_(Delivery.status == "pending", Delivery.next_attempt_at <= now,
-             or_(Delivery.attempt_count > 0, Delivery.next_attempt_at >= stale)),
-        and_(Delivery.status == "publishing", Delivery.lease_expires_at < now),
+    return and_(
+        or_(
+            and_(Delivery.status == "pending", Delivery.next_attempt_at <= now,
+                 or_(Delivery.attempt_count > 0, Delivery.next_attempt_at >= stale)),
+            and_(Delivery.status == "publishing", Delivery.lease_expires_at < now),
+        ),
+        exists().where(Post.id == Delivery.post_id, Post.approval.in_(CLEARED_FOR_PUBLISHING)),
     )
 
 

@@ -114,3 +114,5 @@ class VersionForm(FlaskForm):
 class EditForm(FlaskForm):
     version = HiddenField(validators=[InputRequired()])
     message = TextAreaField("Message", validators=[Length(max=63206)])
+    reason = StringField("Why (optional)", description="Kept in the post's history.",
+                         validators=[Optional(), Length(max=300)])

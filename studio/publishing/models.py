@@ -45,6 +45,35 @@ class DeliveryStatus(StrEnum):
 FINAL_DELIVERY_STATUSES = frozenset(DeliveryStatus) - {DeliveryStatus.PENDING, DeliveryStatus.PUBLISHING}
 
 
+class Approval(StrEnum):
+    """Where a post stands with its approvers (the workspace's approval mode says who they are)."""
+
+    NOT_REQUIRED = "not_required"  # the workspace approves nothing
+    NOT_SUBMITTED = "not_submitted"
+    PENDING_TEAM = "pending_team"
+    PENDING_CLIENT = "pending_client"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+
+
+# What lets a post be scheduled and lets the engine claim its deliveries.
+CLEARED_FOR_PUBLISHING = (Approval.NOT_REQUIRED, Approval.APPROVED)
+
+
+def approval_after_edit(state: Approval) -> Approval:
+    """An edit to a post that was approved, or waiting for the client, or sent back with changes,
+    sends it back to the team for approval: nobody signed off on the new words."""
+    if state in (Approval.APPROVED, Approval.PENDING_CLIENT, Approval.CHANGES_REQUESTED):
+        return Approval.PENDING_TEAM
+    return state
+
+
+NEEDS_APPROVAL = ("This post needs approval before it can be scheduled: submit it for approval, and it is "
+                  "scheduled for its time once approved.")
+NOW_NEEDS_APPROVAL = ("This workspace approves posts before they go out, so nothing goes out at once: choose a "
+                      "time and submit it for approval.")
+
+
 class Repeat(StrEnum):
     """How a repeating post's rule was made (the rule itself is always a crontab line)."""
 
@@ -74,6 +103,8 @@ class Post(Model):
         UniqueConstraint("series_id", "scheduled_at"),
         one_of("status", PostStatus),
         one_of("recurrence", Repeat),
+        one_of("approval", Approval),
+        Index("ix_posts_workspace_id_approval", "workspace_id", "approval"),
     )
 
     workspace_id: Mapped[workspace_fk] = mapped_column(index=False)
@@ -92,16 +123,32 @@ class Post(Model):
     recurrence_until: Mapped[datetime | None]
     recurrence_count: Mapped[int | None]
     series_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"), index=True)
+    # The agency's client whose accounts the post goes to (who signs it off, and sees it in the portal).
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="SET NULL"), index=True)
+    # Approval (studio.content.approvals): the state, when it was asked for and last reminded
+    # about, who gave the final approval and when.
+    approval: Mapped[Approval] = mapped_column(enum_type(Approval, 20), default=Approval.NOT_REQUIRED,
+                                               server_default=Approval.NOT_REQUIRED.value)
+    approval_asked_at: Mapped[datetime | None]
+    approval_reminded_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approved_at: Mapped[datetime | None]
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("content_requests.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[timestamp]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    author: Mapped["User | None"] = relationship()
+    author: Mapped["User | None"] = relationship(foreign_keys=[author_id])
+    approved_by: Mapped["User | None"] = relationship(foreign_keys=[approved_by_id])
     deliveries: Mapped[list["Delivery"]] = relationship(back_populates="post", cascade="all, delete-orphan",
                                                         order_by="Delivery.id")
     media: Mapped[list["PostMedia"]] = relationship(cascade="all, delete-orphan", order_by="PostMedia.position")
 
     def text_for(self, connection_id: int | str | None) -> str:
         return (self.overrides or {}).get(str(connection_id)) or self.message
+
+    @property
+    def cleared_for_publishing(self) -> bool:
+        return self.approval in CLEARED_FOR_PUBLISHING
 
 
 class PostMedia(Model):

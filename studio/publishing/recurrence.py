@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from studio.database import utcnow
 from studio.extensions import db
-from studio.publishing.models import Delivery, DeliveryStatus, Post, PostMedia, PostStatus
+from studio.publishing.models import Delivery, DeliveryStatus, Post, PostMedia, PostStatus, approval_after_edit
 from studio.refusal import Refused
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -80,7 +80,8 @@ def extend(series: Post, horizon_days: int | None = None) -> int:
     for when in times:
         copy = Post(workspace_id=series.workspace_id, author_id=series.author_id, message=latest.message,
                     overrides=dict(series.overrides or {}), timezone=series.timezone, scheduled_at=when,
-                    status="scheduled", series_id=series.id)
+                    status="scheduled", series_id=series.id, client_id=series.client_id,
+                    approval=series.approval, approved_by_id=series.approved_by_id, approved_at=series.approved_at)
         copy.media = [PostMedia(asset_id=m.asset_id, position=m.position) for m in series.media]
         for delivery in series.deliveries:
             copy.deliveries.append(Delivery(workspace_id=series.workspace_id, connection_id=delivery.connection_id,
@@ -115,10 +116,12 @@ def future_unstarted(series: Post) -> Sequence[Post]:
 def update_future(series: Post, message: str) -> int:
     """Edit every occurrence still to come (those not started); past ones keep what they said."""
     changed = 0
+    series.approval = approval_after_edit(series.approval)
     for post in future_unstarted(series):
         if post.status in ("scheduled", "draft") and all(d.attempt_count == 0 for d in post.deliveries):
             post.message = message
             post.version += 1
+            post.approval = approval_after_edit(post.approval)
             changed += 1
     db.session.commit()
     return changed

@@ -16,6 +16,8 @@ from sqlalchemy import (
 )
 
 from studio.accounts.models import User, Workspace
+from studio.billing import service as billing
+from studio.billing.service import Counted
 from studio.connections.creator_info import creator_info
 from studio.connections.models import PlatformConnection
 from studio.database import changed_rows, utcnow
@@ -34,12 +36,16 @@ from studio.platforms.rules import (
 )
 from studio.publishing import recurrence
 from studio.publishing.models import (
+    NEEDS_APPROVAL,
+    NOW_NEEDS_APPROVAL,
+    Approval,
     Delivery,
     Post,
     PostMedia,
     PostStatus,
     PublishAttempt,
     WorkerHeartbeat,
+    approval_after_edit,
 )
 from studio.publishing.status import refresh_post_status
 from studio.refusal import Refused
@@ -139,9 +145,19 @@ def create_post(workspace: Workspace, author: User, message: str, overrides: Map
                 options: Mapping[str, dict] | None = None) -> Post:
     """A draft, or a post scheduled for `scheduled_local` (wall clock in `timezone`), or one due now.
     `repeat` (kind, weekdays, cron line, until date, count) makes it the first of a series;
-    `options` holds each account's platform choices, by connection id."""
+    `options` holds each account's platform choices, by connection id. In a workspace that approves
+    its posts nothing is scheduled here: see `awaiting`."""
+    approval = Approval.NOT_REQUIRED if workspace.approval_mode == "none" else Approval.NOT_SUBMITTED
+    if approval != Approval.NOT_REQUIRED and when == "now":
+        raise Refused(NOW_NEEDS_APPROVAL, "when")
+    # Where posts are approved, "schedule" saves a draft that keeps its time (and its repeat rule)
+    # and is scheduled when approved (studio.content.approvals.finish).
+    awaiting = approval != Approval.NOT_REQUIRED and when == "schedule"
+    if when != "draft" and not awaiting:  # counted with the post, in its transaction
+        billing.take(workspace, Counted.SCHEDULED_POSTS, commit=False)
     post = Post(workspace_id=workspace.id, author_id=author.id, message=message, timezone=timezone,
-                overrides={k: v for k, v in (overrides or {}).items() if v.strip()}, status="draft")
+                overrides={k: v for k, v in (overrides or {}).items() if v.strip()}, status="draft",
+                approval=approval, client_id=next((c.client_id for c in connections if c.client_id), None))
     post.media = [PostMedia(asset_id=asset.id, position=index) for index, asset in enumerate(assets)]
     db.session.add(post)
     db.session.flush()
@@ -150,27 +166,26 @@ def create_post(workspace: Workspace, author: User, message: str, overrides: Map
                                         platform=connection.platform, status="pending",
                                         options=(options or {}).get(str(connection.id), {}),
                                         max_attempts=current_app.config["PUBLISH_MAX_ATTEMPTS"]))
-    if when == "draft":
+    due = to_utc(scheduled_local, timezone) if scheduled_local else None
+    if when == "draft" or awaiting:
         # A draft's deliveries have no due time, so the engine never picks them up.
-        post.scheduled_at = to_utc(scheduled_local, timezone) if scheduled_local else None
+        post.scheduled_at = due
     else:
         if when == "now":
             due = utcnow()
-        else:
-            assert scheduled_local is not None, "a scheduled post has its time"
-            due = to_utc(scheduled_local, timezone)
+        assert due is not None, "a scheduled post has its time"
         post.scheduled_at = due
         for delivery in post.deliveries:
             delivery.next_attempt_at = due
         post.status = PostStatus.SCHEDULED
-    if repeat and repeat[0] and when == "schedule":
+    if repeat and repeat[0] and when == "schedule" and due is not None:
         kind, weekdays, cron, until, repeat_count = repeat
         local_start = due.astimezone(ZoneInfo(timezone))
         post.recurrence, post.recurrence_rule = kind, recurrence.rule_for(kind, local_start, weekdays, cron)
         post.recurrence_until = to_utc(datetime.combine(until, datetime.max.time().replace(microsecond=0)), timezone) if until else None
         post.recurrence_count = repeat_count
     db.session.commit()
-    if post.recurrence:
+    if post.recurrence and post.status == PostStatus.SCHEDULED:
         recurrence.extend(post)
     return post
 
@@ -207,6 +222,8 @@ def update_post(post: Post, version: int, message: str, overrides: Mapping[str, 
         lock_unstarted(post, version, next_attempt_at=to_utc(scheduled_local, timezone))
     else:
         lock_unstarted(post, version, status=Delivery.status)  # locks the rows, changes nothing
+    if message != post.message or (overrides or {}) != (post.overrides or {}):
+        post.approval = approval_after_edit(post.approval)
     post.message, post.timezone = message, timezone
     post.overrides = {k: v for k, v in (overrides or {}).items() if v.strip()}
     if scheduled_local:
@@ -221,6 +238,10 @@ def schedule(post: Post, version: int, scheduled_local: datetime, timezone: str)
     when = to_utc(scheduled_local, timezone)
     if instant_has_passed(when):
         raise Refused(PAST_TIME, "date")
+    if not post.cleared_for_publishing:
+        raise Refused(NEEDS_APPROVAL, "date")
+    if post.status == PostStatus.DRAFT:  # a draft scheduled counts; a scheduled post moved does not
+        billing.take(workspace_of(post), Counted.SCHEDULED_POSTS, commit=False)
     lock_unstarted(post, version, status="pending", next_attempt_at=when)
     post.scheduled_at, post.timezone, post.status = when, timezone, PostStatus.SCHEDULED
     db.session.commit()

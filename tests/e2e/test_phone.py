@@ -26,10 +26,13 @@ from tests.factories import (
     make_deliverable,
     make_event,
     make_post,
+    make_request,
     make_thread,
     make_topic,
     make_user,
+    make_version,
     make_workspace,
+    require_approval,
 )
 
 PHONE = {"width": 390, "height": 844}
@@ -73,9 +76,28 @@ def seed_studio():
     messages.send_dm(workspace, member.user, client.user, f"Loved your reel! {LONG}{LONG}")
     make_article(workspace, f"Hooks {LONG}", f"This month, focus on the hook. {LONG}{LONG}", 1)
     conversation = answered(client, f"What should I focus on this month? {LONG}{LONG}")  # from the playbook
+    request, waiting = seed_content(workspace, owner, client)
     db.session.commit()
-    return {"conversation": conversation, "owner": owner, "viewer": viewer, "client": client, "member": member, "workspace": workspace,
+    return {"request": request, "waiting": waiting, "conversation": conversation, "owner": owner, "viewer": viewer, "client": client, "member": member, "workspace": workspace,
             "topic": topic, "channel": channel, "thread": thread, "first_post_month": (local_now + timedelta(hours=2)).strftime("%Y-%m")}
+
+
+def seed_content(workspace, owner, client):
+    """A client's request with a version and a comment, and a post of hers waiting for her approval."""
+    from studio.content import approvals, comments, history
+
+    require_approval(workspace, "client")
+    request = make_request(workspace, owner, title=f"Launch reel {LONG}", brief=f"Doors open Monday. {LONG}{LONG}", client=client)
+    make_version(request, owner, text=f"Doors open Monday! {LONG}{LONG}", hashtags=[LONG])
+    comments.add(request, owner, f"@maya first cut by Friday {LONG}{LONG}")
+    account = make_connection(workspace, platform="linkedin", username=f"rosa_{LONG.lower()}"[:40], client_id=client.id)
+    waiting = make_post(workspace=workspace, author=owner, connections=[account], status="draft",
+                        message=f"Monday 6am: doors open. {LONG}{LONG} " + "More words to fold. " * 12)
+    history.record(waiting, "created", owner, new=waiting.message)
+    history.edit_post(waiting, waiting.version, waiting.message.replace("6am", f"6:30am {LONG}"), owner, f"Rosa {LONG}")
+    approvals.approve_for_team(waiting, owner)
+    comments.add(waiting, owner, f"Shot on the new camera. {LONG}{LONG}", internal=False)
+    return request, waiting
 
 
 def log_in(new_page, live_server, email, viewport=PHONE):
@@ -193,11 +215,14 @@ def test_workspace_owner_on_a_phone(live_server, new_page, studio):
                   f"{live_server}/w/{ws.slug}/inbox/{studio['thread'].id}",
                   f"{live_server}/w/{ws.slug}/coach/conversations/{studio['conversation'].id}",
                   f"{live_server}/w/{ws.slug}/coach/playbook", f"{live_server}/w/{ws.slug}/coach/settings",
+                  f"{live_server}/w/{ws.slug}/requests/{studio['request'].id}", f"{live_server}/w/{ws.slug}/requests/new",
+                  f"{live_server}/w/{ws.slug}/approvals", f"{live_server}/w/{ws.slug}/posts/{studio['waiting'].id}",
+                  f"{live_server}/w/{ws.slug}/posts/{studio['waiting'].id}/history",
                   community_url(live_server, ws, f"ch/{studio['channel'].slug}"),
                   community_url(live_server, ws, f"t/{studio['topic'].id}")]
     too_wide, seen = walk(page, addresses, live_server)
-    assert {"/w/" + ws.slug + "/" + part for part in ("", "calendar", "posts", "library/", "clients", "inbox", "coach", "connections",
-                                                      "members", "settings")} <= {urlparse(a).path for a in seen}
+    assert {"/w/" + ws.slug + "/" + part for part in ("", "calendar", "posts", "requests", "library/", "clients", "inbox", "coach",
+                                                      "connections", "members", "settings")} <= {urlparse(a).path for a in seen}
 
     page.goto(f"{live_server}/w/{ws.slug}/connections")
     assert page.locator(".platform-row .hint code").count() > 6, "unconfigured platforms list their settings"
@@ -255,11 +280,14 @@ def test_portal_client_on_a_phone(live_server, new_page, studio):
     check_menu(page, "nav[aria-label=Portal]", "Menu")
     addresses = nav_links(page, "header.topbar")
     addresses += [f"{live_server}/portal/c/{client.id}/threads/{studio['thread'].id}",
-                  f"{live_server}/portal/c/{client.id}/coach/{studio['conversation'].id}"]
+                  f"{live_server}/portal/c/{client.id}/coach/{studio['conversation'].id}",
+                  f"{live_server}/portal/c/{client.id}/approvals/{studio['waiting'].id}",
+                  f"{live_server}/portal/c/{client.id}/requests", f"{live_server}/portal/c/{client.id}/requests/new",
+                  f"{live_server}/portal/c/{client.id}/requests/{studio['request'].id}"]
     page.goto(f"{live_server}/portal/c/{client.id}/deliverables")
     addresses += page.locator("main a[href*='/deliverables/']").evaluate_all("(links) => links.map(a => a.href)")
     too_wide, seen = walk(page, addresses, live_server)
-    assert {f"/portal/c/{client.id}/{part}" for part in ("inbox", "coach", "deliverables", "notifications", "settings")} <= \
+    assert {f"/portal/c/{client.id}/{part}" for part in ("inbox", "approvals", "coach", "deliverables", "notifications", "settings")} <= \
         {urlparse(a).path for a in seen}
     assert not too_wide, "wider than the phone: " + "; ".join(map(str, too_wide))
 

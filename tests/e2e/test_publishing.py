@@ -76,6 +76,7 @@ def test_a_busy_day_shows_three_posts_and_opens_with_or_without_javascript(live_
     """40 posts on one day: the month shows three and "+37 more", which opens the day in place (htmx,
     the address following) and, with JavaScript off, as an ordinary link."""
     workspace = make_workspace(name="Busy Bakery")
+    workspace.plan = "agency"  # more scheduled posts in a month than Starter allows
     owner = owner_of(workspace)
     kitchen = make_sandbox_connection(workspace, "busy_kitchen")
     busy = (datetime.now().replace(day=1) + timedelta(days=40)).replace(day=5).date()  # the 5th of next month

@@ -38,7 +38,8 @@ def test_a_maker_signs_up_invites_a_teammate_who_joins_through_the_emailed_link(
     expect(maker.get_by_role("heading", level=1)).to_have_text("Nora's workspace")
     expect(maker.locator("#flash")).to_contain_text("Welcome to Studio, Nora Quinn")
 
-    maker.get_by_role("navigation", name="Workspace").get_by_role("link", name="Members").click()
+    maker.get_by_role("navigation", name="Workspace").get_by_role("link", name="Settings").click()
+    maker.get_by_role("navigation", name="Settings").get_by_role("link", name="Members").click()
     expect(maker).to_have_url(re.compile(r"/members$"))
     maker.get_by_label("E-mail of the person to invite").fill("omar@@example")
     maker.get_by_role("button", name="Send invitation").click()
@@ -81,7 +82,8 @@ def test_an_expired_session_during_an_htmx_request_goes_to_the_log_in_page(live_
     page.get_by_label("E-mail").fill(owner.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Members").click()
+    page.get_by_role("navigation", name="Workspace").get_by_role("link", name="Settings").click()
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Members").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Members")
 
     page.context.clear_cookies()  # the session ends while the page stays open

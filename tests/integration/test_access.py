@@ -20,7 +20,9 @@ from tests.factories import (
     make_connection,
     make_deliverable,
     make_post,
+    make_request,
     make_thread,
+    make_version,
     make_workspace,
     owner_of,
 )
@@ -47,6 +49,8 @@ PUBLIC_ENDPOINTS = {
     # Meta's webhooks: the verify token and the body's signature are the keys.
     "webhooks.verify",
     "webhooks.receive",
+    # Stripe's webhook: the Stripe-Signature header (under STRIPE_WEBHOOK_SECRET) is the key.
+    "stripe_webhooks.receive",
 }
 # The sandbox's API answers to bearer tokens, not to sessions.
 TOKEN_PROTECTED_PREFIX = "sandbox.api_"
@@ -116,7 +120,20 @@ def make_connection_things(workspace):
         storage().save(key, io.BytesIO(b"bytes of " + key.encode()))
     post = make_post(workspace=workspace, author=owner, connections=[connection], message="Hello", status="draft")
     return {"connection_id": connection.id, "link_id": link.id, "pending_id": pending.id, "asset_id": asset.id,
-            "post_id": post.id, "delivery_id": post.deliveries[0].id, **make_portal_things(workspace, owner)}
+            "post_id": post.id, "delivery_id": post.deliveries[0].id, **make_portal_things(workspace, owner),
+            **make_content_things(workspace, owner, post)}
+
+
+def make_content_things(workspace, owner, post):
+    """A request with a version, a comment on it, and a step of the post's history."""
+    from studio.content import comments, history
+
+    request = make_request(workspace, owner)
+    version = make_version(request, owner)
+    comment = comments.add(request, owner, "Looks good")
+    edit = history.record(post, "created", owner, new=post.message)
+    db.session.commit()
+    return {"request_id": request.id, "version_id": version.id, "comment_id": comment.id, "edit_id": edit.id}
 
 
 def make_portal_things(workspace, owner):

@@ -13,6 +13,7 @@ from tests.helpers import frozen_at
 def busy_bakery(posts_on_the_fifth=40):
     studio = make_studio(name="Busy Bakery")
     studio.owner.timezone = "Europe/Berlin"
+    studio.workspace.plan = "agency"  # more scheduled posts in a month than Starter allows
     db.session.commit()
     kitchen = make_connection(studio.workspace, username="kitchen")
     street = make_connection(studio.workspace, username="street")

@@ -24,8 +24,15 @@ def test_seed_demo_fills_an_empty_database_once_and_prints_the_log_in(app):
     assert {asset.aspect_ratio for asset in library} >= {"9:16", "16:9", "1:1", "4:5"}
     from studio.publishing.models import Post
 
-    statuses = sorted(post.status for post in db.session.execute(select(Post)).scalars())
+    team_posts = select(Post).where(Post.client_id.is_(None), Post.request_id.is_(None))
+    statuses = sorted(post.status for post in db.session.execute(team_posts).scalars())
     assert statuses == ["draft", "failed", "published", "published", "published", "scheduled", "scheduled", "scheduled"]
+    # The content work: a team post from a request waiting for the team, Rosa's posts waiting for
+    # the team (she asked for a change, since made), for her, and one she approved (scheduled).
+    approvals = sorted((post.approval, post.status) for post in db.session.execute(
+        select(Post).where((Post.client_id.is_not(None)) | (Post.request_id.is_not(None)))).scalars())
+    assert approvals == [("approved", "scheduled"), ("pending_client", "draft"), ("pending_team", "draft"),
+                         ("pending_team", "draft")]
 
     again = runner.invoke(args=["studio", "seed-demo"])
     assert "nothing changed" in again.output

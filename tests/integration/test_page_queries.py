@@ -168,6 +168,7 @@ def test_the_calendar_runs_the_same_queries_for_few_posts_and_many(app):
 
     with frozen_at("2026-11-01 09:00"):
         workspace = make_workspace()
+        workspace.plan = "agency"  # more scheduled posts in a month than Starter allows
         owner = owner_of(workspace)
         accounts = [make_connection(workspace, username=f"account_{number}") for number in range(3)]
         client = app.test_client().log_in_as(owner)
@@ -341,3 +342,45 @@ def test_the_analytics_page_runs_the_same_queries_for_one_post_and_many(app):
     few = queries_for(browser, url)
     add_posts(40)
     assert queries_for(browser, url) == few
+
+
+def test_content_pages_run_the_same_queries_for_few_versions_comments_and_steps_and_many(app):
+    """A request with its versions and comment thread, the requests list, the approvals queue, a
+    post's page and its history, and the client's approvals: as many queries with 2 of each as
+    with 30."""
+    from studio.content import approvals, comments, history
+    from tests.factories import make_client, make_post, make_request, make_version, require_approval
+
+    workspace = require_approval(make_workspace(), "client")
+    owner = owner_of(workspace)
+    client = make_client(workspace)
+    account = make_connection(workspace, client_id=client.id)
+    request = make_request(workspace, owner, client=client)
+    post = make_post(workspace=workspace, author=owner, connections=[account], status="draft", message="v0")
+    staff = app.test_client().log_in_as(owner)
+    portal = app.test_client().log_in_as(client.user)
+    urls = [(staff, f"/w/{workspace.slug}/requests"), (staff, f"/w/{workspace.slug}/requests/{request.id}"),
+            (staff, f"/w/{workspace.slug}/approvals"), (staff, f"/w/{workspace.slug}/posts/{post.id}"),
+            (staff, f"/w/{workspace.slug}/posts/{post.id}/history"), (portal, f"/portal/c/{client.id}/approvals"),
+            (portal, f"/portal/c/{client.id}/approvals/{post.id}"), (portal, f"/portal/c/{client.id}/requests/{request.id}")]
+
+    def grow(count):
+        for number in range(count):
+            make_version(request, owner, text=f"Version {number}")
+            parent = comments.add(request, owner, f"Thought {number}", quiet=True)
+            comments.add(request, owner, f"Reply {number}", parent=parent, quiet=True)
+            comments.add(post, owner, f"On the post {number}", internal=False, quiet=True)
+            history.edit_post(post, post.version, f"v{number + 1} words", owner, f"take {number}")
+            other = make_post(workspace=workspace, author=owner, connections=[account], status="draft", message=f"Other {number}")
+            approvals.approve_for_team(other, owner)
+            make_request(workspace, owner, title=f"Request {number}", client=client)
+
+    grow(2)
+    approvals.approve_for_team(post, owner)
+    for who, url in urls:  # the first visit makes the workspace's coach settings (is a model set up?)
+        queries_for(who, url)
+    small = [queries_for(who, url) for who, url in urls]
+    grow(28)
+    approvals.request_changes(post, owner, "again")
+    approvals.approve_for_team(post, owner)
+    assert [queries_for(who, url) for who, url in urls] == small

@@ -52,8 +52,8 @@ def post_state(post):
     changeable = status in ("draft", "scheduled", "missed") and not started
     cancellable = changeable or (status == "publishing" and any(d.status in ("pending", "missed") for d in deliveries))
     seen = None
-    if status in WATCHED_STATUSES:
-        seen = fingerprint((post.status, post.version, [(d.id, d.status, d.attempt_count, d.next_attempt_at,
+    if status in WATCHED_STATUSES or post.approval in ("pending_team", "pending_client"):
+        seen = fingerprint((post.status, post.version, post.approval, [(d.id, d.status, d.attempt_count, d.next_attempt_at,
                                                          d.platform_url, d.last_error) for d in deliveries]))
     return PostState(status, changeable, cancellable, seen)
 

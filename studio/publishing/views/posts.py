@@ -9,6 +9,10 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from studio.analytics import sync as metrics
+from studio.content import approvals, history
+from studio.content import comments as content_comments
+from studio.content.forms import ChangesForm, CommentForm
+from studio.content.models import EditAction
 from studio.extensions import db
 from studio.library.models import MediaAsset
 from studio.platforms import all_platforms, get_platform
@@ -49,11 +53,20 @@ POST_PAGE_LOADS = (
 )
 
 
+def content_context(post):
+    """What a post's page shows of its approval and comments (studio.content)."""
+    return {"thread": content_comments.thread_of(post, True), "changes_form": ChangesForm(formdata=None),
+            "comment_form": CommentForm(formdata=None, internal=post.client_id is not None)}
+
+
 # ---- compose -----------------------------------------------------------------------------------
 
 
 def compose_form():
     form = ComposeForm(zone=viewer_zone())
+    if g.workspace.approval_mode != "none":  # nothing goes out before it is approved
+        form.when.choices = [SelectChoice("schedule", "Submit for approval (scheduled once approved)"),
+                             SelectChoice("draft", "Save as draft")]
     connections = service.workspace_connections(g.workspace)
     assets = db.session.execute(
         select(MediaAsset).where(MediaAsset.workspace_id == g.workspace.id, MediaAsset.status == "ready")
@@ -112,10 +125,17 @@ def compose():
         if valid and (not blocking or form.when.data == "draft"):
             local = datetime.combine(form.date.data, form.time.data) if form.date.data and form.time.data else None
             repeat = (form.repeat.data, form.weekdays.data, form.cron.data or "", form.until.data, form.count.data)
-            post = service.create_post(g.workspace, current_user, form.message.data, overrides, picked, assets,
-                                       form.when.data, local, viewer_zone(), repeat=repeat, options=options)
-            flash({"now": "Publishing now.", "draft": "Draft saved."}.get(form.when.data, "Scheduled."), "success")
-            return go_to(url_for("posts.detail", post_id=post.id))
+            with refusals_onto(form):
+                post = service.create_post(g.workspace, current_user, form.message.data, overrides, picked, assets,
+                                           form.when.data, local, viewer_zone(), repeat=repeat, options=options)
+                history.record(post, EditAction.CREATED, current_user, new=post.message)
+                db.session.commit()
+                if post.approval == "not_submitted" and form.when.data == "schedule":
+                    approvals.submit(post, current_user)
+                    flash("Submitted for approval; it is scheduled for its time once approved.", "success")
+                else:
+                    flash({"now": "Publishing now.", "draft": "Draft saved."}.get(form.when.data, "Scheduled."), "success")
+                return go_to(url_for("posts.detail", post_id=post.id))
         attach_problems(form, report, field_errors)
     status = 422 if request.method == "POST" else 200
     return page("posts/compose.html", status=status, form=form, connections=connections, report=report,
@@ -183,7 +203,7 @@ def detail(post_id):
     live = {item.delivery_id: item for item in db.session.execute(
         select(PublishedPost).where(PublishedPost.delivery_id.in_([d.id for d in post.deliveries]))).scalars()}
     return page("posts/detail.html", post=post, form=form, edit=edit, zone=viewer_zone(), series=series,
-                upcoming=upcoming, live=live)
+                upcoming=upcoming, live=live, **content_context(post))
 
 
 @bp.post("/posts/<int:post_id>/edit")
@@ -200,11 +220,13 @@ def edit(post_id):
             show_refusal(form, Refused(problem, "message"))
         if not problems:
             with refusals_onto():
-                service.update_post(post, int(form.version.data), form.message.data, post.overrides, None, post.timezone)
-                flash("Saved.", "success")
+                was = post.approval
+                history.edit_post(post, int(form.version.data), form.message.data, current_user, form.reason.data or "")
+                back = post.approval != was and post.approval == "pending_team"
+                flash("Saved; it goes back to the team for approval." if back else "Saved.", "success")
             return go_to(url_for("posts.detail", post_id=post.id))
     return page("posts/detail.html", status=422, post=post, form=RescheduleForm(formdata=None, version=post.version),
-                edit=form, zone=viewer_zone(), series=None, upcoming=[], live={})
+                edit=form, zone=viewer_zone(), series=None, upcoming=[], live={}, **content_context(post))
 
 
 @bp.post("/posts/<int:post_id>/series")
@@ -252,7 +274,8 @@ def reschedule(post_id):
         if wants_fragment():  # dropped on a calendar day: the post stays where it was, with the reason
             return render_error(422, " ".join(error for errors in form.errors.values() for error in errors))
         return page("posts/detail.html", status=422, post=post, form=form, zone=viewer_zone(), series=None,
-                    upcoming=[], live={}, edit=EditForm(formdata=None, version=post.version, message=post.message))
+                    upcoming=[], live={}, edit=EditForm(formdata=None, version=post.version, message=post.message),
+                    **content_context(post))
     with refusals_onto():
         service.schedule(post, int(form.version.data), datetime.combine(form.date.data, form.time.data), viewer_zone())
         flash("Rescheduled.", "success")
