@@ -8,18 +8,15 @@ queues show at most 200 posts, so their time stops growing there.
 
     .venv/bin/python bench/content.py
 """
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import event, update  # noqa: E402
+from sqlalchemy import update  # noqa: E402
 
-from studio import create_app  # noqa: E402
+from bench.timing import analyze, bench_app, measure  # noqa: E402
 from studio.accounts.models import User  # noqa: E402
 from studio.accounts.service import create_workspace  # noqa: E402
 from studio.connections.models import PlatformConnection  # noqa: E402
@@ -39,12 +36,8 @@ PAGES = {"requests": ("staff", "/w/{slug}/requests?status="), "request": ("staff
 
 
 def build(folder, size):
-    app = create_app({
-        "INSTANCE_PATH": str(folder), "SECRET_KEY": "bench" * 10, "SCHEDULER_ENABLED": False,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/content-{size}.db", "WTF_CSRF_ENABLED": False,
-    })
+    app = bench_app(f"sqlite:///{folder}/content-{size}.db", folder)
     with app.app_context():
-        upgrade()
         owner = User(email="owner@example.com", name="Owner", password_hash="x")
         rosa = User(email="rosa@example.com", name="Rosa", password_hash="x")
         db.session.add_all([owner, rosa])
@@ -82,29 +75,9 @@ def build(folder, size):
                                        previous_text=f"Post {number} words here", new_text=f"Post {number + 1} words here"))
         db.session.execute(update(Post).where(Post.id == watched.id).values(message="Post 1 words here"))
         db.session.commit()
+        analyze()
         ids = {"slug": workspace.slug, "request": first.id, "post": watched.id, "client": client.id}
         return app, {"staff": owner.get_id(), "client": rosa.get_id()}, ids
-
-
-def measure(app, user_id, url):
-    browser = app.test_client()
-    with browser.session_transaction() as session:
-        session["_user_id"] = user_id
-    with app.app_context():
-        engine = db.engine
-    statements = []
-    listener = lambda *args: statements.append(1)  # noqa: E731
-    browser.get(url)  # warm up templates, caches, the workspace's coach settings
-    timings = []
-    for _ in range(REPEATS):
-        statements.clear()
-        event.listen(engine, "before_cursor_execute", listener)
-        start = time.perf_counter()
-        response = browser.get(url)
-        timings.append(time.perf_counter() - start)
-        event.remove(engine, "before_cursor_execute", listener)
-        assert response.status_code == 200, (url, response.status_code)
-    return statistics.median(timings) * 1000, len(statements)
 
 
 def main():
@@ -113,7 +86,7 @@ def main():
         for size in SIZES:
             app, users, ids = build(Path(folder), size)
             for name, (who, pattern) in PAGES.items():
-                results[(name, size)] = measure(app, users[who], pattern.format(**ids))
+                results[(name, size)] = measure(app, users[who], pattern.format(**ids), repeats=REPEATS)
         print(f"{'page':<14}" + "".join(f"{size:>9} each" for size in SIZES) + "   ratio 1000/10   queries")
         for name in PAGES:
             times = [results[(name, size)][0] for size in SIZES]

@@ -27,7 +27,7 @@ class ApprovalMode(StrEnum):
     """Who signs a post off before it may be scheduled."""
 
     NONE = "none"
-    INTERNAL = "internal"  # someone on the team other than its author
+    INTERNAL = "internal"  # an owner or admin of the workspace
     CLIENT = "client"  # the team, then the client whose accounts it goes to
 
 

@@ -196,6 +196,10 @@ def apply_subscription(workspace: "Workspace", subscription_id: str | None, stat
     current = workspace.stripe_subscription_id
     if current and subscription_id != current and status in ENDED:
         return f"ignored: {subscription_id} ended, but the workspace's subscription is {current}"
+    # Stripe does not promise order: an update that arrives after the subscription was cancelled
+    # describes it as it was. A cancelled subscription never comes back (a new one has a new id).
+    if subscription_id == current and workspace.subscription_status == "canceled" and status != "canceled":
+        return f"ignored: {subscription_id} is cancelled; a late '{status}' event changes nothing"
     workspace.stripe_subscription_id = subscription_id
     workspace.subscription_status = status[:30] or None
     if customer_id:

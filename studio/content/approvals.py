@@ -7,13 +7,16 @@ The gate itself is in publishing: `create_post` and `schedule` refuse a post tha
 and the engine never claims one (publishing.claims.due_condition)."""
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from studio.accounts.models import ApprovalMode, User, Workspace
+from studio.billing import service as billing
+from studio.billing.service import Counted
 from studio.content import history
 from studio.content.models import ContentRequest, EditAction, RequestStatus
 from studio.content.notices import approvers_of, tell
@@ -29,7 +32,7 @@ from studio.schedule_rules import instant_has_passed
 
 WAITING = (Approval.PENDING_TEAM, Approval.PENDING_CLIENT, Approval.CHANGES_REQUESTED)
 UNPUBLISHED = (PostStatus.DRAFT, PostStatus.SCHEDULED, PostStatus.MISSED)
-CHANGED = "This post's approval changed since you opened it. Reload it to see where it stands."
+CHANGED = "This post changed since you opened it (its text or its approval). Reload it to see where it stands."
 
 
 def set_mode(workspace: Workspace, mode: ApprovalMode) -> None:
@@ -52,16 +55,31 @@ def portal_user(post: Post) -> User | None:
     return client.user if client is not None and client.status != "archived" else None
 
 
-def move(post: Post, leaving: Sequence[Approval], to: Approval, **values: object) -> None:
-    """Move the post's approval from one of `leaving` to `to` (with its series' occurrences still
-    to come), or refuse when someone else moved it first."""
+class Outcome(NamedTuple):
+    approval: Approval  # where the post stands now
+    not_scheduled: str | None = None  # why an approved post could not be scheduled (a plan's limit)
+
+
+def family(post: Post) -> ColumnElement[bool]:
+    """The post's series: its first post and every occurrence (or just the post, alone)."""
+    head = post.series_id or post.id
+    return or_(Post.id == head, Post.series_id == head)
+
+
+def move(post: Post, leaving: Sequence[Approval], to: Approval, version: int | None = None, **values: object) -> None:
+    """Move the post's approval from one of `leaving` to `to`, with the rest of its series still to
+    come, or refuse when someone moved it first or, given the `version` the person saw, when its
+    text changed since. Each move bumps the version, so an edit begun before it is refused too."""
+    where = [Post.id == post.id, Post.approval.in_(leaving)]
+    if version is not None:
+        where.append(Post.version == version)
     moved = changed_rows(db.session.execute(
-        update(Post).where(Post.id == post.id, Post.approval.in_(leaving)).values(approval=to, **values)))
+        update(Post).where(*where).values(approval=to, version=Post.version + 1, **values)))
     if moved != 1:
         db.session.rollback()
         raise Refused(CHANGED)
-    db.session.execute(update(Post).where(Post.series_id == post.id, Post.id != post.id,
-                                          Post.status.in_(UNPUBLISHED)).values(approval=to, **values))
+    db.session.execute(update(Post).where(family(post), Post.id != post.id, Post.status.in_(UNPUBLISHED))
+                       .values(approval=to, version=Post.version + 1, **values))
     db.session.expire(post)
 
 
@@ -98,36 +116,39 @@ def client_link(post: Post) -> dict[str, object]:
     return {"client_id": post.client_id, "post_id": post.id}
 
 
-def approve_for_team(post: Post, approver: User) -> Approval:
-    """The team's approval: the post goes on to its client when the workspace asks clients (and
-    the post is for one with a portal), else it is approved. Returns where it stands now."""
+def approve_for_team(post: Post, approver: User, version: int | None = None) -> Outcome:
+    """The team's approval (an owner's or admin's: the views check the role) of the text as of
+    `version`: the post goes on to its client when the workspace asks clients (and the post is for
+    one with a portal), else it is approved."""
     workspace = db.session.get_one(Workspace, post.workspace_id)
     client_user = portal_user(post) if workspace.approval_mode == ApprovalMode.CLIENT else None
     leaving = (Approval.NOT_SUBMITTED, Approval.PENDING_TEAM, Approval.CHANGES_REQUESTED)
     history.record(post, EditAction.APPROVED, approver)
     if client_user is None:
-        move(post, leaving, Approval.APPROVED, approved_by_id=approver.id, approved_at=utcnow())
-        finish(post, approver)
-        return Approval.APPROVED
-    move(post, leaving, Approval.PENDING_CLIENT, approval_asked_at=utcnow(), approval_reminded_at=None)
+        move(post, leaving, Approval.APPROVED, version, approved_by_id=approver.id, approved_at=utcnow())
+        return Outcome(Approval.APPROVED, finish(post, approver))
+    now = utcnow()
+    move(post, leaving, Approval.PENDING_CLIENT, version, approval_asked_at=now, approval_reminded_at=None,
+         client_asked_at=func.coalesce(Post.client_asked_at, now))
     db.session.commit()
     tell([client_user], NotificationType.APPROVAL_REQUESTED, f"{workspace.name} asks you to approve a post",
          post.message[:300], "portal.approval", client_link(post), client_id=post.client_id)
-    return Approval.PENDING_CLIENT
+    return Outcome(Approval.PENDING_CLIENT)
 
 
-def approve_as_client(post: Post, client_user: User) -> None:
+def approve_as_client(post: Post, client_user: User, version: int | None = None) -> Outcome:
     history.record(post, EditAction.CLIENT_APPROVED, client_user, by_client=True)
-    move(post, (Approval.PENDING_CLIENT,), Approval.APPROVED, approved_by_id=client_user.id, approved_at=utcnow())
-    finish(post, client_user)
+    move(post, (Approval.PENDING_CLIENT,), Approval.APPROVED, version, approved_by_id=client_user.id, approved_at=utcnow())
+    return Outcome(Approval.APPROVED, finish(post, client_user))
 
 
-def finish(post: Post, approver: User) -> None:
+def finish(post: Post, approver: User) -> str | None:
     """Approved: the post is scheduled for its time if it has one still to come; its author and
-    the team hear of it."""
+    the team hear of it. Returns why it could not be scheduled, if it could not (a plan's limit:
+    it stays an approved draft, to be scheduled by hand)."""
     set_request_status(post, RequestStatus.APPROVED, approver)
     db.session.commit()
-    when = post.scheduled_at
+    when, problem = post.scheduled_at, None
     if post.status == PostStatus.DRAFT and when is not None and not instant_has_passed(when):
         try:
             publishing.schedule(post, post.version, when.astimezone(ZoneInfo(post.timezone)).replace(tzinfo=None),
@@ -136,11 +157,12 @@ def finish(post: Post, approver: User) -> None:
             db.session.commit()
             if post.recurrence:
                 recurrence.extend(post)
-        except Refused as refusal:  # a plan's limit: approved all the same, scheduled by hand later
-            current_app.logger.info("approved post %s not scheduled: %s", post.id, refusal)
+        except Refused as refusal:
+            problem = f"Approved, but not scheduled: {refusal}"
     people = [post.author, *approvers_of(post.workspace_id)]
-    tell(people, NotificationType.POST_APPROVED, f"{approver.name} approved a post", post.message[:300], "posts.detail",
-         staff_link(post), workspace_id=post.workspace_id, skip=approver)
+    tell(people, NotificationType.POST_APPROVED, f"{approver.name} approved a post", problem or post.message[:300],
+         "posts.detail", staff_link(post), workspace_id=post.workspace_id, skip=approver)
+    return problem
 
 
 def request_changes(post: Post, reviewer: User, reason: str, by_client: bool = False) -> None:
@@ -166,8 +188,10 @@ def request_changes(post: Post, reviewer: User, reason: str, by_client: bool = F
 
 
 def unschedule(post: Post) -> None:
-    """A scheduled post sent back goes back to being a draft that keeps its time."""
+    """A scheduled post sent back goes back to being a draft that keeps its time (and gives back
+    the scheduled post it counted: approved again, it counts again)."""
     if post.status == PostStatus.SCHEDULED:
+        billing.give_back(db.session.get_one(Workspace, post.workspace_id), Counted.SCHEDULED_POSTS)
         db.session.execute(update(Delivery).where(Delivery.post_id == post.id, Delivery.status == "pending",
                                                   Delivery.attempt_count == 0).values(next_attempt_at=None))
         db.session.execute(update(Post).where(Post.id == post.id).values(status=PostStatus.DRAFT, version=Post.version + 1))
@@ -175,13 +199,16 @@ def unschedule(post: Post) -> None:
     db.session.expire(post)
 
 
-def bulk_approve(posts: Sequence[Post], approver: User, as_client: bool = False) -> tuple[int, list[str]]:
-    """Approve each; returns how many and why the others were not."""
+def bulk_approve(posts: Sequence[tuple[Post, int | None]], approver: User, as_client: bool = False) -> tuple[int, list[str]]:
+    """Approve each (post, version seen); returns how many and why the others were not (or were
+    approved but not scheduled)."""
     done, problems = 0, []
-    for post in posts:
+    for post, version in posts:
         try:
-            approve_as_client(post, approver) if as_client else approve_for_team(post, approver)
+            outcome = approve_as_client(post, approver, version) if as_client else approve_for_team(post, approver, version)
             done += 1
+            if outcome.not_scheduled:
+                problems.append(f"“{post.message[:40]}”: {outcome.not_scheduled}")
         except Refused as refusal:
             problems.append(f"“{post.message[:40]}”: {refusal}")
     return done, problems
@@ -192,7 +219,7 @@ def waiting_for_team(workspace: Workspace) -> Sequence[Post]:
 
 
 def waiting_count(workspace: Workspace) -> int:
-    """Posts the team has to approve (the Overview's figure)."""
+    """Posts the team has to approve (the Overview's figure, and the queue's tab)."""
     return db.session.execute(select(func.count()).select_from(Post).where(
         Post.workspace_id == workspace.id, Post.approval == Approval.PENDING_TEAM, Post.status.in_(UNPUBLISHED))).scalar_one()
 
@@ -205,7 +232,7 @@ QUEUE_LIMIT = 200  # the oldest first: what has waited longest is what to clear
 
 
 def _waiting(query) -> Sequence[Post]:
-    return db.session.execute(query.where(Post.status.in_(UNPUBLISHED), Post.series_id.is_(None)).limit(QUEUE_LIMIT)
+    return db.session.execute(query.where(Post.status.in_(UNPUBLISHED)).limit(QUEUE_LIMIT)
                               .options(selectinload(Post.deliveries).joinedload(Delivery.connection),
                                        selectinload(Post.media).joinedload(PostMedia.asset), selectinload(Post.author))
                               .order_by(Post.approval_asked_at.is_(None), Post.approval_asked_at, Post.id)).scalars().all()

@@ -40,7 +40,7 @@ def seed_content(workspace: Workspace) -> None:
                          "Which one are you ordering first?", ["autumnmenu", "northwind"], "The three dishes on a wooden table, low sun")
     picked = requests.add_version(autumn, priya, "Three new dishes, one question: risotto, soup or tart?",
                                   ["autumnmenu"], "Close-up of the pear tart")
-    history.edit_version(picked, "Three new autumn dishes, one question: risotto, soup or tart?", maya, "Say autumn")
+    history.edit(picked, "Three new autumn dishes, one question: risotto, soup or tart?", maya, "Say autumn")
     post = requests.pick(picked, priya, day + timedelta(days=3, hours=2), zone)
     approvals.submit(post, priya)
     comments.add(post, priya, "@maya photo from Tuesday's shoot goes with it; @jordan can you check the tart's name?")

@@ -17,6 +17,7 @@ from studio.coach.providers import ChatProvider, ProviderError
 from studio.coach.service import config_for, provider_for
 from studio.content.models import ContentRequest, ContentVersion
 from studio.content.requests import add_version
+from studio.database import utcnow
 from studio.extensions import db
 from studio.platforms import PLATFORM_CLASSES, get_platform
 from studio.publishing.models import PublishedPost
@@ -87,13 +88,14 @@ def generate(request: ContentRequest, author: User, count: int = 3) -> list[Cont
     model = model_for(workspace)
     if model is None:
         raise Refused("No language model is set up for this workspace (Coach → Settings), so drafts are written by hand.")
-    billing.take(workspace, "generations")
+    now = utcnow()  # taken and, on failure, given back in the same month
+    billing.take(workspace, "generations", now=now)
     try:
         answer = "".join(chunk.text for chunk in model.stream(prompt_for(request, count, best_captions(workspace, request.client_id)),
                                                                current_app.config["CONTENT_DRAFT_MAX_TOKENS"]))
         found = read_versions(answer)
     except ProviderError as error:
-        billing.give_back(workspace, "generations")
+        billing.give_back(workspace, "generations", now=now)
         raise Refused(f"The model could not write drafts: {error}") from error
     return [add_version(request, author, str(item["text"]), [str(tag) for tag in item.get("hashtags") or []][:30],
                         str(item.get("image_prompt") or ""), model=model.name) for item in found[:count]]

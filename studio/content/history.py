@@ -59,46 +59,43 @@ def word_diff(before: str, after: str) -> list[Piece]:
     return pieces
 
 
+def text_of(subject: Post | ContentVersion) -> str:
+    return subject.message if isinstance(subject, Post) else subject.text
+
+
+def set_text(subject: Post | ContentVersion, text: str, version: int | None = None) -> None:
+    """A post's text changes through publishing (refused if it changed since `version` or
+    publishing started, and an approved post goes back for approval); a version's in place."""
+    if isinstance(subject, Post):
+        publishing.update_post(subject, subject.version if version is None else version, text, subject.overrides,
+                               None, subject.timezone)
+    else:
+        subject.text = text
+
+
+def edit(subject: Post | ContentVersion, text: str, editor: User, reason: str = "", version: int | None = None) -> None:
+    """Change the text; a change is recorded with its reason."""
+    before = text_of(subject)
+    set_text(subject, text, version)
+    if before != text:
+        record(subject, EditAction.EDITED, editor, previous=before, new=text, reason=reason)
+    db.session.commit()
+
+
+def revert(subject: Post | ContentVersion, step: ContentEdit, editor: User) -> None:
+    """Put back the text a step of the subject's history left, exactly; the revert is recorded."""
+    own = step.post_id == subject.id if isinstance(subject, Post) else step.version_id == subject.id
+    if not own or step.new_text is None:
+        raise Refused("That step of the history did not set this text, so there is nothing to restore.")
+    if step.new_text == text_of(subject):
+        raise Refused("It already says exactly that.")
+    before = text_of(subject)
+    set_text(subject, step.new_text)
+    record(subject, EditAction.REVERTED, editor, previous=before, new=step.new_text, reverted_from=step,
+           reason=f"Restored the text of {step.created_at:%-d %b %Y, %H:%M} UTC")
+    db.session.commit()
+
+
 def edit_post(post: Post, version: int, message: str, editor: User, reason: str = "") -> Post:
-    """Change a post's text (refused if it changed since `version` or publishing started); a change
-    is recorded, and an approved post goes back for approval (publishing.update_post)."""
-    before = post.message
-    publishing.update_post(post, version, message, post.overrides, None, post.timezone)
-    if before != message:
-        record(post, EditAction.EDITED, editor, previous=before, new=message, reason=reason)
-        db.session.commit()
+    edit(post, message, editor, reason, version)
     return post
-
-
-def revert_post(post: Post, edit: ContentEdit, editor: User) -> Post:
-    """Put back the text a step of the post's history left, exactly; the revert is recorded."""
-    if edit.post_id != post.id or edit.new_text is None:
-        raise Refused("That step of the history did not set the post's text, so there is nothing to restore.")
-    if edit.new_text == post.message:
-        raise Refused("The post already says exactly that.")
-    before = post.message
-    publishing.update_post(post, post.version, edit.new_text, post.overrides, None, post.timezone)
-    record(post, EditAction.REVERTED, editor, previous=before, new=edit.new_text, reverted_from=edit,
-           reason=f"Restored the text as of step {edit.id}")
-    db.session.commit()
-    return post
-
-
-def edit_version(version: ContentVersion, text: str, editor: User, reason: str = "") -> ContentVersion:
-    if text != version.text:
-        record(version, EditAction.EDITED, editor, previous=version.text, new=text, reason=reason)
-        version.text = text
-        db.session.commit()
-    return version
-
-
-def revert_version(version: ContentVersion, edit: ContentEdit, editor: User) -> ContentVersion:
-    if edit.version_id != version.id or edit.new_text is None:
-        raise Refused("That step of the history did not set the version's text, so there is nothing to restore.")
-    if edit.new_text == version.text:
-        raise Refused("The version already says exactly that.")
-    record(version, EditAction.REVERTED, editor, previous=version.text, new=edit.new_text, reverted_from=edit,
-           reason=f"Restored the text as of step {edit.id}")
-    version.text = edit.new_text
-    db.session.commit()
-    return version

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from studio.content import approvals, comments, preview, requests
 from studio.content.forms import ChangesForm, CommentForm, RequestForm
 from studio.content.models import Comment, ContentRequest
+from studio.content.views import ticked_posts, version_seen
 from studio.extensions import db
 from studio.library.views import serve
 from studio.notify import service as notify
@@ -17,15 +18,15 @@ from studio.publishing.models import Approval, Delivery, Post, PostMedia
 from studio.security.access import scoped_get_or_404
 from studio.web import go_to, page, refusals_onto
 
-# What she may open: posts that were put in front of her (not the team's drafts in the making).
-SHOWN_TO_CLIENT = (Approval.PENDING_CLIENT, Approval.APPROVED, Approval.CHANGES_REQUESTED)
 POST_LOADS = (selectinload(Post.deliveries).joinedload(Delivery.connection),
               selectinload(Post.media).joinedload(PostMedia.asset))
 
 
 def clients_post(post_id: int) -> Post:
+    """One of her posts that was put in front of her (the team's drafts, and what the team sent
+    back among themselves before she was asked, are not hers to see)."""
     post = scoped_get_or_404(Post, post_id, *POST_LOADS)
-    if post.approval not in SHOWN_TO_CLIENT:
+    if post.client_asked_at is None:
         abort(404)
     return post
 
@@ -33,7 +34,8 @@ def clients_post(post_id: int) -> Post:
 @bp.get("/c/<int:client_id>/approvals")
 def approvals_page(client_id):
     client = g.portal_client
-    recent = db.session.execute(select(Post).where(Post.client_id == client.id, Post.approval == Approval.APPROVED)
+    recent = db.session.execute(select(Post).where(Post.client_id == client.id, Post.approval == Approval.APPROVED,
+                                                   Post.client_asked_at.is_not(None))
                                 .order_by(Post.approved_at.desc()).limit(10)).scalars().all()
     waiting = approvals.waiting_for_client(client)
     return page("content/portal_approvals.html", posts=waiting, recent=recent,
@@ -61,9 +63,12 @@ def approval_media(client_id, post_id, asset_id):
 @bp.post("/c/<int:client_id>/approvals/<int:post_id>/approve")
 def approve_post(client_id, post_id):
     post = clients_post(post_id)
+    version = request.form.get("version", "")
     with refusals_onto():
-        approvals.approve_as_client(post, current_user)
+        outcome = approvals.approve_as_client(post, current_user, int(version) if version.isdigit() else None)
         flash("Approved. Thank you!" + (" It is scheduled." if post.status == "scheduled" else ""), "success")
+        if outcome.not_scheduled:
+            flash(outcome.not_scheduled, "warning")
     return go_to(url_for("portal.approval", post_id=post.id))
 
 
@@ -81,8 +86,7 @@ def request_post_changes(client_id, post_id):
 
 @bp.post("/c/<int:client_id>/approvals/bulk")
 def bulk_approve_posts(client_id):
-    ids = [int(i) for i in request.form.getlist("post") if i.isdigit()][:100]
-    chosen = [clients_post(i) for i in ids]
+    chosen = [(clients_post(i), version_seen(i)) for i in ticked_posts()]
     if not chosen:
         flash("Tick the posts to approve first.", "warning")
         return go_to(url_for("portal.approvals_page"))
@@ -96,13 +100,19 @@ def bulk_approve_posts(client_id):
 @bp.post("/c/<int:client_id>/approvals/<int:post_id>/comments")
 def comment_on_post(client_id, post_id):
     post = clients_post(post_id)
+    return add_her_comment(post, url_for("portal.approval", post_id=post.id, _anchor="comments"))
+
+
+def add_her_comment(subject: Post | ContentRequest, back: str):
+    """Her comment (always shared), or her answer to one of the team's shared ones; a problem is
+    flashed on the page she comes back to."""
     form = CommentForm()
     if form.validate_on_submit():
         with refusals_onto(form):
-            comments.add(post, current_user, form.body.data, by_client=True, parent=shared_parent(form))
-    for error in form.body.errors:
+            comments.add(subject, current_user, form.body.data, by_client=True, parent=shared_parent(form))
+    for error in [*form.body.errors, *form.form_errors]:
         flash(error, "error")
-    return go_to(url_for("portal.approval", post_id=post.id, _anchor="comments"))
+    return go_to(back)
 
 
 def shared_parent(form: CommentForm) -> Comment | None:
@@ -140,7 +150,8 @@ def new_content_request(client_id):
 @bp.get("/c/<int:client_id>/requests/<int:request_id>")
 def content_request(client_id, request_id):
     item = scoped_get_or_404(ContentRequest, request_id, joinedload(ContentRequest.assignee))
-    posts = db.session.execute(select(Post).where(Post.request_id == item.id, Post.approval.in_(SHOWN_TO_CLIENT))).scalars().all()
+    posts = db.session.execute(select(Post).where(Post.request_id == item.id, Post.client_id == item.client_id,
+                                                 Post.client_asked_at.is_not(None))).scalars().all()
     return page("content/portal_request.html", item=item, posts=posts, thread=comments.thread_of(item, False),
                 comment_form=CommentForm(formdata=None))
 
@@ -148,12 +159,6 @@ def content_request(client_id, request_id):
 @bp.post("/c/<int:client_id>/requests/<int:request_id>/comments")
 def comment_on_request(client_id, request_id):
     item = scoped_get_or_404(ContentRequest, request_id)
-    form = CommentForm()
-    if form.validate_on_submit():
-        with refusals_onto(form):
-            comments.add(item, current_user, form.body.data, by_client=True, parent=shared_parent(form))
-    for error in form.body.errors:
-        flash(error, "error")
-    return go_to(url_for("portal.content_request", request_id=item.id, _anchor="comments"))
+    return add_her_comment(item, url_for("portal.content_request", request_id=item.id, _anchor="comments"))
 
 

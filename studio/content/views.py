@@ -49,7 +49,7 @@ def request_list():
     if shown not in ("open", "", *RequestStatus):
         shown = "open"
     return page("content/requests.html", items=requests.requests_of(g.workspace, shown), shown=shown,
-                counts=requests.counts_by_status(g.workspace), waiting=len(approvals.waiting_for_team(g.workspace)))
+                counts=requests.counts_by_status(g.workspace), waiting=approvals.waiting_count(g.workspace))
 
 
 def request_form() -> StaffRequestForm:
@@ -99,8 +99,9 @@ def request_page(item: ContentRequest, status: int = 200, version_form=None, dra
                 version_form=version_form or VersionForm(formdata=None), drafts_form=drafts_form or DraftsForm(formdata=None),
                 comment_form=comment_form or CommentForm(formdata=None, internal=item.client_id is not None),
                 thread=comments.thread_of(item, True), uses_model=drafts.model_for(g.workspace) is not None,
-                edit_forms={v.id: edited[1] if edited and edited[0] == v.id else EditVersionForm(formdata=None, text=v.text)
-                            for v in item.versions})
+                # Only a version sent back with a problem draws its form object; the rest are plain markup
+                # (a request may carry hundreds of versions, and a form object each costs).
+                edited=dict([edited]) if edited else {})
 
 
 @bp.get("/requests/<int:request_id>", endpoint="request")
@@ -184,7 +185,7 @@ def edit_version(version_id):
     version = scoped_get_or_404(ContentVersion, version_id)
     form = EditVersionForm()
     if form.validate_on_submit():
-        history.edit_version(version, form.text.data, current_user, form.reason.data or "")
+        history.edit(version, form.text.data, current_user, form.reason.data or "")
         flash("Version saved.", "success")
         return go_to(url_for("content.request", request_id=version.request_id, _anchor=f"version-{version.id}"))
     item = scoped_get_or_404(ContentRequest, version.request_id, *requests.REQUEST_LOADS)
@@ -214,10 +215,14 @@ def version_history(version_id):
 @requires_role("editor")
 def revert_version(version_id, edit_id):
     version = scoped_get_or_404(ContentVersion, version_id)
+    return restore(version, edit_id, url_for("content.version_history", version_id=version.id))
+
+
+def restore(subject, edit_id, history_url):
     with refusals_onto():
-        history.revert_version(version, scoped_get_or_404(ContentEdit, edit_id), current_user)
+        history.revert(subject, scoped_get_or_404(ContentEdit, edit_id), current_user)
         flash("The earlier text is back; the revert is in the history.", "success")
-    return go_to(url_for("content.version_history", version_id=version.id))
+    return go_to(history_url)
 
 
 # ---- approvals ---------------------------------------------------------------------------------
@@ -232,8 +237,7 @@ def approval_queue():
 @bp.post("/approvals/bulk")
 @requires_role("admin")
 def bulk_approve():
-    ids = [int(i) for i in request.form.getlist("post") if i.isdigit()]
-    chosen = [scoped_get_or_404(Post, i) for i in ids[:100]]
+    chosen = [(scoped_get_or_404(Post, i), version_seen(i)) for i in ticked_posts()]
     if not chosen:
         flash("Tick the posts to approve first.", "warning")
         return go_to(url_for("content.approval_queue"))
@@ -242,6 +246,16 @@ def bulk_approve():
     for problem in problems:
         flash(problem, "warning")
     return go_to(url_for("content.approval_queue"))
+
+
+def ticked_posts() -> list[int]:
+    return [int(i) for i in request.form.getlist("post") if i.isdigit()][:100]
+
+
+def version_seen(post_id: int | None = None) -> int | None:
+    """The version of the post's text the person approved (refused if it changed since)."""
+    value = request.form.get(f"version-{post_id}" if post_id else "version", "")
+    return int(value) if value.isdigit() else None
 
 
 def back_to_post(post: Post):
@@ -263,9 +277,12 @@ def submit(post_id):
 def approve(post_id):
     post = scoped_get_or_404(Post, post_id)
     with refusals_onto():
-        now = approvals.approve_for_team(post, current_user)
-        flash("Approved; it now waits for the client." if now == "pending_client" else
-              ("Approved and scheduled." if post.status == "scheduled" else "Approved."), "success")
+        outcome = approvals.approve_for_team(post, current_user, version_seen())
+        if outcome.not_scheduled:
+            flash(outcome.not_scheduled, "warning")
+        else:
+            flash("Approved; it now waits for the client." if outcome.approval == "pending_client" else
+                  ("Approved and scheduled." if post.status == "scheduled" else "Approved."), "success")
     return back_to_post(post)
 
 
@@ -273,7 +290,7 @@ def approve(post_id):
 @requires_role("admin")
 def request_changes(post_id):
     post = scoped_get_or_404(Post, post_id)
-    form = ChangesForm()
+    form = ChangesForm(prefix="changes")  # beside the edit form's own "reason" on the post's page
     if form.validate_on_submit():
         with refusals_onto():
             approvals.request_changes(post, current_user, form.reason.data)
@@ -295,10 +312,7 @@ def post_history(post_id):
 @requires_role("editor")
 def revert_post(post_id, edit_id):
     post = scoped_get_or_404(Post, post_id)
-    with refusals_onto():
-        history.revert_post(post, scoped_get_or_404(ContentEdit, edit_id), current_user)
-        flash("The earlier text is back; the revert is in the history.", "success")
-    return go_to(url_for("content.post_history", post_id=post.id))
+    return restore(post, edit_id, url_for("content.post_history", post_id=post.id))
 
 
 @bp.post("/posts/<int:post_id>/comments")
@@ -309,7 +323,7 @@ def comment_on_post(post_id):
     if form.validate_on_submit():
         with refusals_onto(form):
             comments.add(post, current_user, form.body.data, form.internal.data, parent=parent_of(form))
-    for error in form.body.errors:
+    for error in [*form.body.errors, *form.form_errors]:
         flash(error, "error")
     return go_to(url_for("posts.detail", post_id=post.id, _anchor="comments"))
 

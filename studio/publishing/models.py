@@ -60,10 +60,13 @@ class Approval(StrEnum):
 CLEARED_FOR_PUBLISHING = (Approval.NOT_REQUIRED, Approval.APPROVED)
 
 
-def approval_after_edit(state: Approval) -> Approval:
+def approval_after_edit(state: Approval, approvals_on: bool = True) -> Approval:
     """An edit to a post that was approved, or waiting for the client, or sent back with changes,
-    sends it back to the team for approval: nobody signed off on the new words."""
+    sends it back to the team for approval: nobody signed off on the new words. So does an edit
+    to a post scheduled before the workspace turned approvals on."""
     if state in (Approval.APPROVED, Approval.PENDING_CLIENT, Approval.CHANGES_REQUESTED):
+        return Approval.PENDING_TEAM
+    if state == Approval.NOT_REQUIRED and approvals_on:
         return Approval.PENDING_TEAM
     return state
 
@@ -130,6 +133,9 @@ class Post(Model):
     approval: Mapped[Approval] = mapped_column(enum_type(Approval, 20), default=Approval.NOT_REQUIRED,
                                                server_default=Approval.NOT_REQUIRED.value)
     approval_asked_at: Mapped[datetime | None]
+    # When the client was first asked to approve it: from then on she may open it in her portal
+    # (not before: the team's drafts and what the team sent back are the team's alone).
+    client_asked_at: Mapped[datetime | None]
     approval_reminded_at: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_at: Mapped[datetime | None]

@@ -153,6 +153,9 @@ def create_post(workspace: Workspace, author: User, message: str, overrides: Map
     # Where posts are approved, "schedule" saves a draft that keeps its time (and its repeat rule)
     # and is scheduled when approved (studio.content.approvals.finish).
     awaiting = approval != Approval.NOT_REQUIRED and when == "schedule"
+    if workspace.approval_mode == "client" and len({c.client_id for c in connections if c.client_id}) > 1:
+        raise Refused("A post waits for one client's approval: choose the accounts of one client (with the team's "
+                      "own, if you like), and make a post of its own for each other client.", "connections")
     if when != "draft" and not awaiting:  # counted with the post, in its transaction
         billing.take(workspace, Counted.SCHEDULED_POSTS, commit=False)
     post = Post(workspace_id=workspace.id, author_id=author.id, message=message, timezone=timezone,
@@ -223,7 +226,7 @@ def update_post(post: Post, version: int, message: str, overrides: Mapping[str, 
     else:
         lock_unstarted(post, version, status=Delivery.status)  # locks the rows, changes nothing
     if message != post.message or (overrides or {}) != (post.overrides or {}):
-        post.approval = approval_after_edit(post.approval)
+        post.approval = approval_after_edit(post.approval, workspace_of(post).approval_mode != "none")
     post.message, post.timezone = message, timezone
     post.overrides = {k: v for k, v in (overrides or {}).items() if v.strip()}
     if scheduled_local:
@@ -239,7 +242,14 @@ def schedule(post: Post, version: int, scheduled_local: datetime, timezone: str)
     if instant_has_passed(when):
         raise Refused(PAST_TIME, "date")
     if not post.cleared_for_publishing:
-        raise Refused(NEEDS_APPROVAL, "date")
+        if post.status != PostStatus.DRAFT:
+            raise Refused(NEEDS_APPROVAL, "date")
+        # A draft waiting for approval keeps the time it will be scheduled for once approved.
+        lock_unstarted(post, version)
+        post.scheduled_at, post.timezone = when, timezone
+        db.session.commit()
+        db.session.expire(post)
+        return post
     if post.status == PostStatus.DRAFT:  # a draft scheduled counts; a scheduled post moved does not
         billing.take(workspace_of(post), Counted.SCHEDULED_POSTS, commit=False)
     lock_unstarted(post, version, status="pending", next_attempt_at=when)
@@ -273,9 +283,12 @@ def cancel(post: Post, version: int) -> list[Delivery]:
         .values(status="cancelled")
     )
     db.session.commit()
+    was_scheduled = post.status == PostStatus.SCHEDULED
     db.session.expire(post)
     started = [d for d in post.deliveries if d.status in ("publishing", "published")]
     if not started:
+        if was_scheduled and post.series_id is None:  # it never went out: what it counted is given back
+            billing.give_back(workspace_of(post), Counted.SCHEDULED_POSTS)
         post.status = PostStatus.CANCELLED
     else:
         refresh_post_status(post)

@@ -37,11 +37,12 @@ def test_client_asks_for_a_change_staff_edit_she_approves_and_the_post_is_schedu
     client.get_by_role("navigation", name="Portal").get_by_role("link", name="Approvals").click()
     expect(client.get_by_role("heading", level=1)).to_have_text("Approvals")
     client.get_by_role("link", name="Open to comment or ask for changes").click()
+    expect(client.locator("#decide")).to_be_visible()
     previews = client.locator(".preview")
     expect(previews).to_have_count(2)
     expect(client.locator(".preview-linkedin")).to_contain_text("LinkedIn · @rosa.lifts")
     expect(client.locator(".preview-linkedin")).to_contain_text("the feed shows the first")  # folded near 210
-    client.get_by_text("Ask for changes").click()
+    client.locator("#decide").get_by_text("Ask for changes", exact=True).click()
     client.get_by_label("What should change").fill("Please say 6:30am, the doors open later.")
     client.get_by_role("button", name="Send to the team").click()
     expect(client.locator("#flash")).to_contain_text("Sent to the team with your note.")

@@ -16,7 +16,7 @@ from studio.publishing import engine, service
 from studio.publishing.models import Delivery, Post
 from studio.refusal import Refused
 from studio.sandbox.models import SandboxPost
-from tests.factories import add_member, make_client, make_post, make_studio, require_approval
+from tests.factories import add_member, make_client, make_connection, make_post, make_studio, require_approval
 from tests.helpers import frozen_at
 
 
@@ -57,15 +57,15 @@ def test_a_post_that_needs_approval_cannot_be_scheduled_and_a_forced_status_does
     assert (post.status, post.approval) == ("draft", "pending_team")
     assert [d.next_attempt_at for d in post.deliveries] == [None]
 
-    # Scheduling it by hand is refused, on the page and in the service.
-    local = tomorrow_at_nine()
+    # Scheduling it by hand only sets the time it is scheduled for once approved.
+    local = tomorrow_at_nine() + timedelta(hours=1)
     page = studio.browser.submit(f"/w/{studio.workspace.slug}/posts/{post.id}/reschedule", {
         "version": post.version, "date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M")},
         follow_redirects=True)
-    assert "needs approval before it can be scheduled" in page.get_data(as_text=True)
-    with pytest.raises(Refused, match="needs approval"):
-        service.schedule(post, post.version, local, "UTC")
-    assert only_post().status == "draft"
+    assert "Time saved: it is scheduled for then once it is approved." in page.get_data(as_text=True)
+    post = only_post()
+    assert (post.status, post.scheduled_at.replace(tzinfo=None)) == ("draft", local)
+    assert [d.next_attempt_at for d in post.deliveries] == [None]
 
     # Someone forces the rows to look scheduled and due: the engine still leaves it alone.
     db.session.execute(update(Post).values(status="scheduled"))
@@ -163,7 +163,7 @@ def test_the_client_asks_for_changes_the_team_edits_and_her_approval_schedules_t
     post = make_post(workspace=studio.workspace, author=studio.owner, connections=[studio.connection], status="draft",
                      scheduled_at=tomorrow_at_nine(), message="Our croissants are the best in town")
     assert post.client_id == rosa.id
-    assert approvals.approve_for_team(post, studio.owner) == "pending_client"
+    assert approvals.approve_for_team(post, studio.owner).approval == "pending_client"
     assert outbox.to(rosa.email), "the client is e-mailed"
     her = portal(studio, rosa)
 
@@ -245,7 +245,83 @@ def test_two_approvers_at_once_move_the_post_once(studio):
     post = make_post(workspace=studio.workspace, author=studio.owner, connections=[studio.connection], status="draft",
                      scheduled_at=tomorrow_at_nine())
     approvals.approve_for_team(post, studio.owner)
-    with pytest.raises(Refused, match="approval changed"):
+    with pytest.raises(Refused, match="changed since you opened it"):
         approvals.approve_for_team(db.session.get(Post, post.id), admin)
     assert count(ContentEdit, ContentEdit.action == "approved") == 1
 
+
+def test_approving_text_that_changed_since_the_approver_opened_it_is_refused_and_so_is_an_edit_begun_before_an_approval(studio):
+    require_approval(studio.workspace)
+    post = make_post(workspace=studio.workspace, author=studio.owner, connections=[studio.connection], status="draft",
+                     scheduled_at=tomorrow_at_nine(), message="Sourdough on Friday")
+    approvals.submit(post, studio.owner)
+    seen = db.session.get(Post, post.id).version  # the approver opens the page
+    studio.browser.submit(f"/w/{studio.workspace.slug}/posts/{post.id}/edit", {"version": seen, "message": "Sourdough on Sunday"})
+    page = studio.browser.submit(f"/w/{studio.workspace.slug}/posts/{post.id}/approve", {"version": seen}, follow_redirects=True)
+    assert "changed since you opened it" in page.get_data(as_text=True)
+    assert db.session.get(Post, post.id).approval == "pending_team"
+
+    opened = db.session.get(Post, post.id).version  # an editor opens the page; then it is approved
+    approvals.approve_for_team(db.session.get(Post, post.id), studio.owner, opened)
+    late_edit = studio.browser.submit(f"/w/{studio.workspace.slug}/posts/{post.id}/edit",
+                                      {"version": opened, "message": "Sourdough on Monday"}, follow_redirects=True)
+    assert "changed since you opened it" in late_edit.get_data(as_text=True)
+    post = db.session.get(Post, post.id)
+    assert (post.message, post.approval, post.status) == ("Sourdough on Sunday", "approved", "scheduled")
+
+
+def test_a_post_for_two_clients_accounts_is_refused_where_clients_approve(studio):
+    require_approval(studio.workspace, "client")
+    rosa, theo = make_client(studio.workspace, name="Rosa"), make_client(studio.workspace, name="Theo")
+    accounts = [make_connection(studio.workspace, client_id=client.id) for client in (rosa, theo)]
+    with pytest.raises(Refused, match="one client's approval"):
+        make_post(workspace=studio.workspace, author=studio.owner, connections=accounts, status="draft")
+
+
+def test_changes_asked_after_approval_give_back_the_scheduled_post_and_cancelling_does_too(studio):
+    from studio.billing.service import usage_of
+
+    require_approval(studio.workspace)
+    post = make_post(workspace=studio.workspace, author=studio.owner, connections=[studio.connection], status="draft",
+                     scheduled_at=tomorrow_at_nine())
+    approvals.approve_for_team(post, studio.owner)
+    assert usage_of(studio.workspace).used["scheduled_posts"] == 1
+    approvals.request_changes(db.session.get(Post, post.id), studio.owner, "Shorter, please")
+    assert usage_of(studio.workspace).used["scheduled_posts"] == 0
+    approvals.approve_for_team(db.session.get(Post, post.id), studio.owner)
+    assert usage_of(studio.workspace).used["scheduled_posts"] == 1
+    post = db.session.get(Post, post.id)
+    service.cancel(post, post.version)
+    assert usage_of(studio.workspace).used["scheduled_posts"] == 0
+
+
+
+def test_a_post_the_team_sent_back_before_asking_her_stays_the_teams(studio, rosa):
+    post = make_post(workspace=studio.workspace, author=studio.owner, connections=[studio.connection], status="draft",
+                     scheduled_at=tomorrow_at_nine())
+    approvals.submit(post, studio.owner)
+    approvals.request_changes(db.session.get(Post, post.id), studio.owner, "Not yet: wrong photo")
+    assert portal(studio, rosa).get(f"/portal/c/{rosa.id}/approvals/{post.id}").status_code == 404
+
+
+def test_a_post_scheduled_before_approvals_were_turned_on_needs_approval_once_edited(studio):
+    post = make_post(workspace=studio.workspace, author=studio.owner, connections=[studio.connection],
+                     scheduled_at=tomorrow_at_nine())
+    require_approval(studio.workspace)
+    studio.browser.submit(f"/w/{studio.workspace.slug}/posts/{post.id}/edit", {"version": post.version, "message": "New words"})
+    assert db.session.get(Post, post.id).approval == "pending_team"
+
+
+def test_approving_one_occurrence_of_an_edited_series_approves_the_rest_of_it(studio):
+    from studio.publishing import recurrence
+
+    require_approval(studio.workspace, "none")
+    series = make_post(workspace=studio.workspace, author=studio.owner, connections=[studio.connection],
+                       scheduled_at=tomorrow_at_nine(), repeat=("daily", [], "", None, 5))
+    require_approval(studio.workspace)
+    recurrence.update_future(db.session.get(Post, series.id), "Daily special: soup")
+    waiting = approvals.waiting_for_team(studio.workspace)
+    assert len(waiting) == 5 and approvals.waiting_count(studio.workspace) == 5
+    approvals.approve_for_team(waiting[-1], studio.owner)
+    assert approvals.waiting_for_team(studio.workspace) == []
+    assert {post.approval for post in db.session.execute(select(Post)).scalars()} == {"approved"}

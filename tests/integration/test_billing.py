@@ -407,6 +407,11 @@ def test_checkout_completes_then_the_subscription_changes_plan_and_ends(app, fak
     workspace = refresh(workspace)
     assert (workspace.plan, workspace.subscription_status, workspace.stripe_customer_id) == ("starter", "canceled", "cus_new")
 
+    late = event("customer.subscription.updated", {**moved, "customer": "cus_new"}, "evt_5")  # sent before evt_4
+    assert deliver(app, late, signed(late, WEBHOOK_SECRET)).status_code == 200
+    assert (refresh(workspace).plan, refresh(workspace).subscription_status) == ("starter", "canceled"), \
+        "an update that arrives after the cancellation does not bring the plan back"
+
 
 def test_an_event_about_no_workspace_we_know_is_logged_and_accepted(app, fake_stripe, maker, caplog):
     stranger = {"id": "sub_elsewhere", "object": "subscription", "customer": "cus_elsewhere", "status": "active",

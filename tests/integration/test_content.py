@@ -85,6 +85,11 @@ def test_a_version_keeps_its_own_history_and_reverts(studio):
     assert db.session.get(ContentVersion, version.id).text == "First words"
     assert count(ContentEdit, ContentEdit.version_id == version.id) == 3
 
+    emptied = studio.browser.submit(f"/w/{studio.workspace.slug}/versions/{version.id}/edit", {"text": "", "reason": "oops"})
+    assert emptied.status_code == 422
+    assert "Write the version&#39;s text." in emptied.get_data(as_text=True)
+    assert db.session.get(ContentVersion, version.id).text == "First words"
+
 
 # ---- AI drafts and the plan's limit ------------------------------------------------------------
 

@@ -55,7 +55,7 @@ POST_PAGE_LOADS = (
 
 def content_context(post):
     """What a post's page shows of its approval and comments (studio.content)."""
-    return {"thread": content_comments.thread_of(post, True), "changes_form": ChangesForm(formdata=None),
+    return {"thread": content_comments.thread_of(post, True), "changes_form": ChangesForm(formdata=None, prefix="changes"),
             "comment_form": CommentForm(formdata=None, internal=post.client_id is not None)}
 
 
@@ -277,8 +277,9 @@ def reschedule(post_id):
                     upcoming=[], live={}, edit=EditForm(formdata=None, version=post.version, message=post.message),
                     **content_context(post))
     with refusals_onto():
-        service.schedule(post, int(form.version.data), datetime.combine(form.date.data, form.time.data), viewer_zone())
-        flash("Rescheduled.", "success")
+        post = service.schedule(post, int(form.version.data), datetime.combine(form.date.data, form.time.data), viewer_zone())
+        flash("Rescheduled." if post.cleared_for_publishing else
+              "Time saved: it is scheduled for then once it is approved.", "success")
     return back_to(post.id)
 
 
