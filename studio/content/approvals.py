@@ -3,8 +3,9 @@ that asks its clients, by the client whose accounts it goes to; or sent back wit
 move is a conditional UPDATE from the states it may leave, so two approvers clicking at once
 cannot both move it. The final approval schedules the post for its time.
 
-The gate itself is in publishing: `create_post` and `schedule` refuse a post that is not cleared,
-and the engine never claims one (publishing.claims.due_condition)."""
+The gate itself is in publishing: `create_post` and `schedule` never make a post that is not
+cleared due (a draft waiting keeps its time for later), and the engine never claims one
+(publishing.claims.due_condition)."""
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -240,16 +241,17 @@ def _waiting(query) -> Sequence[Post]:
 
 def remind_stalled(now: datetime | None = None) -> int:
     """Remind approvers of posts that have waited APPROVAL_REMINDER_DAYS (again every that many
-    days). Each post is claimed by a conditional UPDATE first, so two runs remind once."""
+    days), once for a whole series. Each post (with its series) is claimed by a conditional UPDATE
+    first, so two runs remind once."""
     now = now or utcnow()
     due = now - timedelta(days=current_app.config["APPROVAL_REMINDER_DAYS"])
     stalled = [Post.approval.in_((Approval.PENDING_TEAM, Approval.PENDING_CLIENT)), Post.status.in_(UNPUBLISHED),
                Post.approval_asked_at <= due, (Post.approval_reminded_at.is_(None)) | (Post.approval_reminded_at <= due)]
     reminded = 0
-    for post in db.session.execute(select(Post).where(*stalled)).scalars().all():
-        if changed_rows(db.session.execute(update(Post).where(Post.id == post.id, *stalled)
-                                           .values(approval_reminded_at=now))) != 1:
-            continue
+    for post in db.session.execute(select(Post).where(*stalled).order_by(Post.id)).scalars().all():
+        if changed_rows(db.session.execute(update(Post).where(family(post), *stalled)
+                                           .values(approval_reminded_at=now))) == 0:
+            continue  # another run reminded of it, or of its series already
         db.session.commit()
         days = (now - (post.approval_asked_at or now)).days
         title = f"A post has waited {days} days for your approval"

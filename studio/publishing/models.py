@@ -156,6 +156,13 @@ class Post(Model):
     def cleared_for_publishing(self) -> bool:
         return self.approval in CLEARED_FOR_PUBLISHING
 
+    def edited(self, approvals_on: bool) -> None:
+        """Its words changed: back to the team's approval queue if they had been signed off."""
+        before = self.approval
+        self.approval = approval_after_edit(before, approvals_on)
+        if self.approval != before:
+            self.approval_asked_at, self.approval_reminded_at = utcnow(), None
+
 
 class PostMedia(Model):
     __tablename__ = "post_media"

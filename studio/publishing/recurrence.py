@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from studio.accounts.models import Workspace
 from studio.database import utcnow
 from studio.extensions import db
-from studio.publishing.models import Delivery, DeliveryStatus, Post, PostMedia, PostStatus, approval_after_edit
+from studio.publishing.models import Delivery, DeliveryStatus, Post, PostMedia, PostStatus
 from studio.refusal import Refused
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -118,12 +118,12 @@ def update_future(series: Post, message: str) -> int:
     """Edit every occurrence still to come (those not started); past ones keep what they said."""
     changed = 0
     approvals_on = db.session.get_one(Workspace, series.workspace_id).approval_mode != "none"
-    series.approval = approval_after_edit(series.approval, approvals_on)
+    series.edited(approvals_on)
     for post in future_unstarted(series):
         if post.status in ("scheduled", "draft") and all(d.attempt_count == 0 for d in post.deliveries):
             post.message = message
             post.version += 1
-            post.approval = approval_after_edit(post.approval, approvals_on)
+            post.edited(approvals_on)
             changed += 1
     db.session.commit()
     return changed

@@ -45,7 +45,6 @@ from studio.publishing.models import (
     PostStatus,
     PublishAttempt,
     WorkerHeartbeat,
-    approval_after_edit,
 )
 from studio.publishing.status import refresh_post_status
 from studio.refusal import Refused
@@ -226,7 +225,7 @@ def update_post(post: Post, version: int, message: str, overrides: Mapping[str, 
     else:
         lock_unstarted(post, version, status=Delivery.status)  # locks the rows, changes nothing
     if message != post.message or (overrides or {}) != (post.overrides or {}):
-        post.approval = approval_after_edit(post.approval, workspace_of(post).approval_mode != "none")
+        post.edited(workspace_of(post).approval_mode != "none")
     post.message, post.timezone = message, timezone
     post.overrides = {k: v for k, v in (overrides or {}).items() if v.strip()}
     if scheduled_local:

@@ -325,3 +325,16 @@ def test_approving_one_occurrence_of_an_edited_series_approves_the_rest_of_it(st
     approvals.approve_for_team(waiting[-1], studio.owner)
     assert approvals.waiting_for_team(studio.workspace) == []
     assert {post.approval for post in db.session.execute(select(Post)).scalars()} == {"approved"}
+
+
+def test_a_stalled_series_is_reminded_once_not_once_per_occurrence(studio):
+    from studio.publishing import recurrence
+
+    series = make_post(workspace=studio.workspace, author=studio.owner, connections=[studio.connection],
+                       scheduled_at=tomorrow_at_nine(), repeat=("daily", [], "", None, 5))
+    require_approval(studio.workspace)
+    recurrence.update_future(db.session.get(Post, series.id), "Daily special: soup")
+    db.session.execute(update(Post).values(approval_asked_at=utcnow() - timedelta(days=3)))
+    db.session.commit()
+    assert approvals.remind_stalled() == 1
+    assert approvals.remind_stalled() == 0
