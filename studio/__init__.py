@@ -107,6 +107,7 @@ def register_blueprints(app):
     from studio.connections.views import callbacks as connection_callbacks_bp
     from studio.content import portal_views as client_content  # noqa: F401  # joins the portal blueprint
     from studio.content.views import bp as content_bp
+    from studio.journey.views import bp as journey_bp  # also joins the clients and portal blueprints
     from studio.library.views import bp as library_bp
     from studio.library.views import links as media_links_bp
     from studio.portal.staff_views import clients as clients_bp
@@ -131,6 +132,7 @@ def register_blueprints(app):
     app.register_blueprint(coach_bp)
     app.register_blueprint(analytics_bp)
     app.register_blueprint(content_bp)
+    app.register_blueprint(journey_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(community_bp)
     app.register_blueprint(billing_bp)

@@ -20,6 +20,7 @@ from studio.connections.models import PlatformConnection, SocialLink
 from studio.content.demo import seed_content
 from studio.database import utcnow
 from studio.extensions import db
+from studio.journey.demo import seed_journey
 from studio.library import probe
 from studio.library import service as library
 from studio.library.models import MediaAsset
@@ -59,6 +60,7 @@ def seed_demo():
     seed_coach(northwind)
     seed_analytics(northwind)
     seed_content(northwind)
+    seed_journey(northwind)
     seed_billing(northwind)
     return True
 

@@ -15,6 +15,7 @@ from studio.connections.service import refresh_due_connections
 from studio.content.approvals import remind_stalled
 from studio.content.requests import remind_due
 from studio.extensions import scheduler
+from studio.journey.runner import run_due
 from studio.library.service import process_pending
 from studio.portal.service import send_message_emails, send_weekly_summaries
 from studio.publishing.engine import run_until_idle
@@ -50,6 +51,8 @@ JOBS: tuple[Job, ...] = (
     Job("send_event_reminders", send_event_reminders, "interval", {"minutes": 5}),
     # Approvals that stalled, and requests due tomorrow: hourly is soon enough for a day's notice.
     Job("remind_approvals", remind_stalled, "interval", {"hours": 1}),
+    # The clients' programs: due steps claimed and run (retries come round on the same beat).
+    Job("run_program_steps", run_due, "interval", {"seconds": 30}),
     Job("remind_requests_due", remind_due, "interval", {"hours": 1}),
     Job("send_weekly_summaries", send_weekly_summaries, "cron",
         {"day_of_week": "mon", "hour": 8, "minute": 0, "timezone": "UTC"}),

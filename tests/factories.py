@@ -319,3 +319,9 @@ def make_version(request, author, text="Our spring menu lands Friday: three new 
     from studio.content.requests import add_version
 
     return add_version(request, author, text, **fields)
+
+
+def make_step(workspace, month=1, day_offset=0, kind="reminder", title="Hello {first_name}", body="Month {month}.", hour=9):
+    from studio.journey.service import save_step
+
+    return save_step(workspace, None, month, day_offset, hour, kind, title, body)

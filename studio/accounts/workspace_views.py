@@ -12,6 +12,7 @@ from studio.analytics.alerts import recent_alerts
 from studio.connections import service as connections
 from studio.connections.forms import SocialLinkForm
 from studio.content import approvals
+from studio.journey import service as journey
 from studio.notify.mail import MailError, send_mail
 from studio.publishing import service as publishing
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
@@ -38,6 +39,7 @@ def dashboard():
         next_posts=publishing.next_posts(g.workspace),
         attention=publishing.attention_count(g.workspace),
         to_approve=None if g.workspace.approval_mode == "none" else approvals.waiting_count(g.workspace),
+        program_attention=journey.needing_attention(g.workspace),
         week=analytics.week_totals(g.workspace.id, analytics.range_ending(datetime.now(viewer_zone()).date(), 7)),
         zone=viewer_zone(),
     )

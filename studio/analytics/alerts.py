@@ -14,9 +14,11 @@ from studio.analytics.models import AccountSnapshot, Alert, AlertKind, Severity
 from studio.connections.models import PlatformConnection
 from studio.database import utcnow
 from studio.extensions import db, insert_in_dialect
+from studio.journey.service import celebrate
 from studio.notify import service as notify
 from studio.notify.mail import MailError, send_mail
 from studio.notify.models import NotificationType
+from studio.portal.models import Client
 from studio.publishing.models import PublishedPost
 from studio.urls import external_url, path_for
 
@@ -133,7 +135,17 @@ def raise_alert(connection: PlatformConnection, kind: AlertKind, severity: Sever
         return None
     alert = db.session.execute(select(Alert).where(Alert.connection_id == connection.id, Alert.key == key)).scalar_one()
     tell_staff(alert, connection)
+    if kind == AlertKind.MILESTONE and connection.client_id:
+        celebrate_with_client(connection, alert)
     return alert
+
+
+def celebrate_with_client(connection: PlatformConnection, alert: Alert) -> None:
+    """A client's own account crossed a mark: her program celebrates it with her (once: the alert
+    is raised once per crossing)."""
+    client = db.session.get(Client, connection.client_id)
+    if client is not None:
+        celebrate(client, f"Congratulations, {client.name.split()[0] if client.name else ''}: {alert.title}", alert.message)
 
 
 def tell_staff(alert: Alert, connection: PlatformConnection) -> None:

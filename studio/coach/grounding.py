@@ -9,6 +9,7 @@ from studio.coach import playbook
 from studio.coach.models import Capability, CoachConfig, CoachMessage, Role
 from studio.connections.models import PlatformConnection
 from studio.extensions import db
+from studio.journey.service import next_steps
 from studio.platforms import PLATFORM_CLASSES, get_platform
 from studio.portal.models import Client, Deliverable
 from studio.publishing.models import PublishedPost
@@ -27,6 +28,8 @@ def client_facts(client: Client, capabilities: Sequence[str]) -> list[str]:
     if Capability.PROGRAM in capabilities:
         started = f", started {client.program_start:%-d %B %Y}" if client.program_start else ""
         facts.append(f"{client.name} is in month {client.current_month} of 8 of the program{started}.")
+        for step in next_steps(client):
+            facts.append(f"Next in the program: “{step.title}” on {step.due_at:%-d %B}.")
     if Capability.DELIVERABLES in capabilities:
         for item in open_deliverables(client):
             state = "not opened yet" if item.opened_at is None else "opened, not yet reviewed"

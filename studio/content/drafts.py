@@ -7,6 +7,7 @@ the model fails."""
 import json
 import re
 from collections.abc import Sequence
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -31,6 +32,22 @@ SYSTEM = ("You write social media posts for a creator studio. Answer with JSON o
 
 def model_for(workspace: Workspace) -> ChatProvider | None:
     return provider_for(config_for(workspace.id))
+
+
+def write(workspace: Workspace, messages: list[dict[str, str]], now: datetime) -> tuple[str, str]:
+    """(text, the model's name) from the workspace's model, or refused saying why (no model, the
+    plan's limit, the model's failure); one AI generation is counted in the month of `now`, and
+    given back if the model fails."""
+    model = model_for(workspace)
+    if model is None:
+        raise Refused("No language model is set up for this workspace (Coach → Settings), so this is written by hand.")
+    billing.take(workspace, "generations", now=now)
+    try:
+        text = "".join(chunk.text for chunk in model.stream(messages, current_app.config["CONTENT_DRAFT_MAX_TOKENS"]))
+    except ProviderError as error:
+        billing.give_back(workspace, "generations", now=now)
+        raise Refused(f"The model failed: {error}") from error
+    return text.strip(), model.name
 
 
 def best_captions(workspace: Workspace, client_id: int | None, count: int = 3) -> list[str]:
@@ -85,17 +102,12 @@ def generate(request: ContentRequest, author: User, count: int = 3) -> list[Cont
     """Ask the model for `count` versions and keep them; a refusal names the plan's limit or the
     model's trouble, and nothing is kept or counted then."""
     workspace = db.session.get_one(Workspace, request.workspace_id)
-    model = model_for(workspace)
-    if model is None:
-        raise Refused("No language model is set up for this workspace (Coach → Settings), so drafts are written by hand.")
     now = utcnow()  # taken and, on failure, given back in the same month
-    billing.take(workspace, "generations", now=now)
+    answer, model = write(workspace, prompt_for(request, count, best_captions(workspace, request.client_id)), now)
     try:
-        answer = "".join(chunk.text for chunk in model.stream(prompt_for(request, count, best_captions(workspace, request.client_id)),
-                                                               current_app.config["CONTENT_DRAFT_MAX_TOKENS"]))
         found = read_versions(answer)
     except ProviderError as error:
         billing.give_back(workspace, "generations", now=now)
         raise Refused(f"The model could not write drafts: {error}") from error
     return [add_version(request, author, str(item["text"]), [str(tag) for tag in item.get("hashtags") or []][:30],
-                        str(item.get("image_prompt") or ""), model=model.name) for item in found[:count]]
+                        str(item.get("image_prompt") or ""), model=model) for item in found[:count]]

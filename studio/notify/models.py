@@ -23,6 +23,8 @@ class NotificationType(StrEnum):
     POST_APPROVED = "post_approved"
     CONTENT_COMMENT = "content_comment"  # a comment on a post or request this person follows
     REQUEST_DUE = "request_due"  # a content request assigned to this person is due soon
+    PROGRAM_STEP = "program_step"  # a step of the client's program: a reminder, a celebration, a check-in
+    PROGRAM_ESCALATION = "program_escalation"  # staff: a client's program asks for a person, or a step failed
 
 
 class Notification(Model):

@@ -50,6 +50,12 @@ class Client(Model):
     program_start: Mapped[date | None]
     current_month: Mapped[int] = mapped_column(default=1)  # 1 to 8
     status: Mapped[ClientStatus] = mapped_column(enum_type(ClientStatus, 12), default=ClientStatus.INVITED)
+    # The program's clock (studio.journey): its time zone, and its pauses (the current one's start
+    # and reason; the days spent paused so far, which push the calendar back).
+    program_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    paused_at: Mapped[datetime | None]
+    pause_reason: Mapped[str | None] = mapped_column(String(300))
+    paused_days: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[timestamp]
 
     user: Mapped["User | None"] = relationship()
@@ -132,6 +138,8 @@ class Deliverable(Model):
     workspace_id: Mapped[workspace_fk]
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The program step that made it, if one did: a step run twice finds its deliverable.
+    automation_id: Mapped[int | None] = mapped_column(ForeignKey("automations.id", ondelete="SET NULL"), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     program_month: Mapped[int] = mapped_column(default=1)
     body: Mapped[str] = mapped_column(Text, default="")

@@ -27,6 +27,7 @@ from tests.factories import (
     make_event,
     make_post,
     make_request,
+    make_step,
     make_thread,
     make_topic,
     make_user,
@@ -97,6 +98,11 @@ def seed_content(workspace, owner, client):
     history.edit_post(waiting, waiting.version, waiting.message.replace("6am", f"6:30am {LONG}"), owner, f"Rosa {LONG}")
     approvals.approve_for_team(waiting, owner)
     comments.add(waiting, owner, f"Shot on the new camera. {LONG}{LONG}", internal=False)
+    from studio.journey import service as journey
+
+    make_step(workspace, month=1, day_offset=3, title=f"Check in with {{first_name}} {LONG}", body=f"{LONG}{LONG}")
+    make_step(workspace, month=2, kind="deliverable", title=f"Month {{month}} plan {LONG}")
+    journey.start_program(client, utcnow().date(), "America/Argentina/ComodRivadavia")
     return request, waiting
 
 
@@ -218,6 +224,7 @@ def test_workspace_owner_on_a_phone(live_server, new_page, studio):
                   f"{live_server}/w/{ws.slug}/requests/{studio['request'].id}", f"{live_server}/w/{ws.slug}/requests/new",
                   f"{live_server}/w/{ws.slug}/approvals", f"{live_server}/w/{ws.slug}/posts/{studio['waiting'].id}",
                   f"{live_server}/w/{ws.slug}/posts/{studio['waiting'].id}/history",
+                  f"{live_server}/w/{ws.slug}/program", f"{live_server}/w/{ws.slug}/clients/{studio['client'].id}/journey",
                   community_url(live_server, ws, f"ch/{studio['channel'].slug}"),
                   community_url(live_server, ws, f"t/{studio['topic'].id}")]
     too_wide, seen = walk(page, addresses, live_server)
@@ -287,7 +294,8 @@ def test_portal_client_on_a_phone(live_server, new_page, studio):
     page.goto(f"{live_server}/portal/c/{client.id}/deliverables")
     addresses += page.locator("main a[href*='/deliverables/']").evaluate_all("(links) => links.map(a => a.href)")
     too_wide, seen = walk(page, addresses, live_server)
-    assert {f"/portal/c/{client.id}/{part}" for part in ("inbox", "approvals", "coach", "deliverables", "notifications", "settings")} <= \
+    assert {f"/portal/c/{client.id}/{part}" for part in ("inbox", "journey", "approvals", "coach", "deliverables", "notifications",
+                                                         "settings")} <= \
         {urlparse(a).path for a in seen}
     assert not too_wide, "wider than the phone: " + "; ".join(map(str, too_wide))
 

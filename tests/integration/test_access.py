@@ -21,6 +21,7 @@ from tests.factories import (
     make_deliverable,
     make_post,
     make_request,
+    make_step,
     make_thread,
     make_version,
     make_workspace,
@@ -152,7 +153,18 @@ def make_portal_things(workspace, owner):
     db.session.add(portal_file)
     db.session.commit()
     return {"client_id": client.id, "thread_id": thread.id, "deliverable_id": deliverable.id, "file_id": portal_file.id,
-            **make_coach_things(workspace, client)}
+            **make_coach_things(workspace, client), **make_journey_things(workspace, client)}
+
+
+def make_journey_things(workspace, client):
+    """A program step, and the client's program started (an automation of theirs)."""
+    from studio.journey.models import Automation
+    from studio.journey.service import start_program
+
+    step = make_step(workspace)
+    start_program(client, utcnow().date(), "UTC")
+    automation = db.session.query(Automation).filter_by(client_id=client.id).one()
+    return {"step_id": step.id, "automation_id": automation.id}
 
 
 def make_coach_things(workspace, client):

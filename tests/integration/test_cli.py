@@ -33,6 +33,12 @@ def test_seed_demo_fills_an_empty_database_once_and_prints_the_log_in(app):
         select(Post).where((Post.client_id.is_not(None)) | (Post.request_id.is_not(None)))).scalars())
     assert approvals == [("approved", "scheduled"), ("pending_client", "draft"), ("pending_team", "draft"),
                          ("pending_team", "draft")]
+    # The journey: an eight-month program; Rosa (month 3) and Amara (month 6) started, what fell due run.
+    from studio.journey.models import Automation, ProgramStep
+
+    assert count(ProgramStep) >= 16
+    done = db.session.execute(select(Automation.status)).scalars().all()
+    assert done.count("done") >= 10 and done.count("scheduled") >= 10 and set(done) == {"done", "scheduled"}
 
     again = runner.invoke(args=["studio", "seed-demo"])
     assert "nothing changed" in again.output

@@ -1,6 +1,9 @@
 """Pages run the same number of queries however big the workspace is, and long lists page."""
+from datetime import timedelta
+
 from sqlalchemy import event
 
+from studio.database import utcnow
 from studio.extensions import db
 from tests.factories import (
     add_member,
@@ -383,4 +386,31 @@ def test_content_pages_run_the_same_queries_for_few_versions_comments_and_steps_
     grow(28)
     approvals.request_changes(post, owner, "again")
     approvals.approve_for_team(post, owner)
+    assert [queries_for(who, url) for who, url in urls] == small
+
+
+def test_journey_pages_run_the_same_queries_for_a_short_program_and_a_long_one(app):
+    """The program's steps, a client's program (timeline with its log) and the client's own
+    journey: as many queries with 2 steps as with 40, each run and logged."""
+    from studio.journey import runner, service
+    from tests.factories import make_client, make_step
+
+    workspace = make_workspace()
+    client = make_client(workspace)
+    staff = app.test_client().log_in_as(owner_of(workspace))
+    portal = app.test_client().log_in_as(client.user)
+    urls = [(staff, f"/w/{workspace.slug}/program"), (staff, f"/w/{workspace.slug}/clients/{client.id}/journey"),
+            (portal, f"/portal/c/{client.id}/journey")]
+
+    def grow(count, month):
+        for number in range(count):
+            make_step(workspace, month=month, day_offset=number % 28, title=f"Step {number}")
+        service.start_program(client, client.program_start or utcnow().date() - timedelta(days=40), "UTC")
+        runner.run_due(limit=500)
+
+    grow(2, 1)
+    for who, url in urls:  # warm up (the first visit makes nothing here, but keep the pattern)
+        queries_for(who, url)
+    small = [queries_for(who, url) for who, url in urls]
+    grow(38, 2)
     assert [queries_for(who, url) for who, url in urls] == small
