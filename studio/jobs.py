@@ -16,6 +16,7 @@ from studio.content.approvals import remind_stalled
 from studio.content.requests import remind_due
 from studio.extensions import scheduler
 from studio.journey.runner import run_due
+from studio.journey.service import refresh_months
 from studio.library.service import process_pending
 from studio.portal.service import send_message_emails, send_weekly_summaries
 from studio.publishing.engine import run_until_idle
@@ -53,6 +54,7 @@ JOBS: tuple[Job, ...] = (
     Job("remind_approvals", remind_stalled, "interval", {"hours": 1}),
     # The clients' programs: due steps claimed and run (retries come round on the same beat).
     Job("run_program_steps", run_due, "interval", {"seconds": 30}),
+    Job("refresh_program_months", refresh_months, "interval", {"hours": 1}),
     Job("remind_requests_due", remind_due, "interval", {"hours": 1}),
     Job("send_weekly_summaries", send_weekly_summaries, "cron",
         {"day_of_week": "mon", "hour": 8, "minute": 0, "timezone": "UTC"}),

@@ -1,5 +1,6 @@
 """The rules of the journey: the agency's program steps, starting a client's program, pausing and
 resuming it, the decisions staff make about steps that fell inside a pause, and the timelines."""
+import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -25,6 +26,7 @@ from studio.portal.models import Client, ClientStatus
 from studio.refusal import Refused
 
 UPCOMING = (AutomationStatus.SCHEDULED, AutomationStatus.RUNNING)
+PLACEHOLDER = re.compile(r"\{(name|first_name|month|agency)\}")
 
 
 # ---- the agency's program ----------------------------------------------------------------------
@@ -67,23 +69,30 @@ def zone_or_refuse(zone: str) -> str:
 
 def start_program(client: Client, start: date, zone: str) -> int:
     """Schedule every step of every month for the client, from `start` in `zone`; returns how many
-    were scheduled. Starting again with the same steps adds only steps not yet scheduled (each step
-    once per client, by a unique key), so a double click or a second worker does nothing twice."""
-    client.program_start, client.program_zone = start, zone_or_refuse(zone)
-    client.paused_at, client.pause_reason, client.paused_days = None, None, 0
+    were scheduled. Starting again adds only steps not yet scheduled (each step once per client, by
+    a unique key), so a double click or a second worker does nothing twice; a new first day or zone
+    moves the steps still to come to the new calendar (and forgets earlier pauses)."""
+    if client.paused_at is not None:
+        raise Refused("Resume the program before you start it again.")
+    zone = zone_or_refuse(zone)
+    if client.program_start is not None and (start, zone) != (client.program_start, client.program_zone):
+        client.paused_days = 0
+        for automation, step in db.session.execute(select(Automation, ProgramStep).join(
+                ProgramStep, ProgramStep.id == Automation.step_id).where(
+                Automation.client_id == client.id, Automation.status == AutomationStatus.SCHEDULED)).all():
+            automation.due_at = automation.next_attempt_at = due_instant(start, step.month, step.day_offset, step.hour, zone)
+    client.program_start, client.program_zone = start, zone
     workspace = db.session.get_one(Workspace, client.workspace_id)
-    rows = [{"workspace_id": client.workspace_id, "client_id": client.id, "step_id": step.id, "kind": step.kind,
-             "month": step.month, "title": fill(step.title, client, step.month)[:200], "body": fill(step.body, client, step.month),
-             "status": AutomationStatus.SCHEDULED,
-             "due_at": (due := due_instant(start, step.month, step.day_offset, step.hour, zone)), "next_attempt_at": due,
-             "attempts": 0, "max_attempts": 3, "result": {}, "created_at": utcnow()}
-            for step in steps_of(workspace)]
     made = 0
-    for row in rows:
-        result = db.session.execute(insert_in_dialect(Automation).values(**row)
-                                    .on_conflict_do_nothing(index_elements=["client_id", "step_id"]).returning(Automation.id))
+    for step in steps_of(workspace):
+        due = due_instant(start, step.month, step.day_offset + client.paused_days, step.hour, zone)
+        result = db.session.execute(insert_in_dialect(Automation).values(
+            workspace_id=client.workspace_id, client_id=client.id, step_id=step.id, kind=step.kind, month=step.month,
+            title=fill(step.title, client, step.month)[:200], body=fill(step.body, client, step.month),
+            status=AutomationStatus.SCHEDULED, due_at=due, next_attempt_at=due, attempts=0, max_attempts=3, result={},
+            created_at=utcnow()).on_conflict_do_nothing(index_elements=["client_id", "step_id"]).returning(Automation.id))
         made += result.first() is not None
-    client.current_month = max(1, program_month(start, utcnow().astimezone(ZoneInfo(zone)).date()))
+    client.current_month = current_month(client)
     db.session.commit()
     return made
 
@@ -102,20 +111,20 @@ def celebrate(client: Client, title: str, body: str) -> Automation | None:
 
 
 def next_steps(client: Client, limit: int = 3) -> Sequence[Automation]:
+    """What comes next for the client (not the team's escalations about her)."""
     return db.session.execute(select(Automation).where(Automation.client_id == client.id,
-                                                       Automation.status == AutomationStatus.SCHEDULED)
+                                                       Automation.status == AutomationStatus.SCHEDULED,
+                                                       Automation.kind != StepKind.ESCALATION)
                               .order_by(Automation.due_at).limit(limit)).scalars().all()
 
 
 def fill(template: str, client: Client, month: int) -> str:
     """A step's words for this client: {name}, {first_name}, {month}, {agency} filled in (when the
     program is scheduled, so both timelines read as the client will)."""
-    values = {"name": client.name, "first_name": client.name.split()[0] if client.name else "", "month": month,
+    values = {"name": client.name, "first_name": client.name.split()[0] if client.name else "", "month": str(month),
               "agency": client.workspace.name}
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError, ValueError):
-        return template  # a brace the agency meant literally
+    # Only these four are filled: any other brace is the agency's own text, left as written.
+    return PLACEHOLDER.sub(lambda found: values[found.group(1)], template)
 
 
 def log(automation: Automation, outcome: LogOutcome, message: str, worker: str = "") -> None:
@@ -124,37 +133,47 @@ def log(automation: Automation, outcome: LogOutcome, message: str, worker: str =
 
 
 def pause(client: Client, reason: str, now: datetime | None = None) -> None:
-    """Hold every step until resumed: the runner passes a paused client's steps by."""
-    if client.paused_at is not None:
-        raise Refused("The program is paused already.")
+    """Hold every step until resumed: the runner passes a paused client's steps by (and a step
+    claimed before the pause is handed back untouched)."""
     if not reason.strip():
         raise Refused("Say why the program pauses (the client sees it).", "reason")
-    client.paused_at, client.pause_reason, client.status = now or utcnow(), reason.strip()[:300], ClientStatus.PAUSED
+    if changed_rows(db.session.execute(update(Client).where(Client.id == client.id, Client.paused_at.is_(None)).values(
+            paused_at=now or utcnow(), pause_reason=reason.strip()[:300], status=ClientStatus.PAUSED))) != 1:
+        db.session.rollback()
+        raise Refused("The program is paused already.")
     db.session.commit()
+    db.session.expire(client)
 
 
 def resume(client: Client, now: datetime | None = None) -> tuple[int, int]:
-    """Move every step still to come later by the time spent paused; a step that fell due inside
-    the pause is held for staff to run now or skip. Returns (moved, held)."""
-    if client.paused_at is None:
+    """Move every step still to come later by the days spent paused (days in the client's zone, so
+    a step keeps its hour of her day across a change of clocks); a step that fell due inside the
+    pause is held for staff to run now or skip. Returns (moved, held)."""
+    seen, now = client.paused_at, now or utcnow()
+    if seen is None:
         raise Refused("The program is not paused.")
-    now = now or utcnow()
-    paused = timedelta(minutes=round((now - client.paused_at) / timedelta(minutes=1)))  # steps keep whole minutes
+    zone = ZoneInfo(client.program_zone)
+    days = (now.astimezone(zone).date() - seen.astimezone(zone).date()).days
+    # Conditional: of two people resuming at once, one moves the steps.
+    if changed_rows(db.session.execute(update(Client).where(Client.id == client.id, Client.paused_at == seen).values(
+            paused_at=None, pause_reason=None, status=ClientStatus.ACTIVE, paused_days=Client.paused_days + days))) != 1:
+        db.session.rollback()
+        raise Refused("The program was resumed already. Reload the page to see where it stands.")
     waiting = db.session.execute(select(Automation).where(Automation.client_id == client.id,
                                                           Automation.status == AutomationStatus.SCHEDULED)).scalars().all()
     moved = held = 0
     for automation in waiting:
-        if automation.due_at < client.paused_at:
+        if automation.due_at < seen:
             continue  # due before the pause (a retry waiting): it runs as it would have
         if automation.due_at < now:
             automation.status, held = AutomationStatus.HELD, held + 1
             log(automation, LogOutcome.HELD, "Fell due while the program was paused: run it now or skip it.")
-        else:
-            automation.due_at += paused
-            automation.next_attempt_at = automation.due_at
+        elif days:
+            local = automation.due_at.astimezone(zone).replace(tzinfo=None) + timedelta(days=days)
+            automation.due_at = automation.next_attempt_at = local.replace(tzinfo=zone).astimezone(ZoneInfo("UTC"))
             moved += 1
-    client.paused_days += round(paused / timedelta(days=1))
-    client.paused_at, client.pause_reason, client.status = None, None, ClientStatus.ACTIVE
+    db.session.commit()
+    db.session.refresh(client)
     client.current_month = current_month(client, now)
     db.session.commit()
     return moved, held
@@ -176,6 +195,18 @@ def decide(automation: Automation, run: bool, by: User) -> None:
     db.session.commit()
 
 
+def refresh_months(now: datetime | None = None) -> int:
+    """Keep each started client's month current between steps (pages and the coach read it)."""
+    changed = 0
+    for client in db.session.execute(select(Client).where(Client.program_start.is_not(None),
+                                                          Client.paused_at.is_(None))).scalars():
+        month = current_month(client, now)
+        if month != client.current_month:
+            client.current_month, changed = month, changed + 1
+    db.session.commit()
+    return changed
+
+
 def current_month(client: Client, now: datetime | None = None) -> int:
     if client.program_start is None:
         return client.current_month
@@ -193,9 +224,14 @@ class Timeline(NamedTuple):
     logs: dict[int, list[AutomationLog]]  # each automation's runs
 
 
-def timeline_of(client: Client, with_logs: bool = True, upcoming_limit: int = 12) -> Timeline:
-    rows = db.session.execute(select(Automation).where(Automation.client_id == client.id)
-                              .order_by(Automation.due_at, Automation.id)).scalars().all()
+def timeline_of(client: Client, for_staff: bool = True, upcoming_limit: int = 12) -> Timeline:
+    """The client's steps; the team's (for_staff) with each run's log and the escalations, hers
+    without them."""
+    query = select(Automation).where(Automation.client_id == client.id)
+    if not for_staff:
+        query = query.where(Automation.kind != StepKind.ESCALATION)
+    rows = db.session.execute(query.order_by(Automation.due_at, Automation.id)).scalars().all()
+    with_logs = for_staff
     upcoming = [a for a in rows if a.status in UPCOMING]
     past = sorted((a for a in rows if a.status not in UPCOMING), key=lambda a: a.done_at or a.due_at, reverse=True)
     month = current_month(client)

@@ -142,5 +142,5 @@ def decide_step(client_id, automation_id):
 @portal.get("/c/<int:client_id>/journey", endpoint="journey")
 def client_journey(client_id):
     client = g.portal_client
-    return page("journey/portal.html", client=client, timeline=service.timeline_of(client, with_logs=False),
+    return page("journey/portal.html", client=client, timeline=service.timeline_of(client, for_staff=False),
                 month=service.current_month(client))

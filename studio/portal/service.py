@@ -12,7 +12,7 @@ from studio.accounts import links
 from studio.accounts.models import Invitation, InvitationKind, Membership, User, Workspace
 from studio.accounts.service import normalize_email
 from studio.connections.models import PlatformConnection
-from studio.database import utcnow
+from studio.database import changed_rows, utcnow
 from studio.extensions import db
 from studio.library.attachments import CheckedUpload, check_uploads, store_upload
 from studio.notify import service as notify
@@ -229,11 +229,14 @@ def create_deliverable(client: Client, author: User, title: str, program_month: 
 def publish_deliverable(deliverable: Deliverable) -> None:
     """The client sees it, gets a notification, and an e-mail if they want one."""
 
-    if deliverable.published_at:
+    # Conditional, so two runs at once (a program step taken over) publish and notify once.
+    if deliverable.published_at or changed_rows(db.session.execute(
+            update(Deliverable).where(Deliverable.id == deliverable.id, Deliverable.published_at.is_(None))
+            .values(published_at=utcnow()))) != 1:
         return
-    deliverable.published_at = utcnow()
-    client = deliverable.client
     db.session.commit()
+    db.session.refresh(deliverable)
+    client = deliverable.client
     if client.user is None:
         return
     link = path_for("portal.deliverable", client_id=client.id, deliverable_id=deliverable.id)

@@ -227,3 +227,65 @@ def test_with_a_model_the_deliverable_is_drafted_from_the_steps_outline_and_coun
     assert "Three posts a week." in prompt and "Fitness" in prompt
     assert usage_of(studio.workspace).used["generations"] == 1
     assert "written by fake-coach-1" in db.session.execute(select(AutomationLog.message)).scalar_one()
+
+
+def test_resuming_keeps_each_steps_hour_of_her_day_across_a_change_of_clocks(app):
+    with frozen_at("2027-03-20 09:00"):  # Berlin is on winter time (UTC+1) until 28 March
+        studio = make_studio(name="Launch Agency")
+        rosa = make_client(studio.workspace, name="Rosa Diaz")
+        make_step(studio.workspace, month=2, day_offset=4, hour=9, title="Early April")
+        service.start_program(rosa, date(2027, 3, 1), "Europe/Berlin")
+        [step] = automations(rosa)
+        assert step.due_at.isoformat() == "2027-04-05T07:00:00+00:00"  # 09:00 summer time
+        service.pause(rosa, "Holiday")
+    with frozen_at("2027-03-30 09:00"):
+        service.resume(db.session.get(Client, rosa.id))
+        assert automations(rosa)[0].due_at.isoformat() == "2027-04-15T07:00:00+00:00"  # still 09:00 in Berlin
+        assert db.session.get(Client, rosa.id).paused_days == 10
+
+
+def test_a_step_claimed_before_a_pause_is_handed_back_and_a_lost_last_try_fails_visibly(app):
+    studio = make_studio(name="Launch Agency")
+    rosa = make_client(studio.workspace, name="Rosa Diaz")
+    make_step(studio.workspace, title="Hello")
+    service.start_program(rosa, (utcnow() - timedelta(days=1)).date(), "UTC")
+    owner = "worker-a#1234"
+    [claimed] = runner.claim(owner, 5, utcnow())
+    service.pause(db.session.get(Client, rosa.id), "Travelling")
+    assert runner.run_one(claimed, owner, utcnow()) is False
+    step = db.session.get(Automation, claimed)
+    assert (step.status, step.attempts) == ("scheduled", 0) and count(Notification, Notification.type == "program_step") == 0
+
+    service.resume(db.session.get(Client, rosa.id))
+    step = db.session.get(Automation, claimed)
+    step.attempts, step.max_attempts = 2, 3
+    db.session.commit()
+    runner.claim("worker-b#1", 5, utcnow())  # worker b takes its last try, then dies
+    later = utcnow() + runner.LEASE + timedelta(seconds=1)
+    assert runner.run_due(later) == 0
+    step = db.session.get(Automation, claimed)
+    assert step.status == "failed" and "stopped during the last try" in step.last_error
+    assert count(Notification, Notification.user_id == studio.owner.id, Notification.type == "program_escalation") == 1
+
+
+def test_the_client_never_sees_the_teams_escalations_and_odd_braces_stay_as_written(app):
+    studio = make_studio(name="Launch Agency")
+    rosa = make_client(studio.workspace, name="Rosa Diaz")
+    make_step(studio.workspace, day_offset=5, kind="escalation", title="Plan {name}'s review call")
+    make_step(studio.workspace, day_offset=6, kind="reminder", title="Hi {first_name}: {name.x} and {month:>9}")
+    service.start_program(rosa, utcnow().date(), "UTC")
+    staff = studio.browser.get(f"/w/{studio.workspace.slug}/clients/{rosa.id}/journey").get_data(as_text=True)
+    assert "Plan Rosa Diaz&#39;s review call" in staff
+    mine = studio.browser.application.test_client().log_in_as(rosa.user).get(f"/portal/c/{rosa.id}/journey").get_data(as_text=True)
+    assert "review call" not in mine and "Hi Rosa: {name.x} and {month:&gt;9}" in mine
+
+
+def test_an_archived_clients_steps_are_cancelled_not_sent(app):
+    studio = make_studio(name="Launch Agency")
+    rosa = make_client(studio.workspace, name="Rosa Diaz")
+    make_step(studio.workspace, title="Hello")
+    service.start_program(rosa, (utcnow() - timedelta(days=1)).date(), "UTC")
+    db.session.get(Client, rosa.id).status = "archived"
+    db.session.commit()
+    runner.run_due()
+    assert automations(rosa)[0].status == "cancelled" and count(Notification, Notification.type == "program_step") == 0
