@@ -1,7 +1,7 @@
 """A workspace's own pages: its dashboard, members and invitations, and settings."""
 from datetime import datetime, timedelta
 
-from flask import abort, current_app, flash, g, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from studio.accounts import service
@@ -13,11 +13,12 @@ from studio.connections import service as connections
 from studio.connections.forms import SocialLinkForm
 from studio.content import approvals
 from studio.journey import service as journey
+from studio.notify import service as notify
 from studio.notify.mail import MailError, send_mail
 from studio.publishing import service as publishing
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
 from studio.urls import external_url
-from studio.web import go_to, page, refusals_onto, show_form, viewer_zone, wants_fragment
+from studio.web import go_to, page, refusals_onto, safe_next_url, show_form, viewer_zone, wants_fragment
 
 bp = workspace_blueprint("workspaces", __name__)
 
@@ -40,6 +41,7 @@ def dashboard():
         attention=publishing.attention_count(g.workspace),
         to_approve=None if g.workspace.approval_mode == "none" else approvals.waiting_count(g.workspace),
         program_attention=journey.needing_attention(g.workspace),
+        unread_notifications=notify.unread_count(current_user.id, None, workspace_id=g.workspace.id),
         week=analytics.week_totals(g.workspace.id, analytics.range_ending(datetime.now(viewer_zone()).date(), 7)),
         zone=viewer_zone(),
     )
@@ -203,3 +205,23 @@ def save_settings():
         flash("Workspace settings saved.", "success")
         return go_to(url_for("workspaces.settings"))
     return settings_page(form)
+
+
+# ---- the team's notifications ------------------------------------------------------------------
+
+
+@bp.get("/notifications")
+def notifications():
+    """What the person was told in this workspace: approvals waiting, changes asked, mentions,
+    program escalations, alerts (also e-mailed)."""
+    unread_only = request.args.get("unread") == "1"
+    return page("workspaces/notifications.html", unread_only=unread_only,
+                notifications=notify.notifications_for(current_user.id, None, unread_only, workspace_id=g.workspace.id))
+
+
+@bp.get("/notifications/<int:notification_id>")
+def open_notification(notification_id):
+    item = notify.open_notification(current_user.id, notification_id, workspace_id=g.workspace.id, client_id=None)
+    if item is None:
+        abort(404)
+    return redirect(safe_next_url(item.action_url, url_for("workspaces.notifications")))

@@ -289,3 +289,21 @@ def test_an_archived_clients_steps_are_cancelled_not_sent(app):
     db.session.commit()
     runner.run_due()
     assert automations(rosa)[0].status == "cancelled" and count(Notification, Notification.type == "program_step") == 0
+
+
+def test_the_team_reads_what_it_was_told_on_its_notifications_page_and_only_its_own(app):
+    studio = make_studio(name="Launch Agency")
+    rosa = make_client(studio.workspace, name="Rosa Diaz")
+    make_step(studio.workspace, kind="escalation", title="Book {first_name}'s review call")
+    service.start_program(rosa, (utcnow() - timedelta(days=1)).date(), "UTC")
+    runner.run_due()
+    overview = studio.browser.get(f"/w/{studio.workspace.slug}/").get_data(as_text=True)
+    assert "1 unread notification" in overview
+    page = studio.browser.get(f"/w/{studio.workspace.slug}/notifications").get_data(as_text=True)
+    assert "Rosa Diaz, month 1: Book Rosa&#39;s review call" in page
+    [notification] = db.session.execute(select(Notification).where(Notification.user_id == studio.owner.id)).scalars().all()
+    opened = studio.browser.get(f"/w/{studio.workspace.slug}/notifications/{notification.id}")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/clients/{rosa.id}/journey")
+    assert db.session.get(Notification, notification.id).read_at is not None
+    stranger = make_studio(name="Elsewhere")
+    assert stranger.browser.get(f"/w/{stranger.workspace.slug}/notifications/{notification.id}").status_code == 404
