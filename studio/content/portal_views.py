@@ -1,7 +1,7 @@
 """The client's side of content: posts waiting for her approval, each with a preview per platform,
 approved or sent back with a comment (one by one or ticked in bulk); and her requests for content.
 Reached through the portal blueprint's client scope: another client's post or request answers 404."""
-from flask import abort, flash, g, request, url_for
+from flask import abort, flash, g, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -63,9 +63,8 @@ def approval_media(client_id, post_id, asset_id):
 @bp.post("/c/<int:client_id>/approvals/<int:post_id>/approve")
 def approve_post(client_id, post_id):
     post = clients_post(post_id)
-    version = request.form.get("version", "")
     with refusals_onto():
-        outcome = approvals.approve_as_client(post, current_user, int(version) if version.isdigit() else None)
+        outcome = approvals.approve_as_client(post, current_user, version_seen())
         flash("Approved. Thank you!" + (" It is scheduled." if post.status == "scheduled" else ""), "success")
         if outcome.not_scheduled:
             flash(outcome.not_scheduled, "warning")

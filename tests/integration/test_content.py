@@ -162,7 +162,8 @@ def test_a_client_asks_for_content_the_team_hears_of_it_and_a_picked_version_bec
     page = her.submit(f"/portal/c/{rosa.id}/requests/new", {"title": "", "platforms": ["instagram"]})
     assert page.status_code == 422 and errors_next_to(page.get_data(as_text=True), "title") == ["Give the request a title."]
     her.submit(f"/portal/c/{rosa.id}/requests/new", {"title": "Gym opening reel", "brief": "Doors open 6am Monday",
-                                                     "platforms": ["instagram"], "due_on": "2030-05-01"})
+                                                     "platforms": ["instagram"],
+                                                     "due_on": (utcnow() + timedelta(days=30)).date().isoformat()})
     request = db.session.execute(select(ContentRequest)).scalar_one()
     assert (request.client_id, request.status, request.platforms) == (rosa.id, "draft", ["instagram"])
     assert count(Notification, Notification.user_id == studio.owner.id, Notification.title.like("Rosa Diaz asked for content%")) == 1
