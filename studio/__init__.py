@@ -116,6 +116,8 @@ def register_blueprints(app):
     from studio.publishing.views import bp as posts_bp
     from studio.publishing.views import feeds as calendar_feeds_bp
     from studio.sandbox.views import bp as sandbox_bp
+    from studio.storefront.public_views import bp as storefront_bp
+    from studio.storefront.views import bp as storefront_studio_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(workspaces_bp)
@@ -137,6 +139,8 @@ def register_blueprints(app):
     app.register_blueprint(community_bp)
     app.register_blueprint(billing_bp)
     app.register_blueprint(stripe_webhooks_bp)
+    app.register_blueprint(storefront_bp)
+    app.register_blueprint(storefront_studio_bp)
 
 
 def register_web(app):

@@ -185,6 +185,11 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         "COMMUNITY_POINTS": _weights(os.environ.get("COMMUNITY_POINTS", "topic=5,reply=2,like=1,solved=10")),
         "COMMUNITY_RATE_LIMITS": {"new": {"topics": 3, "replies": 10, "links": 2},
                                   "member": {"topics": 10, "replies": 40, "links": 10}},
+        # The storefront: likes and comments per person, and inquiries per address and per network
+        # address, each as (how many, per so many minutes).
+        "STOREFRONT_LIKES_PER_WINDOW": (_int("STOREFRONT_LIKES_PER_MINUTE", 30), 1),
+        "STOREFRONT_COMMENTS_PER_WINDOW": (_int("STOREFRONT_COMMENTS_PER_10_MINUTES", 5), 10),
+        "STOREFRONT_INQUIRIES_PER_WINDOW": {"email": (3, 60), "ip": (10, 60)},
         # The coach: an OpenAI-compatible model server (none: the coach answers from the playbook).
         "COACH_API_URL": os.environ.get("COACH_API_URL", "").rstrip("/"),
         "COACH_MODEL": os.environ.get("COACH_MODEL", ""),

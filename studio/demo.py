@@ -33,6 +33,7 @@ from studio.publishing import service as publishing
 from studio.publishing.models import PublishAttempt, PublishedPost
 from studio.sandbox.models import SandboxAccount, SandboxPost
 from studio.sandbox.service import issue_tokens
+from studio.storefront.demo import seed_storefront
 from studio.urls import public_base_url
 
 DEMO_EMAIL = "maya@example.com"
@@ -62,6 +63,7 @@ def seed_demo():
     seed_content(northwind)
     seed_journey(northwind)
     seed_billing(northwind)
+    seed_storefront(northwind)
     return True
 
 

@@ -234,7 +234,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Refused)
     def refused(refusal):
         db.session.rollback()  # nothing half-done by the refused call is kept
-        return render_error(422, str(refusal))
+        return render_error(refusal.status, str(refusal))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -429,7 +429,7 @@ WORKSPACE_MENU: Menu = (("overview", "workspaces.dashboard"), ("calendar", "post
                         ("analytics", "analytics.index"),
                         ("library", "library.index"), ("clients", "clients.index"), ("inbox", "inbox.index"),
                         ("inbox_badge", "inbox.badge"), ("coach", "coach.index"), ("connections", "connections.index"),
-                        ("members", "workspaces.members"), ("settings", "workspaces.settings"))
+                        ("storefront", "storefront_studio.index"), ("members", "workspaces.members"), ("settings", "workspaces.settings"))
 
 
 def menu_links(menu: Menu, **values: Any) -> dict[str, str]:

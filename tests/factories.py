@@ -325,3 +325,48 @@ def make_step(workspace, month=1, day_offset=0, kind="reminder", title="Hello {f
     from studio.journey.service import save_step
 
     return save_step(workspace, None, month, day_offset, hour, kind, title, body)
+
+
+def make_storefront(workspace, published=True, **fields):
+    from studio.database import utcnow
+    from studio.storefront.models import Storefront
+
+    storefront = Storefront(workspace_id=workspace.id, display_name=fields.pop("display_name", workspace.name),
+                            published_at=utcnow() if published else None, **fields)
+    db.session.add(storefront)
+    db.session.commit()
+    return storefront
+
+
+def make_service(workspace, title="Recipe development", price_cents=45_000, currency="EUR", type_="artisan", active=True):
+    from studio.storefront.models import Service
+
+    service = Service(workspace_id=workspace.id, title=title, description="Three tested recipes.", price_cents=price_cents,
+                      currency=currency, type=type_, active=active)
+    db.session.add(service)
+    db.session.commit()
+    return service
+
+
+def make_update(workspace, author, body="The autumn menu is out."):
+    from studio.storefront.models import StorefrontUpdate
+
+    update = StorefrontUpdate(workspace_id=workspace.id, author_id=author.id, body=body)
+    db.session.add(update)
+    db.session.commit()
+    return update
+
+
+def make_showcase_video(workspace, connection=None, views=1200, likes=80, **fields):
+    """A published post that carried a video, shown in the storefront's showcase."""
+    from studio.publishing.models import PublishedPost
+
+    number = next(_numbers)
+    video = make_asset(workspace, "video", title=fields.pop("title", f"Video {number}"))
+    published = PublishedPost(workspace_id=workspace.id, connection_id=connection.id if connection else None,
+                              platform="sandbox", platform_post_id=f"showcase-{number}", url=f"https://example.com/p/{number}",
+                              caption="A video", media_id=video.id, in_showcase=True, showcase_kind="short",
+                              metrics={"views": views, "likes": likes}, **fields)
+    db.session.add(published)
+    db.session.commit()
+    return published

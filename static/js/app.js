@@ -84,4 +84,27 @@
   document.addEventListener("htmx:sseMessage", function (event) {
     if (event.target.dataset && event.target.dataset.follow) window.scrollTo(0, document.scrollingElement.scrollHeight);
   });
+  // "Copy link": shown only where this script runs; copies the link in the input it names, so a
+  // visitor in an app's own browser can open it in their usual one.
+  function showCopyButtons(root) {
+    (root && root.querySelectorAll ? root : document).querySelectorAll("button[data-copy]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { showCopyButtons(document); });
+  document.addEventListener("htmx:load", function (event) { showCopyButtons(event.target); });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button) return;
+    var input = document.querySelector(button.getAttribute("data-copy"));
+    if (!input) return;
+    input.select();
+    var done = function () { button.textContent = "Copied"; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () { document.execCommand("copy"); done(); });
+    } else {
+      document.execCommand("copy");
+      done();
+    }
+  });
 })();

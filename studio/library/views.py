@@ -1,13 +1,11 @@
 """The media library: upload with progress, a filtered grid that pages as you scroll, details."""
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
     g,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user
@@ -15,7 +13,7 @@ from flask_login import current_user
 from studio.library import service
 from studio.library.forms import RenameForm
 from studio.library.models import MediaAsset
-from studio.library.storage import LocalStorage, StorageError, storage
+from studio.library.serving import serve
 from studio.platforms.limits import fit_for
 from studio.refusal import Refused
 from studio.security.access import requires_role, scoped_get_or_404, workspace_blueprint
@@ -125,20 +123,6 @@ def delete(asset_id):
         flash(f"Deleted “{asset.title}”.", "success")
         return go_to(url_for("library.index"))
     return go_to(url_for("library.detail", asset_id=asset_id))
-
-
-def serve(key, mimetype, download_name=None):
-    if not key:
-        abort(404)
-    target = storage()
-    try:
-        if isinstance(target, LocalStorage):
-            return send_file(target.path(key), mimetype=mimetype, conditional=True, download_name=download_name,
-                             max_age=300)
-        body = target.open(key)
-    except (StorageError, FileNotFoundError):
-        abort(404)
-    return Response(body.iter_chunks(1024 * 1024), mimetype=mimetype, headers={"Cache-Control": "private, max-age=300"})
 
 
 @bp.get("/<int:asset_id>/file")

@@ -25,6 +25,7 @@ class NotificationType(StrEnum):
     REQUEST_DUE = "request_due"  # a content request assigned to this person is due soon
     PROGRAM_STEP = "program_step"  # a step of the client's program: a reminder, a celebration, a check-in
     PROGRAM_ESCALATION = "program_escalation"  # staff: a client's program asks for a person, or a step failed
+    STOREFRONT_INQUIRY = "storefront_inquiry"  # staff: a visitor asked about a service on the storefront
 
 
 class Notification(Model):

@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -40,6 +41,7 @@ class ComposeForm(ZonedForm):
     connections = checkboxes("Publish to")
     message = TextAreaField("Message", validators=[Length(max=63206)])
     media = checkboxes("Media from the library")
+    showcase = BooleanField("Add its video to my storefront's showcase once published")
     when = RadioField("When", choices=[SelectChoice("schedule", "Schedule"), SelectChoice("now", "Post now"),
                                        SelectChoice("draft", "Save as draft")],
                       default="schedule")

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from studio.database import enum_type, one_of, timestamp, utcnow, workspace_fk
@@ -140,6 +140,8 @@ class Post(Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_at: Mapped[datetime | None]
     request_id: Mapped[int | None] = mapped_column(ForeignKey("content_requests.id", ondelete="SET NULL"), index=True)
+    # "Add to my storefront's showcase": each video it publishes shows there (studio.storefront).
+    showcase: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[timestamp]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -241,7 +243,12 @@ class PublishedPost(Model):
     """What is live on a platform: one row per platform post, never two."""
 
     __tablename__ = "published_posts"
-    __table_args__ = (UniqueConstraint("platform", "platform_post_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_post_id"),
+        # The maker's storefront shows these (studio.storefront), newest first.
+        Index("ix_published_posts_showcase", "workspace_id", "in_showcase", "published_at"),
+        CheckConstraint("showcase_kind IN ('short', 'long', 'demo')", name="showcase_kind"),
+    )
 
     workspace_id: Mapped[workspace_fk]
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"), unique=True)
@@ -256,6 +263,13 @@ class PublishedPost(Model):
     # When its numbers are next fetched, sooner while the post is young (studio.analytics.sync);
     # None once it is old enough that they no longer move.
     next_sync_at: Mapped[datetime | None] = mapped_column(default=utcnow, index=True)
+    # The video it carried (its title and thumbnail on the storefront), and the storefront's own
+    # state: shown in the showcase or not, as what kind of video, liked and commented by visitors.
+    media_id: Mapped[int | None] = mapped_column(ForeignKey("media_assets.id", ondelete="SET NULL"))
+    in_showcase: Mapped[bool] = mapped_column(default=False, server_default=false())
+    showcase_kind: Mapped[str | None] = mapped_column(String(10))
+    like_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def link(self) -> str | None:

@@ -82,7 +82,8 @@ def extend(series: Post, horizon_days: int | None = None) -> int:
         copy = Post(workspace_id=series.workspace_id, author_id=series.author_id, message=latest.message,
                     overrides=dict(series.overrides or {}), timezone=series.timezone, scheduled_at=when,
                     status="scheduled", series_id=series.id, client_id=series.client_id,
-                    approval=series.approval, approved_by_id=series.approved_by_id, approved_at=series.approved_at)
+                    approval=series.approval, approved_by_id=series.approved_by_id, approved_at=series.approved_at,
+                    showcase=series.showcase)
         copy.media = [PostMedia(asset_id=m.asset_id, position=m.position) for m in series.media]
         for delivery in series.deliveries:
             copy.deliveries.append(Delivery(workspace_id=series.workspace_id, connection_id=delivery.connection_id,

@@ -141,7 +141,7 @@ def to_utc(local_naive: datetime, timezone: str) -> datetime:
 def create_post(workspace: Workspace, author: User, message: str, overrides: Mapping[str, str] | None,
                 connections: Sequence[PlatformConnection], assets: Sequence[MediaAsset], when: str,
                 scheduled_local: datetime | None = None, timezone: str = "UTC", repeat: tuple | None = None,
-                options: Mapping[str, dict] | None = None) -> Post:
+                options: Mapping[str, dict] | None = None, showcase: bool = False) -> Post:
     """A draft, or a post scheduled for `scheduled_local` (wall clock in `timezone`), or one due now.
     `repeat` (kind, weekdays, cron line, until date, count) makes it the first of a series;
     `options` holds each account's platform choices, by connection id. In a workspace that approves
@@ -159,7 +159,8 @@ def create_post(workspace: Workspace, author: User, message: str, overrides: Map
         billing.take(workspace, Counted.SCHEDULED_POSTS, commit=False)
     post = Post(workspace_id=workspace.id, author_id=author.id, message=message, timezone=timezone,
                 overrides={k: v for k, v in (overrides or {}).items() if v.strip()}, status="draft",
-                approval=approval, client_id=next((c.client_id for c in connections if c.client_id), None))
+                approval=approval, client_id=next((c.client_id for c in connections if c.client_id), None),
+                showcase=showcase)
     post.media = [PostMedia(asset_id=asset.id, position=index) for index, asset in enumerate(assets)]
     db.session.add(post)
     db.session.flush()

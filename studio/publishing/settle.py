@@ -3,6 +3,7 @@ later with backoff, or waiting for a person) and the post's status. Every write 
 lease: a worker whose lease ran out only logs its attempt, and the worker that took over decides."""
 import random
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -22,6 +23,9 @@ from studio.publishing.models import (
 )
 from studio.publishing.notify import delivery_needs_attention
 from studio.publishing.status import refresh_post_status
+
+if TYPE_CHECKING:
+    from studio.library.models import MediaAsset
 
 OUTCOME_LOG = {"published": "published", "recovered": "recovered", "retry": "retryable", "quota": "quota",
                "unconfirmed": "unconfirmed", "lost": "lease_lost", "released": "released"}
@@ -139,7 +143,21 @@ def record_published(delivery: Delivery, result: Published) -> None:
     now = utcnow()
     delivery.status, delivery.platform_post_id, delivery.platform_url = DeliveryStatus.PUBLISHED, result.platform_post_id, result.url
     delivery.published_at, delivery.last_error, delivery.needs_lookup = now, None, False
+    video = next((item.asset for item in delivery.post.media if item.asset.kind == "video"), None)
     db.session.add(PublishedPost(workspace_id=delivery.workspace_id, delivery_id=delivery.id,
                                  connection_id=delivery.connection_id, platform=delivery.platform,
                                  platform_post_id=result.platform_post_id, url=result.url,
-                                 caption=delivery.post.text_for(delivery.connection_id), published_at=now))
+                                 caption=delivery.post.text_for(delivery.connection_id), published_at=now,
+                                 media_id=video.id if video else None,
+                                 in_showcase=bool(video and delivery.post.showcase),
+                                 showcase_kind=showcase_kind_of(video) if video else None))
+
+
+SHORT_VIDEO_SECONDS = 180  # the longest a Short, a Reel or most TikToks run
+
+
+def showcase_kind_of(video: "MediaAsset") -> str:
+    """How the storefront first files a published video (the team may change it): short when it is
+    vertical and brief, long otherwise."""
+    brief = (video.duration_seconds or 0) <= SHORT_VIDEO_SECONDS
+    return "short" if brief and video.orientation != "horizontal" else "long"

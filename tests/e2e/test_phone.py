@@ -27,9 +27,13 @@ from tests.factories import (
     make_event,
     make_post,
     make_request,
+    make_service,
+    make_showcase_video,
     make_step,
+    make_storefront,
     make_thread,
     make_topic,
+    make_update,
     make_user,
     make_version,
     make_workspace,
@@ -78,8 +82,9 @@ def seed_studio():
     make_article(workspace, f"Hooks {LONG}", f"This month, focus on the hook. {LONG}{LONG}", 1)
     conversation = answered(client, f"What should I focus on this month? {LONG}{LONG}")  # from the playbook
     request, waiting = seed_content(workspace, owner, client)
+    storefront = seed_storefront(workspace, owner)
     db.session.commit()
-    return {"request": request, "waiting": waiting, "conversation": conversation, "owner": owner, "viewer": viewer, "client": client, "member": member, "workspace": workspace,
+    return {"request": request, "waiting": waiting, "storefront": storefront, "conversation": conversation, "owner": owner, "viewer": viewer, "client": client, "member": member, "workspace": workspace,
             "topic": topic, "channel": channel, "thread": thread, "first_post_month": (local_now + timedelta(hours=2)).strftime("%Y-%m")}
 
 
@@ -104,6 +109,23 @@ def seed_content(workspace, owner, client):
     make_step(workspace, month=2, kind="deliverable", title=f"Month {{month}} plan {LONG}")
     journey.start_program(client, utcnow().date(), "America/Argentina/ComodRivadavia")
     return request, waiting
+
+
+def seed_storefront(workspace, owner):
+    """A published storefront with long words everywhere: a service, an update, a showcase video
+    with a comment, and a confirmed question."""
+    from studio.storefront import inquiries, visitors
+
+    make_storefront(workspace, display_name=f"Northwind {LONG}", headline=f"Food {LONG}", bio=f"We cook. {LONG}{LONG}")
+    service = make_service(workspace, f"Recipes {LONG}", 123_456_789, "CHF")
+    update = make_update(workspace, owner, f"Market day {LONG}{LONG}")
+    video = make_showcase_video(workspace, title=f"Lemon pasta {LONG}", views=123_456_789, likes=98_765_432)
+    visitors.add_comment(video, owner, f"That pour {LONG}{LONG}")
+    question = inquiries.ask(workspace, service, name=f"Dana {LONG}", email="dana@example.com", body=f"Price? {LONG}{LONG}",
+                             ip="192.0.2.1")
+    inquiries.verify(question)
+    return {"update": update.id, "video": video.id, "question": question.id, "service": service.id,
+            "thread": urlparse(inquiries.link_for(question, workspace.slug)).path}
 
 
 def log_in(new_page, live_server, email, viewport=PHONE):
@@ -225,6 +247,13 @@ def test_workspace_owner_on_a_phone(live_server, new_page, studio):
                   f"{live_server}/w/{ws.slug}/approvals", f"{live_server}/w/{ws.slug}/posts/{studio['waiting'].id}",
                   f"{live_server}/w/{ws.slug}/posts/{studio['waiting'].id}/history",
                   f"{live_server}/w/{ws.slug}/program", f"{live_server}/w/{ws.slug}/clients/{studio['client'].id}/journey",
+                  *[f"{live_server}/w/{ws.slug}/storefront{part}" for part in (
+                      "", "/services", "/updates", "/showcase", "/comments", "/questions",
+                      f"/questions/{studio['storefront']['question']}")],
+                  *[f"{live_server}/@{ws.slug}{part}" for part in (
+                      "", "/updates", "/videos", f"/updates/{studio['storefront']['update']}",
+                      f"/videos/{studio['storefront']['video']}", f"/services/{studio['storefront']['service']}/ask",
+                      studio['storefront']['thread'].removeprefix(f"/@{ws.slug}"))],
                   community_url(live_server, ws, f"ch/{studio['channel'].slug}"),
                   community_url(live_server, ws, f"t/{studio['topic'].id}")]
     too_wide, seen = walk(page, addresses, live_server)

@@ -21,8 +21,12 @@ from tests.factories import (
     make_deliverable,
     make_post,
     make_request,
+    make_service,
+    make_showcase_video,
     make_step,
+    make_storefront,
     make_thread,
+    make_update,
     make_version,
     make_workspace,
     owner_of,
@@ -55,6 +59,12 @@ PUBLIC_ENDPOINTS = {
     "webhooks.receive",
     # Stripe's webhook: the Stripe-Signature header (under STRIPE_WEBHOOK_SECRET) is the key.
     "stripe_webhooks.receive",
+    # A maker's public storefront: anyone reads it (unknown or unpublished ones answer 404), asks
+    # about a service, and opens their question's signed link; liking and commenting answer with a
+    # log-in for visitors (tests/integration/test_storefront.py); and what search engines read.
+    "storefront.home", "storefront.updates", "storefront.videos", "storefront.update", "storefront.video",
+    "storefront.like", "storefront.comment", "storefront.picture", "storefront.followers", "storefront.ask",
+    "storefront.inquiry", "storefront.sitemap", "storefront.robots",
 }
 # The sandbox's API answers to bearer tokens, not to sessions.
 TOKEN_PROTECTED_PREFIX = "sandbox.api_"
@@ -131,7 +141,22 @@ def make_connection_things(workspace):
     post = make_post(workspace=workspace, author=owner, connections=[connection], message="Hello", status="draft")
     return {"connection_id": connection.id, "link_id": link.id, "pending_id": pending.id, "asset_id": asset.id,
             "post_id": post.id, "delivery_id": post.deliveries[0].id, **make_portal_things(workspace, owner),
-            **make_content_things(workspace, owner, post)}
+            **make_content_things(workspace, owner, post), **make_storefront_things(workspace, owner)}
+
+
+def make_storefront_things(workspace, owner):
+    """A storefront with a service, an update, a showcase video with a comment, and a confirmed question."""
+    from studio.storefront import inquiries, visitors
+
+    make_storefront(workspace)
+    service = make_service(workspace)
+    update = make_update(workspace, owner)
+    video = make_showcase_video(workspace)
+    comment = visitors.add_comment(video, owner, "Lovely")
+    inquiry = inquiries.ask(workspace, service, name="Dana", email=f"dana@{workspace.slug}.example", body="Price?", ip="192.0.2.1")
+    inquiries.verify(inquiry)
+    return {"service_id": service.id, "update_id": update.id, "video_id": video.id, "storefront_comment_id": comment.id,
+            "inquiry_id": inquiry.id}
 
 
 def make_content_things(workspace, owner, post):

@@ -414,3 +414,47 @@ def test_journey_pages_run_the_same_queries_for_a_short_program_and_a_long_one(a
     small = [queries_for(who, url) for who, url in urls]
     grow(38, 2)
     assert [queries_for(who, url) for who, url in urls] == small
+
+
+def test_storefront_pages_run_the_same_queries_for_a_small_maker_and_a_big_one(app):
+    """The public page, its lists and an item (for a visitor and for someone logged in), and the
+    team's Storefront tabs: as many queries with 2 of everything as with 30."""
+    from studio.storefront import inquiries, visitors
+    from tests.factories import make_service, make_showcase_video, make_storefront, make_update
+
+    app.config.update(STOREFRONT_COMMENTS_PER_WINDOW=(1000, 10), STOREFRONT_INQUIRIES_PER_WINDOW={"email": (1000, 60), "ip": (1000, 60)})
+    workspace = make_workspace()
+    owner = owner_of(workspace)
+    make_storefront(workspace)
+    staff = app.test_client().log_in_as(owner)
+    visitor = app.test_client()
+    first = {}
+
+    def grow(count):
+        for number in range(count):
+            service = make_service(workspace, f"Service {number}")
+            update = make_update(workspace, owner, f"Update {number}")
+            video = make_showcase_video(workspace)
+            first.setdefault("update", update.id)
+            first.setdefault("video", video.id)
+            visitors.set_like(update, owner, True)
+            visitors.add_comment(update, owner, f"Comment {count}-{number}")
+            visitors.add_comment(video, owner, f"On the video {count}-{number}")
+            question = inquiries.ask(workspace, service, name="Dana", email=f"dana{count}-{number}@example.com", body="Price?",
+                                     ip=f"192.0.2.{number}")
+            inquiries.verify(question)
+            first.setdefault("question", question.id)
+
+    grow(2)
+    slug = workspace.slug
+    public = [f"/@{slug}", f"/@{slug}/updates", f"/@{slug}/videos", f"/@{slug}/updates/{first['update']}",
+              f"/@{slug}/videos/{first['video']}"]
+    studio = [f"/w/{slug}/storefront", f"/w/{slug}/storefront/services", f"/w/{slug}/storefront/updates",
+              f"/w/{slug}/storefront/showcase", f"/w/{slug}/storefront/comments", f"/w/{slug}/storefront/questions",
+              f"/w/{slug}/storefront/questions/{first['question']}"]
+    pages = [(visitor, url) for url in public] + [(staff, url) for url in public + studio]
+    for who, url in pages:
+        queries_for(who, url)
+    small = [queries_for(who, url) for who, url in pages]
+    grow(28)
+    assert [queries_for(who, url) for who, url in pages] == small

@@ -127,7 +127,8 @@ def compose():
             repeat = (form.repeat.data, form.weekdays.data, form.cron.data or "", form.until.data, form.count.data)
             with refusals_onto(form):
                 post = service.create_post(g.workspace, current_user, form.message.data, overrides, picked, assets,
-                                           form.when.data, local, viewer_zone(), repeat=repeat, options=options)
+                                           form.when.data, local, viewer_zone(), repeat=repeat, options=options,
+                                           showcase=form.showcase.data)
                 history.record(post, EditAction.CREATED, current_user, new=post.message)
                 db.session.commit()
                 if post.approval == "not_submitted" and form.when.data == "schedule":
