@@ -86,10 +86,13 @@ def render_home(workspace: Workspace, storefront: Storefront, preview: bool = Fa
 def updates(slug):
     workspace, storefront = found(slug)
     before = request.args.get("before", type=int)
-    rows, images, liked, more = public.updates_page(workspace, before, viewer())
-    return conditional(workspace, storefront, f"updates:{before}", lambda: render_template(
-        "storefront/updates.html", workspace=workspace, storefront=storefront, updates=rows, images=images, liked=liked,
-        more=more, canonical=canonical("storefront.updates", slug=slug)))
+
+    def render():
+        rows, images, liked, more = public.updates_page(workspace, before, viewer())
+        return render_template("storefront/updates.html", workspace=workspace, storefront=storefront, updates=rows,
+                               images=images, liked=liked, more=more, canonical=canonical("storefront.updates", slug=slug))
+
+    return conditional(workspace, storefront, f"updates:{before}", render)
 
 
 @bp.get("/@<slug>/videos")
@@ -97,10 +100,13 @@ def videos(slug):
     workspace, storefront = found(slug)
     kind = request.args.get("kind") if request.args.get("kind") in ("short", "long", "demo") else None
     before = request.args.get("before", type=int)
-    rows, liked, more = public.videos_page(workspace, kind, before, viewer())
-    return conditional(workspace, storefront, f"videos:{kind}:{before}", lambda: render_template(
-        "storefront/videos.html", workspace=workspace, storefront=storefront, videos=rows, liked=liked, more=more,
-        kind=kind, canonical=canonical("storefront.videos", slug=slug)))
+
+    def render():
+        rows, liked, more = public.videos_page(workspace, kind, before, viewer())
+        return render_template("storefront/videos.html", workspace=workspace, storefront=storefront, videos=rows,
+                               liked=liked, more=more, kind=kind, canonical=canonical("storefront.videos", slug=slug))
+
+    return conditional(workspace, storefront, f"videos:{kind}:{before}", render)
 
 
 def the_update(workspace: Workspace, update_id: int):
