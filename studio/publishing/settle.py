@@ -3,13 +3,13 @@ later with backoff, or waiting for a person) and the post's status. Every write 
 lease: a worker whose lease ran out only logs its attempt, and the worker that took over decides."""
 import random
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import select, update
 
 from studio.database import changed_rows, utcnow
 from studio.extensions import db
+from studio.library.models import MediaAsset
 from studio.platforms.base import Published
 from studio.platforms.errors import AuthError
 from studio.publishing.attempt import Outcome
@@ -18,14 +18,12 @@ from studio.publishing.models import (
     Delivery,
     DeliveryStatus,
     Post,
+    PostMedia,
     PublishAttempt,
     PublishedPost,
 )
 from studio.publishing.notify import delivery_needs_attention
 from studio.publishing.status import refresh_post_status
-
-if TYPE_CHECKING:
-    from studio.library.models import MediaAsset
 
 OUTCOME_LOG = {"published": "published", "recovered": "recovered", "retry": "retryable", "quota": "quota",
                "unconfirmed": "unconfirmed", "lost": "lease_lost", "released": "released"}
@@ -143,20 +141,37 @@ def record_published(delivery: Delivery, result: Published) -> None:
     now = utcnow()
     delivery.status, delivery.platform_post_id, delivery.platform_url = DeliveryStatus.PUBLISHED, result.platform_post_id, result.url
     delivery.published_at, delivery.last_error, delivery.needs_lookup = now, None, False
-    video = next((item.asset for item in delivery.post.media if item.asset.kind == "video"), None)
+    video = first_video_of(delivery.post_id)
+    if video is not None and delivery.post.showcase:
+        # Another delivery of the post may be settling now: the post's row (locked here, as settle
+        # locks it below) orders them, so the second sees the first's showcase entry.
+        db.session.execute(select(Post.id).where(Post.id == delivery.post_id).with_for_update(key_share=True))
     db.session.add(PublishedPost(workspace_id=delivery.workspace_id, delivery_id=delivery.id,
                                  connection_id=delivery.connection_id, platform=delivery.platform,
                                  platform_post_id=result.platform_post_id, url=result.url,
                                  caption=delivery.post.text_for(delivery.connection_id), published_at=now,
                                  media_id=video.id if video else None,
-                                 in_showcase=bool(video and delivery.post.showcase),
+                                 in_showcase=bool(video and delivery.post.showcase and not shown_already(delivery.post_id)),
                                  showcase_kind=showcase_kind_of(video) if video else None))
+
+
+def first_video_of(post_id: int) -> MediaAsset | None:
+    return db.session.execute(select(MediaAsset).join(PostMedia, PostMedia.asset_id == MediaAsset.id)
+                              .where(PostMedia.post_id == post_id, MediaAsset.kind == "video")
+                              .order_by(PostMedia.position).limit(1)).scalar_one_or_none()
+
+
+def shown_already(post_id: int) -> bool:
+    """The storefront shows a post's video once: from the first platform it went out on (the team may
+    show the others too, from the Showcase tab)."""
+    return db.session.scalar(select(PublishedPost.id).join(Delivery, Delivery.id == PublishedPost.delivery_id)
+                             .where(Delivery.post_id == post_id, PublishedPost.in_showcase.is_(True)).limit(1)) is not None
 
 
 SHORT_VIDEO_SECONDS = 180  # the longest a Short, a Reel or most TikToks run
 
 
-def showcase_kind_of(video: "MediaAsset") -> str:
+def showcase_kind_of(video: MediaAsset) -> str:
     """How the storefront first files a published video (the team may change it): short when it is
     vertical and brief, long otherwise."""
     brief = (video.duration_seconds or 0) <= SHORT_VIDEO_SECONDS

@@ -100,20 +100,25 @@ class UpdateImage(Model):
 
 
 class StorefrontLike(Model):
-    """One per person per update or video: the unique constraints make two clicks count once."""
+    """One per person per update or video: the unique constraints make two clicks count once. Taking
+    a like back keeps the row (`removed_at`), so the rate limit sees every like and unlike: `toggles`
+    counts them since `changed_at` began the current window."""
 
     __tablename__ = "storefront_likes"
     __table_args__ = (
         UniqueConstraint("user_id", "update_id", name="uq_storefront_likes_user_id_update_id"),
         UniqueConstraint("user_id", "video_id", name="uq_storefront_likes_user_id_video_id"),
         CheckConstraint("(update_id IS NULL) <> (video_id IS NULL)", name="one_target"),
-        Index("ix_storefront_likes_user_id_created_at", "user_id", "created_at"),
+        Index("ix_storefront_likes_user_id_changed_at", "user_id", "changed_at"),
     )
 
     workspace_id: Mapped[workspace_fk]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     update_id: Mapped[int | None] = mapped_column(ForeignKey("storefront_updates.id", ondelete="CASCADE"), index=True)
     video_id: Mapped[int | None] = mapped_column(ForeignKey("published_posts.id", ondelete="CASCADE"), index=True)
+    removed_at: Mapped[datetime | None]
+    toggles: Mapped[int] = mapped_column(default=1)
+    changed_at: Mapped[timestamp]
     created_at: Mapped[timestamp]
 
 

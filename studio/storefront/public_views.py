@@ -211,7 +211,9 @@ def followers(slug):
     """The follower counts, polled by the page so they stay current while it is open."""
     workspace, storefront = found(slug)
     accounts = public.accounts_of(workspace) if storefront.show_followers else []
-    return partial("storefront/_followers.html", accounts=accounts, slug=slug)
+    response = partial("storefront/_followers.html", accounts=accounts, slug=slug)
+    response.headers["Cache-Control"] = "public, max-age=30"  # the syncs move them far less often
+    return response
 
 
 # ---- "Ask about this service" ------------------------------------------------------------------

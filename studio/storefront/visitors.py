@@ -1,10 +1,10 @@
 """What visitors with an account do on a storefront: like an update or a video (once per person,
 however many clicks arrive at once) and comment on it, within rate limits that hold across
 processes because they are counted in the database."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from studio.accounts.models import User
@@ -26,42 +26,66 @@ def target_of(item: Item) -> dict[str, int]:
     return {"update_id": item.id} if isinstance(item, StorefrontUpdate) else {"video_id": item.id}
 
 
-def check_rate(model: type[StorefrontLike] | type[StorefrontComment], user: User, limit: int, window: timedelta,
-               what: str) -> None:
+def check_rate(model: type[StorefrontComment], user: User, limit: int, window: timedelta, what: str) -> None:
     since = utcnow() - window
     recent = db.session.scalar(select(func.count()).select_from(model)
                                .where(model.user_id == user.id, model.created_at > since)) or 0
-    if recent >= limit:
+    refuse_over(recent, limit, window, what)
+
+
+def refuse_over(done: int, limit: int, window: timedelta, what: str) -> None:
+    if done >= limit:
         minutes = int(window.total_seconds() // 60)
         raise TooFast(f"You can {what} {limit} times every {minutes} minute{'s' if minutes != 1 else ''}; "
                       "please wait a little.", "body")
 
 
+def check_like_rate(user: User, window: timedelta) -> None:
+    """Likes and unlikes alike count: taking likes back and giving them again is no way around it."""
+    limit = current_app.config["STOREFRONT_LIKES_PER_WINDOW"][0]
+    toggled = db.session.scalar(select(func.coalesce(func.sum(StorefrontLike.toggles), 0)).where(
+        StorefrontLike.user_id == user.id, StorefrontLike.changed_at > utcnow() - window)) or 0
+    refuse_over(toggled, limit, window, "like or unlike")
+
+
 def set_like(item: Item, user: User, want: bool) -> tuple[bool, int]:
-    """Like `item` (want=True) or take the like back; returns (liked, count). The unique constraint
-    decides a race: two likes at once by one person make one row, and only the request that made
-    the row adds to the count."""
+    """Like `item` (want=True) or take the like back; returns (liked, count). Each change is one
+    conditional statement on the person's row for the item (the unique constraint makes it one row),
+    so two clicks at once change it once, and only the request that changed it moves the count."""
     model = type(item)
     target = target_of(item)
-    if not want:
-        removed = changed_rows(db.session.execute(delete(StorefrontLike).filter_by(user_id=user.id, **target)))
-        if removed:
-            db.session.execute(update(model).where(model.id == item.id).values(like_count=model.like_count - 1))
-            touch(item.workspace_id)
-        db.session.commit()
-        return False, like_count(item)
-    limit, minutes = current_app.config["STOREFRONT_LIKES_PER_WINDOW"]
-    check_rate(StorefrontLike, user, limit, timedelta(minutes=minutes), "like")
-    try:
-        with db.session.begin_nested():
-            db.session.add(StorefrontLike(workspace_id=item.workspace_id, user_id=user.id, **target))
-    except IntegrityError:  # already liked, perhaps by this person's other click just now
-        db.session.rollback()
-        return True, like_count(item)
-    db.session.execute(update(model).where(model.id == item.id).values(like_count=model.like_count + 1))
-    touch(item.workspace_id)
+    window = timedelta(minutes=current_app.config["STOREFRONT_LIKES_PER_WINDOW"][1])
+    check_like_rate(user, window)
+    now = utcnow()
+    changed = flip(user, target, want, now, window)
+    if not changed and want:
+        try:
+            with db.session.begin_nested():
+                db.session.add(StorefrontLike(workspace_id=item.workspace_id, user_id=user.id, changed_at=now, **target))
+            changed = True
+        except IntegrityError:  # already liked, perhaps by this person's other click just now
+            changed = False
+    if changed:
+        step = 1 if want else -1
+        db.session.execute(update(model).where(model.id == item.id).values(like_count=model.like_count + step))
+        touch(item.workspace_id)
     db.session.commit()
-    return True, like_count(item)
+    return want if changed else is_liked(user, target), like_count(item)
+
+
+def flip(user: User, target: dict[str, int], want: bool, now: datetime, window: timedelta) -> bool:
+    """Give back a like taken back (want) or take one back (not want); True if this call changed it.
+    `toggles` restarts at 1 when the row's last change is older than the rate limit's window."""
+    key = [getattr(StorefrontLike, column) == value for column, value in target.items()]
+    toggles = case((StorefrontLike.changed_at > now - window, StorefrontLike.toggles + 1), else_=1)
+    return bool(changed_rows(db.session.execute(
+        update(StorefrontLike).where(StorefrontLike.user_id == user.id, *key,
+                                     StorefrontLike.removed_at.is_not(None) if want else StorefrontLike.removed_at.is_(None))
+        .values(removed_at=None if want else now, toggles=toggles, changed_at=now))))
+
+
+def is_liked(user: User, target: dict[str, int]) -> bool:
+    return db.session.scalar(select(StorefrontLike.id).filter_by(user_id=user.id, removed_at=None, **target)) is not None
 
 
 def like_count(item: Item) -> int:
@@ -96,6 +120,6 @@ def liked_by(user: User | None, updates: list[int], videos: list[int]) -> set[tu
     if user is None or not user.is_authenticated or not (updates or videos):
         return set()
     rows = db.session.execute(select(StorefrontLike.update_id, StorefrontLike.video_id).where(
-        StorefrontLike.user_id == user.id,
+        StorefrontLike.user_id == user.id, StorefrontLike.removed_at.is_(None),
         (StorefrontLike.update_id.in_(updates or [0])) | (StorefrontLike.video_id.in_(videos or [0])))).all()
     return {("update", u) if u else ("video", v) for u, v in rows}

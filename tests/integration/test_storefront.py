@@ -20,6 +20,7 @@ from studio.storefront.models import Inquiry, StorefrontComment, StorefrontLike,
 from tests.factories import (
     add_member,
     make_asset,
+    make_connection,
     make_service,
     make_showcase_video,
     make_stored_asset,
@@ -57,6 +58,7 @@ def test_a_visitor_reads_the_page_with_no_account_and_a_like_needs_a_log_in(app,
     owner = owner_of(maker)
     update = make_update(maker, owner, "Market day. Ramps are back.")
     make_showcase_video(maker, title="Lemon pasta in 60 seconds", views=9850, likes=702)
+    make_connection(maker, username="northwind_kitchen", details={"stats": {"followers": 12_400}})
     visitor = app.test_client()
 
     response = visitor.get(f"/@{maker.slug}")
@@ -65,9 +67,11 @@ def test_a_visitor_reads_the_page_with_no_account_and_a_like_needs_a_log_in(app,
     assert "Northwind Kitchen" in page and "Recipe development" in page and "€450" in page
     assert "Private class" not in page  # a service turned off is not offered
     assert "Market day. Ramps are back." in page and "Lemon pasta in 60 seconds" in page and "9,850 views" in page
+    assert "<strong>12,400</strong> followers on Sandbox" in page
+    assert "12,400" in visitor.get(f"/@{maker.slug}/followers").get_data(as_text=True)  # polled by the open page
     assert f'<link rel="canonical" href="http://localhost/@{maker.slug}">' in page
     assert '<meta property="og:title" content="Northwind Kitchen">' in page and 'name="twitter:card"' in page
-    assert "htmx" not in page  # readable with no script; htmx only for people logged in
+    assert "<form" not in page and "csrf" not in page  # a reader is sent nothing to post back
 
     # A visitor's heart is a link to log in and come back; a like sent with no log-in goes there too.
     assert f'href="/login?next=/@{maker.slug}" title="Log in to like"' in page
@@ -109,7 +113,15 @@ def test_a_like_sent_twice_at_the_same_moment_counts_once(app, maker):
 
     # Taking it back takes one off; taking it back twice takes nothing more.
     for _ in range(2):
-        browsers[0].submit(f"/@{maker.slug}/updates/{update.id}/like", {"want": "0"})
+        browsers[0].submit(url, {"want": "0"})
+    assert db.session.get(StorefrontUpdate, update.id).like_count == 0
+
+    # Liking and unliking over and over is rate-limited like liking is (each change counts).
+    app.config["STOREFRONT_LIKES_PER_WINDOW"] = (4, 1)  # the 2 changes above, and 2 more
+    assert browsers[0].submit(url, {"want": "1"}).status_code == 303
+    assert browsers[0].submit(url, {"want": "0"}).status_code == 303
+    refused = browsers[0].submit(url, {"want": "1"}, htmx=True)
+    assert refused.status_code == 429 and "You can like or unlike 4 times every 1 minute" in refused.get_data(as_text=True)
     assert db.session.get(StorefrontUpdate, update.id).like_count == 0
 
 
@@ -144,18 +156,20 @@ def test_comments_are_rate_limited_and_the_team_hides_one(app, maker):
 
 def test_a_video_published_through_the_engine_with_the_tick_appears_in_the_showcase_with_its_link_and_numbers(app, live_server):
     app.config.update(PUBLISH_BACKOFF_SECONDS=0, PUBLISH_TIMEOUT_SECONDS=5)
-    studio = make_studio(name="Reel Kitchen", sandbox_accounts=("reel_kitchen",))
+    studio = make_studio(name="Reel Kitchen", sandbox_accounts=("reel_kitchen", "reel_kitchen_too"))
     make_storefront(studio.workspace)
     video = make_stored_asset(studio.workspace, "video", 60_000)
     answer = studio.browser.submit(f"/w/{studio.workspace.slug}/posts/new", {
-        "message": "Lemon pasta in 60 seconds", "connections": [studio.connection.id], "media": [video.id],
+        "message": "Lemon pasta in 60 seconds", "connections": [c.id for c in studio.connections], "media": [video.id],
         "when": "now", "showcase": "y"})
     assert answer.status_code == 303, answer.get_data(as_text=True)[:2000]
     engine.run_until_idle()
 
-    published = db.session.execute(select(PublishedPost)).scalar_one()
-    assert (published.in_showcase, published.media_id, published.showcase_kind) == (True, video.id, "short")
-    assert published.url and "/sandbox/p/" in published.url
+    # Out on both accounts, the video shows once (the team may show the other from the Showcase tab).
+    both = db.session.execute(select(PublishedPost).order_by(PublishedPost.id)).scalars().all()
+    assert [(p.media_id, p.in_showcase) for p in both] == [(video.id, True), (video.id, False)]
+    published = both[0]
+    assert published.showcase_kind == "short" and published.url and "/sandbox/p/" in published.url
     with time_machine.travel(utcnow() + timedelta(hours=6)):  # the video has been watched for a while
         assert sync.sync([published]) == 1  # the sandbox's real metrics endpoint, over HTTP
     numbers = db.session.get(PublishedPost, published.id).metrics
