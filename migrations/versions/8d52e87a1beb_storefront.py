@@ -174,7 +174,7 @@ def upgrade():
     sa.Column('video_id', sa.Integer(), nullable=True),
     sa.Column('removed_at', studio.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('toggles', sa.Integer(), nullable=False),
-    sa.Column('changed_at', studio.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('window_started_at', studio.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_at', studio.database.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('(update_id IS NULL) <> (video_id IS NULL)', name=op.f('ck_storefront_likes_one_target')),
     sa.ForeignKeyConstraint(['update_id'], ['storefront_updates.id'], name=op.f('fk_storefront_likes_update_id_storefront_updates'), ondelete='CASCADE'),
@@ -187,7 +187,7 @@ def upgrade():
     )
     with op.batch_alter_table('storefront_likes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_storefront_likes_update_id'), ['update_id'], unique=False)
-        batch_op.create_index('ix_storefront_likes_user_id_changed_at', ['user_id', 'changed_at'], unique=False)
+        batch_op.create_index('ix_storefront_likes_user_id_window_started_at', ['user_id', 'window_started_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_storefront_likes_video_id'), ['video_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_storefront_likes_workspace_id'), ['workspace_id'], unique=False)
 
@@ -232,7 +232,7 @@ def downgrade():
     with op.batch_alter_table('storefront_likes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_storefront_likes_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_storefront_likes_video_id'))
-        batch_op.drop_index('ix_storefront_likes_user_id_changed_at')
+        batch_op.drop_index('ix_storefront_likes_user_id_window_started_at')
         batch_op.drop_index(batch_op.f('ix_storefront_likes_update_id'))
 
     op.drop_table('storefront_likes')

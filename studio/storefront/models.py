@@ -102,14 +102,14 @@ class UpdateImage(Model):
 class StorefrontLike(Model):
     """One per person per update or video: the unique constraints make two clicks count once. Taking
     a like back keeps the row (`removed_at`), so the rate limit sees every like and unlike: `toggles`
-    counts them since `changed_at` began the current window."""
+    counts them in the rate limit's window that began at `window_started_at`."""
 
     __tablename__ = "storefront_likes"
     __table_args__ = (
         UniqueConstraint("user_id", "update_id", name="uq_storefront_likes_user_id_update_id"),
         UniqueConstraint("user_id", "video_id", name="uq_storefront_likes_user_id_video_id"),
         CheckConstraint("(update_id IS NULL) <> (video_id IS NULL)", name="one_target"),
-        Index("ix_storefront_likes_user_id_changed_at", "user_id", "changed_at"),
+        Index("ix_storefront_likes_user_id_window_started_at", "user_id", "window_started_at"),
     )
 
     workspace_id: Mapped[workspace_fk]
@@ -118,7 +118,7 @@ class StorefrontLike(Model):
     video_id: Mapped[int | None] = mapped_column(ForeignKey("published_posts.id", ondelete="CASCADE"), index=True)
     removed_at: Mapped[datetime | None]
     toggles: Mapped[int] = mapped_column(default=1)
-    changed_at: Mapped[timestamp]
+    window_started_at: Mapped[timestamp]
     created_at: Mapped[timestamp]
 
 

@@ -134,7 +134,7 @@ def move_service(workspace: Workspace, service: Service, step: int) -> None:
 def delete_service(service: Service) -> None:
     db.session.delete(service)
     db.session.flush()
-    touch(service.workspace_id)  # last, as a like or comment takes its locks: item, then storefront
+    touch(service.workspace_id)  # last: a like locks its item, then the storefront (visitors.set_like)
     db.session.commit()
 
 
@@ -164,7 +164,7 @@ def post_update(workspace: Workspace, author: User, body: str, image_ids: Sequen
 def delete_update(item: StorefrontUpdate) -> None:
     db.session.delete(item)
     db.session.flush()
-    touch(item.workspace_id)  # last, as a like or comment takes its locks: item, then storefront
+    touch(item.workspace_id)  # last: a like locks its item, then the storefront (visitors.set_like)
     db.session.commit()
 
 

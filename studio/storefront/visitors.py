@@ -40,30 +40,38 @@ def refuse_over(done: int, limit: int, window: timedelta, what: str) -> None:
                       "please wait a little.", "body")
 
 
-def check_like_rate(user: User, window: timedelta) -> None:
+def check_like_rate(user: User, now: datetime, window: timedelta) -> None:
     """Likes and unlikes alike count: taking likes back and giving them again is no way around it."""
     limit = current_app.config["STOREFRONT_LIKES_PER_WINDOW"][0]
     toggled = db.session.scalar(select(func.coalesce(func.sum(StorefrontLike.toggles), 0)).where(
-        StorefrontLike.user_id == user.id, StorefrontLike.changed_at > utcnow() - window)) or 0
+        StorefrontLike.user_id == user.id, StorefrontLike.window_started_at > now - window)) or 0
     refuse_over(toggled, limit, window, "like or unlike")
 
 
 def set_like(item: Item, user: User, want: bool) -> tuple[bool, int]:
     """Like `item` (want=True) or take the like back; returns (liked, count). Each change is one
     conditional statement on the person's row for the item (the unique constraint makes it one row),
-    so two clicks at once change it once, and only the request that changed it moves the count."""
+    so two clicks at once change it once, and only the request that changed it moves the count.
+
+    Locks, always in this order: the person (so their clicks are counted against the rate limit
+    one at a time, also across processes), the item (as deleting it does first), the like, then the
+    storefront."""
     model = type(item)
     target = target_of(item)
-    window = timedelta(minutes=current_app.config["STOREFRONT_LIKES_PER_WINDOW"][1])
-    check_like_rate(user, window)
     now = utcnow()
+    window = timedelta(minutes=current_app.config["STOREFRONT_LIKES_PER_WINDOW"][1])
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+    check_like_rate(user, now, window)
+    if db.session.scalar(select(model.id).where(model.id == item.id).with_for_update(key_share=True)) is None:
+        db.session.rollback()
+        raise Refused("That is no longer on the page.")
     changed = flip(user, target, want, now, window)
     if not changed and want:
         try:
             with db.session.begin_nested():
-                db.session.add(StorefrontLike(workspace_id=item.workspace_id, user_id=user.id, changed_at=now, **target))
+                db.session.add(StorefrontLike(workspace_id=item.workspace_id, user_id=user.id, window_started_at=now, **target))
             changed = True
-        except IntegrityError:  # already liked, perhaps by this person's other click just now
+        except IntegrityError:  # already liked
             changed = False
     if changed:
         step = 1 if want else -1
@@ -75,13 +83,14 @@ def set_like(item: Item, user: User, want: bool) -> tuple[bool, int]:
 
 def flip(user: User, target: dict[str, int], want: bool, now: datetime, window: timedelta) -> bool:
     """Give back a like taken back (want) or take one back (not want); True if this call changed it.
-    `toggles` restarts at 1 when the row's last change is older than the rate limit's window."""
+    The row counts its changes in the rate limit's window; one older than that starts a new window."""
     key = [getattr(StorefrontLike, column) == value for column, value in target.items()]
-    toggles = case((StorefrontLike.changed_at > now - window, StorefrontLike.toggles + 1), else_=1)
+    current = StorefrontLike.window_started_at > now - window
     return bool(changed_rows(db.session.execute(
         update(StorefrontLike).where(StorefrontLike.user_id == user.id, *key,
                                      StorefrontLike.removed_at.is_not(None) if want else StorefrontLike.removed_at.is_(None))
-        .values(removed_at=None if want else now, toggles=toggles, changed_at=now))))
+        .values(removed_at=None if want else now, toggles=case((current, StorefrontLike.toggles + 1), else_=1),
+                window_started_at=case((current, StorefrontLike.window_started_at), else_=now)))))
 
 
 def is_liked(user: User, target: dict[str, int]) -> bool:
