@@ -40,10 +40,17 @@ def create_app(config=None):
         # query for nothing. PostgreSQL keeps the ping (a restart or a proxy can close connections).
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     init_extensions(app)
+    init_logging(app)
     register_blueprints(app)
     register_web(app)
     register_cli(app)
     return app
+
+
+def init_logging(app):
+    from studio.ops.logs import init_logging as start
+
+    start(app)
 
 
 def init_extensions(app):
@@ -110,6 +117,7 @@ def register_blueprints(app):
     from studio.journey.views import bp as journey_bp  # also joins the clients and portal blueprints
     from studio.library.views import bp as library_bp
     from studio.library.views import links as media_links_bp
+    from studio.ops.views import bp as ops_bp
     from studio.portal.staff_views import clients as clients_bp
     from studio.portal.staff_views import inbox as inbox_bp
     from studio.portal.views import bp as portal_bp
@@ -140,6 +148,7 @@ def register_blueprints(app):
     app.register_blueprint(billing_bp)
     app.register_blueprint(stripe_webhooks_bp)
     app.register_blueprint(storefront_bp)
+    app.register_blueprint(ops_bp)
     app.register_blueprint(storefront_studio_bp)
 
 

@@ -130,6 +130,11 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 5 + publish_concurrency,
                                       "max_overflow": 10 + publish_concurrency},
         "PUBLIC_URL": _public_url(env),
+        # Operations (studio.ops): log lines as JSON (default in production) or text; a bearer token
+        # /metrics asks for when set; how old the newest worker heartbeat may be for /readyz.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if production else "text").strip().lower(),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        "READY_WORKER_SECONDS": _int("READY_WORKER_SECONDS", 120),
         "MAIL_URL": os.environ.get("MAIL_URL", "outbox"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Studio <studio@localhost>"),
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(Path(instance_path) / "outbox")),

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from flask import Response, stream_with_context
 
 from studio.extensions import db
+from studio.ops.gauges import STREAMS_OPEN
 
 PING = b": ping\n\n"
 
@@ -33,17 +34,21 @@ def event_stream(events: Iterator[bytes | None], ping_seconds: float = 15.0) -> 
     db.session.remove()
 
     def body() -> Iterator[bytes]:
-        yield PING
-        sent = time.monotonic()
-        for item in events:
-            now = time.monotonic()
-            if item is not None:
-                yield item
-                sent = now
-            elif now - sent >= ping_seconds:
-                yield PING
-                sent = now
-        yield event("close", "")
+        STREAMS_OPEN.inc()
+        try:
+            yield PING
+            sent = time.monotonic()
+            for item in events:
+                now = time.monotonic()
+                if item is not None:
+                    yield item
+                    sent = now
+                elif now - sent >= ping_seconds:
+                    yield PING
+                    sent = now
+            yield event("close", "")
+        finally:  # also when the browser went away mid-stream
+            STREAMS_OPEN.dec()
 
     response = Response(stream_with_context(body()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"

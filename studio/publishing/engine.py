@@ -166,6 +166,7 @@ def run_until_idle(worker: str | None = None, limit: int | None = None, max_seco
             total += handled
             if not handled:
                 break
+        beat(worker, total)  # /readyz asks whether some worker is alive
         return total
     publisher, total, last_beat = Publisher(worker, now), 0, time.monotonic()
     try:

@@ -65,6 +65,8 @@ PUBLIC_ENDPOINTS = {
     "storefront.home", "storefront.updates", "storefront.videos", "storefront.update", "storefront.video",
     "storefront.like", "storefront.comment", "storefront.picture", "storefront.followers", "storefront.ask",
     "storefront.inquiry", "storefront.sitemap", "storefront.robots",
+    # For load balancers and Prometheus (METRICS_TOKEN guards /metrics when set; tests/integration/test_ops.py).
+    "ops.healthz", "ops.readyz", "ops.metrics",
 }
 # The sandbox's API answers to bearer tokens, not to sessions.
 TOKEN_PROTECTED_PREFIX = "sandbox.api_"
