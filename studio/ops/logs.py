@@ -43,8 +43,19 @@ class JsonFormatter(logging.Formatter):
 JsonFormatter.converter = time.gmtime  # the "Z" above: times are UTC
 
 
+class ExpectedSkips(logging.Filter):
+    """The publishing job runs for up to 50 s on a 2 s interval: APScheduler's note that a run was
+    skipped because the last is still going is how it is meant to work, not a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
 def init_logging(app: Flask) -> None:
     """Request ids, the access log and page timings for every request; JSON lines when asked."""
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(existing, ExpectedSkips) for existing in scheduler_log.filters):
+        scheduler_log.addFilter(ExpectedSkips())
     if app.config["LOG_FORMAT"] == "json":
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())

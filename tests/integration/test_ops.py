@@ -102,3 +102,58 @@ def test_each_request_has_an_id_in_its_response_and_its_json_log_line(app, caplo
     line = json.loads(JsonFormatter().format(record))
     assert line["request_id"] == "lb-1234" and line["status"] == 200 and line["path"] == "/healthz"
     assert line["logger"] == "studio.access" and line["level"] == "info" and line["time"].endswith("Z")
+
+
+def test_gunicorn_serves_the_studio_from_two_threaded_processes_that_run_no_jobs(app, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import requests
+
+    root = Path(__file__).resolve().parents[2]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "STUDIO_INSTANCE_PATH": app.instance_path,
+           "SECRET_KEY": app.config["SECRET_KEY"], "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2"}
+    env.pop("SCHEDULER_ENABLED", None)
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=root, env=env,
+                              stdout=open(tmp_path / "gunicorn.log", "w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=3).status_code == 200:
+                    break
+            except requests.RequestException:  # not listening yet, or still importing the app
+                pass
+            assert time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
+            time.sleep(0.2)
+        assert len(children_of(server.pid)) == 2
+        # No process of it runs the jobs: nothing beats until a worker is started.
+        time.sleep(3)
+        assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).json()["checks"]["worker"]["ok"] is False
+        beat(seconds_ago=0)
+        assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def children_of(pid):
+    """The processes whose parent is `pid` (from /proc, as pgrep reads it)."""
+    from pathlib import Path
+
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended while we looked
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
