@@ -45,7 +45,7 @@ def environment(url, folder, port):
             "SCHEDULER_ENABLED": "false", "SANDBOX_BASE_URL": f"http://127.0.0.1:{port}", "STUDIO_USAGE_LIMITS": "off",
             "PUBLISH_LEASE_SECONDS": "20", "PUBLISH_LOOKUP_DELAY_SECONDS": "2", "LOG_FORMAT": "json",
             "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"), "PORT": str(port), "HOST": "127.0.0.1",
-            "WEB_CONCURRENCY": "2", "COACH_SAVE_SECONDS": "0.2"}
+            "WEB_CONCURRENCY": "2", "COACH_SAVE_SECONDS": "0.2", "METRICS_CACHE_SECONDS": "0"}
 
 
 def prepare(env, makers=4, clients=6, members=6):
@@ -180,7 +180,6 @@ def main():
     parser.add_argument("--users", type=int, default=24)
     options = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="studio-load-"))
-    (folder / "prometheus").mkdir()
     port = free_port()
     env = environment(options.database_url, folder, port)
     accounts_file, acked_file = folder / "accounts.json", folder / "acked.jsonl"
@@ -188,9 +187,11 @@ def main():
     acked_file.touch()
     logs = {name: open(folder / f"{name}.log", "w") for name in ("web", "worker-1", "worker-2", "worker-3", "locust")}
     web = start([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], env, logs["web"])
-    workers = [start([sys.executable, "-m", "flask", "--app", "app", "studio", "worker"], env, logs[f"worker-{n}"])
+    worker_env = {key: value for key, value in env.items() if key != "PROMETHEUS_MULTIPROC_DIR"}  # serves no pages
+    workers = [start([sys.executable, "-m", "flask", "--app", "app", "studio", "worker"], worker_env, logs[f"worker-{n}"])
                for n in (1, 2)]
     processes = [web, *workers]
+    failed = True
     try:
         wait_ready(port)
         print(f"studio ready on :{port}: 2 web processes, 2 workers, PostgreSQL; load for {options.seconds} s "
@@ -205,7 +206,7 @@ def main():
         os.kill(workers[0].pid, signal.SIGKILL)
         print(f"stopped web process {stopped_web} (SIGTERM) and killed worker {workers[0].pid} (SIGKILL)", flush=True)
         time.sleep(5)
-        processes.append(start([sys.executable, "-m", "flask", "--app", "app", "studio", "worker"], env, logs["worker-3"]))
+        processes.append(start([sys.executable, "-m", "flask", "--app", "app", "studio", "worker"], worker_env, logs["worker-3"]))
         locust.wait(timeout=options.seconds + 120)
         totals = next(row for row in csv.DictReader(open(folder / "stats_stats.csv")) if row["Name"] == "Aggregated")
         from studio import create_app
@@ -220,7 +221,9 @@ def main():
         for item in lost[:5]:
             print("  lost:", item)
         print(f"requests={totals['Request Count']} errors={totals['Failure Count']} p50_ms={totals['50%']} "
-              f"p99_ms={totals['99%']} published={published} duplicates={duplicates} lost={len(lost)}")
+              f"p99_ms={totals['99%']} published={published} duplicates={duplicates} lost={len(lost)} not_out={not_out}",
+              flush=True)
+        failed = int(totals["Failure Count"]) or duplicates or lost or not_out
     finally:
         for process in processes:
             if process.poll() is None:
@@ -230,6 +233,7 @@ def main():
                 process.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

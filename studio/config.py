@@ -134,6 +134,7 @@ def load_config(instance_path: str | Path) -> dict[str, Any]:
         # /metrics asks for when set; how old the newest worker heartbeat may be for /readyz.
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if production else "text").strip().lower(),
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        "METRICS_CACHE_SECONDS": _float("METRICS_CACHE_SECONDS", 15.0),
         "READY_WORKER_SECONDS": _int("READY_WORKER_SECONDS", 120),
         "MAIL_URL": os.environ.get("MAIL_URL", "outbox"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Studio <studio@localhost>"),

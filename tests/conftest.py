@@ -49,6 +49,7 @@ def test_config(instance_path, database_url):
         "OUTBOX_DIR": str(Path(instance_path) / "outbox"),
         "SCHEDULER_ENABLED": False,
         "SERVER_NAME": None,
+        "METRICS_CACHE_SECONDS": 0,
     }
 
 

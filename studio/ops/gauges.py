@@ -1,7 +1,12 @@
 """This process's own measurements (the rest of /metrics is read from the database at each scrape).
 With PROMETHEUS_MULTIPROC_DIR set (several gunicorn processes), prometheus_client keeps them in
 files there and /metrics adds up every process's."""
+import os
+
 from prometheus_client import Gauge, Histogram
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # prometheus_client writes there from the first metric on
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 PAGE_SECONDS = Histogram("studio_http_request_duration_seconds", "Time to answer a request, by route and status class.",
                          ["method", "endpoint", "status"],

@@ -14,7 +14,8 @@ from werkzeug.wrappers import Response
 
 from studio.ops.gauges import PAGE_SECONDS
 
-SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 access = logging.getLogger("studio.access")
 
 
@@ -68,12 +69,14 @@ def init_logging(app: Flask) -> None:
         app.logger.propagate = True
     else:
         for existing in [*logging.getLogger().handlers, *app.logger.handlers]:
-            existing.addFilter(RequestContext())
+            if not any(isinstance(known, RequestContext) for known in existing.filters):
+                existing.addFilter(RequestContext())
 
     @app.before_request
     def start_request():
-        sent = request.headers.get("X-Request-ID", "")
-        g.request_id = sent if SANE_ID.match(sent) else uuid.uuid4().hex
+        # A proxy's id joins its logs to ours; from anyone else it could pass for another request's.
+        sent = request.headers.get("X-Request-ID", "") if app.config["TRUSTED_PROXIES"] else ""
+        g.request_id = sent if SANE_ID.fullmatch(sent) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
 
     @app.after_request
@@ -83,7 +86,8 @@ def init_logging(app: Flask) -> None:
         response.headers["X-Request-ID"] = g.request_id
         seconds = time.perf_counter() - g.request_started
         endpoint = request.endpoint or "unmatched"
-        PAGE_SECONDS.labels(request.method, endpoint, f"{response.status_code // 100}xx").observe(seconds)
+        method = request.method if request.method in METHODS else "OTHER"  # a client may send any word
+        PAGE_SECONDS.labels(method, endpoint, f"{response.status_code // 100}xx").observe(seconds)
         access.info("%s %s %s", request.method, request.path, response.status_code,
                     extra={"status": response.status_code, "duration_ms": round(seconds * 1000, 1), "endpoint": endpoint})
         return response

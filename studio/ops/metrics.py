@@ -3,6 +3,7 @@ scrape (so any web process answers for all of them): publish attempts by outcome
 deliveries and its oldest, publish lag, live workers. What only a process knows (page latency, open
 streams) comes from studio.ops.gauges."""
 import statistics
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -48,12 +49,22 @@ class DatabaseCollector(Collector):
                                 value=alive_workers(now))
 
 
-def exposition(multiprocess_dir: str | None) -> bytes:
-    """The database's figures, then this process's (or, under gunicorn, every process's)."""
-    shared = CollectorRegistry()
-    shared.register(DatabaseCollector())
+_shared: dict[str, tuple[float, bytes]] = {}
+
+
+def exposition(multiprocess_dir: str | None, cache_seconds: float = 15) -> bytes:
+    """The database's figures (read at most every `cache_seconds` in this process: they count whole
+    tables), then this process's (or, under gunicorn, every process's)."""
+    remembered = _shared.get("last")
+    if remembered and time.monotonic() - remembered[0] < cache_seconds:
+        shared_text = remembered[1]
+    else:
+        shared = CollectorRegistry()
+        shared.register(DatabaseCollector())
+        shared_text = generate_latest(shared)
+        _shared["last"] = (time.monotonic(), shared_text)
     local = REGISTRY
     if multiprocess_dir:
         local = CollectorRegistry()
         MultiProcessCollector(local, path=multiprocess_dir)
-    return generate_latest(shared) + generate_latest(local)
+    return shared_text + generate_latest(local)

@@ -35,7 +35,8 @@ def readyz():
 @bp.get("/metrics")
 def metrics():
     token = current_app.config["METRICS_TOKEN"]
-    if token and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
+    sent = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
+    if token and not hmac.compare_digest(sent, f"Bearer {token}".encode()):
         abort(401)
-    body = exposition(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    body = exposition(os.environ.get("PROMETHEUS_MULTIPROC_DIR"), current_app.config["METRICS_CACHE_SECONDS"])
     return Response(body, mimetype="text/plain; version=0.0.4", headers={"Cache-Control": "no-store"})

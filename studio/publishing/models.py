@@ -184,6 +184,7 @@ class Delivery(Model):
     __table_args__ = (
         Index("ix_deliveries_due", "status", "next_attempt_at"),
         Index("ix_deliveries_in_flight", "connection_id", "status"),  # one publish at a time per account
+        Index("ix_deliveries_published_at", "published_at"),  # the last hour's publish lag (studio.ops.metrics)
         UniqueConstraint("post_id", "connection_id"),
         one_of("status", DeliveryStatus),
     )

@@ -50,6 +50,11 @@ def test_readyz_says_when_the_schema_is_behind_the_code(app):
         behind = app.test_client().get("/readyz")
         assert behind.status_code == 503
         assert behind.json["reasons"] == [f"migrations: at 54f93e5947b5, expected {head}: run flask --app app db upgrade"]
+        # A newer release migrated it: the old processes stay ready while they are replaced.
+        db.session.execute(text("UPDATE alembic_version SET version_num = 'f00dfeedbeef'"))
+        db.session.commit()
+        ahead = app.test_client().get("/readyz")
+        assert ahead.status_code == 200 and ahead.json["checks"]["migrations"]["detail"] == "at f00dfeedbeef, ahead of this release"
     finally:  # a PostgreSQL test database outlives the test
         db.session.execute(text("UPDATE alembic_version SET version_num = :head"), {"head": head})
         db.session.commit()
@@ -85,12 +90,14 @@ def test_metrics_show_the_queue_the_outcomes_and_the_pages(app, live_server):
 
     app.config["METRICS_TOKEN"] = "s3cret"
     assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer s3crét"}).status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer s3cret"}).status_code == 200
 
 
 def test_each_request_has_an_id_in_its_response_and_its_json_log_line(app, caplog):
     from studio.ops.logs import JsonFormatter, RequestContext
 
+    app.config["TRUSTED_PROXIES"] = 1  # behind a proxy, whose request ids are taken up
     client = app.test_client()
     with caplog.at_level(logging.INFO, logger="studio.access"):
         given = client.get("/healthz", headers={"X-Request-ID": "lb-1234"})
