@@ -22,9 +22,9 @@ _acked, _lock = open(os.environ["LOAD_ACKED"], "a"), Lock()
 _people = {kind: cycle(ACCOUNTS[kind]) for kind in ("makers", "clients", "members")}
 
 
-def acknowledged(kind, marker, **ids):
+def acknowledged(kind, marker):
     with _lock:
-        _acked.write(json.dumps({"kind": kind, "marker": marker, **ids}) + "\n")
+        _acked.write(json.dumps({"kind": kind, "marker": marker}) + "\n")
         _acked.flush()
 
 
@@ -51,15 +51,17 @@ class Person(HttpUser):
         found = CSRF.search(html)
         return found.group(1) if found else ""
 
-    def send(self, url, name, data, page_url):
-        """Post a form of `page_url` (with its token); the answer must be a redirect (303)."""
-        page = self.client.get(page_url, name=name + " [form]")
-        with self.client.post(url, name=name, data={"csrf_token": self.token(page.text), **data}, allow_redirects=False,
-                              catch_response=True) as answer:
+    def write(self, kind, url, name, page_url, fields):
+        """Post a form of `page_url` (with its token); each value of `fields` may hold `{marker}`, a
+        marker of this write's own. A 303 is an acknowledged write, noted for bench/load.py."""
+        marker = f"load-{uuid.uuid4().hex[:12]}"
+        page = self.client.get(page_url, name=name + " [page]")
+        data = {"csrf_token": self.token(page.text), **{key: value.format(marker=marker) for key, value in fields.items()}}
+        with self.client.post(url, name=name, data=data, allow_redirects=False, catch_response=True) as answer:
             if answer.status_code != 303:
                 answer.failure(f"{answer.status_code}: {answer.text[:200]}")
-                return None
-            return answer
+                return
+        acknowledged(kind, marker)
 
 
 class Maker(Person):
@@ -76,20 +78,17 @@ class Maker(Person):
 
     @task(2)
     def schedule(self):
-        marker = f"load-{uuid.uuid4().hex[:12]}"
         when = datetime.now(UTC) + timedelta(minutes=1, seconds=30)
-        data = {"message": f"Scheduled by the load test {marker}", "connections": self.me["connection"], "when": "schedule",
-                "date": when.strftime("%Y-%m-%d"), "time": when.strftime("%H:%M")}
-        answer = self.send(f"/w/{self.me['slug']}/posts/new", "/w/[ws]/posts/new", data, f"/w/{self.me['slug']}/posts/new")
-        if answer is not None:
-            acknowledged("post", marker, due=when.isoformat())
+        self.compose("/w/[ws]/posts/new", {"message": "Scheduled by the load test {marker}", "when": "schedule",
+                                           "date": when.strftime("%Y-%m-%d"), "time": when.strftime("%H:%M")})
 
     @task(1)
     def publish_now(self):
-        marker = f"load-{uuid.uuid4().hex[:12]}"
-        data = {"message": f"Out now from the load test {marker}", "connections": self.me["connection"], "when": "now"}
-        if self.send(f"/w/{self.me['slug']}/posts/new", "/w/[ws]/posts/new (now)", data, f"/w/{self.me['slug']}/posts/new"):
-            acknowledged("post", marker, due=datetime.now(UTC).isoformat())
+        self.compose("/w/[ws]/posts/new (now)", {"message": "Out now from the load test {marker}", "when": "now"})
+
+    def compose(self, name, fields):
+        composer = f"/w/{self.me['slug']}/posts/new"
+        self.write("post", composer, name, composer, {"connections": self.me["connection"], **fields})
 
 
 class Client(Person):
@@ -101,18 +100,15 @@ class Client(Person):
         self.client.get(f"/portal/c/{self.me['client']}/inbox", name="/portal/c/[id]/inbox")
 
     @task(2)
-    def write(self):
-        marker = f"load-{uuid.uuid4().hex[:12]}"
+    def message(self):
         thread = f"/portal/c/{self.me['client']}/threads/{self.me['thread']}"
-        if self.send(thread + "/reply", "/portal/c/[id]/threads/[id]/reply", {"body": f"A question {marker}"}, thread):
-            acknowledged("message", marker)
+        self.write("message", thread + "/reply", "/portal/c/[id]/threads/[id]/reply", thread, {"body": "A question {marker}"})
 
     @task(1)
     def coach(self):
-        marker = f"load-{uuid.uuid4().hex[:12]}"
         coach = f"/portal/c/{self.me['client']}/coach"
-        if self.send(coach + "/ask", "/portal/c/[id]/coach/ask", {"question": f"What should I post this week? {marker}"}, coach):
-            acknowledged("question", marker)
+        self.write("question", coach + "/ask", "/portal/c/[id]/coach/ask", coach,
+                   {"question": "What should I post this week? {marker}"})
 
 
 class Member(Person):
@@ -127,7 +123,5 @@ class Member(Person):
 
     @task(1)
     def reply(self):
-        marker = f"load-{uuid.uuid4().hex[:12]}"
         topic = f"/community/{self.me['space']}/t/{self.me['topic']}"
-        if self.send(topic + "/reply", "/community/[space]/t/[id]/reply", {"body": f"Agreed, and one more idea {marker}"}, topic):
-            acknowledged("reply", marker)
+        self.write("reply", topic + "/reply", "/community/[space]/t/[id]/reply", topic, {"body": "Agreed, and one more idea {marker}"})

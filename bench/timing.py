@@ -10,11 +10,13 @@ from studio import create_app
 from studio.extensions import db
 
 
-def measure(app, user_id, url, repeats=25, headers=None):
-    """(median milliseconds, SQL statements) of GET `url` for the user, after one warm-up call."""
+def measure(app, user_id, url, repeats=25, headers=None, expect=200):
+    """(median milliseconds, SQL statements) of GET `url` for the user (None: a visitor with no
+    account), after one warm-up call; every answer must have the status `expect`."""
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = user_id
+    if user_id is not None:
+        with client.session_transaction() as session:
+            session["_user_id"] = user_id
     with app.app_context():
         engine = db.engine
     statements = []
@@ -23,7 +25,7 @@ def measure(app, user_id, url, repeats=25, headers=None):
         statements.append(1)
 
     response = client.get(url, headers=headers or {})  # warm up templates and caches
-    assert response.status_code == 200, (url, response.status_code)
+    assert response.status_code == expect, (url, response.status_code)
     timings = []
     for _ in range(repeats):
         statements.clear()
@@ -32,7 +34,7 @@ def measure(app, user_id, url, repeats=25, headers=None):
         response = client.get(url, headers=headers or {})
         timings.append((time.perf_counter() - start) * 1000)
         event.remove(engine, "before_cursor_execute", count)
-        assert response.status_code == 200, (url, response.status_code)
+        assert response.status_code == expect, (url, response.status_code)
     return statistics.median(timings), len(statements)
 
 

@@ -42,26 +42,22 @@ def is_staff(workspace: Workspace) -> bool:
 
 
 def conditional(workspace: Workspace, storefront: Storefront, variant: str, render: Callable[[], str]) -> Response:
-    """Answer 304 when a visitor's copy is current, else the page with its validators. A logged-in
-    viewer's page carries their likes and form token, so it is theirs alone and not validated."""
-    if current_user.is_authenticated or session.modified:
-        # (A visitor's page never writes to the session; if one ever did, it is not for sharing.)
-        response = make_response(render())
-        response.headers["Cache-Control"] = "private, no-cache"
-    else:
+    """A visitor's page: 304 when their copy is current, else the page, with its validators for
+    shared caches. A logged-in viewer's page carries their likes and form token: theirs alone."""
+    if not current_user.is_authenticated:
         etag, modified = public.validators(workspace, storefront, variant)
-        if request.if_none_match.contains(etag) or (
-                not request.if_none_match and request.if_modified_since and request.if_modified_since >= modified):
-            response = Response(status=304)
-        else:
-            response = make_response(render())
-        if session.modified:
-            response.headers["Cache-Control"] = "private, no-cache"
+        current = request.if_none_match.contains(etag) if request.if_none_match else (
+            request.if_modified_since is not None and request.if_modified_since >= modified)
+        response = Response(status=304) if current else make_response(render())
+        if not session.modified:  # (a page that wrote to the session would be that visitor's alone)
+            response.set_etag(etag)
+            response.last_modified = modified
+            response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
             response.vary.add("Cookie")
             return response
-        response.set_etag(etag)
-        response.last_modified = modified
-        response.headers["Cache-Control"] = "public, max-age=0, must-revalidate"
+    else:
+        response = make_response(render())
+    response.headers["Cache-Control"] = "private, no-cache"
     response.vary.add("Cookie")
     return response
 
